@@ -1,0 +1,376 @@
+"""The Mesa model that owns the month loop: R runs of one scenario side by side.
+
+Every agent's state has a leading run axis (R, goods); every parameter a batch varies is
+an array of length R; every dated rule is a per-run mask; the only Python loop is over
+months (and over the handful of suppliers, routes and treaties). R = 1 is the
+interactive case of the same code (DESIGN.md §6).
+
+One month, in order (DESIGN.md §5), one phase per line of :meth:`PactModel.step`:
+
+1. events: war phase, invasion, treaties in force, blockade, routes, conquest;
+2. production;
+3. treaty obligations become offers on both sides;
+4. reciprocity: the owed side suspends or resumes;
+5. shipping through routes: capacity, blockade interdiction, transit time;
+6. consumption with rationing, priority and substitution; shortages recorded;
+7. clearing account and credit updated in RM;
+8. record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from model.blockade import Blockade
+from model.calendar import Window
+from model.germany import Germany
+from model.goods import GoodsCatalogue
+from model.ledger import Ledger
+from model.parameters import NEVER, ParameterView
+from model.randomness import master_key, normals
+from model.routes import Flow, RouteNetwork
+from model.scenario import Scenario
+from model.soviet_union import SovietUnion
+from model.suppliers import ThirdPartySupplier
+from model.treaties import Treaty
+
+SOVIET_ROUTE = "soviet_border_rail"
+GOODS_VARIABLES = (
+    "stock", "production", "consumption", "demand", "military_demand", "military_use",
+    "shortage", "rationed", "captured", "losses", "soviet_deliveries", "german_exports",
+)  # fmt: skip
+RUN_VARIABLES = (
+    "clearing_balance_rm", "arrears_rm", "credit_drawn_rm", "soviet_debt_rm",
+    "soviet_delivered_rm", "german_delivered_rm", "suspended", "war_readiness",
+    "blockade_effectiveness", "transit_t", "treaties_in_force", "war_phase",
+)  # fmt: skip
+
+
+@dataclass
+class Clearing:
+    """The German-Soviet clearing account and the 1939 credit, per run, in RM."""
+
+    n_runs: int
+    soviet_delivered_rm: np.ndarray = field(init=False)
+    german_delivered_rm: np.ndarray = field(init=False)
+    due_clearing_rm: np.ndarray = field(init=False)
+    delivered_clearing_rm: np.ndarray = field(init=False)
+    due_credit_rm: np.ndarray = field(init=False)
+    delivered_credit_rm: np.ndarray = field(init=False)
+    credit_drawn_rm: np.ndarray = field(init=False)
+    soviet_debt_rm: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            if name != "n_runs":
+                setattr(self, name, np.zeros(self.n_runs))
+
+    @property
+    def arrears_rm(self) -> np.ndarray:
+        """German deliveries owed on the clearing account and not yet made."""
+        return np.maximum(self.due_clearing_rm - self.delivered_clearing_rm, 0.0)
+
+    @property
+    def credit_outstanding_rm(self) -> np.ndarray:
+        return np.maximum(self.due_credit_rm - self.delivered_credit_rm, 0.0)
+
+    @property
+    def balance_rm(self) -> np.ndarray:
+        """Soviet deliveries minus German deliveries not financed by the credit."""
+        return self.soviet_delivered_rm - self.delivered_clearing_rm
+
+
+class PactModel(mesa.Model):
+    """R runs of one scenario. ``replications`` label the runs for common random numbers."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        n_runs: int = 1,
+        seed: int = 0,
+        replications: np.ndarray | None = None,
+        uniforms: dict[str, np.ndarray] | None = None,
+        record: bool = True,
+    ):
+        super().__init__(rng=int(seed))
+        self.scenario = scenario
+        self.seed = int(seed)
+        self.replications = np.arange(n_runs) if replications is None else np.asarray(replications)
+        if len(self.replications) != n_runs:
+            raise ValueError("replications must have one label per run")
+        self.n_runs = n_runs
+        self.record = record
+        view = ParameterView(scenario, n_runs, uniforms)
+        self.window = Window.from_texts(view.raw("window.start"), view.raw("window.end"))
+        self.goods = GoodsCatalogue.from_table(view.raw("goods"))
+        shocks = self._draw_shocks()
+        self.invasion_month = view.month("events.invasion", "none")
+        self.network = RouteNetwork(view)
+        self.treaties = [Treaty.from_view(t, view, self.goods) for t in view.raw("treaties", {}) or {}]
+        self.germany = Germany(self, view, self.goods, shocks)
+        self.soviet_union = SovietUnion(self, view, self.goods, shocks)
+        self.blockade = Blockade(self, view, self.goods, shocks)
+        self.suppliers = [
+            ThirdPartySupplier(self, sid, view, self.goods, self.network) for sid in view.raw("suppliers", {}) or {}
+        ]
+        self._build_treaty_flows()
+        self.clearing = Clearing(n_runs)
+        self.origins = (*[s.supplier_id for s in self.suppliers], "soviet_union")
+        self.step_index = 0
+        self.month = self.window.first
+        self.trade_ended = np.zeros(n_runs, dtype=bool)
+        self.trajectory = self._allocate_trajectory()
+
+    # construction ---------------------------------------------------------------------
+    def _draw_shocks(self) -> dict[str, np.ndarray]:
+        key = master_key(self.seed)
+        n_years = self.window.last // 12 - self.window.first // 12 + 1
+        return {
+            "germany_harvest": normals(key, "germany_harvest", self.replications, n_years),
+            "soviet_harvest": normals(key, "soviet_harvest", self.replications, n_years),
+            "blockade_noise": normals(key, "blockade_noise", self.replications, self.window.n_months),
+        }
+
+    def _build_treaty_flows(self) -> None:
+        R, G, T = self.n_runs, self.goods.n, self.window.n_months
+        border = self.network.path([SOVIET_ROUTE])
+        self.soviet_flow = Flow("soviet_union->germany", "soviet_union", "germany", border, R, G, T, self.record)
+        self.german_flow = Flow("germany->soviet_union", "germany", "soviet_union", border, R, G, T, self.record)
+        self.suppliers_by_id = {s.supplier_id: s for s in self.suppliers}
+        self.purchase_flows: list[tuple[Treaty, int, ThirdPartySupplier, np.ndarray, np.ndarray, np.ndarray, Flow]] = []
+        for treaty in self.treaties:
+            rule = treaty.rules.get("third_party_purchase")
+            for good, supplier_id, per_month, first, last, route in rule.entries if rule else []:
+                supplier = self.suppliers_by_id[supplier_id]
+                path = self.network.path([route, SOVIET_ROUTE])
+                name = f"{supplier_id}->germany bought by soviet_union ({self.goods.ids[good]})"
+                flow = Flow(name, supplier_id, "germany", path, R, G, T, self.record)
+                self.purchase_flows.append((treaty, good, supplier, per_month, first, last, flow))
+
+    @property
+    def flows(self) -> list[Flow]:
+        supplier_flows = [f for s in self.suppliers for f in s.flows]
+        return [*supplier_flows, self.soviet_flow, self.german_flow, *[p[-1] for p in self.purchase_flows]]
+
+    def ledgers(self) -> list[Ledger]:
+        """Every holder of goods: agents, suppliers and cargo in transit."""
+        return [
+            self.germany.ledger,
+            self.soviet_union.ledger,
+            *[s.ledger for s in self.suppliers],
+            *[f.cargo for f in self.flows],
+        ]
+
+    def _allocate_trajectory(self) -> dict[str, np.ndarray]:
+        T, R, G = self.window.n_months, self.n_runs, self.goods.n
+        out = {name: np.zeros((T, R, G)) for name in GOODS_VARIABLES}
+        out.update({name: np.zeros((T, R)) for name in RUN_VARIABLES})
+        out["imports"] = np.zeros((T, R, len(self.origins), G))
+        out["soviet_machinery_rm"] = np.zeros((T, R, G))
+        return out
+
+    # the month ----------------------------------------------------------------------------
+    def step(self) -> None:
+        month = self.month
+        self.apply_events(month)
+        self.produce(month)
+        self.offer_obligations(month)
+        self.decide_reciprocity(month)
+        self.ship(month)
+        self.consume(month)
+        self.clear_accounts(month)
+        self.record_month(month)
+        self.step_index += 1
+        self.month += 1
+
+    def run(self) -> PactModel:
+        for _ in range(self.window.n_months):
+            self.step()
+        return self
+
+    # 1. events
+    def apply_events(self, month: int) -> None:
+        for ledger in self.ledgers():
+            ledger.open_month(self.step_index)
+        self.invaded = self.invasion_month <= month
+        # The invasion month is the last month of trade (the June 1941 trains crossed, row 62).
+        self.trade_ended = self.invasion_month < month
+        self.war_phase = self.germany.war_phase(month, self.invaded)
+        self.active = {t.id: t.active(month, self.trade_ended) for t in self.treaties}
+        self.trading = np.zeros(self.n_runs, dtype=bool)
+        for t in self.treaties:
+            if t.german_soviet:
+                self.trading |= self.active[t.id]
+        self.blockade.update(month, self.step_index)
+
+    # 2. production
+    def produce(self, month: int) -> None:
+        year_position = month // 12 - self.window.first // 12
+        self.germany.produce(month, year_position)
+        self.germany.capture(month)
+        self.soviet_union.produce(month, year_position)
+        self.soviet_union.sell_elsewhere()
+
+    # 3. treaty obligations become offers
+    def offer_obligations(self, month: int) -> None:
+        G = self.goods.n
+        due = np.zeros((self.n_runs, G))
+        credit_due = np.zeros(self.n_runs)
+        transit = np.zeros((self.n_runs, G), dtype=bool)
+        for t in self.treaties:
+            active = self.active[t.id]
+            month_due = np.zeros((self.n_runs, G))
+            for name in ("quotas", "values"):
+                if name in t.rules:
+                    t.rules[name].soviet_due(month, month_due)
+            due += month_due * active[:, None]
+            if "values" in t.rules:
+                credit_due += t.rules["values"].german_due_rm(month) * active
+            if "transit" in t.rules:
+                transit |= t.rules["transit"].allowed(month) & active[:, None]
+        self.soviet_due = due
+        self.transit_allowed = transit
+        self.clearing.due_credit_rm += credit_due
+        # purchases abroad on Germany's behalf
+        for treaty, good, supplier, per_month, first, last, flow in self.purchase_flows:
+            live = self.active[treaty.id] & (first <= month) & (month <= last)
+            amount = np.zeros((self.n_runs, G))
+            amount[:, good] = per_month * live
+            supplier.ledger.produce(amount)
+            flow.request = amount
+        # third-party suppliers' offers, routed
+        for s in self.suppliers:
+            pre = self.blockade.preempted_share(s.supplier_id, month, G)
+            s.plan(month, self.blockade.import_effectiveness, transit, pre)
+
+    # 4. reciprocity
+    def decide_reciprocity(self, month: int) -> None:
+        suspended = np.zeros((self.n_runs, self.goods.n), dtype=bool)
+        catch_up = np.zeros(self.n_runs)
+        arrears = self.clearing.arrears_rm
+        for t in self.treaties:
+            rule = t.rules.get("reciprocity")
+            if rule is None:
+                continue
+            rule.review(month, t.first, self.active[t.id], arrears)
+            now = rule.suspended(month) & self.active[t.id]
+            suspended |= now[:, None] & rule.suspend_mask[None, :]
+            catch_up = np.maximum(catch_up, now * rule.german_catch_up_share)
+        self.soviet_flow.request = self.soviet_union.treaty_offer(self.soviet_due, self.trading, suspended)
+        outstanding = self.clearing.arrears_rm + self.clearing.credit_outstanding_rm
+        offer = self.germany.export_offer(month, outstanding, catch_up) * self.trading[:, None]
+        self.germany.produce_for_export(offer)
+        self.german_flow.request = offer
+
+    # 5. shipping
+    def ship(self, month: int) -> None:
+        flows = self.flows
+        scales = self.network.scale(flows, month, self.goods.tonnes_per_unit)
+        holders = {"germany": self.germany.ledger, "soviet_union": self.soviet_union.ledger}
+        holders.update({s.supplier_id: s.ledger for s in self.suppliers})
+        T = self.step_index
+        for flow, scale in zip(flows, scales, strict=True):
+            effectiveness = (
+                self.blockade.export_effectiveness if flow.origin == "germany" else self.blockade.import_effectiveness
+            )
+            loaded = flow.request * scale[:, None]
+            lost = loaded * self.network.loss_share(flow.routes, effectiveness)[:, None]
+            holders[flow.origin].ship(loaded)
+            flow.cargo.receive(loaded)
+            flow.cargo.lose(lost)
+            L = flow.transit_months
+            flow.pipeline[(T + L) % (L + 1)] += loaded - lost
+            arrived = flow.pipeline[T % (L + 1)].copy()
+            flow.pipeline[T % (L + 1)] = 0.0
+            flow.cargo.ship(arrived)
+            holders[flow.destination].receive(arrived)
+            flow.loaded, flow.lost, flow.arrived = loaded, lost, arrived
+        self.soviet_union.record_shipped(self.soviet_flow.loaded)
+        for s in self.suppliers:
+            s.settle()
+
+    # 6. consumption
+    def consume(self, month: int) -> None:
+        self.germany.consume(self.war_phase)
+
+    # 7. clearing and credit
+    def clear_accounts(self, month: int) -> None:
+        c = self.clearing
+        price = self.goods.price_rm_per_unit
+        soviet_units = self.soviet_flow.loaded + sum((p[-1].loaded for p in self.purchase_flows), np.zeros_like(self.soviet_flow.loaded))
+        soviet_rm = soviet_units @ price
+        german_rm = self.german_flow.loaded @ price
+        c.soviet_delivered_rm += soviet_rm
+        c.german_delivered_rm += german_rm
+        owed_clearing, owed_credit = c.arrears_rm, c.credit_outstanding_rm
+        with np.errstate(divide="ignore", invalid="ignore"):
+            credit_share = np.where(owed_credit > 0, owed_credit / (owed_credit + owed_clearing), 0.0)
+        drawable = np.zeros(self.n_runs, dtype=bool)
+        line = np.zeros(self.n_runs)
+        ratio = np.zeros(self.n_runs)
+        interest = np.zeros(self.n_runs)
+        for t in self.treaties:
+            if "credit" in t.rules:
+                rule = t.rules["credit"]
+                drawable |= rule.drawable(month) & self.active[t.id]
+                line = np.maximum(line, rule.line_rm)
+                interest = np.maximum(interest, rule.interest_share_per_year)
+            if "values" in t.rules:
+                ratio = np.maximum(ratio, t.rules["values"].ratio(month) * self.active[t.id])
+        credit_part = np.minimum(german_rm * credit_share, np.maximum(line - c.credit_drawn_rm, 0.0)) * drawable
+        c.delivered_credit_rm += credit_part
+        c.delivered_clearing_rm += german_rm - credit_part
+        c.soviet_debt_rm = c.soviet_debt_rm * (1.0 + interest / 12.0) + credit_part
+        c.credit_drawn_rm += credit_part
+        c.due_clearing_rm += ratio * soviet_rm
+
+    # 8. record
+    def record_month(self, month: int) -> None:
+        for ledger in self.ledgers():
+            ledger.close_month()
+        t, g, tr = self.step_index, self.germany, self.trajectory
+        ledger = g.ledger
+        tr["stock"][t] = ledger.stock
+        tr["production"][t] = ledger.flow("production")
+        tr["consumption"][t] = ledger.flow("consumption")
+        tr["demand"][t] = g.demand
+        tr["military_demand"][t] = g.military_need
+        tr["military_use"][t] = g.military_use
+        tr["shortage"][t] = g.shortage
+        tr["rationed"][t] = g.rationed
+        tr["captured"][t] = g.captured
+        to_germany = [f for f in self.flows if f.destination == "germany"]
+        tr["losses"][t] = sum((f.lost for f in to_germany), np.zeros_like(ledger.stock))
+        for f in to_germany:
+            origin = "soviet_union" if "bought by soviet_union" in f.name else f.origin
+            tr["imports"][t, :, self.origins.index(origin)] += f.arrived
+        purchases = sum((p[-1].loaded for p in self.purchase_flows), np.zeros_like(ledger.stock))
+        tr["soviet_deliveries"][t] = self.soviet_flow.loaded + purchases
+        tr["german_exports"][t] = self.german_flow.loaded
+        tr["soviet_machinery_rm"][t] = self.soviet_union.machinery_gains_rm
+        c = self.clearing
+        tr["clearing_balance_rm"][t] = c.balance_rm
+        tr["arrears_rm"][t] = c.arrears_rm
+        tr["credit_drawn_rm"][t] = c.credit_drawn_rm
+        tr["soviet_debt_rm"][t] = c.soviet_debt_rm
+        tr["soviet_delivered_rm"][t] = c.soviet_delivered_rm
+        tr["german_delivered_rm"][t] = c.german_delivered_rm
+        tr["suspended"][t] = self.soviet_union.suspended_goods.any(axis=1)
+        crit = self.goods.critical
+        need = g.military_need[:, crit]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            met = np.where(need > 0, g.military_use[:, crit] / np.where(need > 0, need, 1.0), 1.0)
+        tr["war_readiness"][t] = met.mean(axis=1)
+        tr["blockade_effectiveness"][t] = self.blockade.import_effectiveness
+        transit_flows = [f for f in self.flows if any(r.id == "trans_siberian" for r in f.routes)]
+        tr["transit_t"][t] = sum((f.loaded @ self.goods.tonnes_per_unit for f in transit_flows), np.zeros(self.n_runs))
+        tr["treaties_in_force"][t] = self.trading
+        tr["war_phase"][t] = self.war_phase
+
+
+def never(month_array: np.ndarray) -> np.ndarray:
+    """True where an event never happens in a run."""
+    return month_array >= NEVER
