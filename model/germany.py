@@ -61,7 +61,8 @@ class Germany(mesa.Agent):
         super().__init__(model)
         R, G, T = view.n_runs, goods.n, model.window.n_months
         self.goods = goods
-        self.ledger = Ledger("germany", goods_vector(view, "germany.initial_stock", goods), T, model.record)
+        initial = goods_vector(view, "germany.initial_stock", goods)
+        self.ledger = Ledger("germany", initial, T, model.record, track_month=True)
         self.domestic = goods_vector(view, "germany.domestic_output_per_month", goods)
         self.civil_demand = goods_vector(view, "germany.civil_demand_per_month", goods)
         self.military_demand = goods_vector(view, "germany.military_demand_per_month", goods)

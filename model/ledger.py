@@ -24,12 +24,20 @@ class ConservationError(RuntimeError):
 
 
 class Ledger:
-    def __init__(self, holder: str, initial_stock: np.ndarray, n_months: int, record: bool = True):
+    def __init__(
+        self,
+        holder: str,
+        initial_stock: np.ndarray,
+        n_months: int,
+        record: bool = True,
+        track_month: bool | None = None,
+    ):
         if (initial_stock < 0).any():
             raise ConservationError(f"{holder}: negative initial stock")
         self.holder = holder
         self.stock = np.array(initial_stock, dtype=float)
         self.record = record
+        self.track_month = record if track_month is None else (track_month or record)
         shape = (n_months, *self.stock.shape)
         self.history = {name: np.zeros(shape) for name in ("stock_start", "stock_end", *FLOWS)} if record else {}
         self._month: dict[str, np.ndarray] = {}
@@ -38,7 +46,8 @@ class Ledger:
     # month bracketing -----------------------------------------------------------------
     def open_month(self, t: int) -> None:
         self._t = t
-        self._month = {name: np.zeros_like(self.stock) for name in FLOWS}
+        if self.track_month:
+            self._month = {name: np.zeros_like(self.stock) for name in FLOWS}
         if self.record:
             self.history["stock_start"][t] = self.stock
 
@@ -74,15 +83,15 @@ class Ledger:
             raise ConservationError(f"{self.holder}: negative {flow}")
         amount = np.maximum(amount, 0.0)
         self.stock += amount
-        self._month[flow] += amount
+        if self.track_month:
+            self._month[flow] += amount
 
     def _take(self, flow: str, amount: np.ndarray) -> None:
-        amount = np.maximum(np.broadcast_to(amount, self.stock.shape), 0.0)
-        excess = amount - self.stock
-        if (excess > _TOL * np.maximum(1.0, self.stock)).any():
-            raise ConservationError(
-                f"{self.holder}: {flow} of {float(excess.max()):.6g} more than the stock holds"
-            )
+        amount = np.maximum(amount, 0.0)
+        if (amount > self.stock * (1.0 + _TOL) + _TOL).any():
+            excess = float((amount - self.stock).max())
+            raise ConservationError(f"{self.holder}: {flow} of {excess:.6g} more than the stock holds")
         amount = np.minimum(amount, self.stock)
         self.stock -= amount
-        self._month[flow] += amount
+        if self.track_month:
+            self._month[flow] += amount

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from model.calendar import parse_month
-from model.distributions import central, is_distribution, ppf
+from model.distributions import central, is_distribution, is_month_distribution, ppf
 from model.scenario import Scenario, get_path
 
 NEVER = 10**7  # a month index beyond any window: "this event does not happen"
@@ -63,6 +63,13 @@ class ParameterView:
                 raise KeyError(path)
             value = default
         return self._resolve(path, value, month=True).astype(np.int64)
+
+    def resolved(self, path: str) -> np.ndarray:
+        """The per-run values used for ``path`` (numbers, or month indices for months)."""
+        if path in self._cache:
+            return self._cache[path]
+        value = self.raw(path)
+        return self._resolve(path, value, month=is_distribution(value) and is_month_distribution(value))
 
     def value_at(self, path: str, value: Any, month: bool = False) -> np.ndarray:
         """Resolve a value found inside a table the caller already holds (path for draws)."""

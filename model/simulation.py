@@ -84,7 +84,12 @@ class Clearing:
 
 
 class PactModel(mesa.Model):
-    """R runs of one scenario. ``replications`` label the runs for common random numbers."""
+    """R runs of one scenario. ``replications`` label the runs for common random numbers.
+
+    ``uniforms`` (key path -> R uniforms) set the uncertain parameters of each run; without
+    them every distribution takes its central value. ``audit=True`` keeps every holder's
+    monthly ledger so that conservation can be checked cell by cell.
+    """
 
     def __init__(
         self,
@@ -93,7 +98,7 @@ class PactModel(mesa.Model):
         seed: int = 0,
         replications: np.ndarray | None = None,
         uniforms: dict[str, np.ndarray] | None = None,
-        record: bool = True,
+        audit: bool = False,
     ):
         super().__init__(rng=int(seed))
         self.scenario = scenario
@@ -102,8 +107,8 @@ class PactModel(mesa.Model):
         if len(self.replications) != n_runs:
             raise ValueError("replications must have one label per run")
         self.n_runs = n_runs
-        self.record = record
-        view = ParameterView(scenario, n_runs, uniforms)
+        self.record = audit  # keep every holder's monthly ledger (for conservation audits)
+        self.view = view = ParameterView(scenario, n_runs, uniforms)
         self.window = Window.from_texts(view.raw("window.start"), view.raw("window.end"))
         self.goods = GoodsCatalogue.from_table(view.raw("goods"))
         shocks = self._draw_shocks()
@@ -123,6 +128,10 @@ class PactModel(mesa.Model):
         self.month = self.window.first
         self.trade_ended = np.zeros(n_runs, dtype=bool)
         self.trajectory = self._allocate_trajectory()
+
+    def parameter_values(self, path: str) -> np.ndarray:
+        """The per-run values this model used for an uncertain key path."""
+        return self.view.resolved(path)
 
     # construction ---------------------------------------------------------------------
     def _draw_shocks(self) -> dict[str, np.ndarray]:
@@ -239,7 +248,8 @@ class PactModel(mesa.Model):
             live = self.active[treaty.id] & (first <= month) & (month <= last)
             amount = np.zeros((self.n_runs, G))
             amount[:, good] = per_month * live
-            supplier.ledger.produce(amount)
+            if supplier.ledger.record:
+                supplier.ledger.produce(amount)
             flow.request = amount
         # third-party suppliers' offers, routed
         for s in self.suppliers:
@@ -278,14 +288,19 @@ class PactModel(mesa.Model):
             )
             loaded = flow.request * scale[:, None]
             lost = loaded * self.network.loss_share(flow.routes, effectiveness)[:, None]
-            holders[flow.origin].ship(loaded)
-            flow.cargo.receive(loaded)
-            flow.cargo.lose(lost)
+            origin = holders[flow.origin]
+            if origin.record or flow.origin not in self.suppliers_by_id:
+                origin.ship(loaded)  # a supplier's pass-through ledger is kept only when audited
             L = flow.transit_months
-            flow.pipeline[(T + L) % (L + 1)] += loaded - lost
-            arrived = flow.pipeline[T % (L + 1)].copy()
-            flow.pipeline[T % (L + 1)] = 0.0
-            flow.cargo.ship(arrived)
+            if flow.cargo.record or L:
+                flow.cargo.receive(loaded)
+                flow.cargo.lose(lost)
+                flow.pipeline[(T + L) % (L + 1)] += loaded - lost
+                arrived = flow.pipeline[T % (L + 1)].copy()
+                flow.pipeline[T % (L + 1)] = 0.0
+                flow.cargo.ship(arrived)
+            else:
+                arrived = loaded - lost
             holders[flow.destination].receive(arrived)
             flow.loaded, flow.lost, flow.arrived = loaded, lost, arrived
         self.soviet_union.record_shipped(self.soviet_flow.loaded)

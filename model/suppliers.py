@@ -74,7 +74,8 @@ class ThirdPartySupplier(mesa.Agent):
     def plan(self, month: int, effectiveness: np.ndarray, transit_allowed: np.ndarray, preempted: np.ndarray) -> None:
         """Produce this month's offer and route it: sets each flow's request."""
         offer = self.offer(month)
-        self.ledger.produce(offer)
+        if self.ledger.record:
+            self.ledger.produce(offer)
         available = offer * (1.0 - preempted)
         best = np.zeros_like(offer)
         choice = np.full(offer.shape, -1)
@@ -91,4 +92,5 @@ class ThirdPartySupplier(mesa.Agent):
 
     def settle(self) -> None:
         """What was not loaded this month is sold elsewhere or pre-empted."""
-        self.ledger.consume(self.ledger.stock)
+        if self.ledger.record:
+            self.ledger.consume(self.ledger.stock)

@@ -1,0 +1,147 @@
+"""Run one scenario: R runs in vectorised chunks, a result object, and ``pactsim run``.
+
+:func:`simulate` advances ``n_runs`` runs of a scenario in chunks of at most ``chunk``
+runs per model instance (one Mesa model per chunk, never one per run: Mesa 3.3.1 keeps
+every model alive, STACK.md). Replication *i* draws its uncertain parameters and shocks
+from streams keyed by *i*, so results do not depend on the chunking.
+
+A single run (``n_runs=1``, ``sample=False``) uses every distribution's central value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from model.randomness import master_key, parameter_uniforms
+from model.scenario import Scenario, load
+from model.simulation import GOODS_VARIABLES, RUN_VARIABLES, PactModel
+
+DEFAULT_CHUNK = 1000
+
+
+@dataclass
+class RunResult:
+    """Trajectories of R runs of one scenario: arrays shaped (month, run, ...)."""
+
+    scenario: Scenario
+    seed: int
+    replications: np.ndarray
+    months: list[str]
+    goods: tuple[str, ...]
+    units: tuple[str, ...]
+    prices: np.ndarray
+    origins: tuple[str, ...]
+    trajectory: dict[str, np.ndarray]
+    parameters: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.replications)
+
+    def dataset(self) -> xr.Dataset:
+        """Labelled arrays: dims run, month, good (and supplier for imports)."""
+        coords = {
+            "run": self.replications,
+            "month": self.months,
+            "good": list(self.goods),
+            "supplier": list(self.origins),
+        }
+        data_vars = {}
+        for name in (*GOODS_VARIABLES, "soviet_machinery_rm"):
+            data_vars[name] = (("run", "month", "good"), np.swapaxes(self.trajectory[name], 0, 1))
+        for name in RUN_VARIABLES:
+            data_vars[name] = (("run", "month"), np.swapaxes(self.trajectory[name], 0, 1))
+        data_vars["imports"] = (("run", "month", "supplier", "good"), np.swapaxes(self.trajectory["imports"], 0, 1))
+        ds = xr.Dataset(data_vars, coords=coords)
+        ds["unit"] = ("good", list(self.units))
+        ds["price_rm_per_unit"] = ("good", self.prices)
+        ds.attrs.update(scenario=self.scenario.name, seed=self.seed)
+        return ds
+
+
+def draw_uniforms(scenario: Scenario, seed: int, replications: np.ndarray) -> dict[str, np.ndarray]:
+    """Monte Carlo uniforms for every uncertain parameter, keyed by replication."""
+    paths = [p for p, _ in scenario.uncertain()]
+    return parameter_uniforms(master_key(seed), paths, replications)
+
+
+def simulate(
+    scenario: Scenario,
+    n_runs: int = 1,
+    seed: int = 0,
+    replications: np.ndarray | None = None,
+    sample: bool | None = None,
+    uniforms: dict[str, np.ndarray] | None = None,
+    chunk: int = DEFAULT_CHUNK,
+) -> RunResult:
+    """Run a scenario. ``sample`` defaults to True for more than one run."""
+    reps = np.arange(n_runs) if replications is None else np.asarray(replications)
+    sample = len(reps) > 1 if sample is None else sample
+    if uniforms is None and sample:
+        uniforms = draw_uniforms(scenario, seed, reps)
+    parts, params = [], {}
+    model = None
+    for start in range(0, len(reps), chunk):
+        sl = slice(start, start + chunk)
+        chunk_uniforms = {k: v[sl] for k, v in (uniforms or {}).items()}
+        model = PactModel(scenario, n_runs=len(reps[sl]), seed=seed, replications=reps[sl], uniforms=chunk_uniforms)
+        model.run()
+        parts.append(model.trajectory)
+        for path in chunk_uniforms:
+            params.setdefault(path, []).append(model.parameter_values(path))
+    trajectory = {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
+    return RunResult(
+        scenario=scenario,
+        seed=seed,
+        replications=reps,
+        months=model.window.labels,
+        goods=model.goods.ids,
+        units=model.goods.units,
+        prices=np.asarray(model.goods.price_rm_per_unit),
+        origins=model.origins,
+        trajectory=trajectory,
+        parameters={k: np.concatenate(v) for k, v in params.items()},
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# pactsim run
+# ---------------------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument("scenario", help="scenario file, e.g. scenarios/baseline.toml")
+    parser.add_argument("--runs", type=int, default=1, help="number of runs (Monte Carlo over the distributions)")
+    parser.add_argument("--seed", type=int, default=0, help="master seed")
+    parser.add_argument("--out", type=Path, default=None, help="result folder (default results/<scenario>-<time>)")
+    parser.add_argument("--no-figures", action="store_true", help="skip the figures")
+
+
+def main(args: argparse.Namespace) -> int:
+    from model.cli import UserError
+    from model.outcomes import outcomes_table
+    from model.results import ResultFolder, summary_lines
+
+    if args.runs < 1:
+        raise UserError(f"--runs must be at least 1, got {args.runs}")
+    scenario = load(args.scenario)
+    n_uncertain = len(scenario.uncertain())
+    if args.runs == 1 and n_uncertain:
+        print(f"one deterministic run: {n_uncertain} uncertain parameters at their central values")
+    folder = ResultFolder.create(args.out, scenario.name)
+    with folder.writing(command=["run", *sys.argv[2:]], seed=args.seed, scenarios=[scenario]) as out:
+        result = simulate(scenario, n_runs=args.runs, seed=args.seed)
+        table = outcomes_table(result)
+        table.insert(0, "scenario", scenario.name)
+        out.write_outcomes(table)
+        out.write_trajectories(result.dataset())
+        if not args.no_figures:
+            out.write_standard_figures(result)
+    for line in summary_lines(result, table):
+        print(line)
+    print(f"results: {folder.path}")
+    return 0
