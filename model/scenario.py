@@ -2,8 +2,10 @@
 
 A scenario file may say ``extends = "baseline"`` (a file in the same folder) and override
 any value at any depth: tables merge key by key, everything else (numbers, strings,
-arrays, and a distribution table as a whole) is replaced. The resolved scenario is a
-frozen object the model only reads. Every problem with a file is raised as a
+arrays, and a distribution table as a whole) is replaced. ``extends`` may also be a
+relative path with ``/`` (``extends = "../../../scenarios/baseline"``), resolved against
+the folder of the file that says it; the ``.toml`` suffix is optional. The resolved
+scenario is checked against :mod:`model.schema` and is a frozen object the model only reads. Every problem with a file is raised as a
 :class:`ScenarioError` that names the file, the key path and what was expected.
 """
 
@@ -140,11 +142,16 @@ def read_toml(path: Path) -> dict[str, Any]:
     if not raw.strip():
         raise ScenarioError(path, "", "the file is empty; expected a TOML scenario")
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ScenarioError(path, "", "expected UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(path, "", f"TOML syntax error: {err}") from None
+    except RecursionError:
+        raise ScenarioError(path, "", "TOML syntax error: arrays or tables nested too deeply") from None
+    if not data:
+        raise ScenarioError(path, "", "the file defines no keys; expected a TOML scenario")
+    return data
 
 
 def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -160,10 +167,13 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[
     if not isinstance(parent, str) or not parent:
         raise ScenarioError(path, "extends", f"expected the name of a scenario, got {parent!r}")
     parent_path = path.parent / (parent if parent.endswith(".toml") else f"{parent}.toml")
-    if not parent_path.exists():
-        available = sorted(p.stem for p in path.parent.glob("*.toml"))
+    if not parent_path.is_file():
+        folder = parent_path.parent
+        available = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
         raise ScenarioError(
-            path, "extends", f"no scenario {parent!r} in {path.parent}; available: {', '.join(available)}"
+            path,
+            "extends",
+            f"no scenario {parent!r} in {folder}; available: {', '.join(available) or '(none)'}",
         )
     base, base_files = _resolve(parent_path, (*chain, path))
     return merge(base, data), base_files + files
