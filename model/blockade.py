@@ -52,8 +52,10 @@ class Blockade(mesa.Agent):
         self.import_effectiveness = self._ramp(month, self.import_start, step)
         self.export_effectiveness = self._ramp(month, self.export_start, step)
 
-    def preempted_share(self, supplier: str, month: int, n_goods: int) -> np.ndarray:
-        """(R, G) share of a supplier's offer bought up for Britain this month."""
+    def preempted_share(self, supplier: str, month: int, n_goods: int) -> np.ndarray | None:
+        """(R, G) share of a supplier's offer bought up for Britain this month (None: nothing)."""
+        if all(who != supplier for who, *_ in self.preemption):
+            return None
         out = np.zeros((self.import_effectiveness.shape[0], n_goods))
         for who, good, share, first, last in self.preemption:
             if who == supplier:

@@ -67,12 +67,12 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
     for g in raw:
         cols[f"shortage_{goods[g]}"] = shortage[:, g]
     cols["war_readiness_mean"] = tr["war_readiness"].mean(axis=0)
-    imports = tr["imports"].sum(axis=0)  # (R, S, G)
+    imports = result.imports().sum(axis=0, dtype=np.float64)  # (origin, run, good)
     price = result.prices
     for s, origin in enumerate(result.origins):
-        cols[f"imports_rm_{origin}"] = imports[:, s] @ price
+        cols[f"imports_rm_{origin}"] = imports[s] @ price
         for g in raw:
-            cols[f"imports_{origin}_{goods[g]}"] = imports[:, s, g]
+            cols[f"imports_{origin}_{goods[g]}"] = imports[s, :, g]
     cut = _month_index(months, SOVIET_CUTOFF)
     soviet = tr["soviet_deliveries"][: (cut + 1 if cut is not None else None)].sum(axis=0)
     for g in raw:

@@ -14,13 +14,15 @@ open or close on given months. Each month (DESIGN.md §5, phase 5):
 4. the rest travels ``sum(transit_months)`` and arrives at the destination.
 
 Cargo in transit is itself a holder with a :class:`~model.ledger.Ledger`, so conservation
-covers it: loaded = arrivals + losses + change in transit stock.
+covers it: loaded = arrivals + losses + change in transit stock. All flows are stacked on
+one axis (:class:`FlowSet`) so shipping costs the same few array operations whatever the
+number of suppliers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -63,31 +65,123 @@ class Route:
         return self.capacity_t_per_month * share * self.is_open(month)
 
 
-@dataclass
-class Flow:
-    """Goods moving from one holder to another over a path of routes."""
+@dataclass(frozen=True)
+class FlowSpec:
+    """One flow: ``goods`` (indices) moving from ``origin`` to ``destination`` over routes."""
 
     name: str
     origin: str
     destination: str
-    routes: tuple[Route, ...]
-    n_runs: int
-    n_goods: int
-    n_months: int
-    record: bool = True
-    request: np.ndarray = field(init=False)
-    pipeline: np.ndarray = field(init=False)
-    cargo: Ledger = field(init=False)
+    route_ids: tuple[str, ...]
+    goods: tuple[int, ...]
+    origin_label: str = ""  # whom the arrivals are credited to (default: the origin)
 
-    def __post_init__(self) -> None:
-        self.transit_months = sum(r.transit_months for r in self.routes)
-        shape = (self.n_runs, self.n_goods)
-        self.request = np.zeros(shape)
-        self.pipeline = np.zeros((self.transit_months + 1, *shape))
-        self.cargo = Ledger(f"in_transit:{self.name}", np.zeros(shape), self.n_months, self.record)
+    @property
+    def credited_to(self) -> str:
+        return self.origin_label or self.origin
+
+
+class FlowSet:
+    """All flows of a model as *lanes*: one lane per (flow, good) the flow can carry.
+
+    Requests, loads, losses and arrivals are (K, R) arrays over the K lanes, so shipping
+    is a handful of array operations whatever the number of suppliers, and no work is
+    spent on the many goods a flow never carries. Lanes of a flow are contiguous. Cargo
+    in transit waits in a ring buffer (max transit + 1, K, R) and is one holder with its
+    own ledger.
+    """
+
+    def __init__(
+        self, specs: Sequence[FlowSpec], network: RouteNetwork, n_runs: int, n_goods: int, n_months: int, record: bool
+    ):
+        self.specs = tuple(specs)
+        self.network = network
+        self.n_goods = n_goods
+        F = len(self.specs)
+        self.route_ids = list(network.routes)
+        self.incidence = np.zeros((F, len(self.route_ids)), dtype=bool)
+        for f, spec in enumerate(self.specs):
+            if not spec.goods:
+                raise ValueError(f"flow {spec.name} carries no goods")
+            for rid in spec.route_ids:
+                self.incidence[f, self.route_ids.index(rid)] = True
+        self.lane_flow = np.concatenate([np.full(len(s.goods), f) for f, s in enumerate(self.specs)])
+        self.lane_good = np.concatenate([np.array(s.goods, dtype=int) for s in self.specs])
+        starts = np.concatenate([[0], np.cumsum([len(s.goods) for s in self.specs])])
+        self.lanes = [slice(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+        self.lane_starts = starts[:-1]
+        transit = np.array([sum(network.routes[r].transit_months for r in s.route_ids) for s in self.specs], dtype=int)
+        self.slots = int(transit.max(initial=0)) + 1
+        self.lane_transit = transit[self.lane_flow]
+        self.from_germany = np.array([s.origin == "germany" for s in self.specs])
+        shape = (len(self.lane_flow), n_runs)
+        self.requests = np.zeros(shape)
+        self.pipeline = np.zeros((self.slots, *shape))
+        self.cargo = Ledger("in_transit", np.zeros(shape), n_months, record)
         self.loaded = np.zeros(shape)
         self.lost = np.zeros(shape)
         self.arrived = np.zeros(shape)
+
+    # lookup ----------------------------------------------------------------------------
+    def where(self, **match: str) -> list[int]:
+        """Indices of the flows whose spec fields equal ``match``."""
+        return [i for i, s in enumerate(self.specs) if all(getattr(s, k) == v for k, v in match.items())]
+
+    def through(self, route_id: str) -> list[int]:
+        if route_id not in self.route_ids:
+            return []
+        return [int(f) for f in np.flatnonzero(self.incidence[:, self.route_ids.index(route_id)])]
+
+    def lanes_of(self, flows: Sequence[int], good: int | None = None) -> np.ndarray:
+        idx = np.concatenate([np.arange(self.lanes[f].start, self.lanes[f].stop) for f in flows]) if flows else np.array([], int)
+        return idx if good is None else idx[self.lane_good[idx] == good]
+
+    # dense (R, G) views ---------------------------------------------------------------
+    def set_request(self, flow: int, dense: np.ndarray) -> None:
+        """Set a flow's request from an (R, G) array (goods it cannot carry are ignored)."""
+        self.requests[self.lanes[flow]] = dense[:, list(self.specs[flow].goods)].T
+
+    def to_goods(self, values: np.ndarray, flows: Sequence[int]) -> np.ndarray:
+        """Sum lane values (K, R) of some flows into an (R, G) array."""
+        out = np.zeros((values.shape[1], self.n_goods))
+        for f in flows:
+            out[:, list(self.specs[f].goods)] += values[self.lanes[f]].T
+        return out
+
+    # the month --------------------------------------------------------------------------
+    def ship(self, step: int, month: int, import_eff: np.ndarray, export_eff: np.ndarray, tonnes_per_unit: np.ndarray) -> None:
+        """Load what capacity allows, interdict exposed cargo, advance transit, deliver."""
+        lane_tonnes = self.requests * tonnes_per_unit[self.lane_good][:, None]
+        tonnage = np.add.reduceat(lane_tonnes, self.lane_starts, axis=0)  # (F, R)
+        route_scale = np.ones((len(self.route_ids), self.requests.shape[1]))
+        for r, rid in enumerate(self.route_ids):
+            users = self.incidence[:, r]
+            if not users.any():
+                continue
+            route = self.network.routes[rid]
+            total = tonnage[users].sum(axis=0)
+            cap = route.capacity(month)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = np.where(total > 0, np.minimum(1.0, cap / np.where(total > 0, total, 1.0)), 1.0)
+            route_scale[r] = scale * route.is_open(month)
+        flow_scale = np.where(self.incidence[:, :, None], route_scale[None, :, :], np.inf).min(axis=1)
+        effectiveness = np.where(self.from_germany[:, None], export_eff[None, :], import_eff[None, :])
+        kept = np.ones_like(flow_scale)
+        for r, rid in enumerate(self.route_ids):
+            exposure = self.network.routes[rid].blockade_exposure
+            if exposure:
+                kept = np.where(self.incidence[:, r, None], kept * (1.0 - effectiveness * exposure), kept)
+        self.loaded = self.requests * flow_scale[self.lane_flow]
+        self.lost = self.loaded * (1.0 - kept)[self.lane_flow]
+        slot_in = (step + self.lane_transit) % self.slots
+        self.pipeline[slot_in, np.arange(len(self.lane_flow))] += self.loaded - self.lost
+        slot_out = step % self.slots
+        self.arrived = self.pipeline[slot_out].copy()
+        self.pipeline[slot_out] = 0.0
+        if self.cargo.record:
+            self.cargo.receive(self.loaded)
+            self.cargo.lose(self.lost)
+            self.cargo.ship(self.arrived)
 
 
 class RouteNetwork:
@@ -114,26 +208,3 @@ class RouteNetwork:
         for route in path:
             open_ &= route.is_open(month)
         return open_ * (1.0 - self.loss_share(path, effectiveness))
-
-    def scale(self, flows: Sequence[Flow], month: int, tonnes_per_unit: np.ndarray) -> list[np.ndarray]:
-        """Per flow, the share (R,) of its request that capacity lets it load."""
-        tonnage = [f.request @ tonnes_per_unit for f in flows]
-        totals: dict[str, np.ndarray] = {}
-        for f, t in zip(flows, tonnage, strict=True):
-            for r in f.routes:
-                totals[r.id] = totals.get(r.id, 0.0) + t
-        route_scale = {}
-        for rid, total in totals.items():
-            route = self.routes[rid]
-            cap = route.capacity(month)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s = np.where(total > 0, np.minimum(1.0, cap / np.where(total > 0, total, 1.0)), 1.0)
-            route_scale[rid] = s * route.is_open(month)
-        out = []
-        for f in flows:
-            s = np.ones(tonnage[0].shape)
-            for r in f.routes:
-                s = np.minimum(s, route_scale[r.id])
-            out.append(s)
-        return out
-

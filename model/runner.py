@@ -27,7 +27,20 @@ DEFAULT_CHUNK = 1000
 
 @dataclass
 class RunResult:
-    """Trajectories of R runs of one scenario: arrays shaped (month, run, ...)."""
+    """Trajectories of R runs of one scenario: arrays shaped (month, run, ...).
+
+    The exception is ``imports``, stored sparsely as (month, pair, run) for the
+    (origin, good) pairs in ``import_pairs``; :meth:`imports` gives the dense array.
+    """
+
+    def imports(self) -> np.ndarray:
+        """Arrivals in Germany by origin, dense: (month, origin, run, good)."""
+        sparse = self.trajectory["imports"]
+        T, _, R = sparse.shape
+        out = np.zeros((T, len(self.origins), R, len(self.goods)), dtype=sparse.dtype)
+        for p, (origin, good) in enumerate(self.import_pairs):
+            out[:, origin, :, good] = sparse[:, p]
+        return out
 
     scenario: Scenario
     seed: int
@@ -37,6 +50,7 @@ class RunResult:
     units: tuple[str, ...]
     prices: np.ndarray
     origins: tuple[str, ...]
+    import_pairs: list[tuple[int, int]]
     trajectory: dict[str, np.ndarray]
     parameters: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -57,7 +71,8 @@ class RunResult:
             data_vars[name] = (("run", "month", "good"), np.swapaxes(self.trajectory[name], 0, 1))
         for name in RUN_VARIABLES:
             data_vars[name] = (("run", "month"), np.swapaxes(self.trajectory[name], 0, 1))
-        data_vars["imports"] = (("run", "month", "supplier", "good"), np.swapaxes(self.trajectory["imports"], 0, 1))
+        imports = np.transpose(self.imports(), (2, 0, 1, 3))  # (month, origin, run, good) -> run first
+        data_vars["imports"] = (("run", "month", "supplier", "good"), imports)
         ds = xr.Dataset(data_vars, coords=coords)
         ds["unit"] = ("good", list(self.units))
         ds["price_rm_per_unit"] = ("good", self.prices)
@@ -105,6 +120,7 @@ def simulate(
         units=model.goods.units,
         prices=np.asarray(model.goods.price_rm_per_unit),
         origins=model.origins,
+        import_pairs=model.import_pairs,
         trajectory=trajectory,
         parameters={k: np.concatenate(v) for k, v in params.items()},
     )

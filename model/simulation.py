@@ -31,13 +31,14 @@ from model.goods import GoodsCatalogue
 from model.ledger import Ledger
 from model.parameters import NEVER, ParameterView
 from model.randomness import master_key, normals
-from model.routes import Flow, RouteNetwork
+from model.routes import FlowSet, FlowSpec, RouteNetwork
 from model.scenario import Scenario
 from model.soviet_union import SovietUnion
 from model.suppliers import ThirdPartySupplier
 from model.treaties import Treaty
 
 SOVIET_ROUTE = "soviet_border_rail"
+TRAJECTORY_DTYPE = np.float32
 GOODS_VARIABLES = (
     "stock", "production", "consumption", "demand", "military_demand", "military_use",
     "shortage", "rationed", "captured", "losses", "soviet_deliveries", "german_exports",
@@ -121,9 +122,10 @@ class PactModel(mesa.Model):
         self.suppliers = [
             ThirdPartySupplier(self, sid, view, self.goods, self.network) for sid in view.raw("suppliers", {}) or {}
         ]
-        self._build_treaty_flows()
         self.clearing = Clearing(n_runs)
         self.origins = (*[s.supplier_id for s in self.suppliers], "soviet_union")
+        self.import_pairs = self._import_pairs()
+        self._build_flows()
         self.step_index = 0
         self.month = self.window.first
         self.trade_ended = np.zeros(n_runs, dtype=bool)
@@ -143,26 +145,38 @@ class PactModel(mesa.Model):
             "blockade_noise": normals(key, "blockade_noise", self.replications, self.window.n_months),
         }
 
-    def _build_treaty_flows(self) -> None:
-        R, G, T = self.n_runs, self.goods.n, self.window.n_months
-        border = self.network.path([SOVIET_ROUTE])
-        self.soviet_flow = Flow("soviet_union->germany", "soviet_union", "germany", border, R, G, T, self.record)
-        self.german_flow = Flow("germany->soviet_union", "germany", "soviet_union", border, R, G, T, self.record)
+    def _build_flows(self) -> None:
+        """Every flow of goods, stacked: suppliers' routes, the treaty trade, Soviet purchases."""
+        specs: list[FlowSpec] = []
+        for s in self.suppliers:
+            s.flow_index = list(range(len(specs), len(specs) + len(s.flow_specs)))
+            specs.extend(s.flow_specs)
+        raw_goods = tuple(int(g) for g in np.flatnonzero(self.goods.raw))
+        machinery = tuple(int(g) for g in np.flatnonzero(self.goods.machinery))
+        self.soviet_flow = len(specs)
+        specs.append(FlowSpec("soviet_union->germany", "soviet_union", "germany", (SOVIET_ROUTE,), raw_goods))
+        self.german_flow = len(specs)
+        specs.append(FlowSpec("germany->soviet_union", "germany", "soviet_union", (SOVIET_ROUTE,), machinery))
         self.suppliers_by_id = {s.supplier_id: s for s in self.suppliers}
-        self.purchase_flows: list[tuple[Treaty, int, ThirdPartySupplier, np.ndarray, np.ndarray, np.ndarray, Flow]] = []
+        self.purchases: list[tuple[Treaty, int, ThirdPartySupplier, np.ndarray, np.ndarray, np.ndarray, int]] = []
         for treaty in self.treaties:
             rule = treaty.rules.get("third_party_purchase")
             for good, supplier_id, per_month, first, last, route in rule.entries if rule else []:
                 supplier = self.suppliers_by_id[supplier_id]
-                path = self.network.path([route, SOVIET_ROUTE])
                 name = f"{supplier_id}->germany bought by soviet_union ({self.goods.ids[good]})"
-                flow = Flow(name, supplier_id, "germany", path, R, G, T, self.record)
-                self.purchase_flows.append((treaty, good, supplier, per_month, first, last, flow))
-
-    @property
-    def flows(self) -> list[Flow]:
-        supplier_flows = [f for s in self.suppliers for f in s.flows]
-        return [*supplier_flows, self.soviet_flow, self.german_flow, *[p[-1] for p in self.purchase_flows]]
+                supplier.purchase_index.append(len(specs))
+                self.purchases.append((treaty, good, supplier, per_month, first, last, len(specs)))
+                specs.append(
+                    FlowSpec(name, supplier_id, "germany", (route, SOVIET_ROUTE), (good,), origin_label="soviet_union")
+                )
+        self.flows = FlowSet(specs, self.network, self.n_runs, self.goods.n, self.window.n_months, self.record)
+        self.to_germany = self.flows.where(destination="germany")
+        self.soviet_deliveries = [self.soviet_flow, *[p[-1] for p in self.purchases]]
+        self.transit_lanes = self.flows.lanes_of(self.flows.through("trans_siberian"))
+        self.import_pair_lanes = [
+            self.flows.lanes_of(self.flows.where(destination="germany", credited_to=self.origins[o]), good)
+            for o, good in self.import_pairs
+        ]
 
     def ledgers(self) -> list[Ledger]:
         """Every holder of goods: agents, suppliers and cargo in transit."""
@@ -170,16 +184,24 @@ class PactModel(mesa.Model):
             self.germany.ledger,
             self.soviet_union.ledger,
             *[s.ledger for s in self.suppliers],
-            *[f.cargo for f in self.flows],
+            self.flows.cargo,
         ]
 
     def _allocate_trajectory(self) -> dict[str, np.ndarray]:
         T, R, G = self.window.n_months, self.n_runs, self.goods.n
-        out = {name: np.zeros((T, R, G)) for name in GOODS_VARIABLES}
+        # Recorded outputs are float32 (the ledgers that conserve are float64): allocating and
+        # first-touching memory is the largest cost of a vectorised chunk, so record compactly.
+        out = {name: np.zeros((T, R, G), dtype=TRAJECTORY_DTYPE) for name in (*GOODS_VARIABLES, "soviet_machinery_rm")}
         out.update({name: np.zeros((T, R)) for name in RUN_VARIABLES})
-        out["imports"] = np.zeros((T, R, len(self.origins), G))
-        out["soviet_machinery_rm"] = np.zeros((T, R, G))
+        out["imports"] = np.zeros((T, len(self.import_pairs), R), dtype=TRAJECTORY_DTYPE)  # sparse: (month, pair, run)
         return out
+
+    def _import_pairs(self) -> list[tuple[int, int]]:
+        """The (origin, good) pairs that can arrive in Germany; imports are recorded for these only."""
+        pairs = {(self.origins.index("soviet_union"), g) for g in np.flatnonzero(self.goods.raw)}
+        for s in self.suppliers:
+            pairs |= {(self.origins.index(s.supplier_id), g) for g in s.offered_goods}
+        return sorted(pairs)
 
     # the month ----------------------------------------------------------------------------
     def step(self) -> None:
@@ -244,17 +266,17 @@ class PactModel(mesa.Model):
         self.transit_allowed = transit
         self.clearing.due_credit_rm += credit_due
         # purchases abroad on Germany's behalf
-        for treaty, good, supplier, per_month, first, last, flow in self.purchase_flows:
+        for treaty, good, supplier, per_month, first, last, f in self.purchases:
             live = self.active[treaty.id] & (first <= month) & (month <= last)
             amount = np.zeros((self.n_runs, G))
             amount[:, good] = per_month * live
             if supplier.ledger.record:
                 supplier.ledger.produce(amount)
-            flow.request = amount
+            self.flows.set_request(f, amount)
         # third-party suppliers' offers, routed
         for s in self.suppliers:
             pre = self.blockade.preempted_share(s.supplier_id, month, G)
-            s.plan(month, self.blockade.import_effectiveness, transit, pre)
+            s.plan(month, self.blockade.import_effectiveness, transit, pre, self.flows)
 
     # 4. reciprocity
     def decide_reciprocity(self, month: int) -> None:
@@ -269,43 +291,29 @@ class PactModel(mesa.Model):
             now = rule.suspended(month) & self.active[t.id]
             suspended |= now[:, None] & rule.suspend_mask[None, :]
             catch_up = np.maximum(catch_up, now * rule.german_catch_up_share)
-        self.soviet_flow.request = self.soviet_union.treaty_offer(self.soviet_due, self.trading, suspended)
+        self.flows.set_request(self.soviet_flow, self.soviet_union.treaty_offer(self.soviet_due, self.trading, suspended))
         outstanding = self.clearing.arrears_rm + self.clearing.credit_outstanding_rm
         offer = self.germany.export_offer(month, outstanding, catch_up) * self.trading[:, None]
         self.germany.produce_for_export(offer)
-        self.german_flow.request = offer
+        self.flows.set_request(self.german_flow, offer)
 
     # 5. shipping
     def ship(self, month: int) -> None:
         flows = self.flows
-        scales = self.network.scale(flows, month, self.goods.tonnes_per_unit)
-        holders = {"germany": self.germany.ledger, "soviet_union": self.soviet_union.ledger}
-        holders.update({s.supplier_id: s.ledger for s in self.suppliers})
-        T = self.step_index
-        for flow, scale in zip(flows, scales, strict=True):
-            effectiveness = (
-                self.blockade.export_effectiveness if flow.origin == "germany" else self.blockade.import_effectiveness
-            )
-            loaded = flow.request * scale[:, None]
-            lost = loaded * self.network.loss_share(flow.routes, effectiveness)[:, None]
-            origin = holders[flow.origin]
-            if origin.record or flow.origin not in self.suppliers_by_id:
-                origin.ship(loaded)  # a supplier's pass-through ledger is kept only when audited
-            L = flow.transit_months
-            if flow.cargo.record or L:
-                flow.cargo.receive(loaded)
-                flow.cargo.lose(lost)
-                flow.pipeline[(T + L) % (L + 1)] += loaded - lost
-                arrived = flow.pipeline[T % (L + 1)].copy()
-                flow.pipeline[T % (L + 1)] = 0.0
-                flow.cargo.ship(arrived)
-            else:
-                arrived = loaded - lost
-            holders[flow.destination].receive(arrived)
-            flow.loaded, flow.lost, flow.arrived = loaded, lost, arrived
-        self.soviet_union.record_shipped(self.soviet_flow.loaded)
+        flows.ship(
+            self.step_index, month, self.blockade.import_effectiveness, self.blockade.export_effectiveness,
+            self.goods.tonnes_per_unit,
+        )  # fmt: skip
+        self.german_exports = flows.to_goods(flows.loaded, [self.german_flow])
+        soviet_loaded = flows.to_goods(flows.loaded, [self.soviet_flow])
+        self.germany.ledger.ship(self.german_exports)
+        self.soviet_union.ledger.ship(soviet_loaded)
+        self.germany.ledger.receive(flows.to_goods(flows.arrived, self.to_germany))
+        self.soviet_union.ledger.receive(flows.to_goods(flows.arrived, [self.german_flow]))
+        self.soviet_union.record_shipped(soviet_loaded)
+        self.soviet_shipped = flows.to_goods(flows.loaded, self.soviet_deliveries)
         for s in self.suppliers:
-            s.settle()
+            s.settle(flows)
 
     # 6. consumption
     def consume(self, month: int) -> None:
@@ -315,9 +323,8 @@ class PactModel(mesa.Model):
     def clear_accounts(self, month: int) -> None:
         c = self.clearing
         price = self.goods.price_rm_per_unit
-        soviet_units = self.soviet_flow.loaded + sum((p[-1].loaded for p in self.purchase_flows), np.zeros_like(self.soviet_flow.loaded))
-        soviet_rm = soviet_units @ price
-        german_rm = self.german_flow.loaded @ price
+        soviet_rm = (self.soviet_shipped * price).sum(axis=-1)
+        german_rm = (self.german_exports * price).sum(axis=-1)
         c.soviet_delivered_rm += soviet_rm
         c.german_delivered_rm += german_rm
         owed_clearing, owed_credit = c.arrears_rm, c.credit_outstanding_rm
@@ -357,14 +364,13 @@ class PactModel(mesa.Model):
         tr["shortage"][t] = g.shortage
         tr["rationed"][t] = g.rationed
         tr["captured"][t] = g.captured
-        to_germany = [f for f in self.flows if f.destination == "germany"]
-        tr["losses"][t] = sum((f.lost for f in to_germany), np.zeros_like(ledger.stock))
-        for f in to_germany:
-            origin = "soviet_union" if "bought by soviet_union" in f.name else f.origin
-            tr["imports"][t, :, self.origins.index(origin)] += f.arrived
-        purchases = sum((p[-1].loaded for p in self.purchase_flows), np.zeros_like(ledger.stock))
-        tr["soviet_deliveries"][t] = self.soviet_flow.loaded + purchases
-        tr["german_exports"][t] = self.german_flow.loaded
+        flows = self.flows
+        tr["losses"][t] = flows.to_goods(flows.lost, self.to_germany)
+        for p, lanes in enumerate(self.import_pair_lanes):
+            if len(lanes):
+                tr["imports"][t, p] = flows.arrived[lanes].sum(axis=0)
+        tr["soviet_deliveries"][t] = self.soviet_shipped
+        tr["german_exports"][t] = self.german_exports
         tr["soviet_machinery_rm"][t] = self.soviet_union.machinery_gains_rm
         c = self.clearing
         tr["clearing_balance_rm"][t] = c.balance_rm
@@ -380,8 +386,8 @@ class PactModel(mesa.Model):
             met = np.where(need > 0, g.military_use[:, crit] / np.where(need > 0, need, 1.0), 1.0)
         tr["war_readiness"][t] = met.mean(axis=1)
         tr["blockade_effectiveness"][t] = self.blockade.import_effectiveness
-        transit_flows = [f for f in self.flows if any(r.id == "trans_siberian" for r in f.routes)]
-        tr["transit_t"][t] = sum((f.loaded @ self.goods.tonnes_per_unit for f in transit_flows), np.zeros(self.n_runs))
+        lanes = self.transit_lanes
+        tr["transit_t"][t] = (flows.loaded[lanes] * self.goods.tonnes_per_unit[flows.lane_good[lanes]][:, None]).sum(axis=0)
         tr["treaties_in_force"][t] = self.trading
         tr["war_phase"][t] = self.war_phase
 

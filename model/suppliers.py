@@ -18,7 +18,7 @@ import numpy as np
 from model.goods import GoodsCatalogue
 from model.ledger import Ledger
 from model.parameters import ParameterView
-from model.routes import Flow, RouteNetwork
+from model.routes import FlowSet, FlowSpec, RouteNetwork
 
 TRANSIT_ROUTE = "trans_siberian"
 
@@ -39,58 +39,70 @@ class ThirdPartySupplier(mesa.Agent):
         self.label = str(table.get("name", supplier_id))
         self.goods = goods
         R, G, T = view.n_runs, goods.n, model.window.n_months
+        raw_offers = table.get("offers", [])
+        self.offered_goods = tuple(sorted({goods.index(o["good"]) for o in raw_offers}))
         self.offers = [
             (
-                goods.index(o["good"]),
+                self.offered_goods.index(goods.index(o["good"])),
                 view.month(f"{base}.offers[{i}].from"),
                 view.month(f"{base}.offers[{i}].to"),
                 view.number(f"{base}.offers[{i}].per_month"),
             )
-            for i, o in enumerate(table.get("offers", []))
+            for i, o in enumerate(raw_offers)
         ]
         groups = table.get("route_groups") or [[r] for r in table["routes"]]
-        self.flows = [
-            Flow(
-                f"{supplier_id}->germany via {'+'.join(g)}",
-                supplier_id,
-                "germany",
-                network.path(g),
-                R,
-                G,
-                T,
-                model.record,
-            )
+        self.flow_specs = [
+            FlowSpec(f"{supplier_id}->germany via {'+'.join(g)}", supplier_id, "germany", tuple(g), self.offered_goods)
             for g in groups
         ]
+        self.paths = [network.path(g) for g in groups]
+        self.crosses_ussr = [any(r == TRANSIT_ROUTE for r in g) for g in groups]
+        self.flow_index: list[int] = []  # positions in the model's FlowSet, set by the model
+        self.purchase_index: list[int] = []  # flows of goods the USSR buys from this supplier
         self.ledger = Ledger(supplier_id, np.zeros((R, G)), T, model.record)
         self.network = network
 
     def offer(self, month: int) -> np.ndarray:
-        out = np.zeros_like(self.ledger.stock)
-        for good, first, last, amount in self.offers:
-            out[:, good] += amount * ((first <= month) & (month <= last))
+        """This month's offer, (offered goods, R)."""
+        out = np.zeros((len(self.offered_goods), self.ledger.stock.shape[0]))
+        for k, first, last, amount in self.offers:
+            out[k] += amount * ((first <= month) & (month <= last))
         return out
 
-    def plan(self, month: int, effectiveness: np.ndarray, transit_allowed: np.ndarray, preempted: np.ndarray) -> None:
-        """Produce this month's offer and route it: sets each flow's request."""
+    def plan(
+        self,
+        month: int,
+        effectiveness: np.ndarray,
+        transit_allowed: np.ndarray,
+        preempted: np.ndarray | None,
+        flows: FlowSet,
+    ) -> None:
+        """Produce this month's offer and route it: sets the requests of this supplier's flows."""
+        if not self.offered_goods:
+            return
         offer = self.offer(month)
+        cols = list(self.offered_goods)
         if self.ledger.record:
-            self.ledger.produce(offer)
-        available = offer * (1.0 - preempted)
+            dense = np.zeros_like(self.ledger.stock)
+            dense[:, cols] = offer.T
+            self.ledger.produce(dense)
+        available = offer * (1.0 - preempted[:, cols].T) if preempted is not None else offer
+        if len(self.paths) == 1:
+            flows.requests[flows.lanes[self.flow_index[0]]] = available
+            return
         best = np.zeros_like(offer)
         choice = np.full(offer.shape, -1)
-        for k, flow in enumerate(self.flows):
-            share = self.network.deliverable_share(flow.routes, month, effectiveness)[:, None]
-            share = np.broadcast_to(share, offer.shape)
-            if any(r.id == TRANSIT_ROUTE for r in flow.routes):
-                share = share * transit_allowed
+        for k, path in enumerate(self.paths):
+            share = self.network.deliverable_share(path, month, effectiveness)[None, :]
+            share = share * transit_allowed[:, cols].T if self.crosses_ussr[k] else np.broadcast_to(share, offer.shape)
             better = share > best + 1e-12
             best = np.where(better, share, best)
             choice = np.where(better, k, choice)
-        for k, flow in enumerate(self.flows):
-            flow.request = available * (choice == k)
+        for k, f in enumerate(self.flow_index):
+            flows.requests[flows.lanes[f]] = available * (choice == k)
 
-    def settle(self) -> None:
-        """What was not loaded this month is sold elsewhere or pre-empted."""
+    def settle(self, flows: FlowSet) -> None:
+        """Ship what was loaded; what was not is sold elsewhere or pre-empted (audited runs only)."""
         if self.ledger.record:
+            self.ledger.ship(flows.to_goods(flows.loaded, self.flow_index + self.purchase_index))
             self.ledger.consume(self.ledger.stock)
