@@ -110,7 +110,7 @@ def simulate(
         parts.append(model.trajectory)
         for path in chunk_uniforms:
             params.setdefault(path, []).append(model.parameter_values(path))
-    trajectory = {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
+    trajectory = {k: np.concatenate([p[k] for p in parts], axis=2 if k == "imports" else 1) for k in parts[0]}
     return RunResult(
         scenario=scenario,
         seed=seed,
