@@ -164,7 +164,7 @@ def summary_lines(result: RunResult, table: pd.DataFrame) -> list[str]:
         else:
             share = len(hit) / len(col)
             median = sorted(hit)[len(hit) // 2]
-            parts.append(f"{good}: {median}" + (f" ({share:.0%} of runs)" if len(col) > 1 else ""))
+            parts.append(f"{good}: {median}" + (f" (in {share:.1%} of runs)" if len(col) > 1 else ""))
     lines.append("first month German stocks run out -- " + "; ".join(parts))
     susp = result.trajectory["suspended"]
     months = [result.months[t] for t in range(len(result.months)) if susp[t].mean() >= 0.5]
