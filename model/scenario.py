@@ -170,11 +170,8 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[
     if not parent_path.is_file():
         folder = parent_path.parent
         available = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
-        raise ScenarioError(
-            path,
-            "extends",
-            f"no scenario {parent!r} in {folder}; available: {', '.join(available) or '(none)'}",
-        )
+        listed = ", ".join(available[:12]) + (f" and {len(available) - 12} more" if len(available) > 12 else "")
+        raise ScenarioError(path, "extends", f"no scenario {parent!r} in {folder}; available: {listed or '(none)'}")
     base, base_files = _resolve(parent_path, (*chain, path))
     return merge(base, data), base_files + files
 

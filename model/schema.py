@@ -27,6 +27,7 @@ to the tables they concern.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -58,8 +59,12 @@ class Context:
         raise ScenarioError(self.path, where, expected)
 
 
-def _join(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else str(key)
+def _join(where: str, key: Any) -> str:
+    """``where.key``; a key that is not a bare TOML key is quoted, as TOML would write it."""
+    text = str(key)
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        text = json.dumps(text, ensure_ascii=False)
+    return f"{where}.{text}" if where else text
 
 
 def _show(value: Any, limit: int = 60) -> str:
@@ -67,7 +72,7 @@ def _show(value: Any, limit: int = 60) -> str:
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, str):
-        text = f'"{value}"'
+        text = json.dumps(value, ensure_ascii=False)
     elif isinstance(value, Mapping):
         text = "a table" if not is_distribution(value) else f"a {value.get('dist')!s} distribution"
     elif isinstance(value, list):
@@ -111,6 +116,9 @@ class Number(Node):
     positive: bool = False  # strictly above ``low``
 
     def describe(self) -> str:
+        return self.kind() + (" or a distribution" if self.sampled else "")
+
+    def kind(self) -> str:
         if self.integer:
             kind = "a whole number"
         elif (self.low, self.high) == (0, 1):
@@ -125,7 +133,7 @@ class Number(Node):
             low = "" if self.low is None else f"{self.low:g}"
             high = "" if self.high is None else f"{self.high:g}"
             kind += f" in {low}..{high}" if high else f" >= {low}"
-        return kind + (" or a distribution" if self.sampled else "")
+        return kind
 
     def _inside(self, lo: float, hi: float) -> bool:
         if self.low is not None and (lo < self.low or (self.positive and lo <= self.low)):
@@ -154,7 +162,7 @@ class Number(Node):
             ctx.fail(where, "expected a distribution of numbers, got one of months")
         lo, hi = _number_range(spec)
         if not self._inside(lo, hi):
-            ctx.fail(where, f"the distribution ranges over {lo:g}..{hi:g}; expected {self.describe()} throughout")
+            ctx.fail(where, f"the distribution ranges over {lo:g}..{hi:g}; expected {self.kind()} throughout")
 
 
 def _check_spec(spec: Mapping, where: str, ctx: Context) -> None:
@@ -277,6 +285,7 @@ class Ref(Node):
 
     kind: str  # key of Context.names
     what: str
+    plural: str = ""
 
     def describe(self) -> str:
         return f"the name of a {self.what}"
@@ -284,7 +293,8 @@ class Ref(Node):
     def check(self, value: Any, where: str, ctx: Context) -> None:
         valid = ctx.names.get(self.kind, ())
         if not isinstance(value, str) or value not in valid:
-            ctx.fail(where, f"unknown {self.what} {_show(value)}; {self.what}s are: {', '.join(valid) or '(none)'}")
+            plural = self.plural or f"{self.what}s"
+            ctx.fail(where, f"unknown {self.what} {_show(value)}; {plural} are: {', '.join(valid) or '(none)'}")
 
 
 @dataclass(frozen=True)
@@ -381,7 +391,7 @@ class MapOf(Node):
             ctx.fail(where, f"expected at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}")
         for key in self.required:
             if key not in value:
-                ctx.fail(_join(where, key), f"missing; the model needs this entry ({self.value.describe()})")
+                ctx.fail(_join(where, key), f"missing; the model needs an entry '{key}' here")
         for key, item in value.items():
             self.key.check(key, _join(where, key), ctx)
             self.value.check(item, _join(where, key), ctx)
@@ -396,7 +406,7 @@ class ListOf(Node):
     ascending: str | None = None  # entries must be in order of this month key
 
     def describe(self) -> str:
-        return f"an array of {self.item.describe()}"
+        return f"an array (each {self.item.describe()})"
 
     def check(self, value: Any, where: str, ctx: Context) -> None:
         if not isinstance(value, list):
@@ -498,7 +508,7 @@ GOOD = Ref("goods", "good")
 ROUTE = Ref("routes", "route")
 SUPPLIER = Ref("suppliers", "supplier")
 PHASE = Ref("phases", "war phase")
-PARTY = Ref("parties", "party")
+PARTY = Ref("parties", "party", "parties")
 GOODS_QUANTITIES = MapOf(GOOD, QUANTITY)
 MIX = MapOf(GOOD, PLAIN_SHARE, min_len=1, rules=(positive_sum,))
 
