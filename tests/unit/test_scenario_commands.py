@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from model.cli import main as pactsim
+from model.scenario import load
 from model.scenario_commands import differences, show
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,3 +153,23 @@ def test_differences_and_show():
     ]
     assert show({"dist": "choice", "values": ["1941-05", "1941-06"]}) == '{dist = "choice", values = ["1941-05", "1941-06"]}'
     assert show(False) == "false"
+
+
+def test_readme_lists_every_scenario_with_its_question():
+    readme = (ROOT / "scenarios" / "README.md").read_text()
+    for path in SCENARIOS:
+        question = load(path).get("question")
+        assert f"| `{path.name}` | {question} |" in readme, path.name
+
+
+CITATION = re.compile(r"#.*(rows? \d+|counterfactual|estimate|as in the baseline|\b[OGRMCU]\d+\b|FACTS|timeline)")
+
+
+@pytest.mark.parametrize("path", [p for p in SCENARIOS if p.stem != "baseline"], ids=lambda p: p.stem)
+def test_every_override_cites_its_source(path):
+    """Each value a counterfactual sets carries a history row or says 'counterfactual'."""
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        code = line.split("#", 1)[0].strip()
+        if "=" not in code or code.endswith("[") or code.split("=")[0].strip() in ("extends", "name", "title", "question"):
+            continue
+        assert CITATION.search(line), f"{path.name}:{number}: {line.strip()}"
