@@ -71,17 +71,14 @@ def check_files(files: list[str]) -> int:
 # ---------------------------------------------------------------------------------------
 def show(value: Any) -> str:
     """A value as it would be written in a scenario file (inline TOML)."""
-    if value is ABSENT:
-        return ABSENT
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{k} = {show(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(show(v) for v in value) + "]"
-    return repr(value)
+    try:
+        return ABSENT if value is ABSENT else json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):  # nan and inf are written as Python writes them; dates as text
+        return repr(value) if isinstance(value, float) else str(value)
 
 
 def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:

@@ -27,6 +27,7 @@ to the tables they concern.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -69,16 +70,15 @@ def _join(where: str, key: Any) -> str:
 
 def _show(value: Any, limit: int = 60) -> str:
     """A short TOML-like rendering of a value for an error message."""
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
-    elif isinstance(value, Mapping):
-        text = "a table" if not is_distribution(value) else f"a {value.get('dist')!s} distribution"
+    if isinstance(value, Mapping):
+        text = f"a {value.get('dist')!s} distribution" if is_distribution(value) else "a table"
     elif isinstance(value, list):
         text = "an array"
     else:
-        text = repr(value)
+        try:
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):  # nan, inf (TOML spells them as repr does), dates
+            text = str(value) if isinstance(value, dt.date | dt.time) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -212,6 +212,8 @@ class Month(Node):
             return
         elif value == "none":
             ctx.fail(where, f'"none" is not allowed here; expected {self.describe()}')
+        elif isinstance(value, dt.date):
+            ctx.fail(where, f'expected a month written as text ("{value:%Y-%m}"), got the TOML date {_show(value)}')
         elif not isinstance(value, str):
             ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
         else:
