@@ -151,6 +151,7 @@ class FlowSet:
     # the month --------------------------------------------------------------------------
     def ship(self, step: int, month: int, import_eff: np.ndarray, export_eff: np.ndarray, tonnes_per_unit: np.ndarray) -> None:
         """Load what capacity allows, interdict exposed cargo, advance transit, deliver."""
+        self.lane_weightless = tonnes_per_unit[self.lane_good] == 0
         lane_tonnes = self.requests * tonnes_per_unit[self.lane_good][:, None]
         tonnage = np.add.reduceat(lane_tonnes, self.lane_starts, axis=0)  # (F, R)
         route_scale = np.ones((len(self.route_ids), self.requests.shape[1]))
@@ -165,13 +166,17 @@ class FlowSet:
                 scale = np.where(total > 0, np.minimum(1.0, cap / np.where(total > 0, total, 1.0)), 1.0)
             route_scale[r] = scale * route.is_open(month)
         flow_scale = np.where(self.incidence[:, :, None], route_scale[None, :, :], np.inf).min(axis=1)
+        # Goods of no tonnage (RM-valued machinery) need an open path, not capacity.
+        open_ = np.array([self.network.routes[rid].is_open(month) for rid in self.route_ids])
+        flow_open = np.where(self.incidence[:, :, None], open_[None, :, :], True).all(axis=1)
+        lane_scale = np.where(self.lane_weightless[:, None], flow_open[self.lane_flow], flow_scale[self.lane_flow])
         effectiveness = np.where(self.from_germany[:, None], export_eff[None, :], import_eff[None, :])
         kept = np.ones_like(flow_scale)
         for r, rid in enumerate(self.route_ids):
             exposure = self.network.routes[rid].blockade_exposure
             if exposure:
                 kept = np.where(self.incidence[:, r, None], kept * (1.0 - effectiveness * exposure), kept)
-        self.loaded = self.requests * flow_scale[self.lane_flow]
+        self.loaded = self.requests * lane_scale
         self.lost = self.loaded * (1.0 - kept)[self.lane_flow]
         slot_in = (step + self.lane_transit) % self.slots
         self.pipeline[slot_in, np.arange(len(self.lane_flow))] += self.loaded - self.lost

@@ -160,6 +160,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[
         cycle = " -> ".join(p.stem for p in (*chain, path))
         raise ScenarioError(path, "extends", f"'extends' forms a cycle: {cycle}")
     data = read_toml(path)
+    data.setdefault("name", path.stem)  # a child does not inherit its parent's name
     files = [(str(path), hashlib.sha256(path.read_bytes()).hexdigest())]
     parent = data.pop("extends", None)
     if parent is None:

@@ -183,3 +183,19 @@ def test_german_arrears_lead_to_a_suspension_of_the_listed_goods():
     assert MONTHS[first] == "1940-03"  # arrears 200,000 RM > 150,000 at the March review
     assert suspended[first : first + 2].all()
     assert m.trajectory["soviet_deliveries"][first, 0, good(m, "oil")] == 0.0
+
+
+def test_machinery_needs_an_open_route_but_no_tonnage_capacity():
+    changes = merge(
+        TREATY,
+        {
+            "routes": {"soviet_border_rail": {"capacity_t_per_month": 100.0}},  # quota 200 t/month: congested
+            "germany": {"exports": {"capacity_rm_per_month": [{"from": "1940-01", "rm": 5_000.0}]}},
+            "treaties": {"pact": {"values": {"german_ratio": 1.0, "german_from": "1940-01", "german_to": "1940-12"}}},
+        },
+    )
+    m = run(changes)
+    tools = m.trajectory["german_exports"][:, 0, good(m, "machine_tools")]
+    oil = m.trajectory["soviet_deliveries"][:, 0, good(m, "oil")]
+    assert oil.max() == pytest.approx(100.0)  # the gauge change caps Soviet tonnage
+    assert tools.max() == pytest.approx(5_000.0)  # but not German machinery valued in RM
