@@ -70,14 +70,16 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
     imports = result.imports().sum(axis=0, dtype=np.float64)  # (origin, run, good)
     price = result.prices
     for s, origin in enumerate(result.origins):
-        cols[f"imports_rm_{origin}"] = imports[s] @ price
+        # a row-wise sum, not `@`: BLAS sums in an order that depends on the number of
+        # rows, so the last bits would depend on the chunking (DESIGN.md §6)
+        cols[f"imports_rm_{origin}"] = (imports[s] * price).sum(axis=1)
         for g in raw:
             cols[f"imports_{origin}_{goods[g]}"] = imports[s, :, g]
     cut = _month_index(months, SOVIET_CUTOFF)
     soviet = tr["soviet_deliveries"][: (cut + 1 if cut is not None else None)].sum(axis=0)
     for g in raw:
         cols[f"soviet_to_invasion_{goods[g]}"] = soviet[:, g]
-    cols["soviet_to_invasion_rm"] = soviet @ price
+    cols["soviet_to_invasion_rm"] = (soviet * price).sum(axis=1)
     cols["clearing_balance_rm"] = tr["clearing_balance_rm"][-1]
     for label in ARREARS_DATES:
         t = _month_index(months, label)
