@@ -481,10 +481,10 @@ def preview(scenario: Scenario) -> ScenarioShape:
 
 def choose_chunk(requested: int | None, runs: int, n_scenarios: int, workers: int) -> int:
     """Runs per model instance: as asked, else the measured best, cut so that every
-    worker has at least two chunks to do."""
+    worker (when there are several) has at least two chunks to do."""
     if requested:
         return max(1, min(requested, runs))
-    per_scenario = max(1, math.ceil(2 * workers / n_scenarios))
+    per_scenario = max(1, math.ceil(2 * workers / n_scenarios)) if workers > 1 else 1
     chunk = min(DEFAULT_CHUNK, math.ceil(runs / per_scenario))
     if chunk > 100:
         chunk = min(runs, math.ceil(chunk / 50) * 50)
@@ -697,7 +697,8 @@ def reopen_batch(path: Path) -> Batch | Path:
     return Batch(folder, experiment, scenarios, design, layout, manifest["plan"]["chunk"], manifest)
 
 
-def progress_bar(quiet: bool):
+def progress_bar(quiet: bool) -> Any:
+    """A live bar on a terminal (runs done, runs/s, time left); a line per tenth elsewhere."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -715,6 +716,9 @@ def progress_bar(quiet: bool):
             speed = task.finished_speed or task.speed
             return Text(f"{speed:,.0f} runs/s" if speed else "- runs/s")
 
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        return LogProgress(console, quiet)
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -724,17 +728,56 @@ def progress_bar(quiet: bool):
         TimeElapsedColumn(),
         TextColumn("left"),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=quiet,
+        console=console,
     )
+
+
+class LogProgress:
+    """The progress bar's interface for logs: one plain line each time a tenth is done."""
+
+    def __init__(self, console: Any, quiet: bool):
+        self.console, self.quiet = console, quiet
+        self.tasks: dict[int, dict[str, Any]] = {}
+
+    def __enter__(self) -> LogProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def add_task(self, description: str, total: int, completed: int = 0) -> int:
+        self.tasks[0] = {
+            "name": description,
+            "total": total,
+            "done": completed,
+            "start": completed,
+            "t0": time.perf_counter(),
+            "tenth": 0,
+        }
+        return 0
+
+    def advance(self, task_id: int, runs: int) -> None:
+        t = self.tasks[task_id]
+        t["done"] += runs
+        tenth = int(10 * t["done"] / t["total"]) if t["total"] else 10
+        if self.quiet or tenth <= t["tenth"]:
+            return
+        t["tenth"] = tenth
+        seconds = time.perf_counter() - t["t0"]
+        rate = (t["done"] - t["start"]) / seconds if seconds > 0 else 0.0
+        left = (t["total"] - t["done"]) / rate if rate else float("nan")
+        self.console.print(
+            f"{t['name']}: {t['done']}/{t['total']} runs, {rate:,.0f} runs/s, {left:,.0f} s left",
+            highlight=False,
+        )
 
 
 @dataclass
 class BatchReport:
     path: Path
     status: str
-    runs: int
-    chunks_run: int
+    runs: int  # in the batch
+    runs_now: int  # run by this call (fewer when resuming)
     errors: list[dict[str, Any]]
     seconds: float
     executor: str
@@ -752,57 +795,41 @@ def run_batch(
 
     folder, manifest = batch.folder, batch.manifest
     t0 = time.perf_counter()
+    runs_now, executor_text, errors = 0, "", []
     folder.lock()
     try:
         if manifest["status"] in (STATUS_RUNNING, STATUS_ERRORS):
             folder.clean_strays()
             done = folder.done_tags()
             todo = [r for r in batch.refs if r.tag not in done]
-            workers = max(1, min(workers, len(todo))) if todo else 1
+            runs_now = sum(r.n_runs for r in todo)
             session: dict[str, Any] = {
                 "started": now(),
                 "host": socket.gethostname(),
                 "pid": os.getpid(),
                 "chunks": len(todo),
+                "runs": runs_now,
             }
             manifest["sessions"].append(session)
             manifest["status"] = STATUS_RUNNING
             folder.write_manifest(manifest)
-            executor = make_executor(workers, scheduler) if todo else SerialExecutor()
-            done_runs = batch.total_runs - sum(r.n_runs for r in todo)
-            with executor, progress_bar(quiet) as progress:
-                session["executor"] = executor.description
-                bar = progress.add_task(
-                    batch.experiment.name, total=batch.total_runs, completed=done_runs
-                )
-                for out in executor.map(batch.task(r) for r in todo):
-                    if isinstance(out, ChunkOutput):
-                        folder.record_chunk(out.ref, arrow_table(out.table), out.blocks, out.info)
-                    else:
-                        folder.record_error(out.ref, out.error)
-                        progress.console.print(
-                            f"chunk {out.ref.tag} ({batch.scenarios[out.ref.scenario_index].name}, "
-                            f"runs {out.ref.start}-{out.ref.stop - 1}) failed: {out.error['error']}: {out.error['message']}"
-                        )
-                    progress.advance(bar, out.ref.n_runs)
-            session["finished"] = now()
-            session["seconds"] = round(time.perf_counter() - t0, 3)
+            executor_text = run_chunks(batch, todo, workers, scheduler, quiet, session)
+            session.update(finished=now(), seconds=round(time.perf_counter() - t0, 3))
             errors = folder.errors()
             consolidate(batch, errors)
             if errors:
-                manifest.update(
-                    status=STATUS_ERRORS,
-                    errors=[{k: v for k, v in e.items() if k != "traceback"} for e in errors],
-                )
+                stripped = [{k: v for k, v in e.items() if k != "traceback"} for e in errors]
+                manifest.update(status=STATUS_ERRORS, errors=stripped)
                 folder.write_manifest(manifest)
+                seconds = time.perf_counter() - t0
                 return BatchReport(
                     folder.path,
                     STATUS_ERRORS,
                     batch.total_runs,
-                    len(todo),
+                    runs_now,
                     errors,
-                    time.perf_counter() - t0,
-                    executor.description,
+                    seconds,
+                    executor_text,
                 )
             manifest.update(status=STATUS_CONSOLIDATED, errors=[])
             folder.write_manifest(manifest)
@@ -814,16 +841,40 @@ def run_batch(
     finally:
         folder.unlock()
     path = folder.publish()
-    session_info = manifest["sessions"][-1] if manifest["sessions"] else {}
+    seconds = time.perf_counter() - t0
     return BatchReport(
-        path,
-        STATUS_COMPLETE,
-        batch.total_runs,
-        session_info.get("chunks", 0),
-        [],
-        time.perf_counter() - t0,
-        session_info.get("executor", ""),
+        path, STATUS_COMPLETE, batch.total_runs, runs_now, [], seconds, executor_text
     )
+
+
+def run_chunks(
+    batch: Batch,
+    todo: Sequence[ChunkRef],
+    workers: int,
+    scheduler: str | None,
+    quiet: bool,
+    session: dict[str, Any],
+) -> str:
+    """Run the chunks on the chosen executor, writing each one's parts as it finishes."""
+    folder = batch.folder
+    workers = max(1, min(workers, len(todo)))
+    executor = make_executor(workers, scheduler) if todo else SerialExecutor()
+    done_runs = batch.total_runs - sum(r.n_runs for r in todo)
+    with executor, progress_bar(quiet) as progress:
+        session["executor"] = executor.description
+        bar = progress.add_task(batch.experiment.name, total=batch.total_runs, completed=done_runs)
+        for out in executor.map(batch.task(r) for r in todo):
+            if isinstance(out, ChunkOutput):
+                folder.record_chunk(out.ref, arrow_table(out.table), out.blocks, out.info)
+            else:
+                folder.record_error(out.ref, out.error)
+                name = batch.scenarios[out.ref.scenario_index].name
+                progress.console.print(
+                    f"chunk {out.ref.tag} ({name}, runs {out.ref.start}-{out.ref.stop - 1}) failed: "
+                    f"{out.error['error']}: {out.error['message']}"
+                )
+            progress.advance(bar, out.ref.n_runs)
+    return executor.description
 
 
 def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
@@ -838,11 +889,8 @@ def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
     }
     if batch.layout.variables:
         folder.consolidate_trajectories(batch.refs, batch.layout, attrs)
-    seconds = [
-        folder.done_info(r).get("seconds_model", 0.0)
-        for r in batch.refs
-        if r.tag in folder.done_tags()
-    ]
+    done = folder.done_tags()
+    seconds = [folder.done_info(r).get("seconds_model", 0.0) for r in batch.refs if r.tag in done]
     manifest["outcome_rows"] = rows
     manifest["cpu_seconds_model"] = round(float(sum(seconds)), 3)
     if errors:
@@ -968,7 +1016,8 @@ def main(args: argparse.Namespace) -> int:
         n = len(batch.scenarios)
         print(
             f"batch {experiment.name}: {n} scenario(s) x {batch.design.n_runs} runs ({experiment.sampler}), "
-            f"chunks of {batch.chunk}; writing {batch.folder.path}"
+            f"chunks of {batch.chunk}; writing {batch.folder.path}",
+            flush=True,
         )
     final = final_path(batch.folder.path)
     try:
@@ -980,13 +1029,18 @@ def main(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"interrupted; finish with: pactsim batch --resume {final}", file=sys.stderr)
         raise
-    rate = report.runs / report.seconds if report.seconds else float("nan")
+    rate = report.runs_now / report.seconds if report.seconds else float("nan")
     if report.errors:
         print(
             f"{len(report.errors)} chunk(s) failed (see {report.path / 'errors.json'}); the other results are in {report.path}"
         )
         print(f"fix the cause and retry the failed chunks with: pactsim batch --resume {final}")
         return 1
-    print(f"{report.runs} runs in {report.seconds:.1f} s ({rate:,.0f} runs/s; {report.executor})")
+    resumed = (
+        f" (of {report.runs}; the others were done before)" if report.runs_now < report.runs else ""
+    )
+    print(
+        f"{report.runs_now} runs{resumed} in {report.seconds:.1f} s ({rate:,.0f} runs/s; {report.executor or 'nothing to run'})"
+    )
     print(f"results: {report.path}")
     return 0

@@ -253,7 +253,8 @@ class BatchFolder:
     # consolidation -------------------------------------------------------------------------
     def consolidate_outcomes(self, refs: Iterable[ChunkRef]) -> int:
         """Stream the done chunks' outcome rows, in plan order, into outcomes.parquet."""
-        paths = [self._part(r, "outcomes.parquet") for r in refs if r.tag in self.done_tags()]
+        done = self.done_tags()
+        paths = [self._part(r, "outcomes.parquet") for r in refs if r.tag in done]
         if not paths:
             return 0
         schema = pa.unify_schemas([pq.read_schema(p) for p in paths], promote_options="permissive")

@@ -21,6 +21,8 @@ An experiment is a TOML file under ``experiments/``::
     [morris]
     levels = 4
 
+    [sensitivity]                     # options of `pactsim sensitivity` (model.sensitivity); a batch ignores them
+
 **Common random numbers.** Replication *i* of every scenario gets the same parameter
 sample and the same shocks, so counterfactual differences are paired:
 
@@ -63,7 +65,7 @@ from model.scenario import Scenario, ScenarioError, load, read_toml
 SAMPLERS = ("mc", "lhs", "sobol", "morris")
 KEYS = (
     "name", "description", "scenarios", "replications", "sampler", "seed", "outcomes",
-    "figures", "chunk", "trajectories", "sobol", "morris",
+    "figures", "chunk", "trajectories", "sobol", "morris", "sensitivity",
 )  # fmt: skip
 SAMPLER_OPTIONS: dict[str, dict[str, type]] = {
     "sobol": {"second_order": bool},
@@ -173,6 +175,10 @@ def parse_experiment(data: Mapping[str, Any], path: Path, text: str = "") -> Exp
     outcomes = _text_list(data, "outcomes", path) if "outcomes" in data else None
     figures = _text_list(data, "figures", path) if "figures" in data else None
     options = _sampler_options(data, sampler, path)
+    if not isinstance(data.get("sensitivity", {}), Mapping):  # read by `pactsim sensitivity` only
+        raise ScenarioError(
+            path, "sensitivity", "expected a table of options for `pactsim sensitivity`"
+        )
     trajectories = _trajectory_spec(data.get("trajectories", {}), path)
     return Experiment(
         name=name,

@@ -204,3 +204,36 @@ def test_chunk_sizes():
     for chunk in (1, 7, 200, 1000, 2000, 2500, 1234, 10007):
         fc = choose_file_chunk(chunk)
         assert chunk % fc == 0 and (fc <= 250 or fc == chunk)
+
+
+def test_trajectories_are_placed_on_the_batch_axes_and_cut_into_whole_hdf5_chunks():
+    import zlib
+    from types import SimpleNamespace
+
+    from model.batch_folder import ChunkRef, TrajectoryLayout
+
+    months, goods = ["1939-06", "1939-07", "1939-08"], ["oil", "grain", "rubber"]
+    layout = TrajectoryLayout(
+        scenarios=("a",), runs=10, months=tuple(months), goods=tuple(goods), suppliers=(), units=("t",) * 3,
+        prices=(1.0,) * 3, variables={"stock": ("month", "good"), "war_readiness": ("month",)}, file_chunk=4, compression=1,
+    )  # fmt: skip
+    # a scenario whose window starts a month later and which has no rubber
+    stock = np.arange(2 * 3 * 2, dtype=np.float32).reshape(2, 3, 2)  # (month, run, good)
+    result = SimpleNamespace(
+        months=months[1:],
+        goods=["grain", "oil"],
+        origins=[],
+        trajectory={"stock": stock, "war_readiness": np.ones((2, 3), np.float32)},
+    )
+    from model.batch import pack_trajectories
+
+    blocks = pack_trajectories(
+        result, layout, ChunkRef(0, 2, 8, 10)
+    )  # runs 8-9: one HDF5 chunk, padded
+    assert len(blocks["stock"]) == 1 and len(blocks["war_readiness"]) == 1
+    block = np.frombuffer(zlib.decompress(blocks["stock"][0]), dtype="<f4").reshape(4, 3, 3)
+    assert np.isnan(block[:, 0]).all() and np.isnan(block[:, :, 2]).all()  # month and good it lacks
+    assert (
+        block[0, 1, 0] == stock[0, 0, 1] and block[0, 1, 1] == stock[0, 0, 0]
+    )  # oil, grain of run 8
+    assert np.isnan(block[3]).all()  # padding past the last run
