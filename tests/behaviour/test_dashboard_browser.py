@@ -1,0 +1,217 @@
+"""The dashboard in a real browser: ``pactsim dashboard`` served, driven by headless Chromium.
+
+Starts the real command on a free localhost port (and stops it, with anything it started,
+at the end), then checks what a user sees: the page loads with both charts, an earlier
+invasion + Reset + Play changes the plotted oil curve while the baseline behind it stays
+put, a bad reciprocity tolerance is refused with a visible message while the page keeps
+working, and a second browser session gets a model of its own. The charts carry their plotted values in ``data-*`` attributes, which is
+what the test compares. Saves ``test-artifacts/dashboard.png``.
+
+Needs Debian's Chromium (STACK.md: playwright cannot download a browser here); skipped
+when /usr/bin/chromium is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SERVER_START_S = 60
+STEP_TIMEOUT_MS = 30_000
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
+
+
+# ---------------------------------------------------------------------------------------
+# the browser (pytest-playwright fixtures, pointed at Debian's Chromium)
+# ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is absent (apt-get install -y chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
+
+
+# ---------------------------------------------------------------------------------------
+# the server
+# ---------------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    try:
+        with opener.open(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is absent (apt-get install -y chromium)")
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("dashboard") / "server.log"
+    url = f"http://127.0.0.1:{port}/"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "model.cli", "dashboard", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as a whole below
+        )
+        try:
+            deadline = time.monotonic() + SERVER_START_S
+            while not _answers(url):
+                if server.poll() is not None:
+                    pytest.fail(f"the dashboard exited with {server.returncode}:\n{log_path.read_text()}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the dashboard did not answer within {SERVER_START_S} s:\n{log_path.read_text()}")
+                time.sleep(0.25)
+            yield url
+        finally:
+            _stop(server)
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """SIGTERM the server's process group, SIGKILL it if it lingers; reap the server."""
+    for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            server.wait(timeout=wait_s)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    if server.poll() is None:
+        server.wait(timeout=5)
+
+
+# ---------------------------------------------------------------------------------------
+# what the page shows
+# ---------------------------------------------------------------------------------------
+def _series(page, chart: str, good: str, attribute: str = "data-median") -> list[float]:
+    text = page.locator(f"[data-chart={chart}] [data-good={good}]").get_attribute(attribute)
+    return [float(v) for v in text.split(",")] if text else []
+
+
+def _wait_step(page, step: int) -> None:
+    """Wait until the panel and both charts show ``step`` months (they update separately)."""
+    for where in ("[data-testid=month]", "[data-chart=cover]", "[data-chart=shortage]"):
+        page.wait_for_selector(f"{where}[data-step='{step}']", timeout=STEP_TIMEOUT_MS)
+
+
+def _run_to_end(page, n_months: int) -> None:
+    page.get_by_role("button", name="▶").click()
+    _wait_step(page, n_months)
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.locator(".v-select", has_text=label).click()
+    page.locator(".menuable__content__active .v-list-item", has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).click()
+
+
+def _type(page, label: str, text: str) -> None:
+    field = page.locator(".v-text-field", has_text=label).locator("input")
+    field.fill(text)
+    field.press("Enter")  # Solara's InputText sends its value on Enter or blur
+
+
+def test_dashboard_in_the_browser(dashboard_url, page, record_property):
+    from playwright.sync_api import expect
+
+    page.goto(dashboard_url)
+
+    # the page loads: both charts with a panel per critical good and the baseline behind
+    page.wait_for_selector("[data-chart=cover] [data-good=oil]", timeout=STEP_TIMEOUT_MS)
+    for chart in ("cover", "shortage"):
+        expect(page.locator(f"[data-chart={chart}] [data-good]")).to_have_count(7)
+    n_months = len(_series(page, "cover", "oil", "data-baseline"))
+    assert n_months == 43  # 1939-06 .. 1942-12, the baseline's whole curve
+
+    # the scenario as written, run to the end
+    _run_to_end(page, n_months)
+    expect(page.get_by_text("Month 1942-12")).to_be_visible()
+    as_written = _series(page, "cover", "oil")
+    baseline = _series(page, "cover", "oil", "data-baseline")
+    assert len(as_written) == n_months
+
+    # an earlier invasion, and a bad tolerance that must be refused, then Reset and Play
+    _choose(page, "Invasion month", "1940-09")
+    _type(page, "Reciprocity tolerance", "-5")
+    started = time.monotonic()
+    page.get_by_role("button", name="Reset").click()
+    _wait_step(page, 0)
+    _run_to_end(page, n_months)
+    redraw_s = time.monotonic() - started
+    record_property("redraw_s", round(redraw_s, 2))
+    print(f"\nReset + {n_months} months redrawn in {redraw_s:.1f} s")
+
+    refusal = page.locator(".v-alert", has_text="Reciprocity tolerance refused")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("negative")
+    expect(page.get_by_text("Invasion month: 1940-09")).to_be_visible()
+
+    earlier = _series(page, "cover", "oil")
+    assert len(earlier) == n_months
+    assert earlier != as_written
+    assert earlier[-1] < as_written[-1] - 0.5  # oil lasts less after an invasion in 1940-09
+    assert _series(page, "cover", "oil", "data-baseline") == baseline  # the baseline stays put
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    # another browser session gets its own model: not stepped, no levers moved
+    other = page.context.browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        second = other.new_page()
+        second.goto(dashboard_url)
+        _wait_step(second, 0)
+        expect(second.get_by_text("Levers: none moved")).to_be_visible()
+    finally:
+        other.close()
+    expect(page.locator("[data-testid=month]")).to_have_attribute("data-step", str(n_months))
+
+    # a non-number is refused too, and the page still steps
+    _type(page, "Reciprocity tolerance", "banana")
+    page.get_by_role("button", name="Reset").click()
+    expect(page.locator(".v-alert", has_text="not a number")).to_be_visible()
+    _wait_step(page, 0)
+    page.get_by_role("button", name="Step").click()
+    _wait_step(page, 1)
+    assert len(_series(page, "cover", "oil")) == 1
