@@ -49,6 +49,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from model.cli import UserError as user_error  # the same class when run as `python -m model.cli`
     from model.scenario import ScenarioError
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     module = _load(args.command)
     try:
         return int(module.main(args) or 0)
-    except (ScenarioError, UserError) as err:
+    except (ScenarioError, user_error) as err:
         print(f"pactsim {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
