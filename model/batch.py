@@ -455,6 +455,7 @@ class ScenarioShape:
 
 
 def preview(scenario: Scenario) -> ScenarioShape:
+    """The axes, outcome columns and variable dims of a scenario's runs, from one run."""
     from model.outcomes import outcomes_table
     from model.runner import simulate
 
@@ -479,16 +480,50 @@ def preview(scenario: Scenario) -> ScenarioShape:
     return shape
 
 
+def axes(scenario: Scenario) -> tuple[tuple[str, ...], ...]:
+    """A scenario's months, goods (with units and prices) and origins, without running it."""
+    from model.simulation import PactModel
+
+    with released_models():
+        m = PactModel(scenario, n_runs=1)
+        out = (
+            tuple(m.window.labels),
+            tuple(m.goods.ids),
+            tuple(m.goods.units),
+            tuple(float(p) for p in m.goods.price_rm_per_unit),
+            tuple(m.origins),
+        )
+    return out
+
+
+def previews(scenarios: Sequence[Scenario]) -> list[ScenarioShape]:
+    """One run of the first scenario, and of any other whose axes differ from it (the
+    outcome columns and variables follow from the axes); the others reuse its shape."""
+    first = preview(scenarios[0])
+    first_axes = (first.months, first.goods, first.units, first.prices, first.origins)
+    return [first, *(first if axes(s) == first_axes else preview(s) for s in scenarios[1:])]
+
+
 def choose_chunk(requested: int | None, runs: int, n_scenarios: int, workers: int) -> int:
-    """Runs per model instance: as asked, else the measured best, cut so that every
-    worker (when there are several) has at least two chunks to do."""
+    """Runs per model instance: as asked, else about the measured best (DEFAULT_CHUNK), with
+    at least two chunks per worker, more if that lets the workers finish together without
+    halving the chunk, and a round size (so HDF5 chunks divide it)."""
     if requested:
         return max(1, min(requested, runs))
-    per_scenario = max(1, math.ceil(2 * workers / n_scenarios)) if workers > 1 else 1
-    chunk = min(DEFAULT_CHUNK, math.ceil(runs / per_scenario))
-    if chunk > 100:
-        chunk = min(runs, math.ceil(chunk / 50) * 50)
-    return max(1, chunk)
+    per_scenario = math.ceil(runs / DEFAULT_CHUNK)
+    if workers > 1:
+        per_scenario = max(per_scenario, math.ceil(2 * workers / n_scenarios))
+        while (
+            (n_scenarios * per_scenario) % workers
+            and n_scenarios * per_scenario < 8 * workers
+            and runs / (per_scenario + 1) >= DEFAULT_CHUNK / 2  # smaller chunks cost more per run
+        ):
+            per_scenario += 1
+    chunk = math.ceil(runs / per_scenario)
+    rounded = math.ceil(chunk / 50) * 50
+    if chunk > 100 and math.ceil(runs / rounded) == per_scenario:
+        chunk = rounded
+    return max(1, min(chunk, runs))
 
 
 def choose_file_chunk(chunk: int) -> int:
@@ -612,8 +647,9 @@ def start_batch(
     from model.cli import UserError
     from model.results import ResultFolder, code_version, now, package_versions, scenario_provenance
 
+    t0 = time.perf_counter()
     scenarios = experiment.load_scenarios()
-    shapes = [preview(s) for s in scenarios]
+    shapes = previews(scenarios)
     check_outcome_patterns(experiment, shapes)
     paths = uncertain_paths(scenarios)
     design = build_design(
@@ -662,6 +698,7 @@ def start_batch(
         },
         "runs": len(scenarios) * design.n_runs,
         "started": now(),
+        "seconds_plan": round(time.perf_counter() - t0, 3),
         "sessions": [],
     }
     folder.freeze_inputs(experiment.text, scenarios, design_table(design))
@@ -814,9 +851,14 @@ def run_batch(
             manifest["status"] = STATUS_RUNNING
             folder.write_manifest(manifest)
             executor_text = run_chunks(batch, todo, workers, scheduler, quiet, session)
-            session.update(finished=now(), seconds=round(time.perf_counter() - t0, 3))
+            t_run = time.perf_counter()
             errors = folder.errors()
             consolidate(batch, errors)
+            session.update(
+                finished=now(),
+                seconds_chunks=round(t_run - t0, 3),
+                seconds_consolidate=round(time.perf_counter() - t_run, 3),
+            )
             if errors:
                 stripped = [{k: v for k, v in e.items() if k != "traceback"} for e in errors]
                 manifest.update(status=STATUS_ERRORS, errors=stripped)
@@ -835,7 +877,12 @@ def run_batch(
             folder.write_manifest(manifest)
         folder.drop_parts()
         if figures:
+            t_figures = time.perf_counter()
             draw_figures(batch)
+            if manifest["sessions"]:
+                manifest["sessions"][-1]["seconds_figures"] = round(
+                    time.perf_counter() - t_figures, 3
+                )
         manifest.update(status=STATUS_COMPLETE, finished=now())
         folder.write_manifest(manifest)
     finally:

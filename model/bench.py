@@ -11,7 +11,8 @@ Measured in one process run, so that the ratios compare like with like on this m
    process pool over every core, part files, consolidation into outcomes.parquet and
    trajectories.nc, no figures) at 1,000, 10,000 and 100,000 runs in a temporary folder;
    wall seconds from the experiment file to the published folder, and the peak resident
-   memory of this process plus its workers (sampled every 50 ms with psutil).
+   memory of this process plus its workers (the sum of their PSS, sampled every 50 ms
+   with psutil).
 
 ``speedup`` is vectorised runs/s of the 10,000-run batch over single runs/s; ``speedup_per_core``
 divides it by the number of workers.
@@ -46,7 +47,8 @@ def label(n: int) -> str:
 
 
 class PeakMemory:
-    """Peak resident memory (MB) of this process and all its descendants, sampled."""
+    """Peak memory (MB) of this process and all its descendants, sampled: the sum of their
+    proportional set sizes (PSS), so pages a forked worker shares with its parent count once."""
 
     def __init__(self, interval_s: float = 0.05):
         self.interval_s = interval_s
@@ -57,12 +59,12 @@ class PeakMemory:
         import psutil
 
         me = psutil.Process()
-        total = me.memory_info().rss
-        for child in me.children(recursive=True):
+        total = 0
+        for process in (me, *me.children(recursive=True)):
             try:
-                total += child.memory_info().rss
+                total += process.memory_full_info().pss
             except psutil.Error:
-                pass
+                pass  # a worker that has just exited
         return total / 2**20
 
     def _watch(self) -> None:
