@@ -79,6 +79,7 @@ class Germany(mesa.Agent):
         self.shortage = np.zeros((R, G))
         self.rationed = np.zeros((R, G))
         self.captured = np.zeros((R, G))
+        self.synthetic_output = np.zeros((R, G))
         self.export_offer_units = np.zeros((R, G))
         self.phase = np.zeros(R, dtype=np.int64)
 
@@ -180,12 +181,15 @@ class Germany(mesa.Agent):
         if month % 12 + 1 == self.harvest_calendar_month:
             factor = self.harvest_year_factor.get(month // 12, 1.0)
             output[:, self.harvest_good] += self.harvest_output * factor * self.harvest_shock[:, year_position]
+        synthetic = np.zeros_like(output)
         for good, utilisation, starts, values, lost_starts, lost in self.synthetic:
             capacity = schedule_value(month, starts, values)
             damage = np.zeros(R)
             for start, share in zip(lost_starts, lost, strict=True):
                 damage = np.where(start <= month, share, damage)
-            output[:, good] += capacity * utilisation * (1.0 - damage)
+            synthetic[:, good] += capacity * utilisation * (1.0 - damage)
+        self.synthetic_output = synthetic
+        output += synthetic
         for c in self.conquests:
             output += c.output * (c.month <= month)[:, None]
         self.ledger.produce(output)

@@ -724,6 +724,7 @@ RULE_SCHEMAS: dict[str, Node] = {
         {
             "review_interval_months": Number(low=1, integer=True),
             "tolerated_imbalance_rm": QUANTITY,
+            "tolerated_shortfall_share": SHARE,
             "suspend_goods": ListOf(GOOD),
             "suspension_months": Number(low=1, integer=True),
             "resume_below_share": PLAIN_SHARE,

@@ -42,6 +42,7 @@ TRAJECTORY_DTYPE = np.float32
 GOODS_VARIABLES = (
     "stock", "production", "consumption", "demand", "military_demand", "military_use",
     "shortage", "rationed", "captured", "losses", "soviet_deliveries", "german_exports",
+    "synthetic",
 )  # fmt: skip
 RUN_VARIABLES = (
     "clearing_balance_rm", "arrears_rm", "credit_drawn_rm", "soviet_debt_rm",
@@ -287,7 +288,7 @@ class PactModel(mesa.Model):
             rule = t.rules.get("reciprocity")
             if rule is None:
                 continue
-            rule.review(month, t.first, self.active[t.id], arrears)
+            rule.review(month, t.first, self.active[t.id], arrears, self.clearing.due_clearing_rm)
             now = rule.suspended(month) & self.active[t.id]
             suspended |= now[:, None] & rule.suspend_mask[None, :]
             catch_up = np.maximum(catch_up, now * rule.german_catch_up_share)
@@ -364,6 +365,7 @@ class PactModel(mesa.Model):
         tr["shortage"][t] = g.shortage
         tr["rationed"][t] = g.rationed
         tr["captured"][t] = g.captured
+        tr["synthetic"][t] = g.synthetic_output
         flows = self.flows
         tr["losses"][t] = flows.to_goods(flows.lost, self.to_germany)
         for p, lanes in enumerate(self.import_pair_lanes):

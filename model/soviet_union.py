@@ -67,7 +67,31 @@ class SovietUnion(mesa.Agent):
         outstanding = np.maximum(self.due_cumulative - self.shipped_cumulative, 0.0)
         self.suspended_goods = suspended
         offer = np.minimum(outstanding, self.ledger.stock) * trading[:, None] * ~suspended
-        return offer
+        return self.fit_to_border(offer)
+
+    def fit_to_border(self, offer: np.ndarray) -> np.ndarray:
+        """Load no more than the border railway can take after the transit already booked.
+
+        The USSR runs its own side of the gauge change: it plans its shipments within the
+        tonnage the border stations can transship this month, after the Far Eastern transit
+        and the purchases it has accepted (rows 49, 79-85); what does not fit stays in the
+        pool and its dues are carried forward. All goods are cut in the same proportion.
+        """
+        model = self.model
+        flows = getattr(model, "flows", None)
+        if flows is None:
+            return offer
+        own = model.soviet_flow
+        tonnes = self.goods.tonnes_per_unit
+        room = np.full(offer.shape[0], np.inf)
+        for route_id in flows.specs[own].route_ids:
+            lanes = flows.lanes_of([f for f in flows.through(route_id) if f != own])
+            booked = (flows.requests[lanes] * tonnes[flows.lane_good[lanes]][:, None]).sum(axis=0)
+            room = np.minimum(room, np.maximum(model.network.routes[route_id].capacity(model.month) - booked, 0.0))
+        load = (offer * tonnes).sum(axis=1)  # not a BLAS product: bitwise equal whatever the number of runs
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(load > room, room / np.where(load > 0, load, 1.0), 1.0)
+        return offer * scale[:, None]
 
     def record_shipped(self, loaded: np.ndarray) -> None:
         self.shipped_cumulative += loaded

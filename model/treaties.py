@@ -159,10 +159,13 @@ class ReciprocityRule:
     """The owed side (the USSR) reviews the clearing balance and suspends goods.
 
     At each review month (every ``review_interval_months`` from the treaty's start), if
-    German arrears exceed the tolerated imbalance, the listed goods are suspended for
-    ``suspension_months``; a suspension ends early once arrears fall below
-    ``resume_below_share`` of the tolerance. While suspended, Germany raises its
-    deliveries by ``german_catch_up_share`` of its export capacity (rows 38, 51, 53).
+    German arrears exceed the tolerated imbalance -- ``tolerated_imbalance_rm`` and, when
+    given, ``tolerated_shortfall_share`` of all that Germany owes on the clearing account
+    (row 38: deliveries must keep to a fixed *ratio*, so the same arrears weigh less once
+    much has been delivered) -- the listed goods are suspended for ``suspension_months``;
+    a suspension ends early once arrears fall below ``resume_below_share`` of the
+    tolerance. While suspended, Germany raises its deliveries by
+    ``german_catch_up_share`` of its export capacity (rows 38, 51, 53).
     """
 
     interval: int
@@ -171,6 +174,7 @@ class ReciprocityRule:
     suspension_months: int
     resume_below_share: float
     german_catch_up_share: float
+    tolerated_shortfall_share: np.ndarray = field(default=None)  # (R,) share of the clearing dues
     suspended_until: np.ndarray = field(default=None)  # (R,) month index
 
     @classmethod
@@ -182,13 +186,18 @@ class ReciprocityRule:
             suspension_months=int(table.get("suspension_months", 1)),
             resume_below_share=float(table.get("resume_below_share", 0.5)),
             german_catch_up_share=float(table.get("german_catch_up_share", 0.0)),
+            tolerated_shortfall_share=view.number(f"{path}.tolerated_shortfall_share", 0.0),
             suspended_until=np.full(view.n_runs, -1, dtype=np.int64),
         )
 
-    def review(self, month: int, start: np.ndarray, active: np.ndarray, arrears_rm: np.ndarray) -> None:
+    def review(
+        self, month: int, start: np.ndarray, active: np.ndarray, arrears_rm: np.ndarray, due_rm: np.ndarray | float = 0.0
+    ) -> None:
+        """``due_rm``: all that Germany has owed on the clearing account so far (R,)."""
         review_month = active & (((month - start) % self.interval) == 0)
         suspended = self.suspended_until > month
-        start_now = review_month & ~suspended & (arrears_rm > self.tolerated_rm)
+        lagging = (arrears_rm > self.tolerated_rm) & (arrears_rm > self.tolerated_shortfall_share * due_rm)
+        start_now = review_month & ~suspended & lagging
         self.suspended_until = np.where(start_now, month + self.suspension_months, self.suspended_until)
         resume = suspended & (arrears_rm < self.resume_below_share * self.tolerated_rm)
         self.suspended_until = np.where(resume | ~active, np.minimum(self.suspended_until, month), self.suspended_until)

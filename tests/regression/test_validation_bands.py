@@ -1,0 +1,98 @@
+"""The baseline reproduces the historical record: every target of scenarios/validation/targets.toml
+holds its band (DESIGN.md §9), and ``pactsim validate`` reports it.
+
+One seeded Monte Carlo batch (100 runs, seed 0) is shared by all the checks. A band is a
+tolerance, not a golden number: a change that moves a median out of its band has broken
+the calibration against history (see docs/calibration.md before widening a band).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from model.cli import main as cli_main
+from model.runner import simulate
+from model.scenario import ScenarioError, load
+from model.validation import DEFAULT_TARGETS, evaluate, load_targets, scenario_path
+
+N_RUNS = 100
+SEED = 0
+BASELINE = load(scenario_path(DEFAULT_TARGETS))
+TARGETS = load_targets(DEFAULT_TARGETS, BASELINE)
+
+
+@pytest.fixture(scope="module")
+def results():
+    result = simulate(BASELINE, n_runs=N_RUNS, seed=SEED)
+    return {r.target.id: r for r in evaluate(result, TARGETS)}
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=[t.id for t in TARGETS])
+def test_the_baseline_holds_the_band(results, target):
+    r = results[target.id]
+    assert r.within_band, (
+        f"{target.id} ({target.source} [{target.tag}]): model {r.median:.4g} {target.unit}, "
+        f"record {target.record:.4g}, band {target.low:.4g}..{target.high:.4g}"
+    )
+
+
+def test_the_targets_cover_the_record_that_design_section_9_names():
+    rows = {row for t in TARGETS for row in t.rows}
+    wanted = {f"row {n}" for n in (15, 51, 52, 63, 64, 65, 66, 68, 69, 70, 71, 72, 76, 79, 80, 91, 110, 114, 117, 129, 131)}
+    assert wanted <= rows, sorted(wanted - rows)
+
+
+def test_validate_prints_json_with_one_object_per_target(capsys):
+    assert cli_main(["validate", "--runs", "20", "--seed", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [o["id"] for o in out] == [t.id for t in TARGETS]
+    fields = {"record", "median", "p05", "p95", "relative_error", "band", "within_band", "rows", "tag", "unit"}
+    assert all(fields <= set(o) for o in out)
+
+
+def test_validate_prints_a_table(capsys):
+    assert cli_main(["validate", "--runs", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "soviet_oil_to_invasion" in out and "row 63" in out and "of 26 targets within their bands" in out
+
+
+BAD_TARGETS = {
+    "unknown variable": ('variable = "oil_stock"', "variable"),
+    "unknown good": ('good = "bananas"', "good"),
+    "month outside the window": ('to = "1944-06"', "to"),
+    "a bound-only tag without a band": ('tag = "F"', "band"),
+    "unknown key": ('colour = "red"', "colour"),
+}
+
+
+@pytest.mark.parametrize("problem", BAD_TARGETS, ids=list(BAD_TARGETS))
+def test_a_malformed_targets_file_is_a_clear_error(tmp_path, capsys, problem):
+    line, key = BAD_TARGETS[problem]
+    text = f"""
+scenario = "{BASELINE.path.as_posix()}"
+[tolerance]
+S = 0.25
+[[target]]
+id = "oil"
+description = "Soviet oil"
+variable = "soviet_deliveries"
+good = "oil"
+statistic = "sum"
+from = "1939-09"
+to = "1941-06"
+unit = "kt"
+record = 1000
+tag = "S"
+rows = ["row 63"]
+"""
+    name = line.split(" = ")[0]
+    text = "\n".join(row for row in text.splitlines() if not row.startswith(f"{name} = ")) + f"\n{line}\n"
+    path = tmp_path / "targets.toml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as err:
+        load_targets(path, BASELINE)
+    assert str(path) in str(err.value) and key in err.value.key_path
+    assert cli_main(["validate", "--runs", "2", "--targets", str(path)]) == 2
+    assert "pactsim validate: error:" in capsys.readouterr().err
