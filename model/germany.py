@@ -147,7 +147,12 @@ class Germany(mesa.Agent):
         self.lots = []
         for i, lot in enumerate(view.raw(f"{base}.lots", []) or []):
             self.lots.append(
-                (self.goods.index(lot["good"]), view.month(f"{base}.lots[{i}].month"), view.number(f"{base}.lots[{i}].rm"))
+                (
+                    self.goods.index(lot["good"]),
+                    view.month(f"{base}.lots[{i}].month"),
+                    view.number(f"{base}.lots[{i}].rm"),
+                    lot.get("treaty"),
+                )
             )
 
     def _build_conquests(self, view: ParameterView, invasion_month: np.ndarray) -> None:
@@ -201,23 +206,24 @@ class Germany(mesa.Agent):
         self.captured = captured
         self.ledger.receive(captured)
 
-    def export_offer(self, month: int, outstanding_rm: np.ndarray, catch_up_share: np.ndarray) -> np.ndarray:
-        """Machinery offered this month (R, G) in RM, to be produced to order and shipped."""
+    def export_offer(
+        self, month: int, outstanding_rm: np.ndarray, catch_up_share: np.ndarray, active: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        """Machinery offered this month (R, G) in RM, to be produced to order and shipped.
+
+        A lot (e.g. the cruiser Lutzow) ships in its month, outside the export capacity,
+        if the treaty it was sold under is in force (``active``: treaty id -> (R,) mask).
+        """
         capacity = schedule_value(month, self.capacity_starts, self.capacity_values) * (1.0 + catch_up_share)
         value = np.minimum(capacity, np.maximum(outstanding_rm, 0.0)) * self.delivery_share
         offer = value[:, None] * self.export_mix[None, :] / self.goods.price_rm_per_unit[None, :]
         withheld = (self.withheld_from <= month)[:, None] * self.withheld_mask[None, :]
         offer = offer * (1.0 - withheld * self.withheld_share[:, None])
-        for good, lot_month, rm in self.lots:
-            offer[:, good] += rm * (lot_month == month) / self.goods.price_rm_per_unit[good]
+        for good, lot_month, rm, treaty in self.lots:
+            live = (lot_month == month) & (active[treaty] if treaty else True)
+            offer[:, good] += rm * live / self.goods.price_rm_per_unit[good]
         self.export_offer_units = offer
         return offer
-
-    def lots_due_rm(self, month: int) -> np.ndarray:
-        due = np.zeros(self.domestic.shape[0])
-        for _good, lot_month, rm in self.lots:
-            due += rm * (lot_month == month)
-        return due
 
     def produce_for_export(self, amount: np.ndarray) -> None:
         """Machinery is built to order: what will be shipped is produced first."""

@@ -511,6 +511,7 @@ ROUTE = Ref("routes", "route")
 SUPPLIER = Ref("suppliers", "supplier")
 PHASE = Ref("phases", "war phase")
 PARTY = Ref("parties", "party", "parties")
+TREATY = Ref("treaties", "treaty")
 GOODS_QUANTITIES = MapOf(GOOD, QUANTITY)
 MIX = MapOf(GOOD, PLAIN_SHARE, min_len=1, rules=(positive_sum,))
 
@@ -620,7 +621,13 @@ GERMANY = Table(
                 ),
                 "lots": ListOf(
                     Table(
-                        {"good": GOOD, "month": Month(sampled=True, in_window=True), "rm": QUANTITY, "name": Text()},
+                        {
+                            "good": GOOD,
+                            "month": Month(sampled=True, in_window=True),
+                            "rm": QUANTITY,
+                            "name": Text(),
+                            "treaty": TREATY,
+                        },
                         required=("good", "month", "rm"),
                     )
                 ),
@@ -837,6 +844,7 @@ def context(data: Mapping[str, Any], path: Path) -> Context:
         "suppliers": suppliers,
         "phases": _keys(data, "germany", "war_phases", "multipliers"),
         "parties": ("germany", "soviet_union", *suppliers),
+        "treaties": _keys(data, "treaties"),
     }
     return Context(Path(path), window, names)
 

@@ -294,7 +294,7 @@ class PactModel(mesa.Model):
             catch_up = np.maximum(catch_up, now * rule.german_catch_up_share)
         self.flows.set_request(self.soviet_flow, self.soviet_union.treaty_offer(self.soviet_due, self.trading, suspended))
         outstanding = self.clearing.arrears_rm + self.clearing.credit_outstanding_rm
-        offer = self.germany.export_offer(month, outstanding, catch_up) * self.trading[:, None]
+        offer = self.germany.export_offer(month, outstanding, catch_up, self.active) * self.trading[:, None]
         self.germany.produce_for_export(offer)
         self.flows.set_request(self.german_flow, offer)
 

@@ -199,3 +199,13 @@ def test_machinery_needs_an_open_route_but_no_tonnage_capacity():
     oil = m.trajectory["soviet_deliveries"][:, 0, good(m, "oil")]
     assert oil.max() == pytest.approx(100.0)  # the gauge change caps Soviet tonnage
     assert tools.max() == pytest.approx(5_000.0)  # but not German machinery valued in RM
+
+
+def test_a_lot_ships_only_while_its_treaty_is_in_force():
+    lot = {"good": "machine_tools", "month": "1940-05", "rm": 1_000.0, "treaty": "pact"}
+    in_force = merge(TREATY, {"germany": {"exports": {"lots": [lot]}}})
+    m = run(in_force)
+    assert m.trajectory["german_exports"][4, 0, good(m, "machine_tools")] == pytest.approx(1_000.0)
+    never = merge(in_force, {"treaties": {"pact": {"from": "none"}}})
+    m = run(never)
+    assert m.trajectory["german_exports"].max() == 0.0
