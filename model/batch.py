@@ -71,6 +71,7 @@ from model.batch_folder import (
     TrajectoryLayout,
     chunk_refs,
     final_path,
+    pack_parts,
     partial_path,
 )
 from model.calendar import parse_month
@@ -108,9 +109,11 @@ class ChunkTask:
 
 @dataclass
 class ChunkOutput:
+    """A chunk's part files, serialised by the worker: Parquet rows and .npz HDF5 chunks."""
+
     ref: ChunkRef
-    table: pd.DataFrame
-    blocks: dict[str, list[bytes]]
+    outcomes: bytes
+    trajectories: bytes
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -179,17 +182,18 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
         )
         t2 = time.perf_counter()
         blocks = pack_trajectories(result, task.layout, ref)
+        outcomes, trajectories = pack_parts(arrow_table(table), blocks)
         t3 = time.perf_counter()
         del result
     info = {
         "seconds": round(time.perf_counter() - t0, 4),
         "seconds_model": round(t1 - t0, 4),
         "seconds_outcomes": round(t2 - t1, 4),
-        "seconds_trajectories": round(t3 - t2, 4),
+        "seconds_packing": round(t3 - t2, 4),  # trajectories deflated, rows to Parquet
         "host": socket.gethostname(),
         "pid": os.getpid(),
     }
-    return ChunkOutput(ref, table, blocks, info)
+    return ChunkOutput(ref, outcomes, trajectories, info | {"rows": len(table)})
 
 
 def run_chunk_safely(task: ChunkTask) -> ChunkOutput | ChunkFailure:
@@ -910,9 +914,11 @@ def run_chunks(
     with executor, progress_bar(quiet) as progress:
         session["executor"] = executor.description
         bar = progress.add_task(batch.experiment.name, total=batch.total_runs, completed=done_runs)
+        writing = 0.0
         for out in executor.map(batch.task(r) for r in todo):
+            t0 = time.perf_counter()
             if isinstance(out, ChunkOutput):
-                folder.record_chunk(out.ref, arrow_table(out.table), out.blocks, out.info)
+                folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info)
             else:
                 folder.record_error(out.ref, out.error)
                 name = batch.scenarios[out.ref.scenario_index].name
@@ -920,7 +926,9 @@ def run_chunks(
                     f"chunk {out.ref.tag} ({name}, runs {out.ref.start}-{out.ref.stop - 1}) failed: "
                     f"{out.error['error']}: {out.error['message']}"
                 )
+            writing += time.perf_counter() - t0
             progress.advance(bar, out.ref.n_runs)
+    session["seconds_writing_parts"] = round(writing, 3)
     return executor.description
 
 

@@ -74,6 +74,20 @@ def final_path(partial: Path) -> Path:
     return partial.parent / name[1 : -len(".partial")]
 
 
+def pack_parts(table: pa.Table, blocks: Mapping[str, Sequence[bytes]]) -> tuple[bytes, bytes]:
+    """A chunk's part files as bytes: its outcome rows as Parquet, its HDF5 chunks as .npz."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    arrays = {
+        f"{name}.{k}": np.frombuffer(b, dtype=np.uint8)
+        for name, bl in blocks.items()
+        for k, b in enumerate(bl)
+    }
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return sink.getvalue().to_pybytes(), buffer.getvalue()
+
+
 def write_atomic(path: Path, write: Callable[[Path], None] | bytes | str) -> None:
     """Write a file under a temporary name, flush it to disk and move it into place."""
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
@@ -212,29 +226,12 @@ class BatchFolder:
                 p.unlink(missing_ok=True)
 
     def record_chunk(
-        self,
-        ref: ChunkRef,
-        table: pa.Table,
-        blocks: Mapping[str, Sequence[bytes]],
-        info: Mapping[str, Any],
+        self, ref: ChunkRef, outcomes: bytes, trajectories: bytes, info: Mapping[str, Any]
     ) -> None:
-        """Write a finished chunk's parts, then its done-marker."""
-        write_atomic(self._part(ref, "outcomes.parquet"), lambda p: pq.write_table(table, p))
-        arrays = {
-            f"{name}.{k}": np.frombuffer(b, dtype=np.uint8)
-            for name, bl in blocks.items()
-            for k, b in enumerate(bl)
-        }
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        write_atomic(self._part(ref, "trajectories.npz"), buffer.getvalue())
-        marker = {
-            "tag": ref.tag,
-            "start": ref.start,
-            "stop": ref.stop,
-            "rows": table.num_rows,
-            **info,
-        }
+        """Write a finished chunk's parts (as the worker serialised them), then its done-marker."""
+        write_atomic(self._part(ref, "outcomes.parquet"), outcomes)
+        write_atomic(self._part(ref, "trajectories.npz"), trajectories)
+        marker = {"tag": ref.tag, "start": ref.start, "stop": ref.stop, **info}
         write_atomic(self._part(ref, "done"), json.dumps(marker, default=str))
         self._part(ref, "error.json").unlink(missing_ok=True)
 
