@@ -329,10 +329,22 @@ class PoolExecutor:
         self.generation = 0
 
     def _open(self) -> None:
+        # fork is fast (the model is already imported) but only safe with no other thread
+        # alive (a lock held by one would stay locked in the child): else a fork server
         methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
-        self.pool.submit(os.getpid).result()  # start every worker now
+        if "fork" in methods and threading.active_count() == 1:
+            context = multiprocessing.get_context("fork")
+        else:
+            context = multiprocessing.get_context(
+                "forkserver" if "forkserver" in methods else "spawn"
+            )
+            if context.get_start_method() == "forkserver":
+                context.set_forkserver_preload(["model.batch", "model.runner", "model.outcomes"])
+        self.pool = ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_ignore_interrupts
+        )
+        for future in [self.pool.submit(os.getpid) for _ in range(self.workers)]:
+            future.result()  # every worker is up before any other thread starts
         self.generation += 1
 
     def __enter__(self) -> PoolExecutor:
@@ -373,6 +385,13 @@ class PoolExecutor:
                     out = ChunkFailure(task.ref, failure_record(err))
                 yield out
                 submit()
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C is the main process's to handle: it stops submitting and keeps what is done."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class DaskExecutor:
