@@ -140,17 +140,41 @@ LINE_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7"
 BASELINE_COLOUR = "#000000"
 
 
+def _events(ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Sequence[str], labels: bool) -> None:
+    """Dated events as dashed lines; labelled on large axes, bare on small panels."""
+    if labels:
+        _mark_events(ax, markers, months)
+        return
+    for month, _label in markers:
+        if months[0] <= month <= months[-1]:
+            ax.axvline(month_dates([month])[0], color="0.4", lw=0.8, ls="--")
+
+
+def describe_events(markers: Sequence[tuple[str, str]]) -> str:
+    """'1939-08 Credit Agreement; 1941-06 invasion' -- for a legend when lines are bare."""
+    return "; ".join(f"{m} {label}" for m, label in sorted(markers))
+
+
 def scenario_styles(names: Sequence[str], baseline: str = "baseline") -> dict[str, dict[str, Any]]:
     """Colour and line style per scenario: the baseline black, the others Okabe-Ito (dashed after six)."""
     out: dict[str, dict[str, Any]] = {}
     i = 0
     for name in names:
         if name == baseline:
-            out[name] = {"color": BASELINE_COLOUR, "ls": "-", "lw": 2.0}
+            out[name] = {"color": BASELINE_COLOUR, "ls": "-", "lw": 2.0, "zorder": 4}
         else:
-            out[name] = {"color": LINE_COLOURS[i % len(LINE_COLOURS)], "ls": ("-", "--", ":")[i // len(LINE_COLOURS) % 3], "lw": 1.6}
+            out[name] = {
+                "color": LINE_COLOURS[i % len(LINE_COLOURS)],
+                "ls": ("-", "--", ":")[i // len(LINE_COLOURS) % 3],
+                "lw": 1.6,
+                "zorder": 3,
+            }
             i += 1
     return out
+
+
+def _line(st: Mapping[str, Any]) -> dict[str, Any]:
+    return {"color": st["color"], "ls": st.get("ls", "-"), "lw": st.get("lw", 1.6), "zorder": st.get("zorder", 3)}
 
 
 def tonnage_scale(max_value: float, unit: str = "t") -> tuple[float, str]:
@@ -182,6 +206,7 @@ def plot_stock_fan(
     scenarios: Sequence[str] | None = None,
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     markers: Sequence[tuple[str, str]] = (),
+    event_labels: bool = True,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """Fan chart of the German stock of one good: median, 50 % and 90 % bands per scenario.
@@ -205,12 +230,12 @@ def plot_stock_fan(
         lo5, lo25, med, hi75, hi95 = np.nanpercentile(values, [5, 25, 50, 75, 95], axis=0)
         ax.fill_between(x, lo5, hi95, color=st["color"], alpha=0.10, lw=0)
         ax.fill_between(x, lo25, hi75, color=st["color"], alpha=0.25, lw=0)
-        ax.plot(x, med, color=st["color"], ls=st["ls"], lw=st["lw"], label=s)
+        ax.plot(x, med, label=s, **_line(st))
         short = _share(sub["shortage"].sel(scenario=s).values, sub["demand"].sel(scenario=s).values) >= 0.01
         in_short = short.mean(axis=0) >= 0.5
         ax.fill_between(x, i * strip, (i + 1) * strip, where=in_short, step="mid", color=st["color"], alpha=0.8,
                         lw=0, transform=ax.get_xaxis_transform())  # fmt: skip
-    _mark_events(ax, markers, months)
+    _events(ax, markers, months, event_labels)
     _date_axis(ax)
     ax.set_ylim(bottom=-(top / div) * strip * len(scenarios) * 1.3)
     ax.set_ylabel(f"German stock, {label}")
@@ -224,6 +249,7 @@ def plot_shortage_curves(
     scenarios: Sequence[str] | None = None,
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     markers: Sequence[tuple[str, str]] = (),
+    event_labels: bool = True,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """Unmet German demand for one good, % of demand: median line per scenario, 90 % band."""
@@ -232,15 +258,17 @@ def plot_shortage_curves(
     months = [str(m) for m in ds["month"].values]
     x = month_dates(months)
     sub = ds.sel(good=good)
+    top = 0.0
     for s in scenarios:
         st = styles[s]
         share = 100 * _share(sub["shortage"].sel(scenario=s).values, sub["demand"].sel(scenario=s).values)
         lo, med, hi = np.nanpercentile(share, [5, 50, 95], axis=0)
+        top = max(top, float(np.nanmax(hi)))
         ax.fill_between(x, lo, hi, color=st["color"], alpha=0.10, lw=0)
-        ax.plot(x, med, color=st["color"], ls=st["ls"], lw=st["lw"], label=s)
-    _mark_events(ax, markers, months)
+        ax.plot(x, med, label=s, **_line(st))
+    _events(ax, markers, months, event_labels)
     _date_axis(ax)
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, min(100.0, max(5.0, 1.1 * top)))
     ax.set_ylabel("unmet demand, % of demand")
     ax.set_title(good)
     return ax
@@ -266,9 +294,7 @@ def plot_stockout_ecdf(
         pos = np.array([index.get(str(v), len(months)) if v is not None and v == v else len(months) for v in values])
         share = 100 * (pos[:, None] <= np.arange(len(months))[None, :]).mean(axis=0) if len(pos) else np.zeros(len(months))
         st = styles[s]
-        ax.step(x, share, where="post", color=st["color"], ls=st["ls"], lw=st["lw"], label=s)
-        ax.annotate(f"{share[-1]:.0f}%", (x[-1], share[-1]), xytext=(3, 0), textcoords="offset points",
-                    va="center", fontsize=7, color=st["color"])  # fmt: skip
+        ax.step(x, share, where="post", label=s, **_line(st))
     _date_axis(ax)
     ax.set_ylim(-2, 105)
     ax.set_ylabel("runs in which the stock has run out, %")
@@ -308,6 +334,7 @@ def plot_clearing_balance(
     scenarios: Sequence[str] | None = None,
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     markers: Sequence[tuple[str, str]] = (),
+    event_labels: bool = True,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """German-Soviet clearing balance, M RM (Soviet deliveries minus German, median and 50 % band).
@@ -323,12 +350,12 @@ def plot_clearing_balance(
         bal = np.asarray(ds["clearing_balance_rm"].sel(scenario=s).values, dtype=float) / 1e6
         lo, med, hi = np.nanpercentile(bal, [25, 50, 75], axis=0)
         ax.fill_between(x, lo, hi, color=st["color"], alpha=0.15, lw=0)
-        ax.plot(x, med, color=st["color"], ls=st["ls"], lw=st["lw"], label=s)
+        ax.plot(x, med, label=s, **_line(st))
         if "suspended" in ds:
             susp = np.asarray(ds["suspended"].sel(scenario=s).values, dtype=float).mean(axis=0) >= 0.5
             ax.plot(x[susp], med[susp], ls="none", marker="v", ms=6, color=st["color"], mec="black", mew=0.5)
     ax.axhline(0, color="0.5", lw=0.8)
-    _mark_events(ax, markers, months)
+    _events(ax, markers, months, event_labels)
     _date_axis(ax)
     ax.set_ylabel("clearing balance, M RM\n(Soviet minus German deliveries)")
     return ax
@@ -339,6 +366,7 @@ def plot_suspensions(
     scenarios: Sequence[str] | None = None,
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     markers: Sequence[tuple[str, str]] = (),
+    event_labels: bool = True,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """Share of runs in which Soviet deliveries are suspended, per month, %."""
@@ -349,8 +377,8 @@ def plot_suspensions(
     for s in scenarios:
         st = styles[s]
         share = 100 * (np.asarray(ds["suspended"].sel(scenario=s).values, dtype=float) > 0).mean(axis=0)
-        ax.step(x, share, where="mid", color=st["color"], ls=st["ls"], lw=st["lw"], label=s)
-    _mark_events(ax, markers, months)
+        ax.step(x, share, where="mid", label=s, **_line(st))
+    _events(ax, markers, months, event_labels)
     _date_axis(ax)
     ax.set_ylim(-2, 102)
     ax.set_ylabel("runs with Soviet\ndeliveries suspended, %")
@@ -404,6 +432,11 @@ def plot_sobol_indices(indices: Any, title: str = "", top: int = 12, ax: plt.Axe
             error_kw={"lw": 0.8, "capsize": 2})  # fmt: skip
     ax.set_yticks(y, [str(p) for p in part["parameter"]], fontsize=8)
     ax.axvline(0, color="0.3", lw=0.8)
+    if float((part["ST"] + part["ST_conf"]).max()) > 1:  # estimates above 1 are sampling noise
+        ax.axvline(1, color="0.4", lw=0.8, ls=":")
+    low = float(np.nanmin(np.r_[part["S1"] - part["S1_conf"], 0.0]))
+    high = float(np.nanmax(np.r_[part["ST"] + part["ST_conf"], part["S1"] + part["S1_conf"], 0.1]))
+    ax.set_xlim(max(low, -0.2) - 0.02, min(high, 1.3) + 0.02)  # wild intervals are cut at the frame
     ax.set_xlabel("share of output variance")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
@@ -424,7 +457,7 @@ def plot_morris(indices: Any, title: str = "", top: int = 12, ax: plt.Axes | Non
             error_kw={"lw": 0.8, "capsize": 2})  # fmt: skip
     ax.barh(y - h / 2, part["sigma"], height=h, color=OKABE_ITO[0], label="sigma (interaction / non-linearity)")
     ax.set_yticks(y, [str(p) for p in part["parameter"]], fontsize=8)
-    ax.set_xlabel("elementary effect, outcome units per unit of the parameter's quantile")
+    ax.set_xlabel("elementary effect, outcome units\n(per full range of the parameter's quantile)")
     ax.set_title(title, fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
@@ -446,5 +479,5 @@ def legend_panel(ax: plt.Axes, handles_from: plt.Axes, text: str = "", ncol: int
     ax.axis("off")
     ax.legend(handles, labels, loc="upper left", fontsize=8, ncol=ncol, frameon=False, title="scenario", title_fontsize=9)
     if text:
-        ax.text(0.0, 0.0, text, transform=ax.transAxes, fontsize=8, va="bottom", ha="left", wrap=True, color="0.25")
+        ax.text(0.0, 0.0, text, transform=ax.transAxes, fontsize=8, va="bottom", ha="left", color="0.25")
     return ax
