@@ -2,17 +2,19 @@
 
 Measured in one process run, so that the ratios compare like with like on this machine:
 
-1. **single**: one run per model instance (R = 1), repeated a few hundred times in this
-   process -- the model alone (no outcomes, no writing), the cheapest a one-run-at-a-time
-   loop can be. Each model is released after use (Mesa 3.3.1 keeps models alive);
-2. **chunk sweep**: one core, in this process, a chunk's whole work (model, outcome table,
-   packed trajectories) at several chunk sizes R: wall microseconds per run-month;
-3. **batches**: the baseline, Monte Carlo, through the real batch path (``pactsim batch``:
+1. **batches**: the baseline, Monte Carlo, through the real batch path (``pactsim batch``:
    process pool over every core, part files, consolidation into outcomes.parquet and
    trajectories.nc, no figures) at 1,000, 10,000 and 100,000 runs in a temporary folder;
-   wall seconds from the experiment file to the published folder, and the peak resident
-   memory of this process plus its workers (the sum of their PSS, sampled every 50 ms
-   with psutil).
+   wall seconds from the experiment file to the published folder (the interpreter and
+   its imports excluded), and the peak memory of this process plus its workers (the sum
+   of their PSS, sampled every 50 ms by a watcher process). They run first, while this
+   process is small, since the workers are forked from it;
+2. **single**: one run per model instance (R = 1), repeated a few hundred times in this
+   process -- the model alone (no outcomes, no writing), the cheapest a one-run-at-a-time
+   loop can be. Each model is released after use (Mesa 3.3.1 keeps models alive);
+3. **chunk sweep**: one core, in this process, a chunk's whole work (model, outcome table,
+   packed trajectories and Parquet rows) at several chunk sizes R: wall microseconds per
+   run-month, and the model's share of it.
 
 ``speedup`` is vectorised runs/s of the 10,000-run batch over single runs/s; ``speedup_per_core``
 divides it by the number of workers.
@@ -26,7 +28,6 @@ import os
 import resource
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -46,41 +47,54 @@ def label(n: int) -> str:
     return f"{n // 1000}k" if n % 1000 == 0 else str(n)
 
 
+# The watcher: sums the PSS of a process and its descendants (but itself) until told to stop
+# on stdin, then prints the peak in MB.
+WATCHER = """
+import select, sys, psutil
+root, me, interval = psutil.Process(int(sys.argv[1])), psutil.Process(), float(sys.argv[2])
+peak = 0.0
+print("watching", flush=True)
+while True:
+    total = 0
+    for p in (root, *root.children(recursive=True)):
+        if p.pid != me.pid:
+            try:
+                total += p.memory_full_info().pss
+            except psutil.Error:
+                pass
+    peak = max(peak, total / 2**20)
+    if select.select([sys.stdin], [], [], interval)[0]:
+        break
+print(peak, flush=True)
+"""
+
+
 class PeakMemory:
-    """Peak memory (MB) of this process and all its descendants, sampled: the sum of their
-    proportional set sizes (PSS), so pages a forked worker shares with its parent count once."""
+    """Peak memory (MB) of this process and all its descendants: the sum of their
+    proportional set sizes (PSS, so pages a forked worker shares with its parent count
+    once), sampled every 50 ms by a small watcher process -- not a thread, which would
+    make the batch's process pool give up forking (see PoolExecutor)."""
 
     def __init__(self, interval_s: float = 0.05):
         self.interval_s = interval_s
         self.peak_mb = 0.0
-        self._stop = threading.Event()
-
-    def sample(self) -> float:
-        import psutil
-
-        me = psutil.Process()
-        total = 0
-        for process in (me, *me.children(recursive=True)):
-            try:
-                total += process.memory_full_info().pss
-            except psutil.Error:
-                pass  # a worker that has just exited
-        return total / 2**20
-
-    def _watch(self) -> None:
-        while not self._stop.is_set():
-            self.peak_mb = max(self.peak_mb, self.sample())
-            self._stop.wait(self.interval_s)
 
     def __enter__(self) -> PeakMemory:
-        self.peak_mb = self.sample()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
+        import subprocess
+        import sys
+
+        self._watcher = subprocess.Popen(
+            [sys.executable, "-c", WATCHER, str(os.getpid()), str(self.interval_s)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._watcher.stdout.readline()  # "watching": the first sample is taken
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+        out, _ = self._watcher.communicate("stop\n", timeout=60)
+        self.peak_mb = float(out.strip().splitlines()[-1])
 
 
 def bench_single(scenario_path: Path, n: int, seed: int) -> dict[str, float]:
@@ -182,6 +196,19 @@ def run_bench(
 
     scenario_path = PROJECT_ROOT / "scenarios" / "baseline.toml"
     result: dict[str, Any] = {"workers": workers, "cores": os.cpu_count(), "scenario": "baseline"}
+    # the batches first, while this process is small: its workers are forked from it
+    root = Path(tempfile.mkdtemp(prefix="pactsim-bench-"))
+    try:
+        for n in sizes:
+            b = bench_batch(scenario_path, n, workers, seed, root)
+            key = label(n)
+            result[f"seconds_{key}"] = b["seconds"]
+            result[f"runs_per_second_{key}"] = b["runs_per_second"]
+            result[f"peak_memory_mb_{key}"] = b["peak_memory_mb"]
+            result[f"result_mb_{key}"] = b["result_mb"]
+            result[f"chunk_{key}"] = b["chunk"]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     s = bench_single(scenario_path, single, seed)
     result.update(
         runs_single=s["runs"],
@@ -196,18 +223,6 @@ def run_bench(
         us_per_run_month_model=chunks[best]["us_per_run_month_model"],
         chunk_sweep={str(k): round(v["us_per_run_month"], 3) for k, v in chunks.items()},
     )
-    root = Path(tempfile.mkdtemp(prefix="pactsim-bench-"))
-    try:
-        for n in sizes:
-            b = bench_batch(scenario_path, n, workers, seed, root)
-            key = label(n)
-            result[f"seconds_{key}"] = b["seconds"]
-            result[f"runs_per_second_{key}"] = b["runs_per_second"]
-            result[f"peak_memory_mb_{key}"] = b["peak_memory_mb"]
-            result[f"result_mb_{key}"] = b["result_mb"]
-            result[f"chunk_{key}"] = b["chunk"]
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
     reference = "10k" if "runs_per_second_10k" in result else label(max(sizes))
     result["speedup_reference"] = reference
     result["speedup"] = result[f"runs_per_second_{reference}"] / result["runs_per_second_single"]
