@@ -470,11 +470,11 @@ def _note(row: dict[str, Any], m: Metric, months: Sequence[str]) -> str:
         return ""
     base, scen = (1 - row["share_out_baseline"]) >= 0.5, (1 - row["share_out_scenario"]) >= 0.5
     if base and scen:
-        return "both mostly censored: see the share of runs"
+        return "both censored: see the share"
     if base:
-        return "upper bound (baseline censored)"
+        return "upper bound: baseline censored"
     if scen:
-        return "lower bound (scenario censored)"
+        return "lower bound: scenario censored"
     return ""
 
 
@@ -538,7 +538,7 @@ def print_table(table: pd.DataFrame, show_all: bool = False) -> None:
 
     console = Console()
     if not console.is_terminal:
-        console = Console(width=130)
+        console = Console(width=160)
     level = f"{table.attrs.get('confidence', CONFIDENCE):.0%} interval"
     for scenario, part in table.groupby("scenario", sort=False):
         n = int(part["n_pairs"].iloc[0])

@@ -124,7 +124,7 @@ def test_mostly_censored_median_is_flagged_as_a_bound(tmp_path):
     )
     r = row(compare(load_results(path)), "early", "stockout_oil")
     assert r["difference"] == MONTHS.index("1941-01") - 43
-    assert r["note"] == "upper bound (baseline censored)"
+    assert r["note"] == "upper bound: baseline censored"
     assert r["baseline_month"] == "after 1942-12"
 
 
