@@ -529,13 +529,13 @@ def previews(scenarios: Sequence[Scenario]) -> list[ScenarioShape]:
 
 def choose_chunk(requested: int | None, runs: int, n_scenarios: int, workers: int) -> int:
     """Runs per model instance: as asked, else about the measured best (DEFAULT_CHUNK), with
-    at least two chunks per worker, more if that lets the workers finish together without
-    halving the chunk, and a round size (so HDF5 chunks divide it)."""
+    a chunk for every worker, more if that lets the workers finish together without halving
+    the chunk, and a round size (so HDF5 chunks divide it)."""
     if requested:
         return max(1, min(requested, runs))
     per_scenario = math.ceil(runs / DEFAULT_CHUNK)
     if workers > 1:
-        per_scenario = max(per_scenario, math.ceil(2 * workers / n_scenarios))
+        per_scenario = max(per_scenario, math.ceil(workers / n_scenarios))
         while (
             (n_scenarios * per_scenario) % workers
             and n_scenarios * per_scenario < 8 * workers

@@ -196,10 +196,12 @@ def test_outcome_rows_carry_the_design_columns_and_keep_the_chosen_outcomes():
 
 
 def test_chunk_sizes():
-    assert (
-        choose_chunk(None, 1000, 13, 2) == 1000
-    )  # one chunk per scenario: 13 chunks for 2 workers
-    assert choose_chunk(None, 1000, 1, 2) == 250  # every worker gets at least two chunks
+    assert choose_chunk(None, 1000, 15, 2) == 1000  # one chunk per scenario, 15 for 2 workers
+    assert choose_chunk(None, 1000, 3, 2) == 1000  # halving them would cost more than it saves
+    assert choose_chunk(None, 1000, 1, 2) == 500  # a chunk for every worker
+    assert choose_chunk(None, 10_000, 1, 2) == 1700  # 6 chunks, not 5 of 2,000
+    assert choose_chunk(None, 100_000, 1, 2) == 2000
+    assert choose_chunk(None, 1000, 1, 1) == 1000  # serially: one model instance
     assert choose_chunk(300, 50, 1, 2) == 50
     for chunk in (1, 7, 200, 1000, 2000, 2500, 1234, 10007):
         fc = choose_file_chunk(chunk)
