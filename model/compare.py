@@ -492,8 +492,10 @@ def fmt(x: float, unit: str = "") -> str:
         return f"{x:,.0f}"
     if a >= 10:
         return f"{x:,.1f}"
-    if a < 0.01:  # small but not zero: two significant digits
-        return f"{x:.2g}"
+    if a < 0.0005:  # not zero, but nothing a reader needs digits for
+        return "~0"
+    if a < 0.01:
+        return f"{x:.3f}"
     return f"{x:,.2f}"
 
 
