@@ -49,7 +49,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from model.cli import UserError as user_error  # the same class when run as `python -m model.cli`
+    from model.cli import (
+        UserError as user_error,  # the same class when run as `python -m model.cli`
+    )
     from model.scenario import ScenarioError
 
     argv = list(sys.argv[1:] if argv is None else argv)
