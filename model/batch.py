@@ -951,6 +951,24 @@ def run_chunks(
     return executor.description
 
 
+def summary_line(report: BatchReport, manifest: Mapping[str, Any]) -> str:
+    """Runs, rate and where the time went, e.g. for 15 x 1,000 runs on 2 cores."""
+    session = manifest["sessions"][-1] if manifest.get("sessions") else {}
+    if not report.runs_now:
+        return f"nothing left to run; {report.seconds:.1f} s to finish the folder"
+    chunks = session.get("seconds_chunks", report.seconds)
+    resumed = (
+        f" (of {report.runs}; the others were done before)" if report.runs_now < report.runs else ""
+    )
+    parts = [
+        f"{report.runs_now:,} runs{resumed} in {chunks:.1f} s ({report.runs_now / chunks:,.0f} runs/s; {report.executor})"
+    ]
+    for key, what in (("seconds_consolidate", "consolidation"), ("seconds_figures", "figures")):
+        if session.get(key):
+            parts.append(f"{what} {session[key]:.1f} s")
+    return ", ".join(parts) + f"; {report.seconds:.1f} s in all"
+
+
 def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
     folder, manifest = batch.folder, batch.manifest
     rows = folder.consolidate_outcomes(batch.refs)
@@ -1103,18 +1121,12 @@ def main(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"interrupted; finish with: pactsim batch --resume {final}", file=sys.stderr)
         raise
-    rate = report.runs_now / report.seconds if report.seconds else float("nan")
     if report.errors:
         print(
             f"{len(report.errors)} chunk(s) failed (see {report.path / 'errors.json'}); the other results are in {report.path}"
         )
         print(f"fix the cause and retry the failed chunks with: pactsim batch --resume {final}")
         return 1
-    resumed = (
-        f" (of {report.runs}; the others were done before)" if report.runs_now < report.runs else ""
-    )
-    print(
-        f"{report.runs_now} runs{resumed} in {report.seconds:.1f} s ({rate:,.0f} runs/s; {report.executor or 'nothing to run'})"
-    )
+    print(summary_line(report, batch.manifest))
     print(f"results: {report.path}")
     return 0
