@@ -109,7 +109,7 @@ class ChunkTask:
 
 @dataclass
 class ChunkOutput:
-    """A chunk's part files, serialised by the worker: Parquet rows and .npz HDF5 chunks."""
+    """A chunk's part files, serialised by the worker: Parquet rows and deflated HDF5 chunks."""
 
     ref: ChunkRef
     outcomes: bytes
@@ -182,7 +182,7 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
         )
         t2 = time.perf_counter()
         blocks = pack_trajectories(result, task.layout, ref)
-        outcomes, trajectories = pack_parts(arrow_table(table), blocks)
+        outcomes, trajectories, lengths = pack_parts(arrow_table(table), blocks)
         t3 = time.perf_counter()
         del result
     info = {
@@ -193,7 +193,9 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
         "host": socket.gethostname(),
         "pid": os.getpid(),
     }
-    return ChunkOutput(ref, outcomes, trajectories, info | {"rows": len(table)})
+    return ChunkOutput(
+        ref, outcomes, trajectories, info | {"rows": len(table), "block_bytes": lengths}
+    )
 
 
 def run_chunk_safely(task: ChunkTask) -> ChunkOutput | ChunkFailure:

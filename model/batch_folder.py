@@ -10,8 +10,8 @@ half-written (DESIGN.md §8, STYLE.md habit 9). The partial folder holds::
     design.parquet           lhs/sobol/morris: the unit-hypercube design (replication x path)
     lock                     pid and host of the process working on the folder
     parts/<tag>.outcomes.parquet     one chunk's outcome rows
-    parts/<tag>.trajectories.npz     one chunk's trajectories, as compressed HDF5 chunks
-    parts/<tag>.done                 the chunk's done-marker (JSON), written last
+    parts/<tag>.trajectories.bin     one chunk's trajectories: its HDF5 chunks, deflated, end to end
+    parts/<tag>.done                 the chunk's done-marker (JSON: timings, HDF5 chunk lengths), last
     parts/<tag>.error.json           a chunk that raised: error and traceback
 
 ``<tag>`` is ``<scenario index>-<chunk index>``. Every file is written to a temporary name
@@ -33,7 +33,6 @@ with failed chunks is consolidated for inspection but stays partial with status
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import shutil
@@ -74,18 +73,15 @@ def final_path(partial: Path) -> Path:
     return partial.parent / name[1 : -len(".partial")]
 
 
-def pack_parts(table: pa.Table, blocks: Mapping[str, Sequence[bytes]]) -> tuple[bytes, bytes]:
-    """A chunk's part files as bytes: its outcome rows as Parquet, its HDF5 chunks as .npz."""
+def pack_parts(
+    table: pa.Table, blocks: Mapping[str, Sequence[bytes]]
+) -> tuple[bytes, bytes, dict[str, list[int]]]:
+    """A chunk's part files as bytes: its outcome rows as Parquet, and its HDF5 chunks one
+    after another (variable by variable, in run order) with their lengths for the marker."""
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
-    arrays = {
-        f"{name}.{k}": np.frombuffer(b, dtype=np.uint8)
-        for name, bl in blocks.items()
-        for k, b in enumerate(bl)
-    }
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return sink.getvalue().to_pybytes(), buffer.getvalue()
+    lengths = {name: [len(b) for b in bl] for name, bl in blocks.items()}
+    return sink.getvalue().to_pybytes(), b"".join(b for bl in blocks.values() for b in bl), lengths
 
 
 def write_atomic(path: Path, write: Callable[[Path], None] | bytes | str) -> None:
@@ -230,7 +226,7 @@ class BatchFolder:
     ) -> None:
         """Write a finished chunk's parts (as the worker serialised them), then its done-marker."""
         write_atomic(self._part(ref, "outcomes.parquet"), outcomes)
-        write_atomic(self._part(ref, "trajectories.npz"), trajectories)
+        write_atomic(self._part(ref, "trajectories.bin"), trajectories)
         marker = {"tag": ref.tag, "start": ref.start, "stop": ref.stop, **info}
         write_atomic(self._part(ref, "done"), json.dumps(marker, default=str))
         self._part(ref, "error.json").unlink(missing_ok=True)
@@ -285,17 +281,22 @@ class BatchFolder:
         def write(tmp: Path) -> None:
             layout.create(tmp, attrs)
             with h5py.File(tmp, "r+") as f:
+                datasets = {name: f[name].id for name in layout.variables}
                 for ref in refs:
                     if ref.tag not in done:
                         continue
-                    with np.load(self._part(ref, "trajectories.npz")) as blocks:
-                        for name in layout.variables:
-                            dataset = f[name].id
-                            for k in range(layout.n_blocks(ref)):
-                                offset = (ref.scenario_index, ref.start + k * layout.file_chunk) + (
-                                    0,
-                                ) * len(layout.variables[name])
-                                dataset.write_direct_chunk(offset, blocks[f"{name}.{k}"].tobytes())
+                    data = memoryview(self._part(ref, "trajectories.bin").read_bytes())
+                    lengths = self.done_info(ref)["block_bytes"]
+                    at = 0
+                    for name, dims in layout.variables.items():
+                        for k, n in enumerate(lengths[name]):
+                            offset = (
+                                ref.scenario_index,
+                                ref.start + k * layout.file_chunk,
+                                *(0,) * len(dims),
+                            )
+                            datasets[name].write_direct_chunk(offset, data[at : at + n])
+                            at += n
 
         write_atomic(self.path / "trajectories.nc", write)
 
