@@ -13,7 +13,7 @@ replication), so the results are identical whatever the chunk size, the number o
 or the executor.
 
 **Streaming.** A worker returns its chunk's outcome rows and its trajectories already cut
-and deflated into the HDF5 chunks of ``trajectories.nc``; the main process writes them as
+into the HDF5 chunks of ``trajectories.nc`` (and deflated, if asked); the main process writes them as
 part files of the partial result folder as they arrive (:mod:`model.batch_folder`) and at
 the end streams the parts into ``outcomes.parquet`` and ``trajectories.nc``. Memory stays
 bounded by a few chunks in flight, whatever the number of runs. A chunk that raises is
@@ -26,12 +26,13 @@ ones an uninterrupted batch gives.
 Germany's ``stock``, ``shortage``, ``demand``, ``consumption`` and ``production`` of every
 good (what the stock and shortage curves and months-of-cover need), and every run-level
 series (war readiness, clearing balance, arrears, credit, suspension, blockade
-effectiveness, transit, treaties in force, war phase). That is ~19 kB per run before
-deflate (~6 kB after): ~90 MB for 15 scenarios x 1,000 runs. Imports by supplier (another
-~30 kB per run) and the other per-good series are left out unless an experiment asks for
-them (``[trajectories] variables``); their totals are in the outcome table. float32 keeps
-7 significant digits, ample for curves; the outcome table, computed from the run itself,
-stays float64.
+effectiveness, transit, treaties in force, war phase). That is ~19 kB per run: ~290 MB
+for 15 scenarios x 1,000 runs stored raw (the default: deflating costs about as much CPU
+as the model itself, ~4 us per run-month), ~78 MB with ``compression = 1``. Imports by
+supplier (another ~30 kB per run) and the other per-good series are left out unless an
+experiment asks for them (``[trajectories] variables``); their totals are in the outcome
+table. float32 keeps 7 significant digits, ample for curves; the outcome table, computed
+from the run itself, stays float64.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ class ChunkTask:
 
 @dataclass
 class ChunkOutput:
-    """A chunk's part files, serialised by the worker: Parquet rows and deflated HDF5 chunks."""
+    """A chunk's part files, serialised by the worker: Parquet rows and HDF5 chunks."""
 
     ref: ChunkRef
     outcomes: bytes
@@ -189,7 +190,7 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
         "seconds": round(time.perf_counter() - t0, 4),
         "seconds_model": round(t1 - t0, 4),
         "seconds_outcomes": round(t2 - t1, 4),
-        "seconds_packing": round(t3 - t2, 4),  # trajectories deflated, rows to Parquet
+        "seconds_packing": round(t3 - t2, 4),  # trajectories cut (and deflated), rows to Parquet
         "host": socket.gethostname(),
         "pid": os.getpid(),
     }
@@ -247,7 +248,7 @@ def variable_array(result: Any, name: str) -> np.ndarray:
 def pack_trajectories(
     result: Any, layout: TrajectoryLayout, ref: ChunkRef
 ) -> dict[str, list[bytes]]:
-    """Each variable cut into the HDF5 chunks of trajectories.nc, in its coordinates, deflated."""
+    """Each variable cut into the HDF5 chunks of trajectories.nc, on its axes (deflated if asked)."""
     labels = {
         "month": list(result.months),
         "good": list(result.goods),
@@ -336,6 +337,8 @@ class PoolExecutor:
         methods = multiprocessing.get_all_start_methods()
         if "fork" in methods and threading.active_count() == 1:
             context = multiprocessing.get_context("fork")
+            gc.freeze()  # the garbage collector of a forked worker then leaves the inherited
+            # objects alone, so their pages stay shared instead of being copied
         else:
             context = multiprocessing.get_context(
                 "forkserver" if "forkserver" in methods else "spawn"
