@@ -29,7 +29,7 @@ from model.calendar import Window
 from model.germany import Germany
 from model.goods import GoodsCatalogue
 from model.ledger import Ledger
-from model.parameters import NEVER, ParameterView
+from model.parameters import ParameterView
 from model.randomness import master_key, normals
 from model.routes import FlowSet, FlowSpec, RouteNetwork
 from model.scenario import Scenario
@@ -354,46 +354,46 @@ class PactModel(mesa.Model):
     def record_month(self, month: int) -> None:
         for ledger in self.ledgers():
             ledger.close_month()
-        t, g, tr = self.step_index, self.germany, self.trajectory
-        ledger = g.ledger
-        tr["stock"][t] = ledger.stock
-        tr["production"][t] = ledger.flow("production")
-        tr["consumption"][t] = ledger.flow("consumption")
-        tr["demand"][t] = g.demand
-        tr["military_demand"][t] = g.military_need
-        tr["military_use"][t] = g.military_use
-        tr["shortage"][t] = g.shortage
-        tr["rationed"][t] = g.rationed
-        tr["captured"][t] = g.captured
-        tr["synthetic"][t] = g.synthetic_output
-        flows = self.flows
-        tr["losses"][t] = flows.to_goods(flows.lost, self.to_germany)
-        for p, lanes in enumerate(self.import_pair_lanes):
-            if len(lanes):
-                tr["imports"][t, p] = flows.arrived[lanes].sum(axis=0)
-        tr["soviet_deliveries"][t] = self.soviet_shipped
-        tr["german_exports"][t] = self.german_exports
-        tr["soviet_machinery_rm"][t] = self.soviet_union.machinery_gains_rm
-        c = self.clearing
-        tr["clearing_balance_rm"][t] = c.balance_rm
-        tr["arrears_rm"][t] = c.arrears_rm
-        tr["credit_drawn_rm"][t] = c.credit_drawn_rm
-        tr["soviet_debt_rm"][t] = c.soviet_debt_rm
-        tr["soviet_delivered_rm"][t] = c.soviet_delivered_rm
-        tr["german_delivered_rm"][t] = c.german_delivered_rm
-        tr["suspended"][t] = self.soviet_union.suspended_goods.any(axis=1)
+        t, g, c, flows = self.step_index, self.germany, self.clearing, self.flows
         crit = self.goods.critical
         need = g.military_need[:, crit]
         with np.errstate(divide="ignore", invalid="ignore"):
             met = np.where(need > 0, g.military_use[:, crit] / np.where(need > 0, need, 1.0), 1.0)
-        tr["war_readiness"][t] = met.mean(axis=1)
-        tr["blockade_effectiveness"][t] = self.blockade.import_effectiveness
         lanes = self.transit_lanes
-        tr["transit_t"][t] = (flows.loaded[lanes] * self.goods.tonnes_per_unit[flows.lane_good[lanes]][:, None]).sum(axis=0)
-        tr["treaties_in_force"][t] = self.trading
-        tr["war_phase"][t] = self.war_phase
+        values = {
+            # Germany, (R, G) in each good's unit
+            "stock": g.ledger.stock,
+            "production": g.ledger.flow("production"),
+            "consumption": g.ledger.flow("consumption"),
+            "demand": g.demand,
+            "military_demand": g.military_need,
+            "military_use": g.military_use,
+            "shortage": g.shortage,
+            "rationed": g.rationed,
+            "captured": g.captured,
+            "synthetic": g.synthetic_output,
+            "losses": flows.to_goods(flows.lost, self.to_germany),
+            # the German-Soviet trade
+            "soviet_deliveries": self.soviet_shipped,
+            "german_exports": self.german_exports,
+            "soviet_machinery_rm": self.soviet_union.machinery_gains_rm,
+            # per run, (R,)
+            "clearing_balance_rm": c.balance_rm,
+            "arrears_rm": c.arrears_rm,
+            "credit_drawn_rm": c.credit_drawn_rm,
+            "soviet_debt_rm": c.soviet_debt_rm,
+            "soviet_delivered_rm": c.soviet_delivered_rm,
+            "german_delivered_rm": c.german_delivered_rm,
+            "suspended": self.soviet_union.suspended_goods.any(axis=1),
+            "war_readiness": met.mean(axis=1),
+            "blockade_effectiveness": self.blockade.import_effectiveness,
+            "transit_t": (flows.loaded[lanes] * self.goods.tonnes_per_unit[flows.lane_good[lanes]][:, None]).sum(axis=0),
+            "treaties_in_force": self.trading,
+            "war_phase": self.war_phase,
+        }
+        for name, value in values.items():
+            self.trajectory[name][t] = value
+        for p, pair_lanes in enumerate(self.import_pair_lanes):
+            if len(pair_lanes):
+                self.trajectory["imports"][t, p] = flows.arrived[pair_lanes].sum(axis=0)
 
-
-def never(month_array: np.ndarray) -> np.ndarray:
-    """True where an event never happens in a run."""
-    return month_array >= NEVER
