@@ -26,9 +26,10 @@ ones an uninterrupted batch gives.
 Germany's ``stock``, ``shortage``, ``demand``, ``consumption`` and ``production`` of every
 good (what the stock and shortage curves and months-of-cover need), and every run-level
 series (war readiness, clearing balance, arrears, credit, suspension, blockade
-effectiveness, transit, treaties in force, war phase). That is ~19 kB per run: ~290 MB
-for 15 scenarios x 1,000 runs stored raw (the default: deflating costs about as much CPU
-as the model itself, ~4 us per run-month), ~78 MB with ``compression = 1``. Imports by
+effectiveness, transit, treaties in force, war phase). That is ~19 kB per run, ~5.4 kB
+deflated (the default, zlib level 1): ~78 MB for 15 scenarios x 1,000 runs, ~290 MB raw
+(``compression = 0``: less CPU in the workers, ~4 us per run-month, but three times the
+bytes to write and consolidate, which costs as much on this machine). Imports by
 supplier (another ~30 kB per run) and the other per-good series are left out unless an
 experiment asks for them (``[trajectories] variables``); their totals are in the outcome
 table. float32 keeps 7 significant digits, ample for curves; the outcome table, computed
