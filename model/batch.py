@@ -1106,6 +1106,18 @@ def main(args: argparse.Namespace) -> int:
         if isinstance(batch, Path):
             print(f"{batch} is complete; nothing to resume")
             return 0
+        from model.results import code_version
+
+        started, current = batch.manifest.get("code", {}), code_version()
+        if current != started:
+            batch.manifest.setdefault("code_on_resume", []).append(current)
+            print(
+                f"warning: the code has changed since the batch started ({started.get('commit', '?')[:10]}"
+                f"{' with local changes' if started.get('dirty') else ''} -> {current.get('commit', '?')[:10]}"
+                f"{' with local changes' if current.get('dirty') else ''}); the remaining chunks run the code as it is now",
+                file=sys.stderr,
+            )
+        print(f"resuming {batch.folder.path}", flush=True)
     else:
         if args.experiment is None:
             raise UserError("name an experiment file (e.g. experiments/smoke.toml) or --resume DIR")
