@@ -87,6 +87,7 @@ from model.experiment import (
     uncertain_paths,
 )
 from model.scenario import Scenario
+from model.simulation import released_models  # noqa: F401  (re-exported: sensitivity uses it)
 
 DEFAULT_CHUNK = 2000  # runs per model instance; `pactsim bench` measures the best size
 FILE_CHUNK_MAX = 250  # runs per HDF5 chunk of trajectories.nc (~0.9 MB of float32 goods data)
@@ -123,41 +124,6 @@ class ChunkOutput:
 class ChunkFailure:
     ref: ChunkRef
     error: dict[str, Any]
-
-
-_live_models = 0
-_live_lock = threading.Lock()
-_frozen = False
-
-
-@contextlib.contextmanager
-def released_models() -> Iterator[None]:
-    """Let the Mesa models built inside be freed once no model is in use in this process.
-
-    Mesa 3.3.1 keeps every model alive through a class-level counter of agent ids keyed by
-    model (``Agent._ids``; Mesa issue #3179, fixed in 3.4.2) -- a whole chunk's state and
-    trajectories per model, so a worker running many chunks would grow without bound.
-    The keys are dropped when the last chunk running in the process (Dask workers may run
-    several in threads) has finished; on Mesa versions without the registry this is a no-op.
-    """
-    global _live_models, _frozen
-    with _live_lock:
-        if not _frozen:  # what is alive now (the imported modules) is never garbage: keep
-            gc.freeze()  # it out of the collections below, which then cost microseconds
-            _frozen = True
-        _live_models += 1
-    try:
-        yield
-    finally:
-        with _live_lock:
-            _live_models -= 1
-            if _live_models == 0:
-                import mesa
-
-                registry = getattr(mesa.Agent, "_ids", None)
-                if isinstance(registry, dict):
-                    registry.clear()
-                gc.collect()
 
 
 def run_chunk(task: ChunkTask) -> ChunkOutput:

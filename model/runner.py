@@ -20,7 +20,7 @@ import xarray as xr
 
 from model.randomness import master_key, parameter_uniforms
 from model.scenario import Scenario, load
-from model.simulation import GOODS_VARIABLES, RUN_VARIABLES, PactModel
+from model.simulation import GOODS_VARIABLES, RUN_VARIABLES, PactModel, released_models
 
 DEFAULT_CHUNK = 1000
 
@@ -105,12 +105,16 @@ def simulate(
     for start in range(0, len(reps), chunk):
         sl = slice(start, start + chunk)
         chunk_uniforms = {k: v[sl] for k, v in (uniforms or {}).items()}
-        model = PactModel(scenario, n_runs=len(reps[sl]), seed=seed, replications=reps[sl], uniforms=chunk_uniforms)
-        model.run()
+        with released_models():  # Mesa 3.3.1 would keep every chunk's model alive
+            model = PactModel(scenario, n_runs=len(reps[sl]), seed=seed, replications=reps[sl], uniforms=chunk_uniforms)
+            model.run()
         parts.append(model.trajectory)
         for path in chunk_uniforms:
             params.setdefault(path, []).append(model.parameter_values(path))
-    trajectory = {k: np.concatenate([p[k] for p in parts], axis=2 if k == "imports" else 1) for k in parts[0]}
+    if len(parts) == 1:  # the common case (a batch chunk): no copy
+        trajectory = parts[0]
+    else:
+        trajectory = {k: np.concatenate([p[k] for p in parts], axis=2 if k == "imports" else 1) for k in parts[0]}
     return RunResult(
         scenario=scenario,
         seed=seed,

@@ -19,6 +19,10 @@ One month, in order (DESIGN.md §5), one phase per line of :meth:`PactModel.step
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import mesa
@@ -397,3 +401,37 @@ class PactModel(mesa.Model):
             if len(pair_lanes):
                 self.trajectory["imports"][t, p] = flows.arrived[pair_lanes].sum(axis=0)
 
+
+_live_models = 0
+_live_lock = threading.Lock()
+_frozen = False
+
+
+@contextlib.contextmanager
+def released_models() -> Iterator[None]:
+    """Let the Mesa models built inside be freed once no model is in use in this process.
+
+    Mesa 3.3.1 keeps every model alive through a class-level counter of agent ids keyed by
+    model (``Agent._ids``; Mesa issue #3179, fixed in 3.4.2) -- a whole chunk's state and
+    trajectories per model, so a worker running many chunks would grow without bound.
+    The keys are dropped when the last chunk running in the process (Dask workers may run
+    several in threads) has finished; on Mesa versions without the registry this is a no-op.
+    """
+    global _live_models, _frozen
+    with _live_lock:
+        if not _frozen:  # what is alive now (the imported modules) is never garbage: keep
+            gc.freeze()  # it out of the collections below, which then cost microseconds
+            _frozen = True
+        _live_models += 1
+    try:
+        yield
+    finally:
+        with _live_lock:
+            _live_models -= 1
+            if _live_models == 0:
+                import mesa
+
+                registry = getattr(mesa.Agent, "_ids", None)
+                if isinstance(registry, dict):
+                    registry.clear()
+                gc.collect()
