@@ -190,7 +190,10 @@ def test_dashboard_in_the_browser(dashboard_url, page, record_property):
     earlier = _series(page, "cover", "oil")
     assert len(earlier) == n_months
     assert earlier != as_written
-    assert earlier[-1] < as_written[-1] - 0.5  # oil lasts less after an invasion in 1940-09
+    # oil lasts less after an invasion in 1940-09: from then on, a month less of cover on average
+    # (model, 20 runs: ~0.5 against ~2.5 months over 1940-10..1942-12)
+    after = n_months - 27
+    assert sum(earlier[after:]) / 27 < sum(as_written[after:]) / 27 - 1.0
     assert _series(page, "cover", "oil", "data-baseline") == baseline  # the baseline stays put
 
     ARTIFACTS.mkdir(exist_ok=True)
