@@ -124,7 +124,7 @@ def bench_chunks(
     """One core: a chunk's whole work at several chunk sizes; µs per run-month."""
     from model.batch import ChunkTask, build_layout, preview, run_chunk
     from model.batch_folder import ChunkRef
-    from model.experiment import build_design, uncertain_paths
+    from model.experiment import DEFAULT_COMPRESSION, build_design, uncertain_paths
     from model.scenario import load
 
     scenario = load(scenario_path)
@@ -136,7 +136,7 @@ def bench_chunks(
     for size in sizes:
         total = max(size, runs)
         design = build_design("mc", total, seed, paths, {})
-        layout = build_layout([scenario], [shape], None, total, size, 1)
+        layout = build_layout([scenario], [shape], None, total, size, DEFAULT_COMPRESSION)
         wall = model = 0.0
         for start in range(0, total, size):
             ref = ChunkRef(0, start // size, start, min(start + size, total))
