@@ -21,7 +21,7 @@ number of suppliers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,19 +149,57 @@ class FlowSet:
         return out
 
     # the month --------------------------------------------------------------------------
-    def ship(self, step: int, month: int, import_eff: np.ndarray, export_eff: np.ndarray, tonnes_per_unit: np.ndarray) -> None:
-        """Load what capacity allows, interdict exposed cargo, advance transit, deliver."""
-        self.lane_weightless = tonnes_per_unit[self.lane_good] == 0
-        lane_tonnes = self.requests * tonnes_per_unit[self.lane_good][:, None]
-        tonnage = np.add.reduceat(lane_tonnes, self.lane_starts, axis=0)  # (F, R)
-        route_scale = np.ones((len(self.route_ids), self.requests.shape[1]))
+    def ship(
+        self,
+        step: int,
+        month: int,
+        import_eff: np.ndarray,
+        export_eff: np.ndarray,
+        tonnes_per_unit: np.ndarray,
+        spill: Callable[[np.ndarray], np.ndarray | None] | None = None,
+    ) -> None:
+        """Load what capacity allows, interdict exposed cargo, advance transit, deliver.
+
+        ``spill``, given what capacity left unloaded (K, R), may return second requests
+        (K, R) -- a supplier's next-best route for the cargo its first route had no room
+        for -- which are loaded in a second pass on the capacity that is left.
+        """
+        effectiveness = np.where(self.from_germany[:, None], export_eff[None, :], import_eff[None, :])
+        loaded, lost, used = self._load(self.requests, month, effectiveness, tonnes_per_unit, None)
+        second = spill(self.requests - loaded) if spill is not None else None
+        if second is not None:
+            loaded2, lost2, _ = self._load(second, month, effectiveness, tonnes_per_unit, used)
+            loaded, lost = loaded + loaded2, lost + lost2
+        self.loaded, self.lost = loaded, lost
+        slot_in = (step + self.lane_transit) % self.slots
+        self.pipeline[slot_in, np.arange(len(self.lane_flow))] += loaded - lost
+        slot_out = step % self.slots
+        self.arrived = self.pipeline[slot_out].copy()
+        self.pipeline[slot_out] = 0.0
+        if self.cargo.record:
+            self.cargo.receive(loaded)
+            self.cargo.lose(lost)
+            self.cargo.ship(self.arrived)
+
+    def _load(
+        self,
+        requests: np.ndarray,
+        month: int,
+        effectiveness: np.ndarray,
+        tonnes_per_unit: np.ndarray,
+        used: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(loaded, lost, tonnage used per route) for requests on the capacity left after ``used``."""
+        lane_tpu = tonnes_per_unit[self.lane_good]
+        tonnage = np.add.reduceat(requests * lane_tpu[:, None], self.lane_starts, axis=0)  # (F, R)
+        route_scale = np.ones((len(self.route_ids), requests.shape[1]))
         for r, rid in enumerate(self.route_ids):
             users = self.incidence[:, r]
             if not users.any():
                 continue
             route = self.network.routes[rid]
             total = tonnage[users].sum(axis=0)
-            cap = route.capacity(month)
+            cap = route.capacity(month) if used is None else np.maximum(route.capacity(month) - used[r], 0.0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 scale = np.where(total > 0, np.minimum(1.0, cap / np.where(total > 0, total, 1.0)), 1.0)
             route_scale[r] = scale * route.is_open(month)
@@ -169,24 +207,17 @@ class FlowSet:
         # Goods of no tonnage (RM-valued machinery) need an open path, not capacity.
         open_ = np.array([self.network.routes[rid].is_open(month) for rid in self.route_ids])
         flow_open = np.where(self.incidence[:, :, None], open_[None, :, :], True).all(axis=1)
-        lane_scale = np.where(self.lane_weightless[:, None], flow_open[self.lane_flow], flow_scale[self.lane_flow])
-        effectiveness = np.where(self.from_germany[:, None], export_eff[None, :], import_eff[None, :])
+        weightless = (lane_tpu == 0)[:, None]
+        lane_scale = np.where(weightless, flow_open[self.lane_flow], flow_scale[self.lane_flow])
         kept = np.ones_like(flow_scale)
         for r, rid in enumerate(self.route_ids):
             exposure = self.network.routes[rid].blockade_exposure
             if exposure:
                 kept = np.where(self.incidence[:, r, None], kept * (1.0 - effectiveness * exposure), kept)
-        self.loaded = self.requests * lane_scale
-        self.lost = self.loaded * (1.0 - kept)[self.lane_flow]
-        slot_in = (step + self.lane_transit) % self.slots
-        self.pipeline[slot_in, np.arange(len(self.lane_flow))] += self.loaded - self.lost
-        slot_out = step % self.slots
-        self.arrived = self.pipeline[slot_out].copy()
-        self.pipeline[slot_out] = 0.0
-        if self.cargo.record:
-            self.cargo.receive(self.loaded)
-            self.cargo.lose(self.lost)
-            self.cargo.ship(self.arrived)
+        loaded = requests * lane_scale
+        flow_tonnes = tonnage * flow_scale  # weightless lanes carry no tonnage
+        now_used = np.stack([flow_tonnes[self.incidence[:, r]].sum(axis=0) for r in range(len(self.route_ids))])
+        return loaded, loaded * (1.0 - kept)[self.lane_flow], now_used if used is None else used + now_used
 
 
 class RouteNetwork:

@@ -307,7 +307,7 @@ class PactModel(mesa.Model):
         flows = self.flows
         flows.ship(
             self.step_index, month, self.blockade.import_effectiveness, self.blockade.export_effectiveness,
-            self.goods.tonnes_per_unit,
+            self.goods.tonnes_per_unit, spill=self._spill,
         )  # fmt: skip
         self.german_exports = flows.to_goods(flows.loaded, [self.german_flow])
         soviet_loaded = flows.to_goods(flows.loaded, [self.soviet_flow])
@@ -319,6 +319,17 @@ class PactModel(mesa.Model):
         self.soviet_shipped = flows.to_goods(flows.loaded, self.soviet_deliveries)
         for s in self.suppliers:
             s.settle(flows)
+
+    def _spill(self, unloaded: np.ndarray) -> np.ndarray | None:
+        """Second requests: suppliers' cargo that found no room goes by their next-best route."""
+        spilling = [s for s in self.suppliers if len(s.flow_index) > 1]
+        lanes = self.flows.lanes_of([f for s in spilling for f in s.flow_index])
+        if not len(lanes) or not (unloaded[lanes] > 1e-9).any():
+            return None  # the common month: every route had room
+        second = np.zeros_like(unloaded)
+        for s in spilling:
+            s.spill(unloaded, self.flows, second)
+        return second
 
     # 6. consumption
     def consume(self, month: int) -> None:

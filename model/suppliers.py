@@ -90,16 +90,29 @@ class ThirdPartySupplier(mesa.Agent):
         if len(self.paths) == 1:
             flows.requests[flows.lanes[self.flow_index[0]]] = available
             return
-        best = np.zeros_like(offer)
-        choice = np.full(offer.shape, -1)
+        # per good and run: the route group that delivers the largest share, and the next best
+        best, second = np.zeros_like(offer), np.zeros_like(offer)
+        choice, fallback = np.full(offer.shape, -1), np.full(offer.shape, -1)
         for k, path in enumerate(self.paths):
             share = self.network.deliverable_share(path, month, effectiveness)[None, :]
             share = share * transit_allowed[:, cols].T if self.crosses_ussr[k] else np.broadcast_to(share, offer.shape)
             better = share > best + 1e-12
+            runner_up = ~better & (share > second + 1e-12)
+            second = np.where(better, best, np.where(runner_up, share, second))
+            fallback = np.where(better, choice, np.where(runner_up, k, fallback))
             best = np.where(better, share, best)
             choice = np.where(better, k, choice)
+        self.fallback = fallback
         for k, f in enumerate(self.flow_index):
             flows.requests[flows.lanes[f]] = available * (choice == k)
+
+    def spill(self, unloaded: np.ndarray, flows: FlowSet, second: np.ndarray) -> None:
+        """Send what the first route group had no room for by the next-best group (adds to ``second``)."""
+        if len(self.flow_index) < 2 or not self.offered_goods:
+            return
+        left = sum(unloaded[flows.lanes[f]] for f in self.flow_index)  # (offered goods, R)
+        for k, f in enumerate(self.flow_index):
+            second[flows.lanes[f]] += left * (self.fallback == k)
 
     def settle(self, flows: FlowSet) -> None:
         """Ship what was loaded; what was not is sold elsewhere or pre-empted (audited runs only)."""

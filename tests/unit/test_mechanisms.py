@@ -209,3 +209,23 @@ def test_a_lot_ships_only_while_its_treaty_is_in_force():
     never = merge(in_force, {"treaties": {"pact": {"from": "none"}}})
     m = run(never)
     assert m.trajectory["german_exports"].max() == 0.0
+
+
+def test_cargo_a_full_route_cannot_take_goes_by_the_next_best_route():
+    changes = {
+        "routes": {
+            "rail": {"capacity_t_per_month": 300.0},  # the preferred, unexposed route
+            "sea": {"capacity_t_per_month": 1_000.0, "transit_months": 0},
+        },
+        "suppliers": {
+            "sweden": {
+                "routes": ["rail", "sea"],
+                "offers": [{"good": "oil", "from": "1940-01", "to": "1940-12", "per_month": 800.0}],
+            }
+        },
+        "blockade": {"import_start": "1940-01", "effectiveness": 0.5, "ramp_months": 0},
+    }
+    m = run(changes)
+    # 300 t by rail; the other 500 t by sea, where the blockade takes half
+    np.testing.assert_allclose(imports_from(m, "sweden", "oil"), 300.0 + 250.0, rtol=1e-6)
+    np.testing.assert_allclose(m.trajectory["losses"][:, 0, good(m, "oil")], 250.0, rtol=1e-6)
