@@ -128,7 +128,7 @@ class ChunkFailure:
 
 def run_chunk(task: ChunkTask) -> ChunkOutput:
     """Run one chunk: outcome rows (parameter sample included) and packed trajectories."""
-    from model.outcomes import outcomes_table
+    from model.outcomes import OUTCOME_VARIABLES, outcomes_table
     from model.runner import simulate
 
     t0 = time.perf_counter()
@@ -143,6 +143,7 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
             sample=True,
             uniforms=dict(task.uniforms),
             chunk=len(reps),
+            variables={*OUTCOME_VARIABLES, *task.layout.variables},  # record only what is read
         )
         t1 = time.perf_counter()
         table = shape_outcomes(

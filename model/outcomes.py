@@ -26,7 +26,12 @@ if TYPE_CHECKING:
 STOCKOUT_SHARE = 0.01
 KEY_DATES = ("1940-06", "1941-06", "1942-06")
 ARREARS_DATES = ("1940-08", "1941-02")
-SOVIET_CUTOFF = "1941-06"  # Barbarossa, 22 Jun 1941: rows 63-72 run to this date
+SOVIET_CUTOFF = "1941-06"
+# the trajectory variables the outcome table reads (a batch records at least these)
+OUTCOME_VARIABLES = (
+    "stock", "demand", "shortage", "imports", "soviet_deliveries", "soviet_machinery_rm",
+    "clearing_balance_rm", "arrears_rm", "suspended", "transit_t", "war_readiness",
+)  # fmt: skip  # Barbarossa, 22 Jun 1941: rows 63-72 run to this date
 
 
 def first_month(mask: np.ndarray, months: list[str]) -> list[str | None]:

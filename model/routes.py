@@ -105,6 +105,12 @@ class FlowSet:
                 raise ValueError(f"flow {spec.name} carries no goods")
             for rid in spec.route_ids:
                 self.incidence[f, self.route_ids.index(rid)] = True
+        # each flow's routes as a padded index matrix (F, longest path); index nR is "no route"
+        longest = max(len(s.route_ids) for s in self.specs)
+        self.paths = np.full((F, longest), len(self.route_ids), dtype=int)
+        for f, spec in enumerate(self.specs):
+            self.paths[f, : len(spec.route_ids)] = [self.route_ids.index(r) for r in spec.route_ids]
+        self.exposure = np.array([network.routes[r].blockade_exposure for r in self.route_ids] + [0.0])
         self.lane_flow = np.concatenate([np.full(len(s.goods), f) for f, s in enumerate(self.specs)])
         self.lane_good = np.concatenate([np.array(s.goods, dtype=int) for s in self.specs])
         starts = np.concatenate([[0], np.cumsum([len(s.goods) for s in self.specs])])
@@ -165,9 +171,10 @@ class FlowSet:
         for -- which are loaded in a second pass on the capacity that is left.
         """
         effectiveness = np.where(self.from_germany[:, None], export_eff[None, :], import_eff[None, :])
-        loaded, lost, used = self._load(self.requests, month, effectiveness, tonnes_per_unit, None)
+        loaded, lost, flow_tonnes = self._load(self.requests, month, effectiveness, tonnes_per_unit, None)
         second = spill(self.requests - loaded) if spill is not None else None
         if second is not None:
+            used = np.stack([flow_tonnes[self.incidence[:, r]].sum(axis=0) for r in range(len(self.route_ids))])
             loaded2, lost2, _ = self._load(second, month, effectiveness, tonnes_per_unit, used)
             loaded, lost = loaded + loaded2, lost + lost2
         self.loaded, self.lost = loaded, lost
@@ -189,10 +196,12 @@ class FlowSet:
         tonnes_per_unit: np.ndarray,
         used: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(loaded, lost, tonnage used per route) for requests on the capacity left after ``used``."""
+        """(loaded, lost, tonnes loaded per flow) for requests on the capacity left after ``used``."""
         lane_tpu = tonnes_per_unit[self.lane_good]
         tonnage = np.add.reduceat(requests * lane_tpu[:, None], self.lane_starts, axis=0)  # (F, R)
-        route_scale = np.ones((len(self.route_ids), requests.shape[1]))
+        n_runs = requests.shape[1]
+        route_scale = np.ones((len(self.route_ids) + 1, n_runs))  # last row: "no route"
+        route_open = np.ones((len(self.route_ids) + 1, n_runs))
         for r, rid in enumerate(self.route_ids):
             users = self.incidence[:, r]
             if not users.any():
@@ -202,22 +211,16 @@ class FlowSet:
             cap = route.capacity(month) if used is None else np.maximum(route.capacity(month) - used[r], 0.0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 scale = np.where(total > 0, np.minimum(1.0, cap / np.where(total > 0, total, 1.0)), 1.0)
-            route_scale[r] = scale * route.is_open(month)
-        flow_scale = np.where(self.incidence[:, :, None], route_scale[None, :, :], np.inf).min(axis=1)
+            route_open[r] = route.is_open(month)
+            route_scale[r] = scale * route_open[r]
+        flow_scale = route_scale[self.paths].min(axis=1)  # a flow is as free as its tightest route
+        flow_open = route_open[self.paths].min(axis=1)
+        kept = (1.0 - effectiveness[:, None, :] * self.exposure[self.paths][:, :, None]).prod(axis=1)
         # Goods of no tonnage (RM-valued machinery) need an open path, not capacity.
-        open_ = np.array([self.network.routes[rid].is_open(month) for rid in self.route_ids])
-        flow_open = np.where(self.incidence[:, :, None], open_[None, :, :], True).all(axis=1)
         weightless = (lane_tpu == 0)[:, None]
         lane_scale = np.where(weightless, flow_open[self.lane_flow], flow_scale[self.lane_flow])
-        kept = np.ones_like(flow_scale)
-        for r, rid in enumerate(self.route_ids):
-            exposure = self.network.routes[rid].blockade_exposure
-            if exposure:
-                kept = np.where(self.incidence[:, r, None], kept * (1.0 - effectiveness * exposure), kept)
         loaded = requests * lane_scale
-        flow_tonnes = tonnage * flow_scale  # weightless lanes carry no tonnage
-        now_used = np.stack([flow_tonnes[self.incidence[:, r]].sum(axis=0) for r in range(len(self.route_ids))])
-        return loaded, loaded * (1.0 - kept)[self.lane_flow], now_used if used is None else used + now_used
+        return loaded, loaded * (1.0 - kept)[self.lane_flow], tonnage * flow_scale
 
 
 class RouteNetwork:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,12 +68,16 @@ class RunResult:
             "supplier": list(self.origins),
         }
         data_vars = {}
+        tr = self.trajectory
         for name in (*GOODS_VARIABLES, "soviet_machinery_rm"):
-            data_vars[name] = (("run", "month", "good"), np.swapaxes(self.trajectory[name], 0, 1))
+            if name in tr:
+                data_vars[name] = (("run", "month", "good"), np.swapaxes(tr[name], 0, 1))
         for name in RUN_VARIABLES:
-            data_vars[name] = (("run", "month"), np.swapaxes(self.trajectory[name], 0, 1))
-        imports = np.transpose(self.imports(), (2, 0, 1, 3))  # (month, origin, run, good) -> run first
-        data_vars["imports"] = (("run", "month", "supplier", "good"), imports)
+            if name in tr:
+                data_vars[name] = (("run", "month"), np.swapaxes(tr[name], 0, 1))
+        if "imports" in tr:
+            imports = np.transpose(self.imports(), (2, 0, 1, 3))  # (month, origin, run, good) -> run first
+            data_vars["imports"] = (("run", "month", "supplier", "good"), imports)
         ds = xr.Dataset(data_vars, coords=coords)
         ds["unit"] = ("good", list(self.units))
         ds["price_rm_per_unit"] = ("good", self.prices)
@@ -94,8 +99,12 @@ def simulate(
     sample: bool | None = None,
     uniforms: dict[str, np.ndarray] | None = None,
     chunk: int = DEFAULT_CHUNK,
+    variables: Iterable[str] | None = None,
 ) -> RunResult:
-    """Run a scenario. ``sample`` defaults to True for more than one run."""
+    """Run a scenario. ``sample`` defaults to True for more than one run.
+
+    ``variables`` limits the recorded trajectories (default: all of them).
+    """
     reps = np.arange(n_runs) if replications is None else np.asarray(replications)
     sample = len(reps) > 1 if sample is None else sample
     if uniforms is None and sample:
@@ -106,7 +115,10 @@ def simulate(
         sl = slice(start, start + chunk)
         chunk_uniforms = {k: v[sl] for k, v in (uniforms or {}).items()}
         with released_models():  # Mesa 3.3.1 would keep every chunk's model alive
-            model = PactModel(scenario, n_runs=len(reps[sl]), seed=seed, replications=reps[sl], uniforms=chunk_uniforms)
+            model = PactModel(
+                scenario, n_runs=len(reps[sl]), seed=seed, replications=reps[sl], uniforms=chunk_uniforms,
+                variables=variables,
+            )  # fmt: skip
             model.run()
         parts.append(model.trajectory)
         for path in chunk_uniforms:

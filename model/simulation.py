@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import mesa
@@ -53,6 +53,7 @@ RUN_VARIABLES = (
     "soviet_delivered_rm", "german_delivered_rm", "suspended", "war_readiness",
     "blockade_effectiveness", "transit_t", "treaties_in_force", "war_phase",
 )  # fmt: skip
+ALL_VARIABLES = (*GOODS_VARIABLES, "soviet_machinery_rm", *RUN_VARIABLES, "imports")
 
 
 @dataclass
@@ -105,6 +106,7 @@ class PactModel(mesa.Model):
         replications: np.ndarray | None = None,
         uniforms: dict[str, np.ndarray] | None = None,
         audit: bool = False,
+        variables: Iterable[str] | None = None,
     ):
         super().__init__(rng=int(seed))
         self.scenario = scenario
@@ -134,7 +136,7 @@ class PactModel(mesa.Model):
         self.step_index = 0
         self.month = self.window.first
         self.trade_ended = np.zeros(n_runs, dtype=bool)
-        self.trajectory = self._allocate_trajectory()
+        self.trajectory = self._allocate_trajectory(variables)
 
     def parameter_values(self, path: str) -> np.ndarray:
         """The per-run values this model used for an uncertain key path."""
@@ -192,13 +194,28 @@ class PactModel(mesa.Model):
             self.flows.cargo,
         ]
 
-    def _allocate_trajectory(self) -> dict[str, np.ndarray]:
+    def _allocate_trajectory(self, variables: Iterable[str] | None) -> dict[str, np.ndarray]:
+        """Arrays for the recorded variables (all of them unless a caller names fewer).
+
+        Recorded outputs are float32 (the ledgers that conserve are float64): allocating and
+        first-touching memory is the largest cost of a vectorised chunk, so record compactly
+        and only what will be read.
+        """
         T, R, G = self.window.n_months, self.n_runs, self.goods.n
-        # Recorded outputs are float32 (the ledgers that conserve are float64): allocating and
-        # first-touching memory is the largest cost of a vectorised chunk, so record compactly.
-        out = {name: np.zeros((T, R, G), dtype=TRAJECTORY_DTYPE) for name in (*GOODS_VARIABLES, "soviet_machinery_rm")}
-        out.update({name: np.zeros((T, R)) for name in RUN_VARIABLES})
-        out["imports"] = np.zeros((T, len(self.import_pairs), R), dtype=TRAJECTORY_DTYPE)  # sparse: (month, pair, run)
+        wanted = set(ALL_VARIABLES if variables is None else variables)
+        unknown = wanted - set(ALL_VARIABLES)
+        if unknown:
+            raise ValueError(f"unknown trajectory variables {sorted(unknown)}; known: {', '.join(ALL_VARIABLES)}")
+        out = {}
+        for name in ALL_VARIABLES:
+            if name not in wanted:
+                continue
+            if name == "imports":
+                out[name] = np.zeros((T, len(self.import_pairs), R), dtype=TRAJECTORY_DTYPE)  # (month, pair, run)
+            elif name in RUN_VARIABLES:
+                out[name] = np.zeros((T, R))
+            else:
+                out[name] = np.zeros((T, R, G), dtype=TRAJECTORY_DTYPE)
         return out
 
     def _import_pairs(self) -> list[tuple[int, int]]:
@@ -407,10 +424,12 @@ class PactModel(mesa.Model):
             "war_phase": self.war_phase,
         }
         for name, value in values.items():
-            self.trajectory[name][t] = value
-        for p, pair_lanes in enumerate(self.import_pair_lanes):
-            if len(pair_lanes):
-                self.trajectory["imports"][t, p] = flows.arrived[pair_lanes].sum(axis=0)
+            if name in self.trajectory:
+                self.trajectory[name][t] = value
+        if "imports" in self.trajectory:
+            for p, pair_lanes in enumerate(self.import_pair_lanes):
+                if len(pair_lanes):
+                    self.trajectory["imports"][t, p] = flows.arrived[pair_lanes].sum(axis=0)
 
 
 _live_models = 0
