@@ -60,3 +60,12 @@ def tiny_scenario(changes: dict[str, Any] | None = None) -> Scenario:
     """The tiny scenario with ``changes`` deep-merged over it (tables merge, values replace)."""
     data = merge(copy.deepcopy(BASE), changes or {})
     return Scenario(name="tiny", path=Path("tiny.toml"), data=data)
+
+
+def far_east_rubber(per_month: float) -> dict[str, Any]:
+    """A Far-Eastern rubber supplier: by sea, or by the Trans-Siberian and the border railway."""
+    return {
+        "routes": ["sea", "trans_siberian", "soviet_border_rail"],
+        "route_groups": [["sea"], ["trans_siberian", "soviet_border_rail"]],
+        "offers": [{"good": "rubber", "from": "1940-01", "to": "1940-12", "per_month": per_month}],
+    }

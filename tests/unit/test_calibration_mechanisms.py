@@ -15,7 +15,7 @@ import pytest
 from model.scenario import merge
 from model.simulation import PactModel
 from model.validation import STATISTICS
-from tests.tiny import tiny_scenario
+from tests.tiny import far_east_rubber, tiny_scenario
 
 MONTHS = [f"1940-{m:02d}" for m in range(1, 13)]
 
@@ -103,11 +103,7 @@ def test_the_ussr_loads_only_what_the_border_takes_after_the_transit():
         {
             "routes": {"soviet_border_rail": {"capacity_t_per_month": 700.0}},
             "suppliers": {
-                "far_east": {
-                    "routes": ["sea", "trans_siberian", "soviet_border_rail"],
-                    "route_groups": [["sea"], ["trans_siberian", "soviet_border_rail"]],
-                    "offers": [{"good": "rubber", "from": "1940-01", "to": "1940-12", "per_month": 300.0}],
-                }
+                "far_east": far_east_rubber(300.0)
             },
             "blockade": {"import_start": "1940-01", "effectiveness": 0.95, "ramp_months": 0},
             "germany": {"exports": {"capacity_rm_per_month": [{"from": "1940-01", "rm": 1e9}]}},

@@ -7,7 +7,7 @@ import pytest
 
 from model.scenario import merge
 from model.simulation import PactModel
-from tests.tiny import tiny_scenario
+from tests.tiny import far_east_rubber, tiny_scenario
 
 MONTHS = [f"1940-{m:02d}" for m in range(1, 13)]
 
@@ -137,11 +137,7 @@ def test_the_invasion_month_ends_the_treaties_and_the_transit():
             }
         },
         "suppliers": {
-            "far_east": {
-                "routes": ["sea", "trans_siberian", "soviet_border_rail"],
-                "route_groups": [["sea"], ["trans_siberian", "soviet_border_rail"]],
-                "offers": [{"good": "rubber", "from": "1940-01", "to": "1940-12", "per_month": 50.0}],
-            }
+            "far_east": far_east_rubber(50.0)
         },
         "blockade": {"import_start": "1940-01", "effectiveness": 0.95, "ramp_months": 0},
         "events": {"invasion": "1940-06"},
