@@ -295,7 +295,7 @@ def _chart(model: DashboardModel, chart: str, title: str, unit: str, measure, y_
         reference,
         unit,
         y_floor,
-        _invasion_label(model.scenario.get(INVASION, "none")),
+        _invasion_label(model.pact_scenario.get(INVASION, "none")),
         ref.invasion,
         model.n_runs,
         model.step_index,
@@ -351,7 +351,7 @@ def StatusPanel(model: DashboardModel):
     """The month, the levers in effect and anything refused, the clearing account."""
     n = model.window.n_months
     month = model.month_label
-    scenario_title = model.scenario.get("title", model.scenario.name)
+    scenario_title = model.pact_scenario.get("title", model.pact_scenario.name)
     with solara.Column(gap="6px", style="padding: 8px 12px; width: 100%; max-height: 100%; overflow-y: auto") as main:
         if month:
             solara.HTML(

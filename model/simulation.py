@@ -109,7 +109,7 @@ class PactModel(mesa.Model):
         variables: Iterable[str] | None = None,
     ):
         super().__init__(rng=int(seed))
-        self.scenario = scenario
+        self.pact_scenario = scenario  # not `scenario`: Mesa 3.5 reserves that name on Model
         self.seed = int(seed)
         self.replications = np.arange(n_runs) if replications is None else np.asarray(replications)
         if len(self.replications) != n_runs:
