@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sensitivity": ("model.sensitivity", "Sobol or Morris sensitivity analysis"),
     "validate": ("model.validation", "the baseline against the historical record"),
     "dashboard": ("model.dashboard", "explore a counterfactual live in the browser"),
+    "sources": ("model.record.command", "print rows of the historical record the scenarios cite"),
 }
 
 
