@@ -638,11 +638,53 @@ GERMANY = Table(
     required=("harvest", "war_phases", "rationing", "exports"),
 )
 
+BALANCE_WATCH: dict[str, Node] = {
+    "review_interval_months": Number(low=1, high=120, integer=True),
+    "tolerated_imbalance_rm": QUANTITY,
+    "tolerated_shortfall_share": SHARE,
+    "threat_share": SHARE,
+    "suspend_goods": ListOf(GOOD),
+    "suspension_months": Number(low=1, high=120, integer=True),
+    "resume_below_share": PLAIN_SHARE,
+    "german_catch_up_share": PLAIN_SHARE,
+}
+
+# one schema per rule of model.soviet_policy.POLICIES
+POLICY_SCHEMAS: dict[str, Node] = {
+    "suspension": Table(BALANCE_WATCH, required=("tolerated_imbalance_rm",)),
+    "clearing_pacing": Table({"lead_rm": QUANTITY}, required=("lead_rm",)),
+    "political_events": ListOf(
+        Table(
+            {
+                "kind": Choice(("embargo", "threat"), "kind of political event"),
+                "month": Month(sampled=True),
+                "months": Number(low=1, high=120, integer=True),
+                "goods": ListOf(GOOD),
+                "lead_factor": PLAIN_QUANTITY,
+                "note": Text(),
+            },
+            required=("kind", "month"),
+        )
+    ),
+    "border_rail": Table({}, empty_ok=True),
+}
+
+
+def _unknown_policy(key: str, fields: Mapping[str, Node]) -> str:
+    return f"unknown Soviet policy rule {key!r}; rule names are: {', '.join(POLICY_SCHEMAS)}"
+
+
 SOVIET_UNION = Table(
     {
         "pool_cap_months": QUANTITY,
         "exportable_surplus_per_month": GOODS_QUANTITIES,
+        "production": MapOf(
+            GOOD, Table({"t_per_year": QUANTITY, "export_share": SHARE}, required=("t_per_year", "export_share"))
+        ),
+        "other_buyers_share": MapOf(GOOD, SHARE),
+        "dues_carry_months": Number(low=0, high=120, integer=True),
         "harvest": _harvest("exportable_t", {"initial_t": QUANTITY}),
+        "policy": Table(POLICY_SCHEMAS, unknown=_unknown_policy, empty_ok=True),
     },
     required=("pool_cap_months", "harvest"),
 )
@@ -706,12 +748,15 @@ RULE_SCHEMAS: dict[str, Node] = {
             "soviet_mix": MIX,
             "german_rm": QUANTITY,
             "german_ratio": QUANTITY,
+            "soviet_horizon_months": Number(low=1, high=120, sampled=True),
+            "german_horizon_months": Number(low=1, high=120, sampled=True),
             "german_from": MONTH,
             "german_to": MONTH,
         },
         rules=(
             together(("soviet_rm",), ("soviet_mix", "soviet_from", "soviet_to")),
-            together(("german_rm", "german_ratio"), ("german_from", "german_to")),
+            together(("german_rm", "german_ratio", "german_horizon_months"), ("german_from", "german_to")),
+            together(("german_horizon_months",), ("soviet_horizon_months",)),
             ordered("soviet_from", "soviet_to"),
             ordered("german_from", "german_to"),
         ),
@@ -722,23 +767,11 @@ RULE_SCHEMAS: dict[str, Node] = {
             "interest_share_per_year": SHARE,
             "draw_from": MONTH,
             "draw_to": MONTH,
-            "repayment_start_year": Number(low=1934, integer=True),
         },
         required=("line_rm", "draw_from", "draw_to"),
         rules=(ordered("draw_from", "draw_to"),),
     ),
-    "reciprocity": Table(
-        {
-            "review_interval_months": Number(low=1, integer=True),
-            "tolerated_imbalance_rm": QUANTITY,
-            "tolerated_shortfall_share": SHARE,
-            "suspend_goods": ListOf(GOOD),
-            "suspension_months": Number(low=1, integer=True),
-            "resume_below_share": PLAIN_SHARE,
-            "german_catch_up_share": PLAIN_SHARE,
-        },
-        required=("tolerated_imbalance_rm",),
-    ),
+    "reciprocity": Table(BALANCE_WATCH, required=("tolerated_imbalance_rm",)),
     "transit": Table(
         {"goods": ListOf(GOOD), "route": ROUTE, "from": START, "to": MONTH},
         required=("goods", "route", "from", "to"),

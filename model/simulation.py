@@ -37,20 +37,21 @@ from model.parameters import ParameterView
 from model.randomness import master_key, normals
 from model.routes import FlowSet, FlowSpec, RouteNetwork
 from model.scenario import Scenario
+from model.soviet_policy import PolicyMonth
 from model.soviet_union import SovietUnion
 from model.suppliers import ThirdPartySupplier
-from model.treaties import Treaty
+from model.treaties import Treaty, TreatyMonth, counter_value_owner
 
 SOVIET_ROUTE = "soviet_border_rail"
 TRAJECTORY_DTYPE = np.float32
 GOODS_VARIABLES = (
     "stock", "production", "consumption", "demand", "military_demand", "military_use",
     "shortage", "rationed", "captured", "losses", "soviet_deliveries", "german_exports",
-    "synthetic",
+    "synthetic", "binding",
 )  # fmt: skip
 RUN_VARIABLES = (
     "clearing_balance_rm", "arrears_rm", "credit_drawn_rm", "soviet_debt_rm",
-    "soviet_delivered_rm", "german_delivered_rm", "suspended", "war_readiness",
+    "soviet_delivered_rm", "german_delivered_rm", "suspended", "threatened", "war_readiness",
     "blockade_effectiveness", "transit_t", "treaties_in_force", "war_phase",
 )  # fmt: skip
 ALL_VARIABLES = (*GOODS_VARIABLES, "soviet_machinery_rm", *RUN_VARIABLES, "imports")
@@ -122,7 +123,7 @@ class PactModel(mesa.Model):
         shocks = self._draw_shocks()
         self.invasion_month = view.month("events.invasion", "none")
         self.network = RouteNetwork(view)
-        self.treaties = [Treaty.from_view(t, view, self.goods) for t in view.raw("treaties", {}) or {}]
+        self.treaties = [Treaty.from_view(t, i, view, self.goods) for i, t in enumerate(view.raw("treaties", {}) or {})]
         self.germany = Germany(self, view, self.goods, shocks)
         self.soviet_union = SovietUnion(self, view, self.goods, shocks)
         self.blockade = Blockade(self, view, self.goods, shocks)
@@ -136,6 +137,7 @@ class PactModel(mesa.Model):
         self.step_index = 0
         self.month = self.window.first
         self.trade_ended = np.zeros(n_runs, dtype=bool)
+        self.due_ratio = np.zeros(n_runs)  # German RM owed per Soviet RM under the treaty in force
         self.trajectory = self._allocate_trajectory(variables)
 
     def parameter_values(self, path: str) -> np.ndarray:
@@ -254,9 +256,11 @@ class PactModel(mesa.Model):
         self.war_phase = self.germany.war_phase(month, self.invaded)
         self.active = {t.id: t.active(month, self.trade_ended) for t in self.treaties}
         self.trading = np.zeros(self.n_runs, dtype=bool)
+        self.trading_since = np.full(self.n_runs, month)
         for t in self.treaties:
             if t.german_soviet:
                 self.trading |= self.active[t.id]
+                self.trading_since = np.where(self.active[t.id], np.minimum(self.trading_since, t.first), self.trading_since)
         self.blockade.update(month, self.step_index)
 
     # 2. production
@@ -270,23 +274,12 @@ class PactModel(mesa.Model):
     # 3. treaty obligations become offers
     def offer_obligations(self, month: int) -> None:
         G = self.goods.n
-        due = np.zeros((self.n_runs, G))
-        credit_due = np.zeros(self.n_runs)
-        transit = np.zeros((self.n_runs, G), dtype=bool)
+        state = self.treaty_month = TreatyMonth(self.n_runs, G)
         for t in self.treaties:
-            active = self.active[t.id]
-            month_due = np.zeros((self.n_runs, G))
-            for name in ("quotas", "values"):
-                if name in t.rules:
-                    t.rules[name].soviet_due(month, month_due)
-            due += month_due * active[:, None]
-            if "values" in t.rules:
-                credit_due += t.rules["values"].german_due_rm(month) * active
-            if "transit" in t.rules:
-                transit |= t.rules["transit"].allowed(month) & active[:, None]
-        self.soviet_due = due
-        self.transit_allowed = transit
-        self.clearing.due_credit_rm += credit_due
+            t.act("obligations", month, self.active[t.id], state)
+        self.soviet_due = state.soviet_due
+        self.transit_allowed = state.transit
+        self.clearing.due_credit_rm += state.german_fixed_rm
         # purchases abroad on Germany's behalf
         for treaty, good, supplier, per_month, first, last, f in self.purchases:
             live = self.active[treaty.id] & (first <= month) & (month <= last)
@@ -298,23 +291,23 @@ class PactModel(mesa.Model):
         # third-party suppliers' offers, routed
         for s in self.suppliers:
             pre = self.blockade.preempted_share(s.supplier_id, month, G)
-            s.plan(month, self.blockade.import_effectiveness, transit, pre, self.flows)
+            s.plan(month, self.blockade.import_effectiveness, state.transit, pre, self.flows)
 
-    # 4. reciprocity
+    # 4. reciprocity and the Soviet export policy
     def decide_reciprocity(self, month: int) -> None:
-        suspended = np.zeros((self.n_runs, self.goods.n), dtype=bool)
-        catch_up = np.zeros(self.n_runs)
-        arrears = self.clearing.arrears_rm
+        c, state = self.clearing, self.treaty_month
+        state.arrears_rm, state.due_clearing_rm = c.arrears_rm, c.due_clearing_rm
         for t in self.treaties:
-            rule = t.rules.get("reciprocity")
-            if rule is None:
-                continue
-            rule.review(month, t.first, self.active[t.id], arrears, self.clearing.due_clearing_rm)
-            now = rule.suspended(month) & self.active[t.id]
-            suspended |= now[:, None] & rule.suspend_mask[None, :]
-            catch_up = np.maximum(catch_up, now * rule.german_catch_up_share)
-        self.flows.set_request(self.soviet_flow, self.soviet_union.treaty_offer(self.soviet_due, self.trading, suspended))
-        outstanding = self.clearing.arrears_rm + self.clearing.credit_outstanding_rm
+            t.act("reciprocity", month, self.active[t.id], state)
+        policy = PolicyMonth(
+            month=month, trading=self.trading, arrears_rm=c.arrears_rm, due_clearing_rm=c.due_clearing_rm,
+            soviet_delivered_rm=c.soviet_delivered_rm, german_delivered_rm=c.german_delivered_rm,
+            due_ratio=self.due_ratio,
+        )  # fmt: skip
+        catch_up = np.maximum(state.catch_up, self.soviet_union.review(policy, self.trading_since))
+        offer = self.soviet_union.treaty_offer(self.soviet_due, policy, state.held, state.threatened)
+        self.flows.set_request(self.soviet_flow, offer)
+        outstanding = c.arrears_rm + c.credit_outstanding_rm
         offer = self.germany.export_offer(month, outstanding, catch_up, self.active) * self.trading[:, None]
         self.germany.produce_for_export(offer)
         self.flows.set_request(self.german_flow, offer)
@@ -354,33 +347,28 @@ class PactModel(mesa.Model):
 
     # 7. clearing and credit
     def clear_accounts(self, month: int) -> None:
-        c = self.clearing
+        c, state = self.clearing, self.treaty_month
         price = self.goods.price_rm_per_unit
         soviet_rm = (self.soviet_shipped * price).sum(axis=-1)
         german_rm = (self.german_exports * price).sum(axis=-1)
         c.soviet_delivered_rm += soviet_rm
         c.german_delivered_rm += german_rm
         owed_clearing, owed_credit = c.arrears_rm, c.credit_outstanding_rm
+        state.soviet_rm = soviet_rm
+        state.due_clearing_rm = np.zeros(self.n_runs)  # recomputed by the rules from what they received
+        state.owner = counter_value_owner(self.treaties, self.active, month)
+        for t in self.treaties:
+            t.act("clearing", month, self.active[t.id], state)
         with np.errstate(divide="ignore", invalid="ignore"):
             credit_share = np.where(owed_credit > 0, owed_credit / (owed_credit + owed_clearing), 0.0)
-        drawable = np.zeros(self.n_runs, dtype=bool)
-        line = np.zeros(self.n_runs)
-        ratio = np.zeros(self.n_runs)
-        interest = np.zeros(self.n_runs)
-        for t in self.treaties:
-            if "credit" in t.rules:
-                rule = t.rules["credit"]
-                drawable |= rule.drawable(month) & self.active[t.id]
-                line = np.maximum(line, rule.line_rm)
-                interest = np.maximum(interest, rule.interest_share_per_year)
-            if "values" in t.rules:
-                ratio = np.maximum(ratio, t.rules["values"].ratio(month) * self.active[t.id])
-        credit_part = np.minimum(german_rm * credit_share, np.maximum(line - c.credit_drawn_rm, 0.0)) * drawable
+        room = np.maximum(state.line_rm - c.credit_drawn_rm, 0.0)
+        credit_part = np.minimum(german_rm * credit_share, room) * state.drawable
         c.delivered_credit_rm += credit_part
         c.delivered_clearing_rm += german_rm - credit_part
-        c.soviet_debt_rm = c.soviet_debt_rm * (1.0 + interest / 12.0) + credit_part
+        c.soviet_debt_rm = c.soviet_debt_rm * (1.0 + state.interest_share_per_year / 12.0) + credit_part
         c.credit_drawn_rm += credit_part
-        c.due_clearing_rm += ratio * soviet_rm
+        c.due_clearing_rm = state.due_clearing_rm
+        self.due_ratio = state.due_ratio
 
     # 8. record
     def record_month(self, month: int) -> None:
@@ -417,6 +405,8 @@ class PactModel(mesa.Model):
             "soviet_delivered_rm": c.soviet_delivered_rm,
             "german_delivered_rm": c.german_delivered_rm,
             "suspended": self.soviet_union.suspended_goods.any(axis=1),
+            "threatened": self.soviet_union.threatened,
+            "binding": self.soviet_union.binding,  # codes of model.soviet_policy.BINDING
             "war_readiness": met.mean(axis=1),
             "blockade_effectiveness": self.blockade.import_effectiveness,
             "transit_t": (flows.loaded[lanes] * self.goods.tonnes_per_unit[flows.lane_good[lanes]][:, None]).sum(axis=0),

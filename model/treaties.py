@@ -16,6 +16,14 @@ and any of these rules (DESIGN.md §4), each a sub-table named after the rule:
 An invasion ends every German-Soviet treaty at once (``trade_ended``). Rules are plug-ins:
 :data:`RULES` maps each name to its class; an unknown name is rejected with the list of
 valid ones (scipy's ``solve_ivp`` ``METHODS`` habit).
+
+**One protocol.** Each rule class declares the phases of the month it acts in (``phases``,
+a subset of :data:`PHASES`) and implements a method of the same name taking
+``(month, treaty, active, state)``: ``obligations`` adds to what falls due this month,
+``reciprocity`` lets the owed side review the balance, ``clearing`` settles the account.
+``state`` is the month's :class:`TreatyMonth`, which the model reads after each phase; the
+model loops over the rules in force and never names one. Adding a rule is one class here,
+one line in :data:`RULES` and its schema in :mod:`model.schema`.
 """
 
 from __future__ import annotations
@@ -28,8 +36,46 @@ import numpy as np
 
 from model.goods import GoodsCatalogue
 from model.parameters import ParameterView
+from model.soviet_policy import BalanceWatch
 
 PROFILES = ("even", "front_loaded", "back_loaded")
+PHASES = ("obligations", "reciprocity", "clearing")
+
+
+@dataclass
+class TreatyMonth:
+    """What the treaty rules in force say in one month, per run; filled phase by phase."""
+
+    n_runs: int
+    n_goods: int
+    arrears_rm: np.ndarray | None = None  # read by reciprocity
+    due_clearing_rm: np.ndarray | None = None
+    soviet_rm: np.ndarray | None = None  # read by clearing: Soviet deliveries this month, RM
+    soviet_due: np.ndarray = field(init=False)  # (R, G) Soviet deliveries falling due
+    german_fixed_rm: np.ndarray = field(init=False)  # (R,) fixed German dues (credit orders)
+    transit: np.ndarray = field(init=False)  # (R, G) bool
+    held: np.ndarray = field(init=False)  # (R, G) bool: goods the owed side suspends
+    catch_up: np.ndarray = field(init=False)  # (R,) extra share of German export capacity
+    threatened: np.ndarray = field(init=False)  # (R,) bool
+    drawable: np.ndarray = field(init=False)  # (R,) bool: a credit line may be drawn
+    line_rm: np.ndarray = field(init=False)
+    interest_share_per_year: np.ndarray = field(init=False)
+    due_ratio: np.ndarray = field(init=False)  # German RM owed per Soviet RM, this month's treaty
+    owner: np.ndarray = field(init=False)  # (R,) index of the treaty this month's Soviet deliveries count under
+
+    def __post_init__(self) -> None:
+        R, G = self.n_runs, self.n_goods
+        self.soviet_due = np.zeros((R, G))
+        self.german_fixed_rm = np.zeros(R)
+        self.transit = np.zeros((R, G), dtype=bool)
+        self.held = np.zeros((R, G), dtype=bool)
+        self.catch_up = np.zeros(R)
+        self.threatened = np.zeros(R, dtype=bool)
+        self.drawable = np.zeros(R, dtype=bool)
+        self.line_rm = np.zeros(R)
+        self.interest_share_per_year = np.zeros(R)
+        self.due_ratio = np.zeros(R)
+        self.owner = np.full(R, -1)
 
 
 def window_share(month: int, first: np.ndarray, last: np.ndarray, profile: str = "even") -> np.ndarray:
@@ -56,6 +102,7 @@ class QuotaRule:
     """Soviet deliveries owed per good: quantity over a window, spread by a profile."""
 
     entries: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, str]]  # good, qty, first, last, profile
+    phases = ("obligations",)
 
     @classmethod
     def build(cls, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue) -> QuotaRule:
@@ -72,14 +119,24 @@ class QuotaRule:
             )
         return cls(entries)
 
-    def soviet_due(self, month: int, out: np.ndarray) -> None:
+    def obligations(self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth) -> None:
         for g, qty, first, last, profile in self.entries:
-            out[:, g] += qty * window_share(month, first, last, profile)
+            state.soviet_due[:, g] += qty * window_share(month, first, last, profile) * active
 
 
 @dataclass
 class ValuesRule:
-    """RM to be delivered by each side: a Soviet mix, a German sum, or a German ratio."""
+    """RM to be delivered by each side: a Soviet mix, a fixed German sum, German counter-value.
+
+    Germany owes counter-value for the Soviet deliveries made while this rule's treaty is
+    the one in force (the latest to start): either as signed in Feb 1940 (row 37) --
+    equal value, the Soviet side delivering within ``soviet_horizon_months`` and the German
+    within ``german_horizon_months``, so that under even delivery Germany owes, ``e``
+    months in, the share ``(min(e, H_de) / H_de) / (min(e, H_su) / H_su)`` of the value it
+    has received (18/27 for the first 18 months, rising to 1 by month 27) -- or at a fixed
+    ``german_ratio`` (a parity clearing, row 33). ``german_rm`` is a fixed German sum over
+    ``german_from``..``german_to`` (credit-financed orders, row 30).
+    """
 
     soviet_rm: np.ndarray | None
     soviet_first: np.ndarray | None
@@ -87,8 +144,12 @@ class ValuesRule:
     soviet_mix_units_per_rm: np.ndarray | None  # (G,) units of each good per RM
     german_rm: np.ndarray | None
     german_ratio: np.ndarray | None
+    soviet_horizon: np.ndarray | None  # months
+    german_horizon: np.ndarray | None
     german_first: np.ndarray
     german_last: np.ndarray
+    soviet_received_rm: np.ndarray  # (R,) Soviet value delivered while this treaty was in force
+    phases = ("obligations", "clearing")
 
     @classmethod
     def build(cls, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue) -> ValuesRule:
@@ -99,7 +160,7 @@ class ValuesRule:
             for good, share in table["soviet_mix"].items():
                 shares[goods.index(good)] = float(share)
             mix = shares / shares.sum() / goods.price_rm_per_unit
-        has_german = "german_rm" in table or "german_ratio" in table
+        has_german = any(k in table for k in ("german_rm", "german_ratio", "german_horizon_months"))
         return cls(
             soviet_rm=soviet_rm,
             soviet_first=view.month(f"{path}.soviet_from") if soviet_rm is not None else None,
@@ -107,38 +168,56 @@ class ValuesRule:
             soviet_mix_units_per_rm=mix,
             german_rm=view.number(f"{path}.german_rm") if "german_rm" in table else None,
             german_ratio=view.number(f"{path}.german_ratio") if "german_ratio" in table else None,
+            soviet_horizon=view.number(f"{path}.soviet_horizon_months") if "german_horizon_months" in table else None,
+            german_horizon=view.number(f"{path}.german_horizon_months") if "german_horizon_months" in table else None,
             german_first=view.month(f"{path}.german_from") if has_german else np.zeros(view.n_runs, int),
             german_last=view.month(f"{path}.german_to") if has_german else np.zeros(view.n_runs, int),
+            soviet_received_rm=np.zeros(view.n_runs),
         )
 
-    def soviet_due(self, month: int, out: np.ndarray) -> None:
-        if self.soviet_rm is not None:
-            rm = self.soviet_rm * window_share(month, self.soviet_first, self.soviet_last)
-            out += rm[:, None] * self.soviet_mix_units_per_rm[None, :]
+    @property
+    def owes_counter_value(self) -> bool:
+        return self.german_ratio is not None or self.german_horizon is not None
 
-    def german_due_rm(self, month: int) -> np.ndarray:
-        """Fixed German obligations (e.g. credit-financed orders) falling due this month."""
-        if self.german_rm is None:
-            return 0.0
-        return self.german_rm * window_share(month, self.german_first, self.german_last)
+    def obligations(self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth) -> None:
+        if self.soviet_rm is not None:
+            rm = self.soviet_rm * window_share(month, self.soviet_first, self.soviet_last) * active
+            state.soviet_due += rm[:, None] * self.soviet_mix_units_per_rm[None, :]
+        if self.german_rm is not None:
+            state.german_fixed_rm += self.german_rm * window_share(month, self.german_first, self.german_last) * active
 
     def ratio(self, month: int) -> np.ndarray:
-        """German RM owed per RM of Soviet deliveries this month (0 outside the window)."""
-        if self.german_ratio is None:
-            return 0.0
-        inside = (self.german_first <= month) & (month <= self.german_last)
-        return self.german_ratio * inside
+        """German RM owed per Soviet RM received, ``month`` into the German horizon (R,)."""
+        if self.german_ratio is not None:
+            return self.german_ratio * (self.german_first <= month)
+        if self.german_horizon is None:
+            return np.zeros(len(self.german_first))
+        e = np.maximum(month - self.german_first + 1, 0).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            owed = np.minimum(e, self.german_horizon) / self.german_horizon
+            delivered = np.minimum(e, self.soviet_horizon) / self.soviet_horizon
+            return np.where(e > 0, owed / np.where(delivered > 0, delivered, 1.0), 0.0)
+
+    def clearing(self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth) -> None:
+        """Credit this month's Soviet deliveries to the treaty that owns them; add its dues."""
+        if not self.owes_counter_value:
+            return
+        owns = state.owner == treaty.index
+        self.soviet_received_rm += state.soviet_rm * owns
+        ratio = self.ratio(month)
+        state.due_ratio = np.where(owns, ratio, state.due_ratio)
+        state.due_clearing_rm += ratio * self.soviet_received_rm
 
 
 @dataclass
 class CreditRule:
-    """A merchandise credit: German deliveries drawn on a line, with interest."""
+    """A merchandise credit: German deliveries drawn on a line, with interest (rows 25-27)."""
 
     line_rm: np.ndarray
     interest_share_per_year: np.ndarray
     draw_first: np.ndarray
     draw_last: np.ndarray
-    repayment_start_year: int
+    phases = ("clearing",)
 
     @classmethod
     def build(cls, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue) -> CreditRule:
@@ -147,63 +226,41 @@ class CreditRule:
             interest_share_per_year=view.number(f"{path}.interest_share_per_year", 0.0),
             draw_first=view.month(f"{path}.draw_from"),
             draw_last=view.month(f"{path}.draw_to"),
-            repayment_start_year=int(table.get("repayment_start_year", 1946)),
         )
 
-    def drawable(self, month: int) -> np.ndarray:
-        return (self.draw_first <= month) & (month <= self.draw_last)
+    def clearing(self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth) -> None:
+        state.drawable |= (self.draw_first <= month) & (month <= self.draw_last) & active
+        state.line_rm = np.maximum(state.line_rm, self.line_rm)
+        state.interest_share_per_year = np.maximum(state.interest_share_per_year, self.interest_share_per_year)
 
 
-@dataclass
 class ReciprocityRule:
-    """The owed side (the USSR) reviews the clearing balance and suspends goods.
+    """The treaty's own balancing: reviewed at its interval, the owed side suspends (row 38).
 
-    At each review month (every ``review_interval_months`` from the treaty's start), if
-    German arrears exceed the tolerated imbalance -- ``tolerated_imbalance_rm`` and, when
-    given, ``tolerated_shortfall_share`` of all that Germany owes on the clearing account
-    (row 38: deliveries must keep to a fixed *ratio*, so the same arrears weigh less once
-    much has been delivered) -- the listed goods are suspended for ``suspension_months``;
-    a suspension ends early once arrears fall below ``resume_below_share`` of the
-    tolerance. While suspended, Germany raises its deliveries by
-    ``german_catch_up_share`` of its export capacity (rows 38, 51, 53).
+    Every ``review_interval_months`` (six in the Feb 1940 agreement, row 38) from the
+    treaty's start the USSR compares German arrears with the tolerance (see
+    :class:`model.soviet_policy.BalanceWatch`): above it the listed goods are suspended;
+    above ``threat_share`` of the dues but short of the tolerance it threatens (rows 53,
+    54). While suspended, Germany raises its deliveries by ``german_catch_up_share`` of its
+    export capacity.
     """
 
-    interval: int
-    tolerated_rm: np.ndarray
-    suspend_mask: np.ndarray  # (G,)
-    suspension_months: int
-    resume_below_share: float
-    german_catch_up_share: float
-    tolerated_shortfall_share: np.ndarray = field(default=None)  # (R,) share of the clearing dues
-    suspended_until: np.ndarray = field(default=None)  # (R,) month index
+    phases = ("reciprocity",)
+
+    def __init__(self, watch: BalanceWatch):
+        self.watch = watch
 
     @classmethod
     def build(cls, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue) -> ReciprocityRule:
-        return cls(
-            interval=int(table.get("review_interval_months", 6)),
-            tolerated_rm=view.number(f"{path}.tolerated_imbalance_rm"),
-            suspend_mask=goods.mask(table.get("suspend_goods", [])),
-            suspension_months=int(table.get("suspension_months", 1)),
-            resume_below_share=float(table.get("resume_below_share", 0.5)),
-            german_catch_up_share=float(table.get("german_catch_up_share", 0.0)),
-            tolerated_shortfall_share=view.number(f"{path}.tolerated_shortfall_share", 0.0),
-            suspended_until=np.full(view.n_runs, -1, dtype=np.int64),
-        )
+        return cls(BalanceWatch(path, table, view, goods, interval=6))
 
-    def review(
-        self, month: int, start: np.ndarray, active: np.ndarray, arrears_rm: np.ndarray, due_rm: np.ndarray | float = 0.0
-    ) -> None:
-        """``due_rm``: all that Germany has owed on the clearing account so far (R,)."""
-        review_month = active & (((month - start) % self.interval) == 0)
-        suspended = self.suspended_until > month
-        lagging = (arrears_rm > self.tolerated_rm) & (arrears_rm > self.tolerated_shortfall_share * due_rm)
-        start_now = review_month & ~suspended & lagging
-        self.suspended_until = np.where(start_now, month + self.suspension_months, self.suspended_until)
-        resume = suspended & (arrears_rm < self.resume_below_share * self.tolerated_rm)
-        self.suspended_until = np.where(resume | ~active, np.minimum(self.suspended_until, month), self.suspended_until)
-
-    def suspended(self, month: int) -> np.ndarray:
-        return self.suspended_until > month
+    def reciprocity(self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth) -> None:
+        w = self.watch
+        w.review(month, treaty.first, active, state.arrears_rm, state.due_clearing_rm)
+        now = w.suspended(month) & active
+        state.held |= now[:, None] & w.suspend_mask[None, :]
+        state.catch_up = np.maximum(state.catch_up, now * w.german_catch_up_share)
+        state.threatened |= w.threatened
 
 
 @dataclass
@@ -214,6 +271,7 @@ class TransitRule:
     route: str
     first: np.ndarray
     last: np.ndarray
+    phases = ("obligations",)
 
     @classmethod
     def build(cls, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue) -> TransitRule:
@@ -224,17 +282,22 @@ class TransitRule:
             last=view.month(f"{path}.to"),
         )
 
-    def allowed(self, month: int) -> np.ndarray:
-        """(R, G) bool: which goods may transit this month."""
-        inside = (self.first <= month) & (month <= self.last)
-        return inside[:, None] & self.goods_mask[None, :]
+    def obligations(self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth) -> None:
+        """Which goods may transit this month."""
+        inside = (self.first <= month) & (month <= self.last) & active
+        state.transit |= inside[:, None] & self.goods_mask[None, :]
 
 
 @dataclass
 class ThirdPartyPurchaseRule:
-    """The USSR buys goods from a supplier and passes them on to Germany (row 85)."""
+    """The USSR buys goods from a supplier and passes them on to Germany (row 85).
+
+    Acts in no monthly phase of its own: its purchases are flows (supplier -> route ->
+    border railway -> Germany) that the model builds once and requests each month.
+    """
 
     entries: list[tuple[int, str, np.ndarray, np.ndarray, np.ndarray, str]]  # good, supplier, per_month, first, last, route
+    phases = ()
 
     @classmethod
     def build(
@@ -270,6 +333,7 @@ TREATY_KEYS = ("title", "parties", "signed", "from", "to", *RULES)
 @dataclass
 class Treaty:
     id: str
+    index: int  # position in the scenario's treaties
     title: str
     parties: tuple[str, ...]
     first: np.ndarray  # (R,) month index
@@ -277,7 +341,7 @@ class Treaty:
     rules: dict[str, Any]
 
     @classmethod
-    def from_view(cls, treaty_id: str, view: ParameterView, goods: GoodsCatalogue) -> Treaty:
+    def from_view(cls, treaty_id: str, index: int, view: ParameterView, goods: GoodsCatalogue) -> Treaty:
         base = f"treaties.{treaty_id}"
         table = view.raw(base)
         rules = {}
@@ -286,6 +350,7 @@ class Treaty:
                 rules[name] = rule_cls.build(f"{base}.{name}", table[name], view, goods)
         return cls(
             id=treaty_id,
+            index=index,
             title=str(table.get("title", treaty_id)),
             parties=tuple(table.get("parties", ("germany", "soviet_union"))),
             first=view.month(f"{base}.from"),
@@ -297,7 +362,31 @@ class Treaty:
     def german_soviet(self) -> bool:
         return set(self.parties) == {"germany", "soviet_union"}
 
+    def act(self, phase: str, month: int, active: np.ndarray, state: TreatyMonth) -> None:
+        """Let every rule of this treaty that acts in ``phase`` do so."""
+        for rule in self.rules.values():
+            if phase in rule.phases:
+                getattr(rule, phase)(month, self, active, state)
+
     def active(self, month: int, trade_ended: np.ndarray) -> np.ndarray:
         """(R,) bool: in force this month (and not ended by an invasion)."""
         inside = (self.first <= month) & (month <= self.last)
         return inside & ~(trade_ended & self.german_soviet)
+
+
+def counter_value_owner(treaties: list[Treaty], active: dict[str, np.ndarray], month: int) -> np.ndarray:
+    """(R,) index of the treaty this month's Soviet deliveries count under (-1: none).
+
+    The German-Soviet treaty in force that owes counter-value and started last: from Feb
+    1941 deliveries count under the January 1941 agreement, before it under Feb 1940's.
+    """
+    owner = np.full(len(next(iter(active.values()))) if active else 0, -1)
+    best = np.full(owner.shape, -np.inf)
+    for t in treaties:
+        rule = t.rules.get("values")
+        if rule is None or not rule.owes_counter_value:
+            continue
+        later = active[t.id] & (rule.german_first <= month) & (rule.german_first > best)
+        best = np.where(later, rule.german_first, best)
+        owner = np.where(later, t.index, owner)
+    return owner

@@ -47,6 +47,7 @@ BASE: dict[str, Any] = {
         "pool_cap_months": 1000.0,
         "exportable_surplus_per_month": {"oil": 1_000_000.0, "grain": 1_000_000.0},
         "harvest": {"good": "grain", "calendar_month": 8, "exportable_t": 0.0, "shock_sd": 0.0, "initial_t": 0.0},
+        "policy": {"border_rail": {}},
     },
     "blockade": {"import_start": "none", "export_start": "none", "effectiveness": 0.0, "ramp_months": 0},
     "suppliers": {},

@@ -11,7 +11,7 @@ STRUCTURAL = {
     "tonnes_per_unit", "transit_months", "calendar_month", "from", "to", "signed", "month",
     "draw_from", "draw_to", "soviet_from", "soviet_to", "german_from", "german_to",
 }  # fmt: skip
-SOURCE = re.compile(r"row \d+|rows \d+|\b[ORGMCU]\d+\b|estimate|DESIGN|FACTS|timeline|as in|Hansard|counterfactual", re.I)
+SOURCE = re.compile(r"no record|row \d+|rows \d+|\b[ORGMCU]\d+\b|estimate|DESIGN|FACTS|timeline|as in|Hansard|counterfactual", re.I)
 
 
 def calibrated_lines() -> list[tuple[int, str, str]]:

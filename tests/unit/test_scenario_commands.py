@@ -128,11 +128,11 @@ def test_diff_of_a_file_with_itself_is_empty(capsys):
 
 
 def test_diff_shows_keys_only_on_one_side(capsys):
-    base, other = ROOT / "scenarios" / "baseline.toml", ROOT / "scenarios" / "no_pact.toml"
+    base, other = ROOT / "scenarios" / "baseline.toml", ROOT / "scenarios" / "soviet_oil_embargo_1940.toml"
     assert pactsim(["diff", str(base), str(other)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert 'treaties.trade_1938.from: (absent) -> "1939-06"' in lines
-    assert 'treaties.commercial_1940.from: "1940-02" -> "none"' in lines
+    assert 'soviet_union.policy.political_events[1].kind: (absent) -> "threat"' in lines
+    assert 'soviet_union.policy.political_events[0].kind: "threat" -> "embargo"' in lines
 
 
 def test_diff_of_a_bad_file_is_one_error_line(capsys):
