@@ -307,11 +307,16 @@ class _Checker:
         return record - tol * abs(record), record + tol * abs(record)
 
 
+# goods variables computed from recorded ones: a stock-out (model.outcomes.stockout_mask, 1/0)
+# and months of cover (stock / demand), for the record's stock claims (M4, G13)
+DERIVED_VARIABLES = ("stockout", "cover")
+
+
 def recorded_variables() -> dict[str, int]:
     """Every variable a target may name, with its rank (goods variables 3, run variables 2)."""
     from model.simulation import GOODS_VARIABLES, RUN_VARIABLES
 
-    out = {name: 3 for name in GOODS_VARIABLES}
+    out = {name: 3 for name in (*GOODS_VARIABLES, *DERIVED_VARIABLES)}
     out.update({name: 2 for name in RUN_VARIABLES})
     out["imports"] = 4
     return out
@@ -371,6 +376,16 @@ class _Series:
             if self._imports is None:
                 self._imports = r.dataset()["imports"]  # labelled: run, month, supplier, good
             series = self._imports.sel(supplier=target.supplier, good=target.good).values.T
+        elif target.variable in DERIVED_VARIABLES:
+            stock = np.asarray(r.trajectory["stock"][:, :, g], dtype=float)
+            demand = np.asarray(r.trajectory["demand"][:, :, g], dtype=float)
+            if target.variable == "stockout":
+                from model.outcomes import stockout_mask
+
+                series = stockout_mask(stock, demand).astype(float)
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    series = np.where(demand > 0, stock / np.where(demand > 0, demand, 1.0), np.nan)
         elif g is not None:
             series = r.trajectory[target.variable][:, :, g]
         else:
