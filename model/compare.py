@@ -53,6 +53,7 @@ HEADLINE = (
     "stockout_rubber",
     "stockout_manganese",
     f"war_readiness_{KEY_DATE}",
+    "military_oil_met_after_1941-06",  # discriminates where war readiness on the key date does not (issue 12)
     "shortage_oil",
     "imports_rm_soviet_union",
     "arrears_rm_max",
