@@ -285,6 +285,18 @@ class SerialExecutor:
             yield run_chunk_safely(task)
 
 
+def _only_thread() -> bool:
+    """No other thread alive, counting threads native libraries started (pyarrow, BLAS).
+
+    Python 3.12 warns that fork() with such threads may deadlock the child; it counts the
+    OS's threads (``/proc/self/task``), so this does too where it can.
+    """
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1
+
+
 class PoolExecutor:
     """A local process pool; at most two chunks per worker are in flight (bounded memory).
 
@@ -303,7 +315,7 @@ class PoolExecutor:
         # fork is fast (the model is already imported) but only safe with no other thread
         # alive (a lock held by one would stay locked in the child): else a fork server
         methods = multiprocessing.get_all_start_methods()
-        if "fork" in methods and threading.active_count() == 1:
+        if "fork" in methods and _only_thread():
             context = multiprocessing.get_context("fork")
             gc.freeze()  # the garbage collector of a forked worker then leaves the inherited
             # objects alone, so their pages stay shared instead of being copied

@@ -53,6 +53,7 @@ HEADLINE = (
     "stockout_rubber",
     "stockout_manganese",
     f"war_readiness_{KEY_DATE}",
+    "military_oil_met_after_1941-06",  # discriminates where war readiness on the key date does not (issue 12)
     "shortage_oil",
     "imports_rm_soviet_union",
     "arrears_rm_max",
@@ -225,6 +226,18 @@ def metrics_for(
                 100.0,
             )
         )
+    # outcomes that discriminate where war readiness does not (issue 12)
+    for col, label, unit, scale in (
+        ("military_oil_met_after_1941-06", "military oil demand met after the invasion", "%", 100.0),
+        ("military_short_months", "months with military use below demand", "months", 1.0),
+    ):
+        if col in have:
+            out.append(Metric(col, "military supply", label, unit, scale))
+    for good in CRITICAL:
+        if f"civil_cut_mean_{good}" in have:
+            out.append(
+                Metric(f"civil_cut_mean_{good}", "civil rationing", f"{good} civil cut (mean)", "%", 100.0)
+            )
     for col in columns:
         if col.startswith("imports_rm_"):
             origin = col.removeprefix("imports_rm_")

@@ -6,12 +6,27 @@ State: a stock of every good, shape (R, G). Each month (DESIGN.md §3):
   factor times a lognormal shock), synthetic output (oil: hydrogenation and
   Fischer-Tropsch, row 131; rubber: Buna, rows 146-150) following a capacity schedule,
   and the output of conquered territories;
-- **captures** stocks on conquest (e.g. French fuel, row 141), recorded as arrivals;
+- **recovers scrap**: a declared share of last month's consumption of a metal (copper,
+  nickel) comes back as secondary output (``germany.recycling``) -- production, so
+  conservation holds: only production creates goods;
+- **captures** stocks on conquest (e.g. French fuel, row 141), recorded as arrivals; an
+  occupied territory may add military demand as well as output (the Wehrmacht in the
+  East fed from Soviet grain, G15);
+- **keeps a reserve** of a seasonal good (grain, ``germany.reserves``): the state reserve
+  is a part of the stock that is drawn only when the current crop is used up
+  (``reserve = min(reserve, stock)`` after consumption: it is never rebuilt in the window).
+  Ration cuts are rules triggered by the reserve, not dates: once the reserve falls below
+  a declared share of its initial level, civil demand is cut by a declared share, for
+  good (sticky: wartime rations were not restored, row 101). For such a good the
+  stock-cover rationing below does not apply (a seasonal stock is large after harvest and
+  small before it, which says nothing about scarcity);
 - **consumes**: military demand (scaled by the war phase of the month) has priority;
   civil demand is rationed progressively from ``civil_floor_share`` up to full as cover
   (months of stock at current demand) rises to ``cover_threshold_months``; a declared
   share of demand for some goods switches to another good or is economised when cover
-  is short; whatever is still unmet is **shortage**;
+  is short -- civil demand by ``share``, military demand by ``military_share`` (steel
+  cartridge cases for brass, molybdenum steels for nickel); whatever is still unmet is
+  **shortage**;
 - **exports** machinery, plant, naval equipment, weapons and coal/steel to the USSR,
   limited by the export capacity that armament programmes leave (rows 52-56) and by the
   delivery policy (``delivery_share``, goods withheld once the invasion is decided).
@@ -54,6 +69,7 @@ class Conquest:
     month: np.ndarray  # (R,)
     capture: np.ndarray  # (R, G)
     output: np.ndarray  # (R, G) per month once conquered
+    military_demand: np.ndarray  # (R, G) per month once conquered: the occupation's own use
 
 
 class Germany(mesa.Agent):
@@ -72,6 +88,8 @@ class Germany(mesa.Agent):
         self._build_rationing(view)
         self._build_exports(view)
         self._build_conquests(view, model.invasion_month)
+        self._build_reserves(view)
+        self._build_recycling(view)
         # this month's results, read by the recorder
         self.demand = np.zeros((R, G))
         self.military_need = np.zeros((R, G))
@@ -82,6 +100,11 @@ class Germany(mesa.Agent):
         self.synthetic_output = np.zeros((R, G))
         self.export_offer_units = np.zeros((R, G))
         self.phase = np.zeros(R, dtype=np.int64)
+        self.ration_cut = np.zeros((R, G))  # share of civil demand cut by the reserve rules
+        self.last_consumption = np.zeros((R, G))
+        self.recycled = np.zeros((R, G))
+        self.civil_need = np.zeros((R, G))
+        self.civil_use = np.zeros((R, G))
 
     # construction ---------------------------------------------------------------------
     def _build_harvest(self, view: ParameterView, shocks: dict) -> None:
@@ -89,7 +112,9 @@ class Germany(mesa.Agent):
         self.harvest_good = self.goods.index(h["good"])
         self.harvest_calendar_month = int(h["calendar_month"])
         self.harvest_output = view.number("germany.harvest.output_t")
-        self.harvest_year_factor = {int(y): float(f) for y, f in h.get("year_factor", {}).items()}
+        self.harvest_year_factor = {
+            int(y): view.number(f"germany.harvest.year_factor.{y}") for y in h.get("year_factor", {}) or {}
+        }
         sd = float(h.get("shock_sd", 0.0))
         self.harvest_shock = np.exp(sd * shocks["germany_harvest"] - sd**2 / 2)  # (R, years)
 
@@ -112,6 +137,13 @@ class Germany(mesa.Agent):
         self.phase_starts = [view.month(f"germany.war_phases.schedule[{i}].from") for i in range(len(table["schedule"]))]
         self.phase_index = [self.phase_names.index(e["phase"]) for e in table["schedule"]]
         self.invasion_phase = self.phase_names.index(table.get("invasion_phase", "campaign"))
+        # (R, phase, good): a phase may scale one good's military use differently (oil in the East, O35)
+        mult = np.repeat(self.phase_multiplier[None, :, None], self.goods.n, axis=2)
+        self.phase_good_multiplier = np.repeat(mult, view.n_runs, axis=0)
+        for phase, goods in (table.get("good_multipliers", {}) or {}).items():
+            for good in goods:
+                path = f"germany.war_phases.good_multipliers.{phase}.{good}"
+                self.phase_good_multiplier[:, self.phase_names.index(phase), self.goods.index(good)] = view.number(path)
 
     def _build_rationing(self, view: ParameterView) -> None:
         self.cover_threshold = view.number("germany.rationing.cover_threshold_months")[:, None]
@@ -122,7 +154,13 @@ class Germany(mesa.Agent):
             base = f"germany.substitution.{good}"
             to = self.goods.index(table["to"]) if "to" in table else None
             self.substitutions.append(
-                (self.goods.index(good), view.number(f"{base}.share"), to, view.number(f"{base}.ratio", 1.0))
+                (
+                    self.goods.index(good),
+                    view.number(f"{base}.share"),
+                    to,
+                    view.number(f"{base}.ratio", 1.0),
+                    view.number(f"{base}.military_share", 0.0),
+                )
             )
 
     def _build_exports(self, view: ParameterView) -> None:
@@ -170,8 +208,45 @@ class Germany(mesa.Agent):
                     month,
                     goods_vector(view, f"{base}.capture", self.goods),
                     goods_vector(view, f"{base}.output_per_month", self.goods),
+                    goods_vector(view, f"{base}.military_demand_per_month", self.goods),
                 )
             )
+
+    def _build_reserves(self, view: ParameterView) -> None:
+        """State reserves of seasonal goods and the ration cuts they trigger."""
+        R, G = view.n_runs, self.goods.n
+        self.reserve = np.zeros((R, G))
+        self.reserve_initial = np.zeros((R, G))
+        self.reserve_mask = np.zeros(G, dtype=bool)
+        self.ration_rules = []  # (good, below_share (R,), cut_share (R,))
+        for good, table in (view.raw("germany.reserves", {}) or {}).items():
+            g, base = self.goods.index(good), f"germany.reserves.{good}"
+            initial = np.minimum(view.number(f"{base}.initial_t"), self.ledger.stock[:, g])
+            self.reserve[:, g] = self.reserve_initial[:, g] = initial
+            self.reserve_mask[g] = True
+            for i in range(len(table.get("ration_cuts", []) or [])):
+                self.ration_rules.append(
+                    (
+                        g,
+                        view.number(f"{base}.ration_cuts[{i}].below_share"),
+                        view.number(f"{base}.ration_cuts[{i}].cut_share"),
+                    )
+                )
+        self.rule_fired = np.zeros((R, len(self.ration_rules)), dtype=bool)
+
+    def _build_recycling(self, view: ParameterView) -> None:
+        self.recycling_share = goods_vector(view, "germany.recycling", self.goods)
+
+    def _update_reserves(self) -> None:
+        """The reserve is what is left once the current crop is used up; rules fire on it."""
+        stock = self.ledger.stock
+        self.reserve = np.where(self.reserve_mask[None, :], np.minimum(self.reserve, stock), 0.0)
+        cut = np.zeros_like(self.ration_cut)
+        for i, (g, below, share) in enumerate(self.ration_rules):
+            fired = self.reserve[:, g] < below * self.reserve_initial[:, g]
+            self.rule_fired[:, i] |= fired
+            cut[:, g] += share * self.rule_fired[:, i]
+        self.ration_cut = np.clip(cut, 0.0, 1.0)
 
     # phases -----------------------------------------------------------------------------
     def war_phase(self, month: int, invaded: np.ndarray) -> np.ndarray:
@@ -197,6 +272,8 @@ class Germany(mesa.Agent):
         output += synthetic
         for c in self.conquests:
             output += c.output * (c.month <= month)[:, None]
+        self.recycled = self.recycling_share * self.last_consumption
+        output += self.recycled
         self.ledger.produce(output)
 
     def capture(self, month: int) -> None:
@@ -229,23 +306,29 @@ class Germany(mesa.Agent):
         """Machinery is built to order: what will be shipped is produced first."""
         self.ledger.produce(amount * self.goods.machinery[None, :])
 
-    def consume(self, phase: np.ndarray) -> None:
+    def consume(self, phase: np.ndarray, month: int) -> None:
         available = self.ledger.stock
-        military = self.military_demand * self.phase_multiplier[phase][:, None]
-        civil = self.civil_demand.copy()
+        runs = np.arange(len(phase))
+        military = self.military_demand * self.phase_good_multiplier[runs, phase, :]
+        for c in self.conquests:
+            military = military + c.military_demand * (c.month <= month)[:, None]
+        civil = self.civil_demand * (1.0 - self.ration_cut)
         total = military + civil
         with np.errstate(divide="ignore", invalid="ignore"):
             cover = np.where(total > 0, available / np.where(total > 0, total, 1.0), np.inf)
         short_cover = np.clip(1.0 - cover / self.cover_threshold, 0.0, 1.0)
-        for good, share, to, ratio in self.substitutions:
+        for good, share, to, ratio, military_share in self.substitutions:
             moved = share * short_cover[:, good] * civil[:, good]
+            saved = military_share * short_cover[:, good] * military[:, good]
             civil[:, good] -= moved
+            military[:, good] -= saved
             if to is not None:
-                civil[:, to] += moved * ratio
+                civil[:, to] += (moved + saved) * ratio
         total = military + civil
         with np.errstate(divide="ignore", invalid="ignore"):
             cover = np.where(total > 0, available / np.where(total > 0, total, 1.0), np.inf)
         civil_factor = self.civil_floor + (1.0 - self.civil_floor) * np.clip(cover / self.cover_threshold, 0.0, 1.0)
+        civil_factor = np.where(self.reserve_mask[None, :], 1.0, civil_factor)  # reserve goods: the rules ration
         civil_target = civil * civil_factor
         if self.military_priority:
             military_use = np.minimum(military, available)
@@ -255,9 +338,15 @@ class Germany(mesa.Agent):
             military_use, civil_use = military * share, civil_target * share
         use = military_use + civil_use
         self.ledger.consume(use)
-        self.demand = self.military_demand * self.phase_multiplier[phase][:, None] + self.civil_demand
+        self.last_consumption = use
+        self.demand = self.military_demand * self.phase_good_multiplier[runs, phase, :] + self.civil_demand
+        for c in self.conquests:
+            self.demand = self.demand + c.military_demand * (c.month <= month)[:, None]
         self.military_need = military
         self.military_use = military_use
-        self.rationed = civil - civil_target
+        self.civil_need = self.civil_demand.copy()
+        self.civil_use = civil_use
+        self.rationed = np.maximum(self.civil_demand - civil_target, 0.0)
         self.shortage = np.maximum(military + civil_target - use, 0.0)
         self.phase = phase
+        self._update_reserves()

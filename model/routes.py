@@ -40,7 +40,6 @@ class Route:
     close_from: np.ndarray  # (R,) month index (NEVER = stays open)
     winter_months: frozenset[int] = frozenset()
     winter_capacity_share: float = 1.0
-    freight_discount_share: float = 0.0
 
     @classmethod
     def from_view(cls, route_id: str, view: ParameterView) -> Route:
@@ -54,7 +53,6 @@ class Route:
             close_from=view.month(f"{base}.close_from", "none"),
             winter_months=frozenset(view.raw(f"{base}.winter_months", [])),
             winter_capacity_share=float(view.raw(f"{base}.winter_capacity_share", 1.0)),
-            freight_discount_share=float(view.raw(f"{base}.freight_discount_share", 0.0)),
         )
 
     def is_open(self, month: int) -> np.ndarray:

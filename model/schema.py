@@ -516,14 +516,14 @@ GOODS_QUANTITIES = MapOf(GOOD, QUANTITY)
 MIX = MapOf(GOOD, PLAIN_SHARE, min_len=1, rules=(positive_sum,))
 
 
-def _harvest(amount_key: str, extra: Mapping[str, Node]) -> Table:
+def _harvest(amount_key: str, extra: Mapping[str, Node], year_factor: Node = PLAIN_QUANTITY) -> Table:
     return Table(
         {
             "good": GOOD,
             "calendar_month": Number(low=1, high=12, integer=True),
             amount_key: QUANTITY,
             "shock_sd": PLAIN_QUANTITY,
-            "year_factor": MapOf(Year(), PLAIN_QUANTITY),
+            "year_factor": MapOf(Year(), year_factor),
             **extra,
         },
         required=("good", "calendar_month", amount_key),
@@ -563,7 +563,6 @@ ROUTES = MapOf(
             "winter_capacity_share": PLAIN_SHARE,
             "open_from": MONTH,
             "close_from": START,
-            "freight_discount_share": PLAIN_SHARE,
         },
         required=("capacity_t_per_month",),
         rules=(ordered("open_from", "close_from"),),
@@ -575,7 +574,20 @@ GERMANY = Table(
     {
         "initial_stock": GOODS_QUANTITIES,
         "domestic_output_per_month": GOODS_QUANTITIES,
-        "harvest": _harvest("output_t", {}),
+        "harvest": _harvest("output_t", {}, year_factor=QUANTITY),  # model.germany samples it
+        "reserves": MapOf(
+            GOOD,
+            Table(
+                {
+                    "initial_t": QUANTITY,
+                    "ration_cuts": ListOf(
+                        Table({"below_share": SHARE, "cut_share": SHARE}, required=("below_share", "cut_share"))
+                    ),
+                },
+                required=("initial_t",),
+            ),
+        ),
+        "recycling": MapOf(GOOD, SHARE),
         "synthetic": MapOf(
             GOOD,
             Table(
@@ -594,6 +606,7 @@ GERMANY = Table(
                 "multipliers": MapOf(Name(), PLAIN_QUANTITY, min_len=1),
                 "schedule": ListOf(Table({"from": MONTH, "phase": PHASE}, required=("from", "phase")), 1, "from"),
                 "invasion_phase": PHASE,
+                "good_multipliers": MapOf(PHASE, MapOf(GOOD, QUANTITY)),
             },
             required=("multipliers", "schedule"),
             rules=(default_invasion_phase,),
@@ -606,7 +619,10 @@ GERMANY = Table(
             },
             required=("cover_threshold_months", "civil_floor_share"),
         ),
-        "substitution": MapOf(GOOD, Table({"share": SHARE, "to": GOOD, "ratio": QUANTITY}, required=("share",))),
+        "substitution": MapOf(
+            GOOD,
+            Table({"share": SHARE, "military_share": SHARE, "to": GOOD, "ratio": QUANTITY}, required=("share",)),
+        ),
         "exports": Table(
             {
                 "capacity_rm_per_month": ListOf(
@@ -823,6 +839,7 @@ EVENTS = Table(
                     "months_after_invasion": Number(low=0, integer=True),
                     "capture": GOODS_QUANTITIES,
                     "output_per_month": GOODS_QUANTITIES,
+                    "military_demand_per_month": GOODS_QUANTITIES,
                 },
                 rules=(exactly_one("month", "months_after_invasion"),),
             ),

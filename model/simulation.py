@@ -47,7 +47,7 @@ TRAJECTORY_DTYPE = np.float32
 GOODS_VARIABLES = (
     "stock", "production", "consumption", "demand", "military_demand", "military_use",
     "shortage", "rationed", "captured", "losses", "soviet_deliveries", "german_exports",
-    "synthetic", "binding",
+    "synthetic", "reserve", "ration_cut", "civil_demand", "civil_use", "recycled", "binding",
 )  # fmt: skip
 RUN_VARIABLES = (
     "clearing_balance_rm", "arrears_rm", "credit_drawn_rm", "soviet_debt_rm",
@@ -343,7 +343,7 @@ class PactModel(mesa.Model):
 
     # 6. consumption
     def consume(self, month: int) -> None:
-        self.germany.consume(self.war_phase)
+        self.germany.consume(self.war_phase, month)
 
     # 7. clearing and credit
     def clear_accounts(self, month: int) -> None:
@@ -392,6 +392,11 @@ class PactModel(mesa.Model):
             "rationed": g.rationed,
             "captured": g.captured,
             "synthetic": g.synthetic_output,
+            "reserve": g.reserve,
+            "ration_cut": g.ration_cut,
+            "civil_demand": g.civil_need,
+            "civil_use": g.civil_use,
+            "recycled": g.recycled,
             "losses": flows.to_goods(flows.lost, self.to_germany),
             # the German-Soviet trade
             "soviet_deliveries": self.soviet_shipped,

@@ -64,9 +64,12 @@ UNITS: dict[str, float] = {
 SUMMARIES = ("median", "share")
 TARGET_KEYS = {
     "id", "description", "variable", "statistic", "good", "supplier", "from", "to", "value_in",
-    "unit", "record", "tag", "rows", "tolerance", "band", "summary", "note",
+    "unit", "record", "tag", "rows", "tolerance", "band", "summary", "note", "role", "scenario",
 }  # fmt: skip
-REQUIRED_KEYS = ("id", "description", "variable", "statistic", "from", "to", "unit", "record", "tag", "rows")
+REQUIRED_KEYS = ("id", "description", "variable", "statistic", "from", "to", "unit", "record", "tag", "rows", "role")
+# DESIGN.md §9: a calibration target may be used to fit parameters; a validation target must
+# not be cited by any input (tests/unit/test_validation_disjoint.py holds it).
+ROLES = ("calibration", "validation")
 
 
 # ---------------------------------------------------------------------------------------
@@ -131,6 +134,8 @@ class Target:
     value_in: str = "units"
     summary: str = "median"
     note: str = ""
+    role: str = "calibration"
+    scenario: str | None = None  # a counterfactual claim's own scenario file (absolute path)
 
     @property
     def source(self) -> str:
@@ -173,6 +178,8 @@ class TargetResult:
             "within_band": self.within_band,
             "rows": list(t.rows),
             "tag": t.tag,
+            "role": t.role,
+            "scenario": t.scenario,
         }
 
 
@@ -247,6 +254,15 @@ class _Checker:
             raise self.fail(f"{at}.rows", 'expected a non-empty list of history rows, e.g. ["row 63", "O17"]')
         low, high = self.band(at, table, record, tag)
         summary = self.choice(f"{at}.summary", table.get("summary", "median"), SUMMARIES)
+        role = self.choice(f"{at}.role", table["role"], ROLES)
+        scenario = table.get("scenario")
+        if scenario is not None:
+            if not isinstance(scenario, str) or not scenario:
+                raise self.fail(f"{at}.scenario", "expected the path of a scenario file, relative to the targets file")
+            file = self.path.parent / (scenario if scenario.endswith(".toml") else f"{scenario}.toml")
+            if not file.is_file():
+                raise self.fail(f"{at}.scenario", f"no scenario file {file}")
+            scenario = str(file.resolve())
         return Target(
             id=str(table["id"]),
             description=str(table["description"]),
@@ -265,6 +281,8 @@ class _Checker:
             value_in=value_in,
             summary=summary,
             note=str(table.get("note", "")),
+            role=role,
+            scenario=scenario,
         )
 
     def band(self, at: str, table: Mapping[str, Any], record: float, tag: str) -> tuple[float, float]:
@@ -289,11 +307,16 @@ class _Checker:
         return record - tol * abs(record), record + tol * abs(record)
 
 
+# goods variables computed from recorded ones: a stock-out (model.outcomes.stockout_mask, 1/0)
+# and months of cover (stock / demand), for the record's stock claims (M4, G13)
+DERIVED_VARIABLES = ("stockout", "cover")
+
+
 def recorded_variables() -> dict[str, int]:
     """Every variable a target may name, with its rank (goods variables 3, run variables 2)."""
     from model.simulation import GOODS_VARIABLES, RUN_VARIABLES
 
-    out = {name: 3 for name in GOODS_VARIABLES}
+    out = {name: 3 for name in (*GOODS_VARIABLES, *DERIVED_VARIABLES)}
     out.update({name: 2 for name in RUN_VARIABLES})
     out["imports"] = 4
     return out
@@ -353,6 +376,16 @@ class _Series:
             if self._imports is None:
                 self._imports = r.dataset()["imports"]  # labelled: run, month, supplier, good
             series = self._imports.sel(supplier=target.supplier, good=target.good).values.T
+        elif target.variable in DERIVED_VARIABLES:
+            stock = np.asarray(r.trajectory["stock"][:, :, g], dtype=float)
+            demand = np.asarray(r.trajectory["demand"][:, :, g], dtype=float)
+            if target.variable == "stockout":
+                from model.outcomes import stockout_mask
+
+                series = stockout_mask(stock, demand).astype(float)
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    series = np.where(demand > 0, stock / np.where(demand > 0, demand, 1.0), np.nan)
         elif g is not None:
             series = r.trajectory[target.variable][:, :, g]
         else:
@@ -391,8 +424,24 @@ def validate(
 
     scenario = load(scenario_file if scenario_file is not None else scenario_path(targets_path))
     targets = load_targets(targets_path, scenario)
-    result = simulate(scenario, n_runs=n_runs, seed=seed, sample=n_runs > 1)
-    return evaluate(result, targets)
+    return evaluate_all(targets, scenario, lambda s: simulate(s, n_runs=n_runs, seed=seed, sample=n_runs > 1))
+
+
+def evaluate_all(
+    targets: Sequence[Target], scenario: Scenario, run: Callable[[Scenario], RunResult]
+) -> list[TargetResult]:
+    """Evaluate every target against its scenario (the validated one, or a counterfactual
+    claim's own file), running each scenario once; results in the targets' order."""
+    from model.scenario import load
+
+    by_scenario: dict[str | None, list[Target]] = {}
+    for t in targets:
+        by_scenario.setdefault(t.scenario, []).append(t)
+    results: dict[str, TargetResult] = {}
+    for file, group in by_scenario.items():
+        for r in evaluate(run(scenario if file is None else load(file)), group):
+            results[r.target.id] = r
+    return [results[t.id] for t in targets]
 
 
 # ---------------------------------------------------------------------------------------
@@ -452,19 +501,30 @@ COLUMNS = (
 )  # fmt: skip
 
 
+ROLE_TITLES = {
+    "calibration": "calibration targets (parameters may be fitted to these)",
+    "validation": "validation targets (no input cites their rows: out-of-sample evidence)",
+}
+
+
 def print_table(results: Sequence[TargetResult], n_runs: int, seed: int) -> None:
+    """One table per role, calibration first, each with its count (DESIGN.md §9)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"baseline vs the historical record ({n_runs} runs, seed {seed})")
-    for name, justify in COLUMNS:
-        table.add_column(name, justify=justify)
-    for row in table_rows(results):
-        style = None if row[8] == "yes" else "red"
-        table.add_row(*(escape(cell) for cell in row), style=style)
     console = Console(width=max(Console().width, 190))
-    console.print(table)
+    for role in ROLES:
+        group = [r for r in results if r.target.role == role]
+        inside = sum(r.within_band for r in group)
+        table = Table(title=f"{role}: {len(group)} {ROLE_TITLES[role]} -- baseline vs the record ({n_runs} runs, seed {seed})")
+        for name, justify in COLUMNS:
+            table.add_column(name, justify=justify)
+        for row in table_rows(group):
+            style = None if row[8] == "yes" else "red"
+            table.add_row(*(escape(cell) for cell in row), style=style)
+        console.print(table)
+        console.print(f"{role}: {inside} of {len(group)} targets within their bands.")
     inside = sum(r.within_band for r in results)
     console.print(f"{inside} of {len(results)} targets within their bands. Each target's description, note and "
                   "source are in scenarios/validation/targets.toml; --json prints them with the numbers.")

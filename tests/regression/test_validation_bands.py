@@ -15,7 +15,7 @@ import pytest
 from model.cli import main as cli_main
 from model.runner import simulate
 from model.scenario import ScenarioError, load
-from model.validation import DEFAULT_TARGETS, evaluate, load_targets, scenario_path
+from model.validation import DEFAULT_TARGETS, evaluate_all, load_targets, scenario_path
 
 N_RUNS = 100
 SEED = 0
@@ -26,7 +26,7 @@ TARGETS = load_targets(DEFAULT_TARGETS, BASELINE)
 @pytest.fixture(scope="module")
 def results():
     result = simulate(BASELINE, n_runs=N_RUNS, seed=SEED)
-    return {r.target.id: r for r in evaluate(result, TARGETS)}
+    return {r.target.id: r for r in evaluate_all(TARGETS, BASELINE, lambda s: result if s is BASELINE else simulate(s, n_runs=N_RUNS, seed=SEED))}
 
 
 # Out-of-sample misses, kept visible: since issue 11 the Soviet deliveries by good are outputs
@@ -60,14 +60,26 @@ def test_validate_prints_json_with_one_object_per_target(capsys):
     assert cli_main(["validate", "--runs", "20", "--seed", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [o["id"] for o in out] == [t.id for t in TARGETS]
-    fields = {"record", "median", "p05", "p95", "relative_error", "band", "within_band", "rows", "tag", "unit"}
+    fields = {"record", "median", "p05", "p95", "relative_error", "band", "within_band", "rows", "tag", "unit", "role"}
     assert all(fields <= set(o) for o in out)
+    assert {o["role"] for o in out} == {"calibration", "validation"}
+
+
+def test_every_target_has_a_role_and_the_validation_set_is_large_enough():
+    roles = [t.role for t in TARGETS]
+    assert set(roles) <= {"calibration", "validation"}
+    assert roles.count("validation") >= 10
 
 
 def test_validate_prints_a_table(capsys):
     assert cli_main(["validate", "--runs", "10"]) == 0
     out = capsys.readouterr().out
-    assert "soviet_oil_to_invasion" in out and "row 63" in out and "of 26 targets within their bands" in out
+    assert "soviet_oil_to_invasion" in out and "row 63" in out
+    n_cal = sum(t.role == "calibration" for t in TARGETS)
+    n_val = sum(t.role == "validation" for t in TARGETS)
+    assert f"calibration: {n_cal} calibration targets" in out and f"validation: {n_val} validation targets" in out
+    assert out.index("calibration: ") < out.index("validation: ")
+    assert f"of {len(TARGETS)} targets within their bands" in out
 
 
 BAD_TARGETS = {
@@ -76,6 +88,8 @@ BAD_TARGETS = {
     "month outside the window": ('to = "1944-06"', "to"),
     "a bound-only tag without a band": ('tag = "F"', "band"),
     "unknown key": ('colour = "red"', "colour"),
+    "a role that is neither calibration nor validation": ('role = "evidence"', "role"),
+    "a counterfactual scenario that does not exist": ('scenario = "no_such_scenario"', "scenario"),
 }
 
 
@@ -98,6 +112,7 @@ unit = "kt"
 record = 1000
 tag = "S"
 rows = ["row 63"]
+role = "validation"
 """
     name = line.split(" = ")[0]
     text = "\n".join(row for row in text.splitlines() if not row.startswith(f"{name} = ")) + f"\n{line}\n"

@@ -90,7 +90,7 @@ def test_accepts(path, value):
         ("germany.synthetic.oil.schedule[2].t_per_month", -340_000, "germany.synthetic.oil.schedule[2].t_per_month", "non-negative"),
         ("germany.synthetic.oil.schedule[2].from", "1941-00", "germany.synthetic.oil.schedule[2].from", "does not exist"),
         ("germany.synthetic.oil.utilisation", 1.01, "germany.synthetic.oil.utilisation", "share between 0 and 1"),
-        ("routes.trans_siberian.freight_discount_share", 2, "routes.trans_siberian.freight_discount_share", "share"),
+        ("routes.baltic.winter_capacity_share", 2, "routes.baltic.winter_capacity_share", "share"),
         ("treaties.credit_1939.credit.interest_share_per_year", -0.05, "treaties.credit_1939.credit.interest_share_per_year", "share"),
         ("routes.baltic.transit_months", True, "routes.baltic.transit_months", "whole number"),
         ("routes.baltic.transit_months", 1.0, "routes.baltic.transit_months", "whole number"),
@@ -156,6 +156,7 @@ def test_scenario_without_invasion_phase_needs_a_campaign_phase():
     data = damaged("germany.war_phases.multipliers", {"peace": 0.35, "mobilisation": 0.7, "occupation": 0.7})
     data["germany"]["war_phases"]["schedule"] = [{"from": "1939-06", "phase": "peace"}]
     del data["germany"]["war_phases"]["invasion_phase"]
+    del data["germany"]["war_phases"]["good_multipliers"]  # it names the eastern_war phase removed above
     err = rejection(data)
     assert err.key_path == "germany.war_phases.invasion_phase" and "campaign" in err.expected
 
