@@ -56,6 +56,14 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(scope="session")
+def base_url(pytestconfig):
+    # Replaces pytest-playwright's fallback ``base_url``, a session fixture defined as a method
+    # of a plugin object, which pytest >= 9.1 warns about (PytestRemovedIn10Warning) whenever it
+    # is used. Same value: --base-url, else none (this test navigates by full URL).
+    return pytestconfig.getoption("--base-url", None) or None
+
+
+@pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
 
