@@ -411,7 +411,6 @@ class PactModel(mesa.Model):
             "german_delivered_rm": c.german_delivered_rm,
             "suspended": self.soviet_union.suspended_goods.any(axis=1),
             "threatened": self.soviet_union.threatened,
-            "binding": self.soviet_union.binding,  # codes of model.soviet_policy.BINDING
             "war_readiness": met.mean(axis=1),
             "blockade_effectiveness": self.blockade.import_effectiveness,
             "transit_t": (flows.loaded[lanes] * self.goods.tonnes_per_unit[flows.lane_good[lanes]][:, None]).sum(axis=0),
@@ -421,6 +420,8 @@ class PactModel(mesa.Model):
         for name, value in values.items():
             if name in self.trajectory:
                 self.trajectory[name][t] = value
+        if "binding" in self.trajectory:  # what limited Soviet deliveries (model.soviet_policy.BINDING)
+            self.trajectory["binding"][t] = self.soviet_union.binding()
         if "imports" in self.trajectory:
             for p, pair_lanes in enumerate(self.import_pair_lanes):
                 if len(pair_lanes):

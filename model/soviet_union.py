@@ -64,7 +64,7 @@ class SovietUnion(mesa.Agent):
         self.shipped_cumulative = np.zeros((R, G))
         self.suspended_goods = np.zeros((R, G), dtype=bool)
         self.suspension_months = np.zeros(R)
-        self.binding = np.zeros((R, G), dtype=np.int8)
+        self._stages: tuple[np.ndarray, ...] | None = None
         self.threatened = np.zeros(R, dtype=bool)
 
     # supply ---------------------------------------------------------------------------
@@ -112,7 +112,7 @@ class SovietUnion(mesa.Agent):
         released = supplied * ~held
         paced = self._pace(released, ctx, threatened)
         shipped = self._fit_to_border(paced) if "border_rail" in self.policy.rules else paced
-        self.binding = self._binding(outstanding, supplied, released, paced, shipped)
+        self._stages = (outstanding, supplied, released, paced, shipped)  # read by binding(), if recorded
         self.threatened = threatened
         return shipped
 
@@ -128,12 +128,16 @@ class SovietUnion(mesa.Agent):
             scale = np.where(value > budget, budget / np.where(value > 0, value, 1.0), 1.0)
         return offer * scale[:, None]
 
-    def _binding(self, due: np.ndarray, *stages: np.ndarray) -> np.ndarray:
-        """Code (R, G) of the step that cut deliveries by the largest share of what reached it.
+    def binding(self) -> np.ndarray:
+        """Code (R, G) of the step that cut this month's deliveries by the largest share of what reached it.
 
-        ``stages`` are the amounts after supply, suspension, pacing and rail, in that
-        order; ``quota`` when everything due shipped, ``no_dues`` when nothing was due.
+        The steps are supply, suspension, pacing and rail, in that order; ``quota`` when
+        everything due shipped, ``no_dues`` when nothing was due (codes of
+        :data:`model.soviet_policy.BINDING`). Computed only when it is recorded.
         """
+        if self._stages is None:
+            return np.zeros(self.ledger.stock.shape, dtype=np.int8)
+        due, *stages = self._stages
         steps = [due, *stages]
         with np.errstate(divide="ignore", invalid="ignore"):
             cuts = np.stack(
