@@ -6,7 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from model.scenario import Scenario, merge
+from model.files.scenario import Scenario, merge
 
 BASE: dict[str, Any] = {
     "name": "tiny",

@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from model import batch as batch_module
+from model.batch import run as batch_module
 from model.cli import main
-from model.outcomes import outcomes_table
-from model.runner import simulate
-from model.scenario import load
+from model.engine.outcomes import outcomes_table
+from model.engine.runner import simulate
+from model.files.scenario import load
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.runner import simulate
-from model.scenario import load
+from model.engine.runner import simulate
+from model.files.scenario import load
 
 N_RUNS = 100
 BASELINE = load("scenarios/baseline.toml")

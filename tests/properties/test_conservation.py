@@ -11,8 +11,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.scenario import load
-from model.simulation import PactModel
+from model.engine.simulation import PactModel
+from model.files.scenario import load
 
 BASELINE = load("scenarios/baseline.toml")
 UNCERTAIN = [p for p, _ in BASELINE.uncertain()]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.runner import draw_uniforms, simulate
-from model.scenario import load
-from model.simulation import PactModel
+from model.engine.runner import draw_uniforms, simulate
+from model.engine.simulation import PactModel
+from model.files.scenario import load
 
 BASELINE = load("scenarios/baseline.toml")
 

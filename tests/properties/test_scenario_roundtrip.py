@@ -18,8 +18,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.distributions import is_distribution
-from model.scenario import dumps, get_path, load, set_path, walk
+from model.files.scenario import dumps, load
+from model.world.distributions import is_distribution
+from model.world.keypaths import get_path, set_path, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = load(ROOT / "scenarios" / "baseline.toml")

@@ -12,10 +12,10 @@ import json
 
 import pytest
 
+from model.analysis.validation import DEFAULT_TARGETS, evaluate, load_targets, scenario_path
 from model.cli import main as cli_main
-from model.runner import simulate
-from model.scenario import ScenarioError, load
-from model.validation import DEFAULT_TARGETS, evaluate, load_targets, scenario_path
+from model.engine.runner import simulate
+from model.files.scenario import ScenarioError, load
 
 N_RUNS = 100
 SEED = 0

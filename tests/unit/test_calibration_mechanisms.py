@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.scenario import merge
-from model.simulation import PactModel
-from model.validation import STATISTICS
+from model.analysis.validation import STATISTICS
+from model.engine.simulation import PactModel
+from model.files.scenario import merge
 from tests.tiny import far_east_rubber, tiny_scenario
 
 MONTHS = [f"1940-{m:02d}" for m in range(1, 13)]

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.calendar import Window
-from model.cli import main as cli_main
-from model.compare import (
+from model.analysis.compare import (
     bootstrap_paired,
     compare,
     load_results,
     scenario_rng,
     stockout_position,
 )
+from model.cli import main as cli_main
+from model.world.calendar import Window
 
 MONTHS = Window.from_texts("1939-06", "1942-12").labels  # 43 months; censored = 43 (1943-01)
 

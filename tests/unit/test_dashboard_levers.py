@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.dashboard import (
+from model.engine.runner import simulate
+from model.presentation.dashboard import (
     AS_IN_SCENARIO,
     DashboardModel,
     LeverStarts,
@@ -19,7 +20,6 @@ from model.dashboard import (
     load_scenario,
     scale_quantity,
 )
-from model.runner import simulate
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.scenario import merge
-from model.simulation import PactModel
+from model.engine.simulation import PactModel
+from model.files.scenario import merge
 from tests.tiny import far_east_rubber, tiny_scenario
 
 MONTHS = [f"1940-{m:02d}" for m in range(1, 13)]

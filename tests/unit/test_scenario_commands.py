@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from model.cli import main as pactsim
-from model.scenario import load
-from model.scenario_commands import differences, show
+from model.files.commands import differences, show
+from model.files.scenario import load
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).resolve().parent / "scenario_corpus"
@@ -93,7 +93,7 @@ def test_deeply_nested_toml_is_one_line_error(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "deep.toml" in err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("model.runner") is None, reason="pactsim run not there yet")
+@pytest.mark.skipif(importlib.util.find_spec("model.engine.runner") is None, reason="pactsim run not there yet")
 @pytest.mark.parametrize("name", ["month_13.toml", "syntax_error.toml", "cycle_a.toml", "empty.toml"])
 def test_run_on_bad_file_exits_2_and_writes_nothing(tmp_path, name, capsys):
     out_dir = tmp_path / "results" / "should_not_exist"

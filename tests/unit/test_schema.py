@@ -19,10 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import schema
-from model.scenario import ScenarioError, get_path, load, set_path, walk
-from model.schema import SCENARIO, ListOf, MapOf, Number, Table, validate
-from model.treaties import RULES
+from model.errors import ScenarioError
+from model.files import schema
+from model.files.scenario import load
+from model.files.schema import SCENARIO, ListOf, MapOf, Number, Table, validate
+from model.treaties.rules import RULES
+from model.world.keypaths import get_path, set_path, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -196,8 +198,17 @@ def test_every_treaty_rule_has_a_schema():
     assert set(schema.RULE_SCHEMAS) == set(RULES)
 
 
+def test_the_schema_declares_the_treaty_registry_as_data():
+    """schema.py does not import the treaties; its names, keys and profiles must agree."""
+    from model.treaties import rules
+
+    assert schema.RULE_NAMES == tuple(rules.RULES)
+    assert schema.TREATY_KEYS == rules.TREATY_KEYS
+    assert schema.PROFILES == rules.PROFILES
+
+
 def test_soviet_route_matches_the_simulation():
-    from model.simulation import SOVIET_ROUTE
+    from model.engine.simulation import SOVIET_ROUTE
 
     assert schema.SOVIET_ROUTE == SOVIET_ROUTE
 
@@ -212,7 +223,7 @@ def test_every_distribution_in_the_baseline_sits_on_a_sampled_key():
 
 
 # ---------------------------------------------------------------------------------------
-# extends by relative path (model/scenario.py)
+# extends by relative path (model/files/scenario.py)
 # ---------------------------------------------------------------------------------------
 def test_extends_accepts_a_relative_path(tmp_path):
     (tmp_path / "deep" / "er").mkdir(parents=True)

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model.analysis.sensitivity import analyse, load_spec, problem_for
+from model.batch.experiment import build_design
 from model.cli import main as cli_main
-from model.experiment import build_design
-from model.scenario import ScenarioError
-from model.sensitivity import analyse, load_spec, problem_for
+from model.files.scenario import ScenarioError
 
 BASELINE = "scenarios/baseline.toml"
 

@@ -1,0 +1,619 @@
+"""Global sensitivity analysis, and ``pactsim sensitivity``.
+
+Which uncertain numbers of a scenario decide an outcome? A Sobol analysis (Saltelli's
+sampling scheme: N (2D + 2) runs with second-order terms, N (D + 2) without) splits the
+variance of an outcome into the share each uncertain parameter explains on its own
+(first-order index S1) and together with the others (total index ST); a Morris screening
+(N (D + 1) runs) ranks the parameters by the mean absolute elementary effect mu*.
+
+**The file.** An experiment file of :mod:`model.batch.experiment` with ``sampler = "sobol"`` or
+``"morris"``: ``replications`` is SALib's base sample N (a power of two for Sobol) or the
+number of Morris trajectories; ``outcomes`` names the outcome columns analysed (fnmatch
+patterns allowed, as in a batch; see :mod:`model.engine.outcomes`); every scenario listed is
+analysed on the same design. An optional ``[sensitivity]`` table (a batch ignores it) sets
+
+- ``parameters``: the key paths analysed (default: every distribution in the scenarios; the
+  others stay at their central values);
+- ``confidence`` (default 0.95) and ``resamples`` (default 1,000) of the bootstrap intervals;
+- ``shocks``: ``"fixed"`` (default: every run sees the same harvest and blockade shocks, those
+  of replication 0, so the indices measure the parameters alone) or ``"vary"`` (run *i* gets
+  the shocks of replication *i*, as in a batch; the noise then lowers the sum of S1).
+
+**The runs.** The design is :func:`model.experiment.build_design` over the parameters: a point
+of the unit hypercube per run, turned into parameter values by
+:func:`model.distributions.ppf` inside the model (``simulate(..., uniforms=...)``). Runs go in
+chunks, each chunk one vectorised model, over a process pool; only the analysed outcomes come
+back, so memory does not grow with the number of runs.
+
+**Outcomes as numbers.** A month outcome (``stockout_<good>``, ``first_suspension``) becomes
+the months from the window's start to that month, censored at the window's length: a run in
+which it does not happen counts as the month after the window ends. Every other outcome is
+its column.
+
+Written with :class:`model.results.ResultFolder`: ``manifest.json``, ``design.parquet`` (the
+unit-hypercube points), ``outcomes.parquet`` (one row per scenario and run: the parameter
+values used and the outcomes), ``indices.csv`` and ``figures/sensitivity_<scenario>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from model.errors import UserError
+
+if TYPE_CHECKING:
+    from model.batch.experiment import Design, Experiment
+    from model.engine.runner import RunResult
+    from model.files.scenario import Scenario
+
+SENSITIVITY_KEYS = ("parameters", "confidence", "resamples", "shocks")
+MONTH_OUTCOMES = ("stockout_", "first_suspension")
+DEFAULT_CHUNK = 2000
+SHOWN_OUTCOMES = 6  # outcomes drawn and printed; indices.csv has them all
+
+
+@dataclass(frozen=True)
+class SensitivitySpec:
+    """A sensitivity experiment: the batch experiment plus its ``[sensitivity]`` table."""
+
+    experiment: Experiment
+    scenarios: tuple[Scenario, ...]
+    parameters: tuple[str, ...]
+    patterns: tuple[str, ...]
+    confidence: float = 0.95
+    resamples: int = 1000
+    shocks: str = "fixed"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def method(self) -> str:
+        return self.experiment.sampler
+
+    @property
+    def second_order(self) -> bool:
+        return bool(self.options.get("second_order", True))
+
+
+# ---------------------------------------------------------------------------------------
+# the experiment file
+# ---------------------------------------------------------------------------------------
+def load_spec(path: str | Path) -> SensitivitySpec:
+    """Read and validate a sensitivity experiment (errors name the file and key path)."""
+    from model.batch.experiment import load_experiment
+    from model.files.scenario import ScenarioError
+
+    path = Path(path)
+    experiment = load_experiment(path)
+    path = experiment.path
+
+    def fail(key: str, expected: str) -> ScenarioError:
+        return ScenarioError(path, key, expected)
+
+    if experiment.sampler not in ("sobol", "morris"):
+        raise fail(
+            "sampler",
+            f"expected 'sobol' or 'morris' for a sensitivity analysis, got {experiment.sampler!r}",
+        )
+    extra = _sensitivity_table(path)
+    unknown = sorted(set(extra) - set(SENSITIVITY_KEYS))
+    if unknown:
+        raise fail(
+            f"sensitivity.{unknown[0]}",
+            f"unknown key; expected one of {', '.join(SENSITIVITY_KEYS)}",
+        )
+    scenarios = tuple(experiment.load_scenarios())
+    uncertain = sorted({p for s in scenarios for p, _ in s.uncertain()})
+    parameters = extra.get("parameters", uncertain)
+    if not isinstance(parameters, list) or not parameters:
+        raise fail("sensitivity.parameters", "expected a non-empty list of key paths")
+    for i, p in enumerate(parameters):
+        if p not in uncertain:
+            raise fail(
+                f"sensitivity.parameters[{i}]",
+                f"{p!r} is not a distribution in the scenarios; uncertain key paths are: {', '.join(uncertain)}",
+            )
+    if len(set(parameters)) != len(parameters):
+        raise fail("sensitivity.parameters", "a key path is listed twice")
+    if not experiment.outcomes:
+        raise fail(
+            "outcomes", 'expected the outcomes to analyse, e.g. ["stockout_oil", "shortage_oil"]'
+        )
+    confidence = extra.get("confidence", 0.95)
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float)
+        or not 0 < confidence < 1
+    ):
+        raise fail(
+            "sensitivity.confidence", f"expected a number between 0 and 1, got {confidence!r}"
+        )
+    resamples = extra.get("resamples", 1000)
+    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 10:
+        raise fail("sensitivity.resamples", f"expected a whole number >= 10, got {resamples!r}")
+    shocks = extra.get("shocks", "fixed")
+    if shocks not in ("fixed", "vary"):
+        raise fail("sensitivity.shocks", f"expected 'fixed' or 'vary', got {shocks!r}")
+    return SensitivitySpec(
+        experiment,
+        scenarios,
+        tuple(parameters),
+        tuple(experiment.outcomes),
+        float(confidence),
+        resamples,
+        shocks,
+        dict(experiment.options),
+    )
+
+
+def _sensitivity_table(path: Path) -> Mapping[str, Any]:
+    from model.files.scenario import ScenarioError, read_toml
+
+    extra = read_toml(path).get("sensitivity", {})
+    if not isinstance(extra, Mapping):
+        raise ScenarioError(path, "sensitivity", f"expected a table, got {extra!r}")
+    return extra
+
+
+def resolve_outcomes(spec: SensitivitySpec) -> list[str]:
+    """The outcome columns the patterns match in every scenario (one central run each)."""
+    from model.engine.outcomes import outcomes_table
+    from model.engine.runner import simulate
+    from model.files.scenario import ScenarioError
+
+    common: list[str] | None = None
+    for scenario in spec.scenarios:
+        table = outcomes_table(simulate(scenario, n_runs=1, sample=False))
+        cols = [c for c in table.columns if _analysable(c, table[c])]
+        common = cols if common is None else [c for c in common if c in cols]
+    out: list[str] = []
+    for i, pattern in enumerate(spec.patterns):
+        hits = [c for c in common or [] if fnmatchcase(c, pattern)]
+        if not hits:
+            near = [c for c in common or [] if c.split("_")[0] == pattern.split("_")[0]][:12]
+            raise ScenarioError(
+                spec.experiment.path,
+                f"outcomes[{i}]",
+                f"no outcome matches {pattern!r}; outcomes like it: {', '.join(near) or ', '.join((common or [])[:12])}",
+            )
+        out += [c for c in hits if c not in out]
+    return out
+
+
+def _analysable(column: str, values: pd.Series) -> bool:
+    if column in ("replication", "scenario") or column.startswith("param:"):
+        return False
+    return column.startswith(MONTH_OUTCOMES) or pd.api.types.is_numeric_dtype(values)
+
+
+# ---------------------------------------------------------------------------------------
+# outcomes as numbers
+# ---------------------------------------------------------------------------------------
+def outcome_numbers(result: RunResult, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The analysed outcomes of a chunk as float arrays (months as censored positions)."""
+    from model.analysis.compare import stockout_position
+    from model.engine.outcomes import outcomes_table
+
+    table = outcomes_table(result)
+    out = {}
+    for name in names:
+        if name.startswith(MONTH_OUTCOMES):
+            out[name] = stockout_position(table[name], result.months)
+        else:
+            out[name] = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
+    for path, values in result.parameters.items():
+        out[f"param:{path}"] = np.asarray(values, dtype=float)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# running the design
+# ---------------------------------------------------------------------------------------
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(scenarios: Sequence[Scenario], seed: int, outcomes: Sequence[str]) -> None:
+    _WORKER.update(scenarios=tuple(scenarios), seed=seed, outcomes=tuple(outcomes))
+
+
+def _run_chunk(
+    k: int, start: int, uniforms: dict[str, np.ndarray], replications: np.ndarray
+) -> tuple[int, int, dict[str, np.ndarray]]:
+    from model.engine.runner import simulate
+    from model.engine.simulation import released_models
+
+    with released_models():  # Mesa 3.3.1 would keep every chunk's model alive
+        result = simulate(
+            _WORKER["scenarios"][k],
+            n_runs=len(replications),
+            seed=_WORKER["seed"],
+            replications=replications,
+            uniforms=uniforms,
+            chunk=len(replications),
+        )
+        numbers = outcome_numbers(result, _WORKER["outcomes"])
+    return k, start, numbers
+
+
+def run_design(
+    spec: SensitivitySpec,
+    design: Design,
+    outcomes: Sequence[str],
+    chunk: int = DEFAULT_CHUNK,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> pd.DataFrame:
+    """Every run of the design in every scenario; rows in (scenario, design) order."""
+    n, seed = design.n_runs, spec.experiment.seed
+    tasks = []
+    for k, scenario in enumerate(spec.scenarios):
+        own = {p for p, _ in scenario.uncertain()}
+        paths = [p for p in spec.parameters if p in own]  # a scenario without a path ignores it
+        for start in range(0, n, chunk):
+            stop = min(start + chunk, n)
+            reps = (
+                np.zeros(stop - start, dtype=np.int64)
+                if spec.shocks == "fixed"
+                else np.arange(start, stop)
+            )
+            tasks.append((k, start, design.uniforms(paths, start, stop), reps))
+    parts: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+
+    def keep(k: int, start: int, numbers: dict[str, np.ndarray]) -> None:
+        parts[k, start] = numbers
+        if progress:
+            progress(len(next(iter(numbers.values()))))
+
+    if workers <= 1:
+        _init_worker(spec.scenarios, seed, outcomes)
+        for task in tasks:
+            keep(*_run_chunk(*task))
+    else:
+        ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
+        with ProcessPoolExecutor(
+            workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(spec.scenarios, seed, outcomes),
+        ) as pool:
+            for future in [pool.submit(_run_chunk, *task) for task in tasks]:
+                keep(*future.result())
+    frames = []
+    for k, scenario in enumerate(spec.scenarios):
+        keys = sorted(s for kk, s in parts if kk == k)
+        columns = list(parts[k, keys[0]])
+        frame = pd.DataFrame(
+            {
+                c: np.concatenate([parts[k, s].get(c, np.full(0, np.nan)) for s in keys])
+                for c in columns
+            }
+        )
+        frame.insert(0, "run", np.arange(n))
+        frame.insert(0, "scenario", scenario.name)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------
+# the analysis
+# ---------------------------------------------------------------------------------------
+def problem_for(names: Sequence[str]) -> dict[str, Any]:
+    """A SALib problem over the unit hypercube (values come from the quantiles)."""
+    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
+
+
+def analyse(
+    method: str,
+    problem: Mapping[str, Any],
+    X: np.ndarray | None,
+    Y: np.ndarray,
+    second_order: bool = True,
+    confidence: float = 0.95,
+    resamples: int = 1000,
+    seed: int = 0,
+    levels: int = 4,
+) -> pd.DataFrame:
+    """Sensitivity indices of one outcome ``Y`` (in design order), one row per parameter.
+
+    Sobol (SALib ``sobol.analyze``): S1, S1_conf, ST, ST_conf -- the ``conf`` columns are
+    half-widths of the ``confidence`` bootstrap interval. Morris (``morris.analyze`` on the
+    design ``X``): mu, mu_star, mu_star_conf, sigma. An outcome that does not vary gives
+    zeros and a note; an outcome missing in some runs raises ValueError.
+    """
+    Y = np.asarray(Y, dtype=float)
+    names = list(problem["names"])
+    if not np.isfinite(Y).all():
+        raise ValueError(f"{int((~np.isfinite(Y)).sum())} runs have no value for this outcome")
+    salib_seed = int(np.random.default_rng(np.random.SeedSequence([int(seed), 5])).integers(2**31))
+    if np.ptp(Y) == 0:
+        cols = (
+            ("S1", "S1_conf", "ST", "ST_conf")
+            if method == "sobol"
+            else ("mu", "mu_star", "mu_star_conf", "sigma")
+        )
+        table = pd.DataFrame({"parameter": names, **dict.fromkeys(cols, 0.0)})
+        table["note"] = "the outcome does not vary"
+        return table
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (RuntimeWarning, FutureWarning, DeprecationWarning))
+        if method == "sobol":
+            from SALib.analyze import sobol
+
+            res = sobol.analyze(
+                dict(problem),
+                Y,
+                calc_second_order=second_order,
+                num_resamples=resamples,
+                conf_level=confidence,
+                print_to_console=False,
+                seed=salib_seed,
+            )
+            table = pd.DataFrame(
+                {
+                    "parameter": names,
+                    "S1": res["S1"],
+                    "S1_conf": res["S1_conf"],
+                    "ST": res["ST"],
+                    "ST_conf": res["ST_conf"],
+                }
+            )
+        elif method == "morris":
+            from SALib.analyze import morris
+
+            res = morris.analyze(
+                dict(problem),
+                np.asarray(X, dtype=float),
+                Y,
+                num_resamples=resamples,
+                conf_level=confidence,
+                num_levels=levels,
+                seed=salib_seed,
+            )
+            table = pd.DataFrame(
+                {
+                    "parameter": names,
+                    "mu": res["mu"],
+                    "mu_star": res["mu_star"],
+                    "mu_star_conf": res["mu_star_conf"],
+                    "sigma": res["sigma"],
+                }
+            )
+        else:
+            raise ValueError(f"method must be 'sobol' or 'morris', got {method!r}")
+    table["note"] = rare_note(Y)
+    return table
+
+
+def rare_note(Y: np.ndarray, threshold: float = 0.05) -> str:
+    """A warning when almost every run gives the same value: the indices then rest on a few runs."""
+    _, counts = np.unique(Y, return_counts=True)
+    differ = 1 - counts.max() / len(Y)
+    if differ >= threshold:
+        return ""
+    return f"only {differ:.1%} of runs differ from the most common value: the indices rest on those runs and are unstable"
+
+
+def analyse_all(
+    spec: SensitivitySpec, design: Design, runs: pd.DataFrame, outcomes: Sequence[str]
+) -> pd.DataFrame:
+    """Indices of every outcome in every scenario: one tidy table."""
+    parts = []
+    for scenario in spec.scenarios:
+        rows = runs[runs["scenario"] == scenario.name]
+        for name in outcomes:
+            try:
+                t = analyse(
+                    spec.method,
+                    problem_for(spec.parameters),
+                    design.points,
+                    rows[name].to_numpy(),
+                    second_order=spec.second_order,
+                    confidence=spec.confidence,
+                    resamples=spec.resamples,
+                    seed=spec.experiment.seed,
+                    levels=int(spec.options.get("levels", 4)),
+                )
+            except ValueError as err:
+                t = pd.DataFrame({"parameter": list(spec.parameters), "note": str(err)})
+            t.insert(0, "outcome", name)
+            t.insert(0, "scenario", scenario.name)
+            parts.append(t)
+    return pd.concat(parts, ignore_index=True)
+
+
+def ranking_key(method: str) -> str:
+    return "ST" if method == "sobol" else "mu_star"
+
+
+def shown_outcomes(
+    indices: pd.DataFrame, method: str, outcomes: Sequence[str], scenario: str | None = None
+) -> list[str]:
+    """The first outcomes (in the file's order) that vary in ``scenario`` (or in any): drawn and printed."""
+    key = ranking_key(method)
+    if key not in indices:
+        return []
+    part = indices if scenario is None else indices[indices["scenario"] == scenario]
+    ok = part[
+        part[key].notna() & ~part["note"].fillna("").str.startswith("the outcome does not vary")
+    ]
+    varying = set(ok["outcome"])
+    return [o for o in outcomes if o in varying][:SHOWN_OUTCOMES]
+
+
+def outcome_label(name: str, months: Sequence[str] | None = None) -> str:
+    if name.startswith(MONTH_OUTCOMES):
+        what = (
+            f"{name.removeprefix('stockout_')} runs out"
+            if name.startswith("stockout_")
+            else "first suspension"
+        )
+        end = f"; {_after(months)} if never" if months else ""
+        return f"month {what} (months from {months[0] if months else 'the start'}{end})"
+    if name.startswith("shortage_"):
+        return f"cumulative {name.removeprefix('shortage_')} shortage, t"
+    if name.startswith("cover_"):
+        good, month = name.removeprefix("cover_").rsplit("_", 1)
+        return f"German {good} stock on {month}, months of demand"
+    if name.startswith("war_readiness_"):
+        return f"war readiness {name.removeprefix('war_readiness_')} (share of military demand met)"
+    return name
+
+
+def _after(months: Sequence[str]) -> str:
+    from model.world.calendar import format_month, parse_month
+
+    return format_month(parse_month(months[-1]) + 1)
+
+
+def print_indices(
+    indices: pd.DataFrame, method: str, outcomes: Sequence[str], top: int = 10
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=120)
+    key = ranking_key(method)
+    cols = (
+        (("S1", "S1_conf"), ("ST", "ST_conf"))
+        if method == "sobol"
+        else (("mu_star", "mu_star_conf"), ("sigma", None))
+    )
+    shown = {s: shown_outcomes(indices, method, outcomes, s) for s in indices["scenario"].unique()}
+    for (scenario, outcome), part in indices.groupby(["scenario", "outcome"], sort=False):
+        if outcome not in shown[scenario]:
+            continue
+        note = str(part["note"].iloc[0]) if isinstance(part["note"].iloc[0], str) else ""
+        t = Table(
+            title=f"{scenario}: {outcome}" + (f" -- {note}" if note else ""), title_justify="left"
+        )
+        t.add_column("parameter")
+        for c, _ in cols:
+            t.add_column(c, justify="right")
+        for _, r in part.sort_values(key, ascending=False).head(top).iterrows():
+            t.add_row(
+                str(r["parameter"]),
+                *[f"{r[c]:.3f}" + (f" ± {r[conf]:.3f}" if conf else "") for c, conf in cols],
+            )
+        console.print(t)
+    rest = [o for o in outcomes if not any(o in v for v in shown.values())]
+    if rest:
+        console.print(
+            f"{len(rest)} more outcome(s) in indices.csv (constant ones have a note): {', '.join(rest[:8])}{' ...' if len(rest) > 8 else ''}"
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# pactsim sensitivity
+# ---------------------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument(
+        "experiment",
+        type=Path,
+        metavar="EXPERIMENT.toml",
+        help="e.g. experiments/sensitivity_oil.toml",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="result folder (default results/<name>-<time>)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes (default: one per core)"
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=None, help=f"runs per model instance (default {DEFAULT_CHUNK})"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def main(args: argparse.Namespace) -> int:
+    from model.batch.experiment import build_design
+    from model.batch.results import ResultFolder
+
+    spec = load_spec(args.experiment)
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    chunk = args.chunk or spec.experiment.chunk or DEFAULT_CHUNK
+    if chunk < 1:
+        raise UserError(f"--chunk must be at least 1, got {chunk}")
+    outcomes = resolve_outcomes(spec)
+    design = build_design(
+        spec.method,
+        spec.experiment.replications,
+        spec.experiment.seed,
+        spec.parameters,
+        spec.options,
+    )
+    total = design.n_runs * len(spec.scenarios)
+    say = (lambda text: None) if args.quiet else (lambda text: print(text, flush=True))
+    say(
+        f"{spec.method}: {len(spec.parameters)} parameters, N = {spec.experiment.replications}, "
+        f"{len(outcomes)} outcome(s), scenario(s) {', '.join(s.name for s in spec.scenarios)}: "
+        f"{total:,} runs in chunks of {chunk} on {workers} worker(s)"
+    )
+    folder = ResultFolder.create(args.out, spec.experiment.name)
+    t0 = time.perf_counter()
+    done, marks = [0], [1]
+
+    def progress(k: int) -> None:
+        done[0] += k
+        while marks[0] <= 10 and done[0] >= total * marks[0] / 10:
+            say(f"  {done[0]:,} / {total:,} runs ({time.perf_counter() - t0:.0f} s)")
+            marks[0] += 1
+
+    extra = {
+        "kind": "sensitivity",
+        "experiment": {
+            "name": spec.experiment.name,
+            "file": str(spec.experiment.path),
+            "description": spec.experiment.description,
+            "method": spec.method,
+            "N": spec.experiment.replications,
+            "options": dict(spec.options),
+            "parameters": list(spec.parameters),
+            "outcomes": outcomes,
+            "confidence": spec.confidence,
+            "resamples": spec.resamples,
+            "shocks": spec.shocks,
+        },
+        "design": design.describe(),
+    }
+    command = ["sensitivity", *sys.argv[2:]]
+    with folder.writing(
+        command=command, seed=spec.experiment.seed, scenarios=list(spec.scenarios), **extra
+    ) as out:
+        runs = run_design(spec, design, outcomes, chunk, workers, progress)
+        seconds = time.perf_counter() - t0
+        indices = analyse_all(spec, design, runs, outcomes)
+        pd.DataFrame(design.points, columns=list(spec.parameters)).to_parquet(
+            out.path / "design.parquet", index=False
+        )
+        out.write_outcomes(runs)
+        indices.to_csv(out.path / "indices.csv", index=False)
+        writers = getattr(args, "figure_writers", None)  # handed down by model.cli
+        figures = writers.sensitivity(out.path, spec, indices, outcomes) if writers else []
+        out.manifest.update(
+            runs=total,
+            seconds_runs=round(seconds, 1),
+            runs_per_second=round(total / seconds),
+            seconds_total=round(time.perf_counter() - t0, 1),
+            figures=[p.name for p in figures],
+        )
+    print_indices(indices, spec.method, outcomes)
+    print(f"{total:,} runs in {seconds:.1f} s ({total / seconds:,.0f} runs/s, {workers} worker(s))")
+    print(f"results: {folder.path}")
+    return 0
