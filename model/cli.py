@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("model.batch.scenario_run", "run one scenario and write a result folder"),
     "check": ("model.files.commands", "validate scenario files without running them"),
     "diff": ("model.files.commands", "print every value that differs between two scenarios"),
-    "batch": ("model.batch.run", "run an experiment file: many scenarios x replications"),
+    "batch": ("model.batch.command", "run an experiment file: many scenarios x replications"),
     "bench": ("model.batch.bench", "measure throughput and memory of the vectorised model"),
     "compare": ("model.analysis.compare", "paired differences of scenarios against the baseline"),
     "report": ("model.presentation.report", "figures and a report from a result folder"),

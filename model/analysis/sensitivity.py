@@ -38,17 +38,15 @@ values used and the outcomes), ``indices.csv`` and ``figures/sensitivity_<scenar
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -222,30 +220,42 @@ def outcome_numbers(result: RunResult, names: Sequence[str]) -> dict[str, np.nda
 # ---------------------------------------------------------------------------------------
 # running the design
 # ---------------------------------------------------------------------------------------
-_WORKER: dict[str, Any] = {}
+@dataclass(frozen=True)
+class DesignChunk:
+    """One chunk of a design in one scenario: picklable and self-contained (no worker state)."""
+
+    k: int  # the scenario's index in the spec
+    start: int  # the first design row
+    scenario: Scenario
+    seed: int
+    outcomes: tuple[str, ...]
+    uniforms: dict[str, np.ndarray]
+    replications: np.ndarray
 
 
-def _init_worker(scenarios: Sequence[Scenario], seed: int, outcomes: Sequence[str]) -> None:
-    _WORKER.update(scenarios=tuple(scenarios), seed=seed, outcomes=tuple(outcomes))
-
-
-def _run_chunk(
-    k: int, start: int, uniforms: dict[str, np.ndarray], replications: np.ndarray
-) -> tuple[int, int, dict[str, np.ndarray]]:
+def run_design_chunk(task: DesignChunk) -> tuple[int, int, dict[str, np.ndarray]]:
+    """Run one chunk of the design; its analysed outcomes as numbers."""
     from model.engine.runner import simulate
     from model.engine.simulation import released_models
 
     with released_models():  # Mesa 3.3.1 would keep every chunk's model alive
         result = simulate(
-            _WORKER["scenarios"][k],
-            n_runs=len(replications),
-            seed=_WORKER["seed"],
-            replications=replications,
-            uniforms=uniforms,
-            chunk=len(replications),
+            task.scenario,
+            n_runs=len(task.replications),
+            seed=task.seed,
+            replications=task.replications,
+            uniforms=task.uniforms,
+            chunk=len(task.replications),
         )
-        numbers = outcome_numbers(result, _WORKER["outcomes"])
-    return k, start, numbers
+        numbers = outcome_numbers(result, task.outcomes)
+    return task.k, task.start, numbers
+
+
+def _chunk_failed(task: DesignChunk, record: dict[str, Any]) -> NoReturn:
+    raise RuntimeError(
+        f"sensitivity chunk (scenario {task.scenario.name}, runs from {task.start}) failed: "
+        f"{record['error']}: {record['message']}"
+    )
 
 
 def run_design(
@@ -255,8 +265,16 @@ def run_design(
     chunk: int = DEFAULT_CHUNK,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
-    """Every run of the design in every scenario; rows in (scenario, design) order."""
+    """Every run of the design in every scenario; rows in (scenario, design) order.
+
+    The chunks run on the batch executors (:mod:`model.batch.executors`): in this process
+    (``workers = 1``), on a local process pool, or on a Dask cluster (``scheduler``); the
+    rows are the same whichever.
+    """
+    from model.batch.executors import make_executor
+
     n, seed = design.n_runs, spec.experiment.seed
     tasks = []
     for k, scenario in enumerate(spec.scenarios):
@@ -269,7 +287,8 @@ def run_design(
                 if spec.shocks == "fixed"
                 else np.arange(start, stop)
             )
-            tasks.append((k, start, design.uniforms(paths, start, stop), reps))
+            uniforms = design.uniforms(paths, start, stop)
+            tasks.append(DesignChunk(k, start, scenario, seed, tuple(outcomes), uniforms, reps))
     parts: dict[tuple[int, int], dict[str, np.ndarray]] = {}
 
     def keep(k: int, start: int, numbers: dict[str, np.ndarray]) -> None:
@@ -277,20 +296,9 @@ def run_design(
         if progress:
             progress(len(next(iter(numbers.values()))))
 
-    if workers <= 1:
-        _init_worker(spec.scenarios, seed, outcomes)
-        for task in tasks:
-            keep(*_run_chunk(*task))
-    else:
-        ctx = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-        with ProcessPoolExecutor(
-            workers,
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(spec.scenarios, seed, outcomes),
-        ) as pool:
-            for future in [pool.submit(_run_chunk, *task) for task in tasks]:
-                keep(*future.result())
+    with make_executor(max(1, min(workers, len(tasks))), scheduler) as executor:
+        for out in executor.map(run_design_chunk, tasks, _chunk_failed):
+            keep(*out)
     frames = []
     for k, scenario in enumerate(spec.scenarios):
         keys = sorted(s for kk, s in parts if kk == k)
@@ -536,6 +544,12 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--chunk", type=int, default=None, help=f"runs per model instance (default {DEFAULT_CHUNK})"
     )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://host:8786",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -596,7 +610,7 @@ def main(args: argparse.Namespace) -> int:
     with folder.writing(
         command=command, seed=spec.experiment.seed, scenarios=list(spec.scenarios), **extra
     ) as out:
-        runs = run_design(spec, design, outcomes, chunk, workers, progress)
+        runs = run_design(spec, design, outcomes, chunk, workers, progress, args.scheduler)
         seconds = time.perf_counter() - t0
         indices = analyse_all(spec, design, runs, outcomes)
         pd.DataFrame(design.points, columns=list(spec.parameters)).to_parquet(

@@ -126,7 +126,8 @@ def bench_chunks(
     """One core: a chunk's whole work at several chunk sizes; µs per run-month."""
     from model.batch.experiment import DEFAULT_COMPRESSION, build_design, uncertain_paths
     from model.batch.folder import ChunkRef
-    from model.batch.run import ChunkTask, build_layout, preview, run_chunk
+    from model.batch.plan import build_layout, preview
+    from model.batch.worker import ChunkTask, run_chunk
     from model.files.scenario import load
 
     scenario = load(scenario_path)
@@ -310,7 +311,7 @@ def _sizes(text: str, option: str) -> list[int]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from model.batch.run import default_workers
+    from model.batch.executors import default_workers
 
     sizes, sweep = _sizes(args.sizes, "--sizes"), _sizes(args.sweep, "--sweep")
     workers = default_workers() if args.workers is None else args.workers

@@ -12,7 +12,7 @@ An experiment is a TOML file under ``experiments/``::
     figures = ["paired_differences"]  # drawn by model.presentation.report after the batch
     chunk = 2000                      # runs per model instance (default: measured best)
 
-    [trajectories]                    # what trajectories.nc keeps (see model.batch.run)
+    [trajectories]                    # what trajectories.nc keeps (see model.batch.worker)
     variables = ["stock", "shortage", "demand", "consumption", "production", "war_readiness"]
     compression = 1                   # zlib level 1-9 (~3.4x smaller at 1); default 0 stores raw float32
 
@@ -72,7 +72,7 @@ SAMPLER_OPTIONS: dict[str, dict[str, type]] = {
     "morris": {"levels": int, "optimal_trajectories": int},
 }
 # Trajectories kept by default: Germany's stock, shortage, demand, consumption and
-# production of every good, and every run-level series (see model.batch.run).
+# production of every good, and every run-level series (see model.batch.worker).
 DEFAULT_TRAJECTORY_GOODS = ("stock", "shortage", "demand", "consumption", "production")
 # Raw float32 by default: deflating costs a worker ~5 us per run-month, almost as much as the
 # model (bench, 2,000-run chunks: 8.6 raw against 14.4 deflated). Experiments whose folders are

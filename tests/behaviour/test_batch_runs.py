@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from model.batch import run as batch_module
+from model.batch import worker as batch_worker
 from model.cli import main
 from model.engine.outcomes import outcomes_table
 from model.engine.runner import simulate
@@ -210,7 +210,7 @@ def test_a_batch_killed_part_way_resumes_to_the_uninterrupted_results(tmp_path, 
 def test_half_written_parts_are_never_taken_as_done(tmp_path, monkeypatch, reference):
     exp, serial = reference
     calls = {"n": 0}
-    real = batch_module.run_chunk_safely
+    real = batch_worker.run_chunk_safely
 
     def interrupted_after_three(task):
         calls["n"] += 1
@@ -218,9 +218,9 @@ def test_half_written_parts_are_never_taken_as_done(tmp_path, monkeypatch, refer
             raise KeyboardInterrupt
         return real(task)
 
-    monkeypatch.setattr(batch_module, "run_chunk_safely", interrupted_after_three)
+    monkeypatch.setattr(batch_worker, "run_chunk_safely", interrupted_after_three)
     assert batch(str(exp), "--out", str(tmp_path / "cut"), "--workers", "1", "--chunk", "4") == 130
-    monkeypatch.setattr(batch_module, "run_chunk_safely", real)
+    monkeypatch.setattr(batch_worker, "run_chunk_safely", real)
     parts = tmp_path / ".cut.partial" / "parts"
     assert len(list(parts.glob("*.done"))) == 3
     # what a kill can leave: a chunk written but not marked done, a torn part, a temporary file
@@ -239,14 +239,14 @@ def test_a_chunk_that_raises_is_recorded_and_the_batch_goes_on(
     tmp_path, monkeypatch, capsys, reference
 ):
     exp, serial = reference
-    real = batch_module.run_chunk
+    real = batch_worker.run_chunk
 
     def fails_on_no_pact_second_chunk(task):
         if task.ref.scenario_index == 1 and task.ref.chunk_index == 1:
             raise FloatingPointError("a run blew up")
         return real(task)
 
-    monkeypatch.setattr(batch_module, "run_chunk", fails_on_no_pact_second_chunk)
+    monkeypatch.setattr(batch_worker, "run_chunk", fails_on_no_pact_second_chunk)
     assert batch(str(exp), "--out", str(tmp_path / "flaky"), "--workers", "1", "--chunk", "4") == 1
     printed = capsys.readouterr()
     assert "1 chunk(s) failed" in printed.out and "--resume" in printed.out
@@ -264,7 +264,7 @@ def test_a_chunk_that_raises_is_recorded_and_the_batch_goes_on(
     )  # the other runs, for inspection
     assert not (tmp_path / "flaky").exists()
 
-    monkeypatch.setattr(batch_module, "run_chunk", real)
+    monkeypatch.setattr(batch_worker, "run_chunk", real)
     assert batch("--resume", str(tmp_path / "flaky"), "--workers", "1") == 0
     assert_same_results(serial, tmp_path / "flaky")
     assert json.loads((tmp_path / "flaky" / "manifest.json").read_text())["errors"] == []

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from model.batch.experiment import build_design, load_experiment, runs_per_scenario, uncertain_paths
-from model.batch.run import choose_chunk, choose_file_chunk, shape_outcomes
+from model.batch.plan import choose_chunk, choose_file_chunk
+from model.batch.worker import shape_outcomes
 from model.cli import main
 from model.engine.runner import draw_uniforms
 from model.files.scenario import ScenarioError, load
@@ -227,7 +228,7 @@ def test_trajectories_are_placed_on_the_batch_axes_and_cut_into_whole_hdf5_chunk
         origins=[],
         trajectory={"stock": stock, "war_readiness": np.ones((2, 3), np.float32)},
     )
-    from model.batch.run import pack_trajectories
+    from model.batch.worker import pack_trajectories
 
     blocks = pack_trajectories(
         result, layout, ChunkRef(0, 2, 8, 10)

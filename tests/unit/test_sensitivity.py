@@ -140,3 +140,24 @@ def test_the_shipped_oil_experiment_is_valid():
     assert (
         n_runs <= 120_000
     )  # stays within the 5-minute budget on 2 cores (~1,000+ runs/s per core)
+
+
+def test_a_design_through_the_process_pool_equals_serial(tmp_path):
+    """The sensitivity runs use the batch executors: a process pool gives the serial rows."""
+    from model.analysis.sensitivity import resolve_outcomes, run_design
+
+    params = '["germany.initial_stock.oil", "blockade.effectiveness"]'
+    spec = load_spec(
+        write_experiment(
+            tmp_path, f"[sobol]\nsecond_order = false\n[sensitivity]\nparameters = {params}"
+        )
+    )
+    design = build_design(
+        spec.method, spec.experiment.replications, spec.experiment.seed, spec.parameters, spec.options
+    )
+    outcomes = resolve_outcomes(spec)
+    serial = run_design(spec, design, outcomes, chunk=7, workers=1)
+    pooled = run_design(spec, design, outcomes, chunk=7, workers=2)
+    assert len(serial) == design.n_runs == 8 * (2 + 2)
+    assert serial["stockout_oil"].notna().all()
+    pd.testing.assert_frame_equal(serial, pooled, check_exact=True)
