@@ -28,6 +28,7 @@ Units are in the ``unit`` column of every row; numbers are in that unit.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import warnings
 import zlib
@@ -40,9 +41,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from model.errors import UserError
+from model.errors import ScenarioError, UserError
 
-CRITICAL = ("oil", "rubber", "grain", "manganese", "chrome", "nickel", "tungsten")
 KEY_DATE = "1941-06"  # Barbarossa, 22 June 1941
 CONFIDENCE = 0.90
 N_RESAMPLES = 2000
@@ -73,6 +73,7 @@ class BatchResults:
     manifest: dict[str, Any]
     months: list[str]
     units: dict[str, str] = field(default_factory=dict)  # good -> unit
+    critical: tuple[str, ...] = ()  # the critical goods of the catalogue, in its order
 
     @property
     def scenarios(self) -> list[str]:
@@ -119,7 +120,37 @@ def load_results(path: str | Path) -> BatchResults:
     manifest_path = path / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     months, units = _months_and_units(path, manifest)
-    return BatchResults(path, outcomes, manifest, months, units)
+    scenarios = list(dict.fromkeys(outcomes["scenario"].astype(str)))
+    return BatchResults(path, outcomes, manifest, months, units, folder_critical_goods(path, manifest, scenarios))
+
+
+def folder_critical_goods(
+    path: Path, manifest: dict[str, Any], scenarios: Sequence[str]
+) -> tuple[str, ...]:
+    """The critical goods of a result folder's catalogue (``critical = true`` in its goods).
+
+    Read from the scenarios the batch froze into ``scenarios/``, else from the scenario
+    files its manifest names, else from the project's baseline.
+    """
+    import tomllib
+
+    from model import PROJECT_ROOT
+    from model.files.scenario import load
+    from model.world.goods import critical_goods
+
+    for name in scenarios:
+        frozen = path / "scenarios" / f"{name}.toml"
+        if frozen.is_file():
+            with contextlib.suppress(OSError, tomllib.TOMLDecodeError):
+                goods = tomllib.loads(frozen.read_text(encoding="utf-8")).get("goods")
+                if isinstance(goods, dict):
+                    return critical_goods(goods)
+    files = [p.get("path") for p in manifest.get("scenarios", []) if isinstance(p, dict)]
+    for file in [*files, PROJECT_ROOT / "scenarios" / "baseline.toml"]:
+        if file and Path(file).is_file():
+            with contextlib.suppress(ScenarioError, OSError):
+                return critical_goods(load(file).data.get("goods", {}))
+    return ()
 
 
 def _months_and_units(path: Path, manifest: dict[str, Any]) -> tuple[list[str], dict[str, str]]:
@@ -168,13 +199,17 @@ class Metric:
 
 
 def metrics_for(
-    columns: Sequence[str], units: dict[str, str] | None = None, key_date: str = KEY_DATE
+    columns: Sequence[str],
+    units: dict[str, str] | None = None,
+    key_date: str = KEY_DATE,
+    critical: Sequence[str] = (),
 ) -> list[Metric]:
-    """The compared outcomes present among ``columns``, in reading order."""
+    """The compared outcomes present among ``columns``, in reading order (``critical``: the
+    catalogue's critical goods)."""
     units = units or {}
     have = set(columns)
     out: list[Metric] = []
-    for good in CRITICAL:
+    for good in critical:
         if f"stockout_{good}" in have:
             out.append(
                 Metric(
@@ -198,13 +233,13 @@ def metrics_for(
                     "share",
                 )
             )
-    for good in CRITICAL:
+    for good in critical:
         if f"shortage_{good}" in have:
             unit, scale = ("kg", 1.0) if units.get(good) == "kg" else ("kt", 1e-3)
             out.append(
                 Metric(f"shortage_{good}", "cumulative shortage", f"{good} shortage", unit, scale)
             )
-    for good in CRITICAL:
+    for good in critical:
         if f"cover_{good}_{key_date}" in have:
             out.append(
                 Metric(
@@ -385,7 +420,7 @@ def compare(
     others = [s for s in names if s != baseline]
     if not others:
         raise UserError(f"{results.path}: only {baseline!r} is in this result; nothing to compare")
-    ms = metrics_for(list(results.outcomes.columns), results.units, key_date)
+    ms = metrics_for(list(results.outcomes.columns), results.units, key_date, results.critical)
     rows = []
     for name in others:
         b, s = paired_tables(results.outcomes, baseline, name)

@@ -18,6 +18,7 @@ from model.engine.outcomes import outcomes_table
 from model.engine.runner import RunResult, simulate
 from model.errors import UserError
 from model.files.scenario import load
+from model.world.goods import critical_goods
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -54,7 +55,7 @@ def main(args: argparse.Namespace) -> int:
 def summary_lines(result: RunResult, table: pd.DataFrame) -> list[str]:
     """A few lines for the terminal: stock-outs, suspensions, arrears."""
     lines = [f"scenario {result.scenario.name}: {result.n_runs} run(s), {result.months[0]} to {result.months[-1]}"]
-    crit = ("oil", "rubber", "grain", "manganese", "chrome", "nickel", "tungsten")
+    crit = critical_goods(result.scenario.data.get("goods", {}))
     parts = []
     for good in crit:
         col = table.get(f"stockout_{good}")

@@ -39,9 +39,8 @@ from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
 from model.world.parameters import ParameterView
 from model.world.randomness import master_key, normals
-from model.world.routes import FlowSet, FlowSpec, RouteNetwork
+from model.world.routes import SOVIET_ROUTE, FlowSet, FlowSpec, RouteNetwork
 
-SOVIET_ROUTE = "soviet_border_rail"
 TRAJECTORY_DTYPE = np.float32
 GOODS_VARIABLES = (
     "stock", "production", "consumption", "demand", "military_demand", "military_use",

@@ -39,13 +39,12 @@ from typing import Any, NoReturn
 from model.errors import ScenarioError
 from model.world.calendar import MonthError, format_month, is_month_text, parse_month
 from model.world.distributions import DistributionError, central, check, is_distribution
+from model.world.routes import SOVIET_ROUTE
 
 # The delivery profiles a quota may name. The treaty rules a treaty may hold are the keys of
 # RULE_SCHEMAS below: this file declares them as data and does not import model.treaties;
 # tests/unit/test_schema.py holds that the rule registry (model.treaties.rules) agrees.
 PROFILES = ("even", "front_loaded", "back_loaded")
-# German-Soviet trade travels this route (must match model.simulation.SOVIET_ROUTE).
-SOVIET_ROUTE = "soviet_border_rail"
 # War phase used from the invasion on when ``invasion_phase`` is not given (model.actors.germany).
 DEFAULT_INVASION_PHASE = "campaign"
 

@@ -36,14 +36,20 @@ def batch_figures(
 def run_figures(path: Path, result: RunResult) -> list[str]:
     """The stock-cover and shortage figures of one ``pactsim run``; the file names drawn."""
     from model.presentation import plots
+    from model.world.goods import critical_goods
 
     figures = path / "figures"
     figures.mkdir(exist_ok=True)
     ds = result.dataset()
     markers = plots.event_markers(result.scenario.data)
-    for name, draw in (("stock_cover", plots.plot_stock_cover), ("shortages", plots.plot_shortages)):
+    critical = critical_goods(result.scenario.data.get("goods", {}))
+    drawers = (
+        ("stock_cover", lambda ax: plots.plot_stock_cover(ds, markers, critical, ax=ax)),
+        ("shortages", lambda ax: plots.plot_shortages(ds, markers=markers, ax=ax)),
+    )
+    for name, draw in drawers:
         fig = plots.new_figure()
-        draw(ds, markers=markers, ax=fig.gca())
+        draw(fig.gca())
         plots.save(fig, figures / f"{name}.png")
     return sorted(p.name for p in figures.iterdir())
 

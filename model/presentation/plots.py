@@ -23,7 +23,6 @@ import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
-CRITICAL = ("oil", "rubber", "grain", "manganese", "chrome", "nickel", "tungsten")
 
 
 def month_dates(months: Sequence[str]) -> list[dt.date]:
@@ -78,9 +77,9 @@ def _band(ax: plt.Axes, x: list, values: np.ndarray, color: str, label: str) -> 
 
 
 def plot_stock_cover(
-    ds: xr.Dataset, markers: Sequence[tuple[str, str]] = (), goods: Sequence[str] = CRITICAL, ax: plt.Axes | None = None
+    ds: xr.Dataset, markers: Sequence[tuple[str, str]] = (), goods: Sequence[str] = (), ax: plt.Axes | None = None
 ) -> plt.Axes:
-    """German stocks of the critical goods in months of cover (stock / demand)."""
+    """German stocks of ``goods`` (the critical goods, from the catalogue) in months of cover."""
     ax = ax or plt.gca()
     months = [str(m) for m in ds["month"].values]
     x = month_dates(months)

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.compare import (
-    CRITICAL,
     HEADLINE,
     KEY_DATE,
     BatchResults,
@@ -199,7 +198,7 @@ def draw_figures(
     have = set(ds.data_vars) if ds is not None else set()
     goods = [
         g
-        for g in CRITICAL
+        for g in results.critical
         if g in set(results.units) or (ds is not None and g in set(map(str, ds["good"].values)))
     ]
     base_markers = markers_for(infos, [baseline], baseline)
@@ -228,9 +227,9 @@ def draw_figures(
             _legend_shortages(),
         )
         save(fig, "shortages", "Shortages", _caption_shortages())
-    if "stockout_months" in wanted and any(f"stockout_{g}" in results.outcomes for g in CRITICAL):
+    if "stockout_months" in wanted and any(f"stockout_{g}" in results.outcomes for g in results.critical):
         fig = _stockout_panels(
-            results, [g for g in CRITICAL if f"stockout_{g}" in results.outcomes], names, styles
+            results, [g for g in results.critical if f"stockout_{g}" in results.outcomes], names, styles
         )
         save(fig, "stockout_months", "When stocks run out", _caption_stockouts(results.months))
     if "deliveries_by_supplier" in wanted:

@@ -15,9 +15,6 @@ from typing import Any
 
 import numpy as np
 
-# The goods whose military demand defines German "war readiness" (DESIGN.md §8).
-CRITICAL_DEFAULT = ("oil", "rubber", "manganese", "chrome", "nickel", "tungsten", "grain")
-
 
 @dataclass(frozen=True)
 class GoodsCatalogue:
@@ -44,6 +41,11 @@ class GoodsCatalogue:
         return cls(ids, units, kinds, price, tonnes, critical)
 
     @property
+    def critical_ids(self) -> tuple[str, ...]:
+        """The goods marked ``critical = true``, in catalogue order."""
+        return tuple(g for g, c in zip(self.ids, self.critical, strict=True) if c)
+
+    @property
     def n(self) -> int:
         return len(self.ids)
 
@@ -66,3 +68,12 @@ class GoodsCatalogue:
     @property
     def raw(self) -> np.ndarray:
         return ~self.machinery
+
+
+def critical_goods(table: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
+    """The critical goods of a scenario's ``[goods]`` table (``critical = true``), in its order.
+
+    The one source of "the critical goods" for tables, figures and summaries: the goods
+    whose military demand defines war readiness, marked in the catalogue (baseline.toml).
+    """
+    return tuple(g for g, spec in table.items() if bool(spec.get("critical", False)))

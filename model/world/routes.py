@@ -29,6 +29,9 @@ import numpy as np
 from model.world.ledger import Ledger
 from model.world.parameters import ParameterView
 
+# German-Soviet trade travels this route (the border railway; the gauge change limits it).
+SOVIET_ROUTE = "soviet_border_rail"
+
 
 @dataclass
 class Route:

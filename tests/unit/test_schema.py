@@ -208,7 +208,7 @@ def test_the_schema_declares_the_treaty_registry_as_data():
 
 
 def test_soviet_route_matches_the_simulation():
-    from model.engine.simulation import SOVIET_ROUTE
+    from model.world.routes import SOVIET_ROUTE
 
     assert schema.SOVIET_ROUTE == SOVIET_ROUTE
 
