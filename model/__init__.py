@@ -11,4 +11,6 @@ README.md ("Where things are") says what each one owns.
 
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the checkout: scenarios/, experiments/, results/
+PROJECT_ROOT = (
+    Path(__file__).resolve().parent.parent
+)  # the checkout: scenarios/, experiments/, results/

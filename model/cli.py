@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from model.errors import ScenarioError, UserError
@@ -55,6 +56,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # figures go to files: the entry point picks matplotlib's file backend (unless the user
+    # chose one), so importing the plotting module switches nothing for anyone else
+    os.environ.setdefault("MPLBACKEND", "Agg")
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)

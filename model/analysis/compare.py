@@ -121,7 +121,9 @@ def load_results(path: str | Path) -> BatchResults:
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     months, units = _months_and_units(path, manifest)
     scenarios = list(dict.fromkeys(outcomes["scenario"].astype(str)))
-    return BatchResults(path, outcomes, manifest, months, units, folder_critical_goods(path, manifest, scenarios))
+    return BatchResults(
+        path, outcomes, manifest, months, units, folder_critical_goods(path, manifest, scenarios)
+    )
 
 
 def folder_critical_goods(

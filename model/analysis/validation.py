@@ -68,7 +68,18 @@ TARGET_KEYS = {
     "id", "description", "variable", "statistic", "good", "supplier", "from", "to", "value_in",
     "unit", "record", "tag", "rows", "tolerance", "band", "summary", "note",
 }  # fmt: skip
-REQUIRED_KEYS = ("id", "description", "variable", "statistic", "from", "to", "unit", "record", "tag", "rows")
+REQUIRED_KEYS = (
+    "id",
+    "description",
+    "variable",
+    "statistic",
+    "from",
+    "to",
+    "unit",
+    "record",
+    "tag",
+    "rows",
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -181,19 +192,32 @@ class TargetResult:
 class _Checker:
     """Turns one ``[[target]]`` table into a Target, or raises a ScenarioError naming it."""
 
-    def __init__(self, path: Path, tolerance: Mapping[str, float], scenario: Scenario, variables: Mapping[str, int]):
+    def __init__(
+        self,
+        path: Path,
+        tolerance: Mapping[str, float],
+        scenario: Scenario,
+        variables: Mapping[str, int],
+    ):
         self.path = path
         self.tolerance = tolerance
         self.goods = tuple(scenario.get("goods", {}) or {})
         self.suppliers = (*tuple(scenario.get("suppliers", {}) or {}), "soviet_union")
-        self.window = (parse_month(scenario.get("window.start")), parse_month(scenario.get("window.end")))
+        self.window = (
+            parse_month(scenario.get("window.start")),
+            parse_month(scenario.get("window.end")),
+        )
         self.variables = variables  # name -> 3 (month, run, good) or 2 (month, run); imports: 4
 
     def fail(self, where: str, expected: str) -> ScenarioError:
         return ScenarioError(self.path, where, expected)
 
     def number(self, where: str, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise self.fail(where, f"expected a number, got {value!r}")
         return float(value)
 
@@ -217,7 +241,9 @@ class _Checker:
             raise self.fail(at, "expected a table")
         unknown = sorted(set(table) - TARGET_KEYS)
         if unknown:
-            raise self.fail(f"{at}.{unknown[0]}", f"unknown key; allowed keys: {', '.join(sorted(TARGET_KEYS))}")
+            raise self.fail(
+                f"{at}.{unknown[0]}", f"unknown key; allowed keys: {', '.join(sorted(TARGET_KEYS))}"
+            )
         for key in REQUIRED_KEYS:
             if key not in table:
                 raise self.fail(f"{at}.{key}", "missing required key")
@@ -245,8 +271,14 @@ class _Checker:
         record = self.number(f"{at}.record", table["record"])
         tag = self.choice(f"{at}.tag", table["tag"], TAGS)
         rows = table["rows"]
-        if not isinstance(rows, list) or not rows or not all(isinstance(r, str) and r for r in rows):
-            raise self.fail(f"{at}.rows", 'expected a non-empty list of history rows, e.g. ["row 63", "O17"]')
+        if (
+            not isinstance(rows, list)
+            or not rows
+            or not all(isinstance(r, str) and r for r in rows)
+        ):
+            raise self.fail(
+                f"{at}.rows", 'expected a non-empty list of history rows, e.g. ["row 63", "O17"]'
+            )
         low, high = self.band(at, table, record, tag)
         summary = self.choice(f"{at}.summary", table.get("summary", "median"), SUMMARIES)
         return Target(
@@ -269,7 +301,9 @@ class _Checker:
             note=str(table.get("note", "")),
         )
 
-    def band(self, at: str, table: Mapping[str, Any], record: float, tag: str) -> tuple[float, float]:
+    def band(
+        self, at: str, table: Mapping[str, Any], record: float, tag: str
+    ) -> tuple[float, float]:
         if "band" in table:
             band = table["band"]
             if not isinstance(band, list) or len(band) != 2:
@@ -279,13 +313,18 @@ class _Checker:
                 raise self.fail(f"{at}.band", "low must not exceed high")
             return low, high
         if tag in BOUND_ONLY_TAGS:
-            raise self.fail(f"{at}.band", f"a [{tag}] figure is a bound only: give an explicit band = [low, high]")
+            raise self.fail(
+                f"{at}.band",
+                f"a [{tag}] figure is a bound only: give an explicit band = [low, high]",
+            )
         if "tolerance" in table:
             tol = self.number(f"{at}.tolerance", table["tolerance"])
         elif tag in self.tolerance:
             tol = self.tolerance[tag]
         else:
-            raise self.fail(f"{at}.tolerance", f"no tolerance for tag [{tag}] in [tolerance]; give one")
+            raise self.fail(
+                f"{at}.tolerance", f"no tolerance for tag [{tag}] in [tolerance]; give one"
+            )
         if not 0 <= tol:
             raise self.fail(f"{at}.tolerance", "must not be negative")
         return record - tol * abs(record), record + tol * abs(record)
@@ -310,7 +349,9 @@ def load_targets(path: str | Path, scenario: Scenario) -> list[Target]:
         raise ScenarioError(path, "tolerance", "expected a table of tag = relative tolerance")
     unknown = sorted(set(tolerance) - set(TAGS))
     if unknown:
-        raise ScenarioError(path, f"tolerance.{unknown[0]}", f"unknown tag; tags are {', '.join(TAGS)}")
+        raise ScenarioError(
+            path, f"tolerance.{unknown[0]}", f"unknown tag; tags are {', '.join(TAGS)}"
+        )
     checker = _Checker(path, {}, scenario, recorded_variables())
     checker.tolerance = {tag: checker.number(f"tolerance.{tag}", v) for tag, v in tolerance.items()}
     tables = data.get("target")
@@ -318,7 +359,9 @@ def load_targets(path: str | Path, scenario: Scenario) -> list[Target]:
         raise ScenarioError(path, "target", "expected one or more [[target]] tables")
     unknown_top = sorted(set(data) - {"scenario", "title", "tolerance", "target"})
     if unknown_top:
-        raise ScenarioError(path, unknown_top[0], "unknown key; allowed: scenario, title, tolerance, [[target]]")
+        raise ScenarioError(
+            path, unknown_top[0], "unknown key; allowed: scenario, title, tolerance, [[target]]"
+        )
     targets = [checker.build(i, t) for i, t in enumerate(tables)]
     seen: set[str] = set()
     for i, t in enumerate(targets):
@@ -334,7 +377,9 @@ def scenario_path(targets_path: str | Path) -> Path:
     data = read_toml(targets_path)
     name = data.get("scenario", "baseline")
     if not isinstance(name, str) or not name:
-        raise ScenarioError(targets_path, "scenario", f"expected the name of a scenario, got {name!r}")
+        raise ScenarioError(
+            targets_path, "scenario", f"expected the name of a scenario, got {name!r}"
+        )
     return targets_path.parent / (name if name.endswith(".toml") else f"{name}.toml")
 
 
@@ -346,7 +391,7 @@ class _Series:
 
     def __init__(self, result: RunResult):
         self.result = result
-        self._imports = None
+        self._imports: Any = None  # the imports DataArray, read on first use
 
     def get(self, target: Target) -> np.ndarray:
         r = self.result
@@ -401,11 +446,23 @@ def validate(
 # pactsim validate
 # ---------------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
-    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"Monte Carlo runs (default {DEFAULT_RUNS})")
+    parser.add_argument(
+        "--runs", type=int, default=DEFAULT_RUNS, help=f"Monte Carlo runs (default {DEFAULT_RUNS})"
+    )
     parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
-    parser.add_argument("--targets", type=Path, default=DEFAULT_TARGETS, help="targets file (default scenarios/validation/targets.toml)")
-    parser.add_argument("--scenario", type=Path, default=None, help="scenario file (default: the one the targets file names)")
+    parser.add_argument(
+        "--targets",
+        type=Path,
+        default=DEFAULT_TARGETS,
+        help="targets file (default scenarios/validation/targets.toml)",
+    )
+    parser.add_argument(
+        "--scenario",
+        type=Path,
+        default=None,
+        help="scenario file (default: the one the targets file names)",
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -432,7 +489,11 @@ def table_rows(results: Sequence[TargetResult]) -> list[list[str]]:
         if t.summary == "share":
             record = "yes" if t.record else "no"
             model_value, band = f"{_share(r.median)} of runs", "—"
-            accept = f">= {_share(t.low)} of runs" if t.high >= 1 else f"{_share(t.low)}-{_share(t.high)} of runs"
+            accept = (
+                f">= {_share(t.low)} of runs"
+                if t.high >= 1
+                else f"{_share(t.low)}-{_share(t.high)} of runs"
+            )
             rel_text = "—"
         else:
             record, model_value = _fmt(t.record), _fmt(r.median)
@@ -461,15 +522,17 @@ def print_table(results: Sequence[TargetResult], n_runs: int, seed: int) -> None
 
     table = Table(title=f"baseline vs the historical record ({n_runs} runs, seed {seed})")
     for name, justify in COLUMNS:
-        table.add_column(name, justify=justify)
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for row in table_rows(results):
         style = None if row[8] == "yes" else "red"
         table.add_row(*(escape(cell) for cell in row), style=style)
     console = Console(width=max(Console().width, 190))
     console.print(table)
     inside = sum(r.within_band for r in results)
-    console.print(f"{inside} of {len(results)} targets within their bands. Each target's description, note and "
-                  "source are in scenarios/validation/targets.toml; --json prints them with the numbers.")
+    console.print(
+        f"{inside} of {len(results)} targets within their bands. Each target's description, note and "
+        "source are in scenarios/validation/targets.toml; --json prints them with the numbers."
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -91,6 +91,7 @@ class PeakMemory:
             stdout=subprocess.PIPE,
             text=True,
         )
+        assert self._watcher.stdout is not None
         self._watcher.stdout.readline()  # "watching": the first sample is taken
         return self
 

@@ -105,9 +105,7 @@ def main(args: argparse.Namespace) -> int:
     writers = getattr(args, "figure_writers", None)  # handed down by model.cli
     figures = None if args.no_figures or writers is None else writers.batch
     try:
-        report = run_batch(
-            batch, workers, args.scheduler, figures=figures, quiet=args.quiet
-        )
+        report = run_batch(batch, workers, args.scheduler, figures=figures, quiet=args.quiet)
     except FolderInUse as err:
         raise UserError(str(err)) from None
     except KeyboardInterrupt:

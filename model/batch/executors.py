@@ -80,6 +80,7 @@ class PoolExecutor:
         # fork is fast (the model is already imported) but only safe with no other thread
         # alive (a lock held by one would stay locked in the child): else a fork server
         methods = multiprocessing.get_all_start_methods()
+        context: multiprocessing.context.BaseContext
         if "fork" in methods and threading.active_count() == 1:
             context = multiprocessing.get_context("fork")
             gc.freeze()  # the garbage collector of a forked worker then leaves the inherited
@@ -161,7 +162,6 @@ class DaskExecutor:
     def __enter__(self) -> DaskExecutor:
         from dask.distributed import Client
 
-
         try:
             self.client = Client(self.address, timeout="20s")
         except (OSError, TimeoutError, ValueError) as err:
@@ -189,7 +189,7 @@ class DaskExecutor:
             task = next(todo, None)
             if task is not None:
                 future = self.client.submit(fn, task, pure=False)
-                pending[future.key] = task
+                pending[future.key] = task  # type: ignore[index]
                 stream.add(future)
 
         for _ in range(2 * self.slots):

@@ -331,7 +331,7 @@ def _trajectory_spec(value: Any, path: Path) -> TrajectorySpec:
                     f"trajectories.variables[{i}]",
                     f"unknown variable {name!r}; expected one of {', '.join(known)}",
                 )
-        variables = tuple(dict.fromkeys(variables))
+        variables = tuple(dict.fromkeys(variables))  # type: ignore[assignment]
     compression = value.get("compression", DEFAULT_COMPRESSION)
     if (
         isinstance(compression, bool)
@@ -343,7 +343,7 @@ def _trajectory_spec(value: Any, path: Path) -> TrajectorySpec:
             "trajectories.compression",
             f"expected a zlib level from 0 (none) to 9, got {compression!r}",
         )
-    return TrajectorySpec(variables=variables, compression=compression)
+    return TrajectorySpec(variables=variables, compression=compression)  # type: ignore[arg-type]
 
 
 def parse_frozen(text: str, path: Path) -> Experiment:

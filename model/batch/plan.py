@@ -66,7 +66,7 @@ def preview(scenario: Scenario) -> ScenarioShape:
             prices=tuple(float(p) for p in result.prices),
             origins=tuple(result.origins),
             columns=columns,
-            dims=dims,
+            dims=dims,  # type: ignore[arg-type]
         )
     return shape
 
@@ -84,7 +84,7 @@ def axes(scenario: Scenario) -> tuple[tuple[str, ...], ...]:
             tuple(float(p) for p in m.goods.price_rm_per_unit),
             tuple(m.origins),
         )
-    return out
+    return out  # type: ignore[return-value]
 
 
 def previews(scenarios: Sequence[Scenario]) -> list[ScenarioShape]:

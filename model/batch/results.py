@@ -33,18 +33,34 @@ if TYPE_CHECKING:
 
 from model import PROJECT_ROOT
 
-PACKAGES = ("pactsim", "mesa", "numpy", "scipy", "pandas", "xarray", "pyarrow", "h5netcdf", "matplotlib", "SALib", "dask")
+PACKAGES = (
+    "pactsim",
+    "mesa",
+    "numpy",
+    "scipy",
+    "pandas",
+    "xarray",
+    "pyarrow",
+    "h5netcdf",
+    "matplotlib",
+    "SALib",
+    "dask",
+)
 
 
 def code_version() -> dict[str, Any]:
     """The git commit of the code (and whether the tree had local changes)."""
+
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
 
     try:
-        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--", "model"))}
+        return {
+            "commit": git("rev-parse", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--", "model")),
+        }
     except (OSError, subprocess.SubprocessError):
         return {"commit": "unknown", "dirty": None}
 
@@ -80,7 +96,9 @@ class ResultFolder:
         if out is not None:
             out = Path(out)
             if out.exists():
-                raise UserError(f"{out} already exists; results are never overwritten (choose another --out)")
+                raise UserError(
+                    f"{out} already exists; results are never overwritten (choose another --out)"
+                )
             return cls(out)
         root = root or Path("results")
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -92,7 +110,9 @@ class ResultFolder:
         return cls(path)
 
     @contextlib.contextmanager
-    def writing(self, command: Sequence[str], seed: int, scenarios: Sequence[Scenario], **extra: Any) -> Iterator[Writer]:
+    def writing(
+        self, command: Sequence[str], seed: int, scenarios: Sequence[Scenario], **extra: Any
+    ) -> Iterator[Writer]:
         partial = self.path.parent / f".{self.path.name}.partial-{os.getpid()}"
         partial.mkdir(parents=True)
         manifest = {
@@ -125,12 +145,18 @@ class Writer:
         self.manifest = manifest
 
     def write_manifest(self) -> None:
-        (self.path / "manifest.json").write_text(json.dumps(self.manifest, indent=2, default=str) + "\n")
+        (self.path / "manifest.json").write_text(
+            json.dumps(self.manifest, indent=2, default=str) + "\n"
+        )
 
     def write_outcomes(self, table: pd.DataFrame) -> None:
         table.to_parquet(self.path / "outcomes.parquet", index=False)
         self.manifest["runs"] = int(len(table))
 
     def write_trajectories(self, ds: xr.Dataset) -> None:
-        encoding = {name: {"zlib": True, "complevel": 1} for name in ds.data_vars if ds[name].dtype.kind == "f"}
+        encoding = {
+            name: {"zlib": True, "complevel": 1}
+            for name in ds.data_vars
+            if ds[name].dtype.kind == "f"
+        }
         ds.to_netcdf(self.path / "trajectories.nc", engine="h5netcdf", encoding=encoding)

@@ -89,6 +89,7 @@ from model.files.scenario import Scenario
 # draws a batch folder's figures: (folder, scenarios, figure names or None for all) -> paths
 BatchFigureWriter = Callable[[Path, Sequence[Scenario], Sequence[str] | None], list[Path]]
 
+
 # ---------------------------------------------------------------------------------------
 # the batch
 # ---------------------------------------------------------------------------------------
@@ -319,7 +320,11 @@ class BatchReport:
 
 
 def run_batch(
-    batch: Batch, workers: int, scheduler: str | None, figures: BatchFigureWriter | None = None, quiet: bool = False
+    batch: Batch,
+    workers: int,
+    scheduler: str | None,
+    figures: BatchFigureWriter | None = None,
+    quiet: bool = False,
 ) -> BatchReport:
     """Run the chunks not yet done, then consolidate and publish (or keep partial on errors).
 
@@ -499,5 +504,6 @@ def draw_figures(batch: Batch, write: BatchFigureWriter) -> None:
     if missing:
         manifest["figures_missing"] = missing
         print(
-            f"warning: figure(s) not drawn by model.presentation.report: {', '.join(missing)}", file=sys.stderr
+            f"warning: figure(s) not drawn by model.presentation.report: {', '.join(missing)}",
+            file=sys.stderr,
         )

@@ -23,9 +23,13 @@ from model.world.goods import critical_goods
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("scenario", help="scenario file, e.g. scenarios/baseline.toml")
-    parser.add_argument("--runs", type=int, default=1, help="number of runs (Monte Carlo over the distributions)")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="number of runs (Monte Carlo over the distributions)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="master seed")
-    parser.add_argument("--out", type=Path, default=None, help="result folder (default results/<scenario>-<time>)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="result folder (default results/<scenario>-<time>)"
+    )
     parser.add_argument("--no-figures", action="store_true", help="skip the figures")
 
 
@@ -37,7 +41,9 @@ def main(args: argparse.Namespace) -> int:
     if args.runs == 1 and n_uncertain:
         print(f"one deterministic run: {n_uncertain} uncertain parameters at their central values")
     folder = ResultFolder.create(args.out, scenario.name)
-    with folder.writing(command=["run", *sys.argv[2:]], seed=args.seed, scenarios=[scenario]) as out:
+    with folder.writing(
+        command=["run", *sys.argv[2:]], seed=args.seed, scenarios=[scenario]
+    ) as out:
         result = simulate(scenario, n_runs=args.runs, seed=args.seed)
         table = outcomes_table(result)
         table.insert(0, "scenario", scenario.name)
@@ -54,7 +60,9 @@ def main(args: argparse.Namespace) -> int:
 
 def summary_lines(result: RunResult, table: pd.DataFrame) -> list[str]:
     """A few lines for the terminal: stock-outs, suspensions, arrears."""
-    lines = [f"scenario {result.scenario.name}: {result.n_runs} run(s), {result.months[0]} to {result.months[-1]}"]
+    lines = [
+        f"scenario {result.scenario.name}: {result.n_runs} run(s), {result.months[0]} to {result.months[-1]}"
+    ]
     crit = critical_goods(result.scenario.data.get("goods", {}))
     parts = []
     for good in crit:
@@ -67,12 +75,15 @@ def summary_lines(result: RunResult, table: pd.DataFrame) -> list[str]:
         else:
             share = len(hit) / len(col)
             median = sorted(hit)[len(hit) // 2]
-            parts.append(f"{good}: {median}" + (f" (in {share:.1%} of runs)" if len(col) > 1 else ""))
+            parts.append(
+                f"{good}: {median}" + (f" (in {share:.1%} of runs)" if len(col) > 1 else "")
+            )
     lines.append("first month German stocks run out -- " + "; ".join(parts))
     susp = result.trajectory["suspended"]
     months = [result.months[t] for t in range(len(result.months)) if susp[t].mean() >= 0.5]
     lines.append(
-        "Soviet suspensions (months in most runs): " + (", ".join(months) if months else "none")
+        "Soviet suspensions (months in most runs): "
+        + (", ".join(months) if months else "none")
         + f"; mean {table['suspension_months'].mean():.1f} months per run"
     )
     arrears = result.trajectory["arrears_rm"]

@@ -38,7 +38,7 @@ def first_month(mask: np.ndarray, months: list[str]) -> list[str | None]:
     """First month (axis 0) where ``mask`` is true, per run; None where never."""
     any_ = mask.any(axis=0)
     first = mask.argmax(axis=0)
-    return [months[i] if hit else None for i, hit in zip(first, any_, strict=True)]
+    return [months[i] if hit else None for i, hit in zip(first, any_, strict=True)]  # type: ignore[arg-type]
 
 
 def stockout_mask(stock: np.ndarray, demand: np.ndarray) -> np.ndarray:
@@ -64,7 +64,9 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
         if t is None:
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
-            cover = np.where(demand[t] > 0, stock[t] / np.where(demand[t] > 0, demand[t], 1.0), np.nan)
+            cover = np.where(
+                demand[t] > 0, stock[t] / np.where(demand[t] > 0, demand[t], 1.0), np.nan
+            )
         for g in raw:
             cols[f"cover_{goods[g]}_{label}"] = cover[:, g]
         cols[f"war_readiness_{label}"] = tr["war_readiness"][t]

@@ -71,10 +71,12 @@ class RunResult:
                 data_vars[name] = (("run", "month", "good"), np.swapaxes(tr[name], 0, 1))
         for name in RUN_VARIABLES:
             if name in tr:
-                data_vars[name] = (("run", "month"), np.swapaxes(tr[name], 0, 1))
+                data_vars[name] = (("run", "month"), np.swapaxes(tr[name], 0, 1))  # type: ignore[assignment]
         if "imports" in tr:
-            imports = np.transpose(self.imports(), (2, 0, 1, 3))  # (month, origin, run, good) -> run first
-            data_vars["imports"] = (("run", "month", "supplier", "good"), imports)
+            imports = np.transpose(
+                self.imports(), (2, 0, 1, 3)
+            )  # (month, origin, run, good) -> run first
+            data_vars["imports"] = (("run", "month", "supplier", "good"), imports)  # type: ignore[assignment]
         ds = xr.Dataset(data_vars, coords=coords)
         ds["unit"] = ("good", list(self.units))
         ds["price_rm_per_unit"] = ("good", self.prices)
@@ -106,7 +108,8 @@ def simulate(
     sample = len(reps) > 1 if sample is None else sample
     if uniforms is None and sample:
         uniforms = draw_uniforms(scenario, seed, reps)
-    parts, params = [], {}
+    parts: list[dict[str, np.ndarray]] = []
+    params: dict[str, list[np.ndarray]] = {}
     model = None
     for start in range(0, len(reps), chunk):
         sl = slice(start, start + chunk)
@@ -123,7 +126,11 @@ def simulate(
     if len(parts) == 1:  # the common case (a batch chunk): no copy
         trajectory = parts[0]
     else:
-        trajectory = {k: np.concatenate([p[k] for p in parts], axis=2 if k == "imports" else 1) for k in parts[0]}
+        trajectory = {
+            k: np.concatenate([p[k] for p in parts], axis=2 if k == "imports" else 1)
+            for k in parts[0]
+        }
+    assert model is not None, "no chunk ran"
     return RunResult(
         scenario=scenario,
         seed=seed,

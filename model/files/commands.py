@@ -51,7 +51,9 @@ def check_file(file: str) -> str | None:
     except RecursionError:
         return f"{file}: the scenario is nested too deeply to check"
     except Exception as err:  # noqa: BLE001 -- the CLI boundary: one line, never a traceback
-        return f"{file}: internal error while checking ({type(err).__name__}: {err}); please report it"
+        return (
+            f"{file}: internal error while checking ({type(err).__name__}: {err}); please report it"
+        )
     return None
 
 

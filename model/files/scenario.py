@@ -92,7 +92,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(path, "", f"TOML syntax error: {err}") from None
     except RecursionError:
-        raise ScenarioError(path, "", "TOML syntax error: arrays or tables nested too deeply") from None
+        raise ScenarioError(
+            path, "", "TOML syntax error: arrays or tables nested too deeply"
+        ) from None
     if not data:
         raise ScenarioError(path, "", "the file defines no keys; expected a TOML scenario")
     return data
@@ -115,8 +117,12 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[
     if not parent_path.is_file():
         folder = parent_path.parent
         available = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
-        listed = ", ".join(available[:12]) + (f" and {len(available) - 12} more" if len(available) > 12 else "")
-        raise ScenarioError(path, "extends", f"no scenario {parent!r} in {folder}; available: {listed or '(none)'}")
+        listed = ", ".join(available[:12]) + (
+            f" and {len(available) - 12} more" if len(available) > 12 else ""
+        )
+        raise ScenarioError(
+            path, "extends", f"no scenario {parent!r} in {folder}; available: {listed or '(none)'}"
+        )
     base, base_files = _resolve(parent_path, (*chain, path))
     return merge(base, data), base_files + files
 

@@ -156,7 +156,10 @@ class Number(Node):
 
     def _check_distribution(self, spec: Mapping, where: str, ctx: Context) -> None:
         if not self.sampled:
-            ctx.fail(where, f"expected {self.describe()}; this value is not sampled, so it cannot be a distribution")
+            ctx.fail(
+                where,
+                f"expected {self.describe()}; this value is not sampled, so it cannot be a distribution",
+            )
         if self.integer:
             ctx.fail(where, f"expected {self.describe()}; whole numbers cannot be distributions")
         _check_spec(spec, where, ctx)
@@ -164,7 +167,10 @@ class Number(Node):
             ctx.fail(where, "expected a distribution of numbers, got one of months")
         lo, hi = _number_range(spec)
         if not self._inside(lo, hi):
-            ctx.fail(where, f"the distribution ranges over {lo:g}..{hi:g}; expected {self.kind()} throughout")
+            ctx.fail(
+                where,
+                f"the distribution ranges over {lo:g}..{hi:g}; expected {self.kind()} throughout",
+            )
 
 
 def _check_spec(spec: Mapping, where: str, ctx: Context) -> None:
@@ -215,7 +221,10 @@ class Month(Node):
         elif value == "none":
             ctx.fail(where, f'"none" is not allowed here; expected {self.describe()}')
         elif isinstance(value, dt.date):
-            ctx.fail(where, f'expected a month written as text ("{value:%Y-%m}"), got the TOML date {_show(value)}')
+            ctx.fail(
+                where,
+                f'expected a month written as text ("{value:%Y-%m}"), got the TOML date {_show(value)}',
+            )
         elif not isinstance(value, str):
             ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
         else:
@@ -227,11 +236,16 @@ class Month(Node):
 
     def _check_distribution(self, spec: Mapping, where: str, ctx: Context) -> None:
         if not self.sampled:
-            ctx.fail(where, f"expected {self.describe()}; this month is not sampled, so it cannot be a distribution")
+            ctx.fail(
+                where,
+                f"expected {self.describe()}; this month is not sampled, so it cannot be a distribution",
+            )
         _check_spec(spec, where, ctx)
         for v in _spec_values(spec):
             if not isinstance(v, str):
-                ctx.fail(where, f"expected a distribution of months 'YYYY-MM', got the value {_show(v)}")
+                ctx.fail(
+                    where, f"expected a distribution of months 'YYYY-MM', got the value {_show(v)}"
+                )
             try:
                 parse_month(v)
             except MonthError as err:
@@ -280,7 +294,10 @@ class Choice(Node):
 
     def check(self, value: Any, where: str, ctx: Context) -> None:
         if not isinstance(value, str) or value not in self.options:
-            ctx.fail(where, f"unknown {self.what} {_show(value)}; expected one of {', '.join(self.options)}")
+            ctx.fail(
+                where,
+                f"unknown {self.what} {_show(value)}; expected one of {', '.join(self.options)}",
+            )
 
 
 @dataclass(frozen=True)
@@ -298,7 +315,10 @@ class Ref(Node):
         valid = ctx.names.get(self.kind, ())
         if not isinstance(value, str) or value not in valid:
             plural = self.plural or f"{self.what}s"
-            ctx.fail(where, f"unknown {self.what} {_show(value)}; {plural} are: {', '.join(valid) or '(none)'}")
+            ctx.fail(
+                where,
+                f"unknown {self.what} {_show(value)}; {plural} are: {', '.join(valid) or '(none)'}",
+            )
 
 
 @dataclass(frozen=True)
@@ -309,7 +329,9 @@ class Year(Node):
         return "a year 1934..1945"
 
     def check(self, value: Any, where: str, ctx: Context) -> None:
-        if not (isinstance(value, str) and re.fullmatch(r"\d{4}", value) and 1934 <= int(value) <= 1945):
+        if not (
+            isinstance(value, str) and re.fullmatch(r"\d{4}", value) and 1934 <= int(value) <= 1945
+        ):
             ctx.fail(where, f"expected a year 1934..1945 as the key, got {_show(value)}")
 
 
@@ -364,7 +386,10 @@ class Table(Node):
         for key in value:
             if key not in self.fields:
                 message = self.unknown(key, self.fields) if self.unknown else None
-                ctx.fail(_join(where, key), message or f"unknown key {key!r}; allowed keys here: {', '.join(self.fields)}")
+                ctx.fail(
+                    _join(where, key),
+                    message or f"unknown key {key!r}; allowed keys here: {', '.join(self.fields)}",
+                )
         for key in self.required:
             if key not in value:
                 ctx.fail(_join(where, key), f"missing; expected {self.fields[key].describe()}")
@@ -392,7 +417,9 @@ class MapOf(Node):
         if not isinstance(value, Mapping) or is_distribution(value):
             ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
         if len(value) < self.min_len:
-            ctx.fail(where, f"expected at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}")
+            ctx.fail(
+                where, f"expected at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}"
+            )
         for key in self.required:
             if key not in value:
                 ctx.fail(_join(where, key), f"missing; the model needs an entry '{key}' here")
@@ -416,7 +443,9 @@ class ListOf(Node):
         if not isinstance(value, list):
             ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
         if len(value) < self.min_len:
-            ctx.fail(where, f"expected at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}")
+            ctx.fail(
+                where, f"expected at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}"
+            )
         for i, item in enumerate(value):
             self.item.check(item, f"{where}[{i}]", ctx)
         if self.ascending:
@@ -431,17 +460,18 @@ def _central_month(value: Any) -> int | None:
     if value == "none":
         return None
     c = central(value) if is_distribution(value) else value
-    return parse_month(c)
+    return parse_month(c)  # type: ignore[arg-type]
 
 
 def _check_ascending(items: Sequence[Mapping], key: str, where: str, ctx: Context) -> None:
     months = [_central_month(item[key]) for item in items]
     for i in range(1, len(months)):
-        if months[i] is not None and months[i - 1] is not None and months[i] < months[i - 1]:
+        prev, cur = months[i - 1], months[i]
+        if cur is not None and prev is not None and cur < prev:
             ctx.fail(
                 f"{where}[{i}].{key}",
-                f"entries must be in order of '{key}': {format_month(months[i])} comes after "
-                f"{format_month(months[i - 1])} (entry {i - 1})",
+                f"entries must be in order of '{key}': {format_month(cur)} comes after "
+                f"{format_month(prev)} (entry {i - 1})",
             )
 
 
@@ -533,10 +563,14 @@ def _harvest(amount_key: str, extra: Mapping[str, Node]) -> Table:
 
 
 def _schedule(value_key: str, value: Node) -> ListOf:
-    return ListOf(Table({"from": MONTH, value_key: value}, required=("from", value_key)), ascending="from")
+    return ListOf(
+        Table({"from": MONTH, value_key: value}, required=("from", value_key)), ascending="from"
+    )
 
 
-WINDOW = Table({"start": Month(), "end": Month()}, required=("start", "end"), rules=(ordered("start", "end"),))
+WINDOW = Table(
+    {"start": Month(), "end": Month()}, required=("start", "end"), rules=(ordered("start", "end"),)
+)
 
 GOODS = MapOf(
     Name(),
@@ -594,7 +628,9 @@ GERMANY = Table(
         "war_phases": Table(
             {
                 "multipliers": MapOf(Name(), PLAIN_QUANTITY, min_len=1),
-                "schedule": ListOf(Table({"from": MONTH, "phase": PHASE}, required=("from", "phase")), 1, "from"),
+                "schedule": ListOf(
+                    Table({"from": MONTH, "phase": PHASE}, required=("from", "phase")), 1, "from"
+                ),
                 "invasion_phase": PHASE,
             },
             required=("multipliers", "schedule"),
@@ -608,7 +644,9 @@ GERMANY = Table(
             },
             required=("cover_threshold_months", "civil_floor_share"),
         ),
-        "substitution": MapOf(GOOD, Table({"share": SHARE, "to": GOOD, "ratio": QUANTITY}, required=("share",))),
+        "substitution": MapOf(
+            GOOD, Table({"share": SHARE, "to": GOOD, "ratio": QUANTITY}, required=("share",))
+        ),
         "exports": Table(
             {
                 "capacity_rm_per_month": ListOf(
@@ -749,7 +787,13 @@ RULE_SCHEMAS: dict[str, Node] = {
     "third_party_purchase": MapOf(
         GOOD,
         Table(
-            {"supplier": SUPPLIER, "per_month": QUANTITY, "from": MONTH, "to": MONTH, "route": ROUTE},
+            {
+                "supplier": SUPPLIER,
+                "per_month": QUANTITY,
+                "from": MONTH,
+                "to": MONTH,
+                "route": ROUTE,
+            },
             required=("supplier", "per_month", "from", "to"),
             rules=(ordered(),),
         ),
@@ -829,7 +873,11 @@ def _keys(data: Mapping[str, Any], *path: str) -> tuple[str, ...]:
     node: Any = data
     for key in path:
         node = node.get(key) if isinstance(node, Mapping) else None
-    return tuple(str(k) for k in node) if isinstance(node, Mapping) and not is_distribution(node) else ()
+    return (
+        tuple(str(k) for k in node)
+        if isinstance(node, Mapping) and not is_distribution(node)
+        else ()
+    )
 
 
 def context(data: Mapping[str, Any], path: Path) -> Context:
@@ -838,7 +886,7 @@ def context(data: Mapping[str, Any], path: Path) -> Context:
     w = data.get("window")
     if isinstance(w, Mapping):
         try:
-            window = (parse_month(w.get("start")), parse_month(w.get("end")))
+            window = (parse_month(w.get("start")), parse_month(w.get("end")))  # type: ignore[arg-type]
         except MonthError:
             window = None
     suppliers = _keys(data, "suppliers")

@@ -71,7 +71,14 @@ BLOCKADE = "blockade.effectiveness"
 TRANS_SIBERIAN = "routes.trans_siberian.capacity_t_per_month"
 SYNTHETIC_OIL = "germany.synthetic.oil.schedule"
 
-_SCALED_KEYS = ("low", "mode", "high", "mean", "sd", "median")  # a distribution's numbers in its unit
+_SCALED_KEYS = (
+    "low",
+    "mode",
+    "high",
+    "mean",
+    "sd",
+    "median",
+)  # a distribution's numbers in its unit
 
 
 # ---------------------------------------------------------------------------------------
@@ -173,7 +180,9 @@ def parse_tolerance_m_rm(text: Any) -> float | None:
     try:
         value = float(cleaned)
     except ValueError:
-        raise ValueError(f"{text!r} is not a number; type the tolerated imbalance in M RM, e.g. 30") from None
+        raise ValueError(
+            f"{text!r} is not a number; type the tolerated imbalance in M RM, e.g. 30"
+        ) from None
     if not math.isfinite(value):
         raise ValueError(f"{text!r} is not a finite number of M RM")
     if value < 0:
@@ -205,7 +214,14 @@ class LeverResult:
     applied: list[str] = field(default_factory=list)  # readable "lever: new (file: old)"
     refused: list[str] = field(default_factory=list)  # readable "lever 'value': why"
 
-    def set(self, scenario: Scenario, label: str, path: str, value: Any, show: Callable[[Any], str] = _show) -> None:
+    def set(
+        self,
+        scenario: Scenario,
+        label: str,
+        path: str,
+        value: Any,
+        show: Callable[[Any], str] = _show,
+    ) -> None:
         self.overrides[path] = value
         self.applied.append(f"{label}: {show(value)} (file: {show(scenario.get(path))})")
 
@@ -242,14 +258,22 @@ def apply_levers(
     else:
         if tolerance is not None:
             treaties = scenario.get("treaties", {}) or {}
-            with_rule = [tid for tid, t in treaties.items() if isinstance(t, Mapping) and "reciprocity" in t]
+            with_rule = [
+                tid for tid, t in treaties.items() if isinstance(t, Mapping) and "reciprocity" in t
+            ]
             for tid in with_rule:
                 path = f"treaties.{tid}.reciprocity.tolerated_imbalance_rm"
-                result.set(scenario, f"Reciprocity tolerance ({tid})", path, tolerance * 1e6, _show_m_rm)
+                result.set(
+                    scenario, f"Reciprocity tolerance ({tid})", path, tolerance * 1e6, _show_m_rm
+                )
             if not with_rule:
-                result.applied.append("Reciprocity tolerance: no treaty in this scenario has a reciprocity rule")
+                result.applied.append(
+                    "Reciprocity tolerance: no treaty in this scenario has a reciprocity rule"
+                )
 
-    if blockade_effectiveness is not None and not math.isclose(blockade_effectiveness, starts.blockade_effectiveness):
+    if blockade_effectiveness is not None and not math.isclose(
+        blockade_effectiveness, starts.blockade_effectiveness
+    ):
         value = float(blockade_effectiveness)
         result.set(scenario, "Blockade effectiveness", BLOCKADE, value)
 
@@ -258,7 +282,9 @@ def apply_levers(
     ):
         value = float(trans_siberian_t_per_month)
         if scenario.get(TRANS_SIBERIAN) is None:
-            result.refused.append("Trans-Siberian capacity refused: this scenario has no trans_siberian route")
+            result.refused.append(
+                "Trans-Siberian capacity refused: this scenario has no trans_siberian route"
+            )
         else:
             result.set(scenario, "Trans-Siberian capacity, t/month", TRANS_SIBERIAN, value)
 
@@ -266,12 +292,18 @@ def apply_levers(
         factor = float(synthetic_oil_scale)
         schedule = scenario.get(SYNTHETIC_OIL) or []
         if factor < 0 or not math.isfinite(factor):
-            result.refused.append(f"Synthetic oil capacity x{factor} refused: the multiplier must be 0 or more")
+            result.refused.append(
+                f"Synthetic oil capacity x{factor} refused: the multiplier must be 0 or more"
+            )
         elif not schedule:
-            result.refused.append("Synthetic oil capacity refused: this scenario has no germany.synthetic.oil.schedule")
+            result.refused.append(
+                "Synthetic oil capacity refused: this scenario has no germany.synthetic.oil.schedule"
+            )
         else:
             for i, entry in enumerate(schedule):
-                result.overrides[f"{SYNTHETIC_OIL}[{i}].t_per_month"] = scale_quantity(entry["t_per_month"], factor)
+                result.overrides[f"{SYNTHETIC_OIL}[{i}].t_per_month"] = scale_quantity(
+                    entry["t_per_month"], factor
+                )
             result.applied.append(f"Synthetic oil capacity: x{factor:.2f} of the file's schedule")
 
     if not result.overrides:
@@ -283,7 +315,12 @@ def apply_levers(
         validate(changed.data, scenario.path)
     except ScenarioError as err:
         message = f"{err.key_path}: {err.expected}" if err.key_path else err.expected
-        refused = LeverResult(refused=[*result.refused, f"Levers refused together, the scenario would be invalid: {message}"])
+        refused = LeverResult(
+            refused=[
+                *result.refused,
+                f"Levers refused together, the scenario would be invalid: {message}",
+            ]
+        )
         return scenario, refused
     return changed, result
 
@@ -295,7 +332,13 @@ def model_arguments(scenario: Scenario, runs: int, seed: int) -> dict[str, Any]:
     """PactModel's arguments for ``runs`` runs: Monte Carlo draws as in ``pactsim run``, or central values."""
     reps = np.arange(runs)
     uniforms = draw_uniforms(scenario, seed, reps) if runs > 1 else None
-    return {"scenario": scenario, "n_runs": runs, "seed": seed, "replications": reps, "uniforms": uniforms}
+    return {
+        "scenario": scenario,
+        "n_runs": runs,
+        "seed": seed,
+        "replications": reps,
+        "uniforms": uniforms,
+    }
 
 
 @dataclass(frozen=True)
@@ -313,7 +356,12 @@ def _reference(path: str, mtime_ns: int, runs: int, seed: int) -> Reference:
     scenario = _load_cached(path, mtime_ns)
     done = PactModel(**model_arguments(scenario, runs, seed)).run()
     keep = ("stock", "demand", "shortage", "clearing_balance_rm", "arrears_rm", "suspended")
-    return Reference(done.window.labels, done.goods.ids, {k: done.trajectory[k] for k in keep}, str(scenario.get(INVASION, "none")))
+    return Reference(
+        done.window.labels,
+        done.goods.ids,
+        {k: done.trajectory[k] for k in keep},
+        str(scenario.get(INVASION, "none")),
+    )
 
 
 def reference_run(folder: Path, runs: int, seed: int) -> Reference:
@@ -348,7 +396,9 @@ class DashboardModel(PactModel):
         try:
             base = load_scenario(folder, str(scenario_file))
         except ScenarioError as err:
-            refused.append(f"Scenario {scenario_file!r} refused: {err}; showing {BASELINE_FILE} instead")
+            refused.append(
+                f"Scenario {scenario_file!r} refused: {err}; showing {BASELINE_FILE} instead"
+            )
             scenario_file, base = BASELINE_FILE, load_scenario(folder, BASELINE_FILE)
         starts = LeverStarts.from_scenario(load_scenario(folder, BASELINE_FILE))
         chosen, levers = apply_levers(
@@ -390,9 +440,14 @@ class DashboardModel(PactModel):
 # ---------------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--port", type=int, default=8765, help="port to serve on (default 8765)")
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     parser.add_argument(
-        "--scenarios", type=Path, default=None, help="folder of scenario files to choose from (default ./scenarios)"
+        "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--scenarios",
+        type=Path,
+        default=None,
+        help="folder of scenario files to choose from (default ./scenarios)",
     )
 
 
@@ -425,14 +480,22 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"no {BASELINE_FILE} in {folder}; pass --scenarios DIR")
     if not _port_free(args.host, args.port):
         raise UserError(f"port {args.port} on {args.host} is in use; choose another with --port")
-    if importlib.util.find_spec("solara") is None or importlib.util.find_spec("solara_assets") is None:
-        raise UserError("the dashboard needs solara and solara-assets; pip install -e '.[dashboard]'")
+    if (
+        importlib.util.find_spec("solara") is None
+        or importlib.util.find_spec("solara_assets") is None
+    ):
+        raise UserError(
+            "the dashboard needs solara and solara-assets; pip install -e '.[dashboard]'"
+        )
     env = {
         **os.environ,
         SCENARIO_DIR_ENV: str(folder),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # offline machines: no analytics calls
     }
-    print(f"pactsim dashboard: http://{args.host}:{args.port}/  (scenarios from {folder}; Ctrl-C stops)", flush=True)
+    print(
+        f"pactsim dashboard: http://{args.host}:{args.port}/  (scenarios from {folder}; Ctrl-C stops)",
+        flush=True,
+    )
     command = solara_command(args.host, args.port)
     os.execve(command[0], command, env)
     return 0  # not reached: execve replaces this process

@@ -53,9 +53,15 @@ from model.world.distributions import central, is_distribution
 # Mesa 3.3.1's ComponentsView calls use_state after an early return and Solara warns when it
 # checks the component (on import of mesa.visualization, hence the import inside Page).
 # Harmless here: the component list never changes. Keep the server log readable.
-warnings.filterwarnings("ignore", message=r".*ComponentsView: `use_state` found despite early return")
+warnings.filterwarnings(
+    "ignore", message=r".*ComponentsView: `use_state` found despite early return"
+)
 
-INVASION_CHOICES = (AS_IN_SCENARIO, "none", *(format_month(i) for i in range(parse_month("1940-06"), parse_month("1942-12") + 1)))
+INVASION_CHOICES = (
+    AS_IN_SCENARIO,
+    "none",
+    *(format_month(i) for i in range(parse_month("1940-06"), parse_month("1942-12") + 1)),
+)
 PLAY_INTERVAL_MS = 1  # SolaraViz waits this long between months; the redraw (~40-90 ms) paces Play
 TITLE = "pactsim: German-Soviet trade under the blockade, 1939-1942"
 
@@ -102,7 +108,9 @@ def initial_arguments(params: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan)
+        return np.where(
+            denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan
+        )
 
 
 def months_of_cover(trajectory: dict[str, np.ndarray], good: int, upto: int) -> np.ndarray:
@@ -213,35 +221,62 @@ def small_multiples(
             f'<g data-good="{good}" data-median="{",".join(_fmt(v) for v in median)}" '
             f'data-baseline="{",".join(_fmt(v) for v in ref_median)}">'
         )
-        out.append(f'<text x="{ox:.1f}" y="{oy - 5:.1f}" font-weight="bold" font-size="11px" fill="#333">{html.escape(good)}</text>')
-        out.append(f'<rect x="{ox:.1f}" y="{oy:.1f}" width="{inner_w:.1f}" height="{inner_h:.1f}" fill="none" stroke="#ccc"/>')
+        out.append(
+            f'<text x="{ox:.1f}" y="{oy - 5:.1f}" font-weight="bold" font-size="11px" fill="#333">{html.escape(good)}</text>'
+        )
+        out.append(
+            f'<rect x="{ox:.1f}" y="{oy:.1f}" width="{inner_w:.1f}" height="{inner_h:.1f}" fill="none" stroke="#ccc"/>'
+        )
         for frac in (0.0, 0.5, 1.0):
             yy = oy + inner_h * (1 - frac)
-            out.append(f'<text x="{ox - 3:.1f}" y="{yy + 3:.1f}" text-anchor="end" fill="#555">{y_max * frac:.3g}</text>')
+            out.append(
+                f'<text x="{ox - 3:.1f}" y="{yy + 3:.1f}" text-anchor="end" fill="#555">{y_max * frac:.3g}</text>'
+            )
             if 0 < frac < 1:
-                out.append(f'<line x1="{ox:.1f}" x2="{ox + inner_w:.1f}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#eee"/>')
+                out.append(
+                    f'<line x1="{ox:.1f}" x2="{ox + inner_w:.1f}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#eee"/>'
+                )
         for i, label in enumerate(months):
             if label.endswith("-01"):
                 xx = x(i)
-                out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{oy + inner_h:.1f}" y2="{oy + inner_h + 3:.1f}" stroke="#999"/>')
-                out.append(f'<text x="{xx:.1f}" y="{oy + inner_h + 12:.1f}" text-anchor="middle" fill="#555">{label[:4]}</text>')
-        for month, style in ((reference_invasion, 'stroke="#999" stroke-dasharray="2 2"'), (invasion, 'stroke="#c00" stroke-dasharray="4 2"')):
+                out.append(
+                    f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{oy + inner_h:.1f}" y2="{oy + inner_h + 3:.1f}" stroke="#999"/>'
+                )
+                out.append(
+                    f'<text x="{xx:.1f}" y="{oy + inner_h + 12:.1f}" text-anchor="middle" fill="#555">{label[:4]}</text>'
+                )
+        for month, style in (
+            (reference_invasion, 'stroke="#999" stroke-dasharray="2 2"'),
+            (invasion, 'stroke="#c00" stroke-dasharray="4 2"'),
+        ):
             if month in months:
                 xx = x(months.index(month))
-                out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{oy:.1f}" y2="{oy + inner_h:.1f}" {style}/>')
+                out.append(
+                    f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{oy:.1f}" y2="{oy + inner_h:.1f}" {style}/>'
+                )
         ref_x = [x(i) for i in range(len(ref_median))]
         out.append(
-            f'<path d="{_path(ref_x, y(ref_median))}" fill="none" stroke="#555" stroke-opacity="0.45" '
+            f'<path d="{_path(ref_x, y(ref_median))}" fill="none" stroke="#555" stroke-opacity="0.45" '  # type: ignore[arg-type]  #
             'stroke-width="1.3" stroke-dasharray="3 2"><title>baseline (unmodified)</title></path>'
         )
         xs = [x(i) for i in range(len(median))]
         if lo is not None and len(xs) > 1:
-            ok = np.isfinite(lo) & np.isfinite(hi)
-            upper = [f"{xx:.1f},{yy:.1f}" for xx, yy, keep in zip(xs, y(hi), ok, strict=True) if keep]
-            lower = [f"{xx:.1f},{yy:.1f}" for xx, yy, keep in zip(xs, y(lo), ok, strict=True) if keep]
+            ok = np.isfinite(lo) & np.isfinite(hi)  # type: ignore[arg-type]
+            upper = [
+                f"{xx:.1f},{yy:.1f}"
+                for xx, yy, keep in zip(xs, y(hi), ok, strict=True)  # type: ignore[arg-type]
+                if keep
+            ]
+            lower = [
+                f"{xx:.1f},{yy:.1f}" for xx, yy, keep in zip(xs, y(lo), ok, strict=True) if keep
+            ]
             if upper:
-                out.append(f'<polygon points="{" ".join(upper + lower[::-1])}" fill="{colour}" fill-opacity="0.22" stroke="none"/>')
-        out.append(f'<path d="{_path(xs, y(median))}" fill="none" stroke="{colour}" stroke-width="1.8"/>')
+                out.append(
+                    f'<polygon points="{" ".join(upper + lower[::-1])}" fill="{colour}" fill-opacity="0.22" stroke="none"/>'
+                )
+        out.append(
+            f'<path d="{_path(xs, y(median))}" fill="none" stroke="{colour}" stroke-width="1.8"/>'  # type: ignore[arg-type]
+        )
         if len(median) and np.isfinite(median[-1]):
             out.append(
                 f'<circle cx="{xs[-1]:.1f}" cy="{y(median[-1:])[0]:.1f}" r="2.2" fill="{colour}">'
@@ -282,7 +317,11 @@ def _chart(model: DashboardModel, chart: str, title: str, unit: str, measure, y_
     critical = [g for g, c in zip(model.goods.ids, model.goods.critical, strict=True) if c]
     live = {g: measure(model.trajectory, model.goods.index(g), model.step_index) for g in critical}
     reference = {
-        g: _on_months(measure(ref.trajectory, ref.goods.index(g), len(ref.months)), ref.months, model.window.labels)
+        g: _on_months(
+            measure(ref.trajectory, ref.goods.index(g), len(ref.months)),
+            ref.months,
+            model.window.labels,
+        )
         if g in ref.goods
         else np.full((1, model.window.n_months), np.nan)
         for g in critical
@@ -302,18 +341,37 @@ def _chart(model: DashboardModel, chart: str, title: str, unit: str, measure, y_
     )
     with solara.Column(gap="0px", style="padding: 4px 8px; width: 100%") as main:
         solara.Text(title, style="font-weight: 600")
-        solara.HTML(tag="div", unsafe_innerHTML=svg, attributes={"data-testid": f"chart-{chart}"}, style="width: 100%")
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=svg,
+            attributes={"data-testid": f"chart-{chart}"},
+            style="width: 100%",
+        )
     return main
 
 
 def StockCoverChart(model: DashboardModel):
     """German stocks of the critical goods in months of cover, live over the baseline."""
-    return _chart(model, "cover", "German stocks, months of cover (stock / demand)", "months of cover", months_of_cover, 3.0)
+    return _chart(
+        model,
+        "cover",
+        "German stocks, months of cover (stock / demand)",
+        "months of cover",
+        months_of_cover,
+        3.0,
+    )
 
 
 def ShortageChart(model: DashboardModel):
     """German shortages of the critical goods in % of demand, live over the baseline."""
-    return _chart(model, "shortage", "German shortages, % of demand unmet", "% of demand", shortage_percent, 10.0)
+    return _chart(
+        model,
+        "shortage",
+        "German shortages, % of demand unmet",
+        "% of demand",
+        shortage_percent,
+        10.0,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -341,7 +399,11 @@ def status_rows(model: DashboardModel) -> list[tuple[str, str, str]]:
     if t < 0:
         return []
     return [
-        ("Clearing balance, M RM", _m_rm(tr["clearing_balance_rm"][t]), _m_rm(rt["clearing_balance_rm"][t])),
+        (
+            "Clearing balance, M RM",
+            _m_rm(tr["clearing_balance_rm"][t]),
+            _m_rm(rt["clearing_balance_rm"][t]),
+        ),
         ("German arrears, M RM", _m_rm(tr["arrears_rm"][t]), _m_rm(rt["arrears_rm"][t])),
         ("Soviet deliveries", _suspended(tr["suspended"][t]), _suspended(rt["suspended"][t])),
     ]
@@ -352,12 +414,18 @@ def StatusPanel(model: DashboardModel):
     n = model.window.n_months
     month = model.month_label
     scenario_title = model.pact_scenario.get("title", model.pact_scenario.name)
-    with solara.Column(gap="6px", style="padding: 8px 12px; width: 100%; max-height: 100%; overflow-y: auto") as main:
+    with solara.Column(
+        gap="6px", style="padding: 8px 12px; width: 100%; max-height: 100%; overflow-y: auto"
+    ) as main:
         if month:
             solara.HTML(
                 tag="div",
                 unsafe_innerHTML=f"<b>Month {month}</b> &nbsp;(step {model.step_index} of {n})",
-                attributes={"data-testid": "month", "data-month": month, "data-step": str(model.step_index)},
+                attributes={
+                    "data-testid": "month",
+                    "data-month": month,
+                    "data-step": str(model.step_index),
+                },
                 style="font-size: 1.25em",
             )
         else:
@@ -367,7 +435,9 @@ def StatusPanel(model: DashboardModel):
                 attributes={"data-testid": "month", "data-month": "", "data-step": "0"},
                 style="font-size: 1.25em",
             )
-        solara.Text(f"Scenario: {model.scenario_file} ({scenario_title}); {model.n_runs} run{'s' if model.n_runs > 1 else ''}")
+        solara.Text(
+            f"Scenario: {model.scenario_file} ({scenario_title}); {model.n_runs} run{'s' if model.n_runs > 1 else ''}"
+        )
         for message in model.refused:
             solara.Error(message, dense=True)
         if model.applied:  # plain HTML: solara.Markdown would fetch KaTeX from a CDN
@@ -378,7 +448,9 @@ def StatusPanel(model: DashboardModel):
                 attributes={"data-testid": "levers"},
             )
         else:
-            solara.Text("Levers: none moved (the scenario file as written). Move a lever, then press Reset.")
+            solara.Text(
+                "Levers: none moved (the scenario file as written). Move a lever, then press Reset."
+            )
         rows = status_rows(model)
         if rows:
             cells = "".join(
@@ -404,7 +476,9 @@ def Page():
 
     folder = solara.use_memo(scenario_dir, [])
     params = solara.use_memo(lambda: model_params(folder), [])
-    first = solara.use_memo(lambda: DashboardModel(**initial_arguments(params)), [])  # one model per session
+    first = solara.use_memo(
+        lambda: DashboardModel(**initial_arguments(params)), []
+    )  # one model per session
     SolaraViz(
         first,
         components=[StatusPanel, StockCoverChart, ShortageChart],

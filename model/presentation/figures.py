@@ -121,4 +121,6 @@ class FigureWriters:
     sensitivity: Callable[[Path, Any, Any, Sequence[str]], list[Path]]
 
 
-FIGURE_WRITERS = FigureWriters(run=run_figures, batch=batch_figures, sensitivity=sensitivity_figures)
+FIGURE_WRITERS = FigureWriters(
+    run=run_figures, batch=batch_figures, sensitivity=sensitivity_figures
+)

@@ -14,13 +14,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 
@@ -58,7 +55,16 @@ def _mark_events(ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Seque
             continue
         x = month_dates([month])[0]
         ax.axvline(x, color="0.4", lw=0.8, ls="--")
-        ax.annotate(label, (x, 1.0), xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right", fontsize=7, color="0.3")
+        ax.annotate(
+            label,
+            (x, 1.0),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=7,
+            color="0.3",
+        )
 
 
 def _date_axis(ax: plt.Axes) -> None:
@@ -77,7 +83,10 @@ def _band(ax: plt.Axes, x: list, values: np.ndarray, color: str, label: str) -> 
 
 
 def plot_stock_cover(
-    ds: xr.Dataset, markers: Sequence[tuple[str, str]] = (), goods: Sequence[str] = (), ax: plt.Axes | None = None
+    ds: xr.Dataset,
+    markers: Sequence[tuple[str, str]] = (),
+    goods: Sequence[str] = (),
+    ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """German stocks of ``goods`` (the critical goods, from the catalogue) in months of cover."""
     ax = ax or plt.gca()
@@ -94,13 +103,18 @@ def plot_stock_cover(
     ax.set_ylabel("German stock, months of current demand")
     ax.set_yscale("symlog", linthresh=1.0)
     ax.set_ylim(bottom=0)
-    ax.set_title(f"German stockpiles of critical goods ({ds.attrs.get('scenario', '')}; median, 5-95 % band)")
+    ax.set_title(
+        f"German stockpiles of critical goods ({ds.attrs.get('scenario', '')}; median, 5-95 % band)"
+    )
     ax.legend(ncol=4, fontsize=8, loc="upper right")
     return ax
 
 
 def plot_shortages(
-    ds: xr.Dataset, markers: Sequence[tuple[str, str]] = (), goods: Sequence[str] | None = None, ax: plt.Axes | None = None
+    ds: xr.Dataset,
+    markers: Sequence[tuple[str, str]] = (),
+    goods: Sequence[str] | None = None,
+    ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """German shortage by good: unmet demand as a share of demand (median over runs)."""
     ax = ax or plt.gca()
@@ -135,11 +149,20 @@ def plot_shortages(
 # ---------------------------------------------------------------------------------------
 # Comparing scenarios (pactsim report): the data carry a ``scenario`` dimension.
 # ---------------------------------------------------------------------------------------
-LINE_COLOURS = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")  # Okabe-Ito, no yellow for lines
+LINE_COLOURS = (
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+)  # Okabe-Ito, no yellow for lines
 BASELINE_COLOUR = "#000000"
 
 
-def _events(ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Sequence[str], labels: bool) -> None:
+def _events(
+    ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Sequence[str], labels: bool
+) -> None:
     """Dated events as dashed lines; labelled on large axes, bare on small panels."""
     if labels:
         _mark_events(ax, markers, months)
@@ -173,7 +196,12 @@ def scenario_styles(names: Sequence[str], baseline: str = "baseline") -> dict[st
 
 
 def _line(st: Mapping[str, Any]) -> dict[str, Any]:
-    return {"color": st["color"], "ls": st.get("ls", "-"), "lw": st.get("lw", 1.6), "zorder": st.get("zorder", 3)}
+    return {
+        "color": st["color"],
+        "ls": st.get("ls", "-"),
+        "lw": st.get("lw", 1.6),
+        "zorder": st.get("zorder", 3),
+    }
 
 
 def tonnage_scale(max_value: float, unit: str = "t") -> tuple[float, str]:
@@ -194,8 +222,12 @@ def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
-def _styles(ds: xr.Dataset, scenarios: Sequence[str] | None, styles: Mapping[str, Mapping[str, Any]] | None):
-    scenarios = list(scenarios) if scenarios is not None else [str(s) for s in ds["scenario"].values]
+def _styles(
+    ds: xr.Dataset, scenarios: Sequence[str] | None, styles: Mapping[str, Mapping[str, Any]] | None
+):
+    scenarios = (
+        list(scenarios) if scenarios is not None else [str(s) for s in ds["scenario"].values]
+    )
     return scenarios, dict(styles or scenario_styles(scenarios))
 
 
@@ -230,7 +262,10 @@ def plot_stock_fan(
         ax.fill_between(x, lo5, hi95, color=st["color"], alpha=0.10, lw=0)
         ax.fill_between(x, lo25, hi75, color=st["color"], alpha=0.25, lw=0)
         ax.plot(x, med, label=s, **_line(st))
-        short = _share(sub["shortage"].sel(scenario=s).values, sub["demand"].sel(scenario=s).values) >= 0.01
+        short = (
+            _share(sub["shortage"].sel(scenario=s).values, sub["demand"].sel(scenario=s).values)
+            >= 0.01
+        )
         in_short = short.mean(axis=0) >= 0.5
         ax.fill_between(x, i * strip, (i + 1) * strip, where=in_short, step="mid", color=st["color"], alpha=0.8,
                         lw=0, transform=ax.get_xaxis_transform())  # fmt: skip
@@ -260,7 +295,9 @@ def plot_shortage_curves(
     top = 0.0
     for s in scenarios:
         st = styles[s]
-        share = 100 * _share(sub["shortage"].sel(scenario=s).values, sub["demand"].sel(scenario=s).values)
+        share = 100 * _share(
+            sub["shortage"].sel(scenario=s).values, sub["demand"].sel(scenario=s).values
+        )
         lo, med, hi = np.nanpercentile(share, [5, 50, 95], axis=0)
         top = max(top, float(np.nanmax(hi)))
         ax.fill_between(x, lo, hi, color=st["color"], alpha=0.10, lw=0)
@@ -290,8 +327,17 @@ def plot_stockout_ecdf(
     x = month_dates(months)
     index = {m: i for i, m in enumerate(months)}
     for s, values in stockouts.items():
-        pos = np.array([index.get(str(v), len(months)) if v is not None and v == v else len(months) for v in values])
-        share = 100 * (pos[:, None] <= np.arange(len(months))[None, :]).mean(axis=0) if len(pos) else np.zeros(len(months))
+        pos = np.array(
+            [
+                index.get(str(v), len(months)) if v is not None and v == v else len(months)
+                for v in values
+            ]
+        )
+        share = (
+            100 * (pos[:, None] <= np.arange(len(months))[None, :]).mean(axis=0)
+            if len(pos)
+            else np.zeros(len(months))
+        )
         st = styles[s]
         ax.step(x, share, where="post", label=s, **_line(st))
     _date_axis(ax)
@@ -320,7 +366,14 @@ def plot_deliveries_by_supplier(
                 edgecolor="white", lw=0.5, label=str(supplier).replace("_", " "))  # fmt: skip
         left += values
     for yi, total in zip(y, left, strict=True):
-        ax.annotate(f"{total:,.0f}", (total, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.annotate(
+            f"{total:,.0f}",
+            (total, yi),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
     ax.set_yticks(y, names)
     ax.set_xlabel("cumulative imports into Germany over the window, M RM (mean over runs)")
     ax.set_xlim(0, left.max() * 1.12 if len(left) and left.max() > 0 else 1)
@@ -351,8 +404,19 @@ def plot_clearing_balance(
         ax.fill_between(x, lo, hi, color=st["color"], alpha=0.15, lw=0)
         ax.plot(x, med, label=s, **_line(st))
         if "suspended" in ds:
-            susp = np.asarray(ds["suspended"].sel(scenario=s).values, dtype=float).mean(axis=0) >= 0.5
-            ax.plot(x[susp], med[susp], ls="none", marker="v", ms=6, color=st["color"], mec="black", mew=0.5)
+            susp = (
+                np.asarray(ds["suspended"].sel(scenario=s).values, dtype=float).mean(axis=0) >= 0.5
+            )
+            ax.plot(
+                x[susp],
+                med[susp],
+                ls="none",
+                marker="v",
+                ms=6,
+                color=st["color"],
+                mec="black",
+                mew=0.5,
+            )
     ax.axhline(0, color="0.5", lw=0.8)
     _events(ax, markers, months, event_labels)
     _date_axis(ax)
@@ -375,7 +439,9 @@ def plot_suspensions(
     x = month_dates(months)
     for s in scenarios:
         st = styles[s]
-        share = 100 * (np.asarray(ds["suspended"].sel(scenario=s).values, dtype=float) > 0).mean(axis=0)
+        share = 100 * (np.asarray(ds["suspended"].sel(scenario=s).values, dtype=float) > 0).mean(
+            axis=0
+        )
         ax.step(x, share, where="mid", label=s, **_line(st))
     _events(ax, markers, months, event_labels)
     _date_axis(ax)
@@ -415,7 +481,9 @@ def plot_paired_differences(
     return ax
 
 
-def plot_sobol_indices(indices: Any, title: str = "", top: int = 12, ax: plt.Axes | None = None) -> plt.Axes:
+def plot_sobol_indices(
+    indices: Any, title: str = "", top: int = 12, ax: plt.Axes | None = None
+) -> plt.Axes:
     """First-order (S1) and total (ST) Sobol indices with their confidence intervals.
 
     ``indices`` is a pandas DataFrame with columns parameter, S1, S1_conf, ST, ST_conf; the
@@ -443,7 +511,9 @@ def plot_sobol_indices(indices: Any, title: str = "", top: int = 12, ax: plt.Axe
     return ax
 
 
-def plot_morris(indices: Any, title: str = "", top: int = 12, ax: plt.Axes | None = None) -> plt.Axes:
+def plot_morris(
+    indices: Any, title: str = "", top: int = 12, ax: plt.Axes | None = None
+) -> plt.Axes:
     """Morris screening: mean absolute elementary effect (mu*) with its interval, and sigma.
 
     ``indices`` is a pandas DataFrame with columns parameter, mu_star, mu_star_conf, sigma.
@@ -454,7 +524,13 @@ def plot_morris(indices: Any, title: str = "", top: int = 12, ax: plt.Axes | Non
     h = 0.38
     ax.barh(y + h / 2, part["mu_star"], height=h, xerr=part["mu_star_conf"], color=OKABE_ITO[4], label="mu* (mean |effect|)",
             error_kw={"lw": 0.8, "capsize": 2})  # fmt: skip
-    ax.barh(y - h / 2, part["sigma"], height=h, color=OKABE_ITO[0], label="sigma (interaction / non-linearity)")
+    ax.barh(
+        y - h / 2,
+        part["sigma"],
+        height=h,
+        color=OKABE_ITO[0],
+        label="sigma (interaction / non-linearity)",
+    )
     ax.set_yticks(y, [str(p) for p in part["parameter"]], fontsize=8)
     ax.set_xlabel("elementary effect, outcome units\n(per full range of the parameter's quantile)")
     ax.set_title(title, fontsize=10)
@@ -476,7 +552,18 @@ def legend_panel(ax: plt.Axes, handles_from: plt.Axes, text: str = "", ncol: int
     """Use a spare panel for the legend of ``handles_from`` and a short explanation."""
     handles, labels = handles_from.get_legend_handles_labels()
     ax.axis("off")
-    ax.legend(handles, labels, loc="upper left", fontsize=8, ncol=ncol, frameon=False, title="scenario", title_fontsize=9)
+    ax.legend(
+        handles,
+        labels,
+        loc="upper left",
+        fontsize=8,
+        ncol=ncol,
+        frameon=False,
+        title="scenario",
+        title_fontsize=9,
+    )
     if text:
-        ax.text(0.0, 0.0, text, transform=ax.transAxes, fontsize=8, va="bottom", ha="left", color="0.25")
+        ax.text(
+            0.0, 0.0, text, transform=ax.transAxes, fontsize=8, va="bottom", ha="left", color="0.25"
+        )
     return ax

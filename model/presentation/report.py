@@ -113,13 +113,13 @@ def _scenario_data(prov: dict[str, Any]) -> dict[str, Any]:
     from model.files.scenario import ScenarioError, load, read_toml
 
     files = [f.get("path") for f in prov.get("files", []) if isinstance(f, dict)]
-    if not files or not Path(files[-1]).exists():
+    if not files or not Path(files[-1]).exists():  # type: ignore[arg-type]
         return {}
     try:
-        return dict(load(files[-1]).data)
+        return dict(load(files[-1]).data)  # type: ignore[arg-type]
     except (ScenarioError, ValueError, KeyError, OSError):
         try:
-            return read_toml(Path(files[-1]))
+            return read_toml(Path(files[-1]))  # type: ignore[arg-type]
         except (ScenarioError, OSError):
             return {}
 
@@ -212,7 +212,7 @@ def draw_figures(
     if "stocks" in wanted and {"stock", "shortage", "demand"} <= have:
         for name in names[1:] or names:
             shown = [baseline, name] if name != baseline else [baseline]
-            fig = _stock_fans(ds, goods, shown, styles, markers_for(infos, shown, baseline), infos)
+            fig = _stock_fans(ds, goods, shown, styles, markers_for(infos, shown, baseline), infos)  # type: ignore[arg-type]
             title = f"German stocks: {infos[name].title}" if name != baseline else "German stocks"
             save(fig, f"stocks_{name}", title, _caption_stocks(name, baseline, infos))
     if "shortages" in wanted and {"shortage", "demand"} <= have:
@@ -227,9 +227,14 @@ def draw_figures(
             _legend_shortages(),
         )
         save(fig, "shortages", "Shortages", _caption_shortages())
-    if "stockout_months" in wanted and any(f"stockout_{g}" in results.outcomes for g in results.critical):
+    if "stockout_months" in wanted and any(
+        f"stockout_{g}" in results.outcomes for g in results.critical
+    ):
         fig = _stockout_panels(
-            results, [g for g in results.critical if f"stockout_{g}" in results.outcomes], names, styles
+            results,
+            [g for g in results.critical if f"stockout_{g}" in results.outcomes],
+            names,
+            styles,
         )
         save(fig, "stockout_months", "When stocks run out", _caption_stockouts(results.months))
     if "deliveries_by_supplier" in wanted:
@@ -561,10 +566,10 @@ def _experiment_lines(results: BatchResults) -> list[tuple[str, str]]:
     items = [
         (
             "experiment",
-            str(exp.get("title") or exp.get("name") or m.get("name") or results.path.name),
+            str(exp.get("title") or exp.get("name") or m.get("name") or results.path.name),  # type: ignore[union-attr]
         ),
-        ("description", str(exp.get("question") or exp.get("description") or "")),
-        ("sampler", str(exp.get("sampler", ""))),
+        ("description", str(exp.get("question") or exp.get("description") or "")),  # type: ignore[union-attr]
+        ("sampler", str(exp.get("sampler", ""))),  # type: ignore[union-attr]
         ("result folder", str(results.path)),
         ("scenarios", str(len(results.scenarios))),
         ("replications per scenario", ", ".join(sorted({str(v) for v in reps.values}))),

@@ -60,7 +60,7 @@ def _as_number(value: Any, key: str) -> float:
 
 
 def is_month_distribution(spec: Mapping) -> bool:
-    keys = ("values",) if spec.get("dist") == "choice" else KINDS.get(spec.get("dist"), ((), ()))[0]
+    keys = ("values",) if spec.get("dist") == "choice" else KINDS.get(spec.get("dist"), ((), ()))[0]  # type: ignore[arg-type]
     sample = spec.get(keys[0]) if keys else None
     if spec.get("dist") == "choice" and isinstance(sample, list) and sample:
         sample = sample[0]
@@ -71,9 +71,7 @@ def check(spec: Mapping) -> None:
     """Raise DistributionError unless ``spec`` is a usable distribution."""
     kind = spec.get("dist")
     if kind not in KINDS:
-        raise DistributionError(
-            f"'dist' must be one of {', '.join(sorted(KINDS))}, got {kind!r}"
-        )
+        raise DistributionError(f"'dist' must be one of {', '.join(sorted(KINDS))}, got {kind!r}")
     required, optional = KINDS[kind]
     unknown = sorted(set(spec) - {"dist", *required, *optional})
     if unknown:

@@ -33,7 +33,10 @@ class GoodsCatalogue:
         price = np.array([float(table[g]["price_rm_per_unit"]) for g in ids])
         default_tonnes = [1.0 if u == "t" else 0.001 if u == "kg" else 0.0 for u in units]
         tonnes = np.array(
-            [float(table[g].get("tonnes_per_unit", d)) for g, d in zip(ids, default_tonnes, strict=True)]
+            [
+                float(table[g].get("tonnes_per_unit", d))
+                for g, d in zip(ids, default_tonnes, strict=True)
+            ]
         )
         critical = np.array([bool(table[g].get("critical", False)) for g in ids])
         for arr in (price, tonnes, critical):

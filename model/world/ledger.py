@@ -39,7 +39,11 @@ class Ledger:
         self.record = record
         self.track_month = record if track_month is None else (track_month or record)
         shape = (n_months, *self.stock.shape)
-        self.history = {name: np.zeros(shape) for name in ("stock_start", "stock_end", *FLOWS)} if record else {}
+        self.history = (
+            {name: np.zeros(shape) for name in ("stock_start", "stock_end", *FLOWS)}
+            if record
+            else {}
+        )
         self._month: dict[str, np.ndarray] = {}
         self._t = -1
 
@@ -90,7 +94,9 @@ class Ledger:
         amount = np.maximum(amount, 0.0)
         if (amount > self.stock * (1.0 + _TOL) + _TOL).any():
             excess = float((amount - self.stock).max())
-            raise ConservationError(f"{self.holder}: {flow} of {excess:.6g} more than the stock holds")
+            raise ConservationError(
+                f"{self.holder}: {flow} of {excess:.6g} more than the stock holds"
+            )
         amount = np.minimum(amount, self.stock)
         self.stock -= amount
         if self.track_month:

@@ -77,7 +77,9 @@ class ParameterView:
         if path in self._cache:
             return self._cache[path]
         value = self.raw(path)
-        return self._resolve(path, value, month=is_distribution(value) and is_month_distribution(value))
+        return self._resolve(
+            path, value, month=is_distribution(value) and is_month_distribution(value)
+        )
 
     def value_at(self, path: str, value: Any, month: bool = False) -> np.ndarray:
         """Resolve a value found inside a table the caller already holds (path for draws)."""

@@ -63,7 +63,9 @@ def normals(key: np.uint64, purpose: str, replications: np.ndarray, n: int) -> n
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
-def parameter_uniforms(key: np.uint64, paths: Iterable[str], replications: np.ndarray) -> dict[str, np.ndarray]:
+def parameter_uniforms(
+    key: np.uint64, paths: Iterable[str], replications: np.ndarray
+) -> dict[str, np.ndarray]:
     """Monte Carlo uniforms for each uncertain key path: one (R,) array per path.
 
     Keyed by the path, so a scenario that adds or drops an uncertainty does not shift

@@ -95,7 +95,13 @@ class FlowSet:
     """
 
     def __init__(
-        self, specs: Sequence[FlowSpec], network: RouteNetwork, n_runs: int, n_goods: int, n_months: int, record: bool
+        self,
+        specs: Sequence[FlowSpec],
+        network: RouteNetwork,
+        n_runs: int,
+        n_goods: int,
+        n_months: int,
+        record: bool,
     ):
         self.specs = tuple(specs)
         self.network = network
@@ -113,13 +119,20 @@ class FlowSet:
         self.paths = np.full((F, longest), len(self.route_ids), dtype=int)
         for f, spec in enumerate(self.specs):
             self.paths[f, : len(spec.route_ids)] = [self.route_ids.index(r) for r in spec.route_ids]
-        self.exposure = np.array([network.routes[r].blockade_exposure for r in self.route_ids] + [0.0])
-        self.lane_flow = np.concatenate([np.full(len(s.goods), f) for f, s in enumerate(self.specs)])
+        self.exposure = np.array(
+            [network.routes[r].blockade_exposure for r in self.route_ids] + [0.0]
+        )
+        self.lane_flow = np.concatenate(
+            [np.full(len(s.goods), f) for f, s in enumerate(self.specs)]
+        )
         self.lane_good = np.concatenate([np.array(s.goods, dtype=int) for s in self.specs])
         starts = np.concatenate([[0], np.cumsum([len(s.goods) for s in self.specs])])
         self.lanes = [slice(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:], strict=True)]
         self.lane_starts = starts[:-1]
-        transit = np.array([sum(network.routes[r].transit_months for r in s.route_ids) for s in self.specs], dtype=int)
+        transit = np.array(
+            [sum(network.routes[r].transit_months for r in s.route_ids) for s in self.specs],
+            dtype=int,
+        )
         self.slots = int(transit.max(initial=0)) + 1
         self.lane_transit = transit[self.lane_flow]
         self.from_germany = np.array([s.origin == "germany" for s in self.specs])
@@ -134,7 +147,9 @@ class FlowSet:
     # lookup ----------------------------------------------------------------------------
     def where(self, **match: str) -> list[int]:
         """Indices of the flows whose spec fields equal ``match``."""
-        return [i for i, s in enumerate(self.specs) if all(getattr(s, k) == v for k, v in match.items())]
+        return [
+            i for i, s in enumerate(self.specs) if all(getattr(s, k) == v for k, v in match.items())
+        ]
 
     def through(self, route_id: str) -> list[int]:
         if route_id not in self.route_ids:
@@ -142,7 +157,11 @@ class FlowSet:
         return [int(f) for f in np.flatnonzero(self.incidence[:, self.route_ids.index(route_id)])]
 
     def lanes_of(self, flows: Sequence[int], good: int | None = None) -> np.ndarray:
-        idx = np.concatenate([np.arange(self.lanes[f].start, self.lanes[f].stop) for f in flows]) if flows else np.array([], int)
+        idx = (
+            np.concatenate([np.arange(self.lanes[f].start, self.lanes[f].stop) for f in flows])
+            if flows
+            else np.array([], int)
+        )
         return idx if good is None else idx[self.lane_good[idx] == good]
 
     # dense (R, G) views ---------------------------------------------------------------
@@ -173,11 +192,17 @@ class FlowSet:
         (K, R) -- a supplier's next-best route for the cargo its first route had no room
         for -- which are loaded in a second pass on the capacity that is left.
         """
-        effectiveness = np.where(self.from_germany[:, None], export_eff[None, :], import_eff[None, :])
-        loaded, lost, flow_tonnes = self._load(self.requests, month, effectiveness, tonnes_per_unit, None)
+        effectiveness = np.where(
+            self.from_germany[:, None], export_eff[None, :], import_eff[None, :]
+        )
+        loaded, lost, flow_tonnes = self._load(
+            self.requests, month, effectiveness, tonnes_per_unit, None
+        )
         second = spill(self.requests - loaded) if spill is not None else None
         if second is not None:
-            used = np.stack([flow_tonnes[self.incidence[:, r]].sum(axis=0) for r in range(len(self.route_ids))])
+            used = np.stack(
+                [flow_tonnes[self.incidence[:, r]].sum(axis=0) for r in range(len(self.route_ids))]
+            )
             loaded2, lost2, _ = self._load(second, month, effectiveness, tonnes_per_unit, used)
             loaded, lost = loaded + loaded2, lost + lost2
         self.loaded, self.lost = loaded, lost
@@ -211,14 +236,22 @@ class FlowSet:
                 continue
             route = self.network.routes[rid]
             total = tonnage[users].sum(axis=0)
-            cap = route.capacity(month) if used is None else np.maximum(route.capacity(month) - used[r], 0.0)
+            cap = (
+                route.capacity(month)
+                if used is None
+                else np.maximum(route.capacity(month) - used[r], 0.0)
+            )
             with np.errstate(divide="ignore", invalid="ignore"):
-                scale = np.where(total > 0, np.minimum(1.0, cap / np.where(total > 0, total, 1.0)), 1.0)
+                scale = np.where(
+                    total > 0, np.minimum(1.0, cap / np.where(total > 0, total, 1.0)), 1.0
+                )
             route_open[r] = route.is_open(month)
             route_scale[r] = scale * route_open[r]
         flow_scale = route_scale[self.paths].min(axis=1)  # a flow is as free as its tightest route
         flow_open = route_open[self.paths].min(axis=1)
-        kept = (1.0 - effectiveness[:, None, :] * self.exposure[self.paths][:, :, None]).prod(axis=1)
+        kept = (1.0 - effectiveness[:, None, :] * self.exposure[self.paths][:, :, None]).prod(
+            axis=1
+        )
         # Goods of no tonnage (RM-valued machinery) need an open path, not capacity.
         weightless = (lane_tpu == 0)[:, None]
         lane_scale = np.where(weightless, flow_open[self.lane_flow], flow_scale[self.lane_flow])
@@ -244,7 +277,9 @@ class RouteNetwork:
                 kept = kept * (1.0 - effectiveness * route.blockade_exposure)
         return 1.0 - kept
 
-    def deliverable_share(self, path: Sequence[Route], month: int, effectiveness: np.ndarray) -> np.ndarray:
+    def deliverable_share(
+        self, path: Sequence[Route], month: int, effectiveness: np.ndarray
+    ) -> np.ndarray:
         """Share of a request that would arrive over ``path`` this month (R,), ignoring capacity."""
         open_ = np.ones(effectiveness.shape, dtype=bool)
         for route in path:

@@ -83,7 +83,10 @@ def test_in_autumn_1940_larger_arrears_bring_no_suspension(baseline):
     spring_peak = tr["arrears_rm"][spring(baseline)].max(axis=0)
     autumn = tr["arrears_rm"][at(baseline, "1940-08") : at(baseline, "1940-10") + 1].max(axis=0)
     assert np.mean(autumn > spring_peak) >= 0.5
-    assert tr["suspended"][at(baseline, "1940-06") : at(baseline, "1941-06") + 1].sum(axis=0).max() <= 1
+    assert (
+        tr["suspended"][at(baseline, "1940-06") : at(baseline, "1941-06") + 1].sum(axis=0).max()
+        <= 1
+    )
 
 
 def test_trade_and_transit_stop_after_the_invasion_month(baseline):

@@ -14,7 +14,9 @@ BASELINE = load("scenarios/baseline.toml")
 
 def run_at(replications: np.ndarray, seed: int) -> PactModel:
     uniforms = draw_uniforms(BASELINE, seed, replications)
-    return PactModel(BASELINE, n_runs=len(replications), seed=seed, replications=replications, uniforms=uniforms).run()
+    return PactModel(
+        BASELINE, n_runs=len(replications), seed=seed, replications=replications, uniforms=uniforms
+    ).run()
 
 
 def column(model: PactModel, name: str, i: int) -> np.ndarray:

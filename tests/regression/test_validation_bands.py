@@ -40,7 +40,32 @@ def test_the_baseline_holds_the_band(results, target):
 
 def test_the_targets_cover_the_record_that_design_section_9_names():
     rows = {row for t in TARGETS for row in t.rows}
-    wanted = {f"row {n}" for n in (15, 51, 52, 63, 64, 65, 66, 68, 69, 70, 71, 72, 76, 79, 80, 91, 110, 114, 117, 129, 131)}
+    wanted = {
+        f"row {n}"
+        for n in (
+            15,
+            51,
+            52,
+            63,
+            64,
+            65,
+            66,
+            68,
+            69,
+            70,
+            71,
+            72,
+            76,
+            79,
+            80,
+            91,
+            110,
+            114,
+            117,
+            129,
+            131,
+        )
+    }
     assert wanted <= rows, sorted(wanted - rows)
 
 
@@ -48,14 +73,29 @@ def test_validate_prints_json_with_one_object_per_target(capsys):
     assert cli_main(["validate", "--runs", "20", "--seed", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [o["id"] for o in out] == [t.id for t in TARGETS]
-    fields = {"record", "median", "p05", "p95", "relative_error", "band", "within_band", "rows", "tag", "unit"}
+    fields = {
+        "record",
+        "median",
+        "p05",
+        "p95",
+        "relative_error",
+        "band",
+        "within_band",
+        "rows",
+        "tag",
+        "unit",
+    }
     assert all(fields <= set(o) for o in out)
 
 
 def test_validate_prints_a_table(capsys):
     assert cli_main(["validate", "--runs", "10"]) == 0
     out = capsys.readouterr().out
-    assert "soviet_oil_to_invasion" in out and "row 63" in out and "of 26 targets within their bands" in out
+    assert (
+        "soviet_oil_to_invasion" in out
+        and "row 63" in out
+        and "of 26 targets within their bands" in out
+    )
 
 
 BAD_TARGETS = {
@@ -88,7 +128,10 @@ tag = "S"
 rows = ["row 63"]
 """
     name = line.split(" = ")[0]
-    text = "\n".join(row for row in text.splitlines() if not row.startswith(f"{name} = ")) + f"\n{line}\n"
+    text = (
+        "\n".join(row for row in text.splitlines() if not row.startswith(f"{name} = "))
+        + f"\n{line}\n"
+    )
     path = tmp_path / "targets.toml"
     path.write_text(text)
     with pytest.raises(ScenarioError) as err:

@@ -11,7 +11,10 @@ STRUCTURAL = {
     "tonnes_per_unit", "transit_months", "calendar_month", "from", "to", "signed", "month",
     "draw_from", "draw_to", "soviet_from", "soviet_to", "german_from", "german_to",
 }  # fmt: skip
-SOURCE = re.compile(r"row \d+|rows \d+|\b[ORGMCU]\d+\b|estimate|DESIGN|FACTS|timeline|as in|Hansard|counterfactual", re.I)
+SOURCE = re.compile(
+    r"row \d+|rows \d+|\b[ORGMCU]\d+\b|estimate|DESIGN|FACTS|timeline|as in|Hansard|counterfactual",
+    re.I,
+)
 
 
 def calibrated_lines() -> list[tuple[int, str, str]]:
@@ -35,5 +38,9 @@ def calibrated_lines() -> list[tuple[int, str, str]]:
 def test_every_calibrated_number_in_the_baseline_cites_its_source():
     lines = calibrated_lines()
     assert len(lines) > 150  # the check is looking at the file it should
-    missing = [f"line {n}: {line.strip()}" for n, line, rest in lines if "#" not in rest or not SOURCE.search(rest.split("#", 1)[1])]
+    missing = [
+        f"line {n}: {line.strip()}"
+        for n, line, rest in lines
+        if "#" not in rest or not SOURCE.search(rest.split("#", 1)[1])
+    ]
     assert not missing, "numbers without a source:\n" + "\n".join(missing)

@@ -107,4 +107,6 @@ def test_the_check_catches_an_upward_import(tmp_path):
 def test_every_subpackage_says_what_it_owns_and_may_import():
     for init in sorted(MODEL.glob("*/__init__.py")):
         doc = ast.get_docstring(ast.parse(init.read_text())) or ""
-        assert "May import" in doc, f"{init.relative_to(MODEL.parent)}: docstring lacks 'May import'"
+        assert "May import" in doc, (
+            f"{init.relative_to(MODEL.parent)}: docstring lacks 'May import'"
+        )

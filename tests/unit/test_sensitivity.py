@@ -153,7 +153,11 @@ def test_a_design_through_the_process_pool_equals_serial(tmp_path):
         )
     )
     design = build_design(
-        spec.method, spec.experiment.replications, spec.experiment.seed, spec.parameters, spec.options
+        spec.method,
+        spec.experiment.replications,
+        spec.experiment.seed,
+        spec.parameters,
+        spec.options,
     )
     outcomes = resolve_outcomes(spec)
     serial = run_design(spec, design, outcomes, chunk=7, workers=1)
