@@ -24,9 +24,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "diff": ("model.files.commands", "print every value that differs between two scenarios"),
     "batch": ("model.batch.command", "run an experiment file: many scenarios x replications"),
     "bench": ("model.batch.bench", "measure throughput and memory of the vectorised model"),
-    "compare": ("model.analysis.compare", "paired differences of scenarios against the baseline"),
+    "compare": (
+        "model.analysis.compare_command",
+        "paired differences of scenarios against the baseline",
+    ),
     "report": ("model.presentation.report", "figures and a report from a result folder"),
-    "sensitivity": ("model.analysis.sensitivity", "Sobol or Morris sensitivity analysis"),
+    "sensitivity": ("model.analysis.sensitivity_command", "Sobol or Morris sensitivity analysis"),
     "validate": ("model.analysis.validation", "the baseline against the historical record"),
     "dashboard": ("model.presentation.dashboard", "explore a counterfactual live in the browser"),
 }

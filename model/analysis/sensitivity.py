@@ -37,10 +37,6 @@ values used and the outcomes), ``indices.csv`` and ``figures/sensitivity_<scenar
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,7 +47,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 import pandas as pd
 
-from model.errors import UserError
+from model.errors import ScenarioError
 
 if TYPE_CHECKING:
     from model.batch.experiment import Design, Experiment
@@ -92,7 +88,6 @@ class SensitivitySpec:
 def load_spec(path: str | Path) -> SensitivitySpec:
     """Read and validate a sensitivity experiment (errors name the file and key path)."""
     from model.batch.experiment import load_experiment
-    from model.files.scenario import ScenarioError
 
     path = Path(path)
     experiment = load_experiment(path)
@@ -114,6 +109,30 @@ def load_spec(path: str | Path) -> SensitivitySpec:
             f"unknown key; expected one of {', '.join(SENSITIVITY_KEYS)}",
         )
     scenarios = tuple(experiment.load_scenarios())
+    parameters = _parameters(extra, scenarios, fail)
+    if not experiment.outcomes:
+        raise fail(
+            "outcomes", 'expected the outcomes to analyse, e.g. ["stockout_oil", "shortage_oil"]'
+        )
+    confidence, resamples, shocks = _analysis_options(extra, fail)
+    return SensitivitySpec(
+        experiment,
+        scenarios,
+        tuple(parameters),
+        tuple(experiment.outcomes),
+        float(confidence),
+        resamples,
+        shocks,
+        dict(experiment.options),
+    )
+
+
+def _parameters(
+    extra: Mapping[str, Any],
+    scenarios: Sequence[Scenario],
+    fail: Callable[[str, str], ScenarioError],
+) -> list[str]:
+    """``[sensitivity] parameters``: uncertain key paths of the scenarios (default: all)."""
     uncertain = sorted({p for s in scenarios for p, _ in s.uncertain()})
     parameters = extra.get("parameters", uncertain)
     if not isinstance(parameters, list) or not parameters:
@@ -126,10 +145,13 @@ def load_spec(path: str | Path) -> SensitivitySpec:
             )
     if len(set(parameters)) != len(parameters):
         raise fail("sensitivity.parameters", "a key path is listed twice")
-    if not experiment.outcomes:
-        raise fail(
-            "outcomes", 'expected the outcomes to analyse, e.g. ["stockout_oil", "shortage_oil"]'
-        )
+    return parameters
+
+
+def _analysis_options(
+    extra: Mapping[str, Any], fail: Callable[[str, str], ScenarioError]
+) -> tuple[float, int, str]:
+    """``[sensitivity] confidence``, ``resamples`` and ``shocks``, checked."""
     confidence = extra.get("confidence", 0.95)
     if (
         isinstance(confidence, bool)
@@ -145,20 +167,11 @@ def load_spec(path: str | Path) -> SensitivitySpec:
     shocks = extra.get("shocks", "fixed")
     if shocks not in ("fixed", "vary"):
         raise fail("sensitivity.shocks", f"expected 'fixed' or 'vary', got {shocks!r}")
-    return SensitivitySpec(
-        experiment,
-        scenarios,
-        tuple(parameters),
-        tuple(experiment.outcomes),
-        float(confidence),
-        resamples,
-        shocks,
-        dict(experiment.options),
-    )
+    return confidence, resamples, shocks
 
 
 def _sensitivity_table(path: Path) -> Mapping[str, Any]:
-    from model.files.scenario import ScenarioError, read_toml
+    from model.files.scenario import read_toml
 
     extra = read_toml(path).get("sensitivity", {})
     if not isinstance(extra, Mapping):
@@ -170,7 +183,6 @@ def resolve_outcomes(spec: SensitivitySpec) -> list[str]:
     """The outcome columns the patterns match in every scenario (one central run each)."""
     from model.engine.outcomes import outcomes_table
     from model.engine.runner import simulate
-    from model.files.scenario import ScenarioError
 
     common: list[str] | None = None
     for scenario in spec.scenarios:
@@ -358,50 +370,79 @@ def analyse(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (RuntimeWarning, FutureWarning, DeprecationWarning))
         if method == "sobol":
-            from SALib.analyze import sobol
-
-            res = sobol.analyze(
-                dict(problem),
-                Y,
-                calc_second_order=second_order,
-                num_resamples=resamples,
-                conf_level=confidence,
-                print_to_console=False,
-                seed=salib_seed,
-            )
-            table = pd.DataFrame(
-                {
-                    "parameter": names,
-                    "S1": res["S1"],
-                    "S1_conf": res["S1_conf"],
-                    "ST": res["ST"],
-                    "ST_conf": res["ST_conf"],
-                }
-            )
+            table = _sobol_table(problem, Y, second_order, confidence, resamples, salib_seed)
         elif method == "morris":
-            from SALib.analyze import morris
-
-            res = morris.analyze(
-                dict(problem),
-                np.asarray(X, dtype=float),
-                Y,
-                num_resamples=resamples,
-                conf_level=confidence,
-                num_levels=levels,
-                seed=salib_seed,
-            )
-            table = pd.DataFrame(
-                {
-                    "parameter": names,
-                    "mu": res["mu"],
-                    "mu_star": res["mu_star"],
-                    "mu_star_conf": res["mu_star_conf"],
-                    "sigma": res["sigma"],
-                }
-            )
+            table = _morris_table(problem, X, Y, confidence, resamples, levels, salib_seed)
         else:
             raise ValueError(f"method must be 'sobol' or 'morris', got {method!r}")
     table["note"] = rare_note(Y)
+    return table
+
+
+def _sobol_table(
+    problem: Mapping[str, Any],
+    Y: np.ndarray,
+    second_order: bool,
+    confidence: float,
+    resamples: int,
+    salib_seed: int,
+) -> pd.DataFrame:
+    """SALib's Sobol indices of ``Y``: S1, S1_conf, ST, ST_conf per parameter."""
+    names = list(problem["names"])
+    from SALib.analyze import sobol
+
+    res = sobol.analyze(
+        dict(problem),
+        Y,
+        calc_second_order=second_order,
+        num_resamples=resamples,
+        conf_level=confidence,
+        print_to_console=False,
+        seed=salib_seed,
+    )
+    table = pd.DataFrame(
+        {
+            "parameter": names,
+            "S1": res["S1"],
+            "S1_conf": res["S1_conf"],
+            "ST": res["ST"],
+            "ST_conf": res["ST_conf"],
+        }
+    )
+    return table
+
+
+def _morris_table(
+    problem: Mapping[str, Any],
+    X: np.ndarray | None,
+    Y: np.ndarray,
+    confidence: float,
+    resamples: int,
+    levels: int,
+    salib_seed: int,
+) -> pd.DataFrame:
+    """SALib's Morris screening of ``Y`` on the design ``X``: mu, mu_star, its conf, sigma."""
+    names = list(problem["names"])
+    from SALib.analyze import morris
+
+    res = morris.analyze(
+        dict(problem),
+        np.asarray(X, dtype=float),
+        Y,
+        num_resamples=resamples,
+        conf_level=confidence,
+        num_levels=levels,
+        seed=salib_seed,
+    )
+    table = pd.DataFrame(
+        {
+            "parameter": names,
+            "mu": res["mu"],
+            "mu_star": res["mu_star"],
+            "mu_star_conf": res["mu_star_conf"],
+            "sigma": res["sigma"],
+        }
+    )
     return table
 
 
@@ -484,150 +525,3 @@ def _after(months: Sequence[str]) -> str:
     from model.world.calendar import format_month, parse_month
 
     return format_month(parse_month(months[-1]) + 1)
-
-
-def print_indices(
-    indices: pd.DataFrame, method: str, outcomes: Sequence[str], top: int = 10
-) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=120)
-    key = ranking_key(method)
-    cols = (
-        (("S1", "S1_conf"), ("ST", "ST_conf"))
-        if method == "sobol"
-        else (("mu_star", "mu_star_conf"), ("sigma", None))
-    )
-    shown = {s: shown_outcomes(indices, method, outcomes, s) for s in indices["scenario"].unique()}
-    for (scenario, outcome), part in indices.groupby(["scenario", "outcome"], sort=False):
-        if outcome not in shown[scenario]:
-            continue
-        note = str(part["note"].iloc[0]) if isinstance(part["note"].iloc[0], str) else ""
-        t = Table(
-            title=f"{scenario}: {outcome}" + (f" -- {note}" if note else ""), title_justify="left"
-        )
-        t.add_column("parameter")
-        for c, _ in cols:
-            t.add_column(c, justify="right")
-        for _, r in part.sort_values(key, ascending=False).head(top).iterrows():
-            t.add_row(
-                str(r["parameter"]),
-                *[f"{r[c]:.3f}" + (f" ± {r[conf]:.3f}" if conf else "") for c, conf in cols],
-            )
-        console.print(t)
-    rest = [o for o in outcomes if not any(o in v for v in shown.values())]
-    if rest:
-        console.print(
-            f"{len(rest)} more outcome(s) in indices.csv (constant ones have a note): {', '.join(rest[:8])}{' ...' if len(rest) > 8 else ''}"
-        )
-
-
-# ---------------------------------------------------------------------------------------
-# pactsim sensitivity
-# ---------------------------------------------------------------------------------------
-def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
-    parser.add_argument(
-        "experiment",
-        type=Path,
-        metavar="EXPERIMENT.toml",
-        help="e.g. experiments/sensitivity_oil.toml",
-    )
-    parser.add_argument(
-        "--out", type=Path, default=None, help="result folder (default results/<name>-<time>)"
-    )
-    parser.add_argument(
-        "--workers", type=int, default=None, help="processes (default: one per core)"
-    )
-    parser.add_argument(
-        "--chunk", type=int, default=None, help=f"runs per model instance (default {DEFAULT_CHUNK})"
-    )
-    parser.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="run on a Dask cluster, e.g. tcp://host:8786",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-
-
-def main(args: argparse.Namespace) -> int:
-    from model.batch.experiment import build_design
-    from model.batch.results import ResultFolder
-
-    spec = load_spec(args.experiment)
-    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
-    if workers < 1:
-        raise UserError(f"--workers must be at least 1, got {workers}")
-    chunk = args.chunk or spec.experiment.chunk or DEFAULT_CHUNK
-    if chunk < 1:
-        raise UserError(f"--chunk must be at least 1, got {chunk}")
-    outcomes = resolve_outcomes(spec)
-    design = build_design(
-        spec.method,
-        spec.experiment.replications,
-        spec.experiment.seed,
-        spec.parameters,
-        spec.options,
-    )
-    total = design.n_runs * len(spec.scenarios)
-    say = (lambda text: None) if args.quiet else (lambda text: print(text, flush=True))
-    say(
-        f"{spec.method}: {len(spec.parameters)} parameters, N = {spec.experiment.replications}, "
-        f"{len(outcomes)} outcome(s), scenario(s) {', '.join(s.name for s in spec.scenarios)}: "
-        f"{total:,} runs in chunks of {chunk} on {workers} worker(s)"
-    )
-    folder = ResultFolder.create(args.out, spec.experiment.name)
-    t0 = time.perf_counter()
-    done, marks = [0], [1]
-
-    def progress(k: int) -> None:
-        done[0] += k
-        while marks[0] <= 10 and done[0] >= total * marks[0] / 10:
-            say(f"  {done[0]:,} / {total:,} runs ({time.perf_counter() - t0:.0f} s)")
-            marks[0] += 1
-
-    extra = {
-        "kind": "sensitivity",
-        "experiment": {
-            "name": spec.experiment.name,
-            "file": str(spec.experiment.path),
-            "description": spec.experiment.description,
-            "method": spec.method,
-            "N": spec.experiment.replications,
-            "options": dict(spec.options),
-            "parameters": list(spec.parameters),
-            "outcomes": outcomes,
-            "confidence": spec.confidence,
-            "resamples": spec.resamples,
-            "shocks": spec.shocks,
-        },
-        "design": design.describe(),
-    }
-    command = ["sensitivity", *sys.argv[2:]]
-    with folder.writing(
-        command=command, seed=spec.experiment.seed, scenarios=list(spec.scenarios), **extra
-    ) as out:
-        runs = run_design(spec, design, outcomes, chunk, workers, progress, args.scheduler)
-        seconds = time.perf_counter() - t0
-        indices = analyse_all(spec, design, runs, outcomes)
-        pd.DataFrame(design.points, columns=list(spec.parameters)).to_parquet(
-            out.path / "design.parquet", index=False
-        )
-        out.write_outcomes(runs)
-        indices.to_csv(out.path / "indices.csv", index=False)
-        writers = getattr(args, "figure_writers", None)  # handed down by model.cli
-        figures = writers.sensitivity(out.path, spec, indices, outcomes) if writers else []
-        out.manifest.update(
-            runs=total,
-            seconds_runs=round(seconds, 1),
-            runs_per_second=round(total / seconds),
-            seconds_total=round(time.perf_counter() - t0, 1),
-            figures=[p.name for p in figures],
-        )
-    print_indices(indices, spec.method, outcomes)
-    print(f"{total:,} runs in {seconds:.1f} s ({total / seconds:,.0f} runs/s, {workers} worker(s))")
-    print(f"results: {folder.path}")
-    return 0

@@ -249,17 +249,7 @@ class _Checker:
                 raise self.fail(f"{at}.{key}", "missing required key")
         at = f"target[{i}] ({table['id']})"
         variable = self.choice(f"{at}.variable", table["variable"], sorted(self.variables))
-        ndim = self.variables[variable]
-        good = table.get("good")
-        supplier = table.get("supplier")
-        if ndim >= 3:
-            good = self.choice(f"{at}.good", good, self.goods)
-        elif good is not None:
-            raise self.fail(f"{at}.good", f"{variable!r} is recorded per run, not per good")
-        if variable == "imports":
-            supplier = self.choice(f"{at}.supplier", supplier, self.suppliers)
-        elif supplier is not None:
-            raise self.fail(f"{at}.supplier", "only the 'imports' variable is recorded by supplier")
+        good, supplier = self.good_and_supplier(at, table, variable)
         statistic = self.choice(f"{at}.statistic", table["statistic"], tuple(STATISTICS))
         first, last = self.month(f"{at}.from", table["from"]), self.month(f"{at}.to", table["to"])
         if last < first:
@@ -300,6 +290,23 @@ class _Checker:
             summary=summary,
             note=str(table.get("note", "")),
         )
+
+    def good_and_supplier(
+        self, at: str, table: Mapping[str, Any], variable: str
+    ) -> tuple[Any, Any]:
+        """``good`` (for a per-good variable) and ``supplier`` (for imports), checked."""
+        ndim = self.variables[variable]
+        good = table.get("good")
+        supplier = table.get("supplier")
+        if ndim >= 3:
+            good = self.choice(f"{at}.good", good, self.goods)
+        elif good is not None:
+            raise self.fail(f"{at}.good", f"{variable!r} is recorded per run, not per good")
+        if variable == "imports":
+            supplier = self.choice(f"{at}.supplier", supplier, self.suppliers)
+        elif supplier is not None:
+            raise self.fail(f"{at}.supplier", "only the 'imports' variable is recorded by supplier")
+        return good, supplier
 
     def band(
         self, at: str, table: Mapping[str, Any], record: float, tag: str

@@ -135,13 +135,7 @@ def start_batch(
     command: Sequence[str],
 ) -> Batch:
     """Plan a new batch and create its partial folder with the frozen inputs."""
-    from model.batch.results import (
-        ResultFolder,
-        code_version,
-        now,
-        package_versions,
-        scenario_provenance,
-    )
+    from model.batch.results import ResultFolder
 
     t0 = time.perf_counter()
     scenarios = experiment.load_scenarios()
@@ -160,12 +154,30 @@ def start_batch(
             f"{partial_path(final)} exists: resume it with `pactsim batch --resume {final}`"
         )
     folder = BatchFolder.create(final)
+    manifest = batch_manifest(experiment, scenarios, design, layout, chunk, command, t0)
+    folder.freeze_inputs(experiment.text, scenarios, design_table(design))
+    folder.write_manifest(manifest)
+    return Batch(folder, experiment, scenarios, design, layout, chunk, manifest)
+
+
+def batch_manifest(
+    experiment: Experiment,
+    scenarios: Sequence[Scenario],
+    design: Design,
+    layout: TrajectoryLayout,
+    chunk: int,
+    command: Sequence[str],
+    t0: float,
+) -> dict[str, Any]:
+    """The manifest of a new batch: what runs, from which files and code, and the plan."""
+    from model.batch.results import code_version, now, package_versions, scenario_provenance
+
     provenance = []
     for s in scenarios:
         p = scenario_provenance(s)
         p["path"] = str(s.path)
         provenance.append(p)
-    manifest = {
+    return {
         "kind": "batch",
         "status": STATUS_RUNNING,
         "command": ["pactsim", *command],
@@ -197,9 +209,6 @@ def start_batch(
         "seconds_plan": round(time.perf_counter() - t0, 3),
         "sessions": [],
     }
-    folder.freeze_inputs(experiment.text, scenarios, design_table(design))
-    folder.write_manifest(manifest)
-    return Batch(folder, experiment, scenarios, design, layout, chunk, manifest)
 
 
 def reopen_batch(path: Path) -> Batch | Path:
@@ -334,37 +343,12 @@ def run_batch(
 
     folder, manifest = batch.folder, batch.manifest
     t0 = time.perf_counter()
-    runs_now, executor_text, errors = 0, "", []
+    runs_now, executor_text = 0, ""
     folder.lock()
     try:
         if manifest["status"] in (STATUS_RUNNING, STATUS_ERRORS):
-            folder.clean_strays()
-            done = folder.done_tags()
-            todo = [r for r in batch.refs if r.tag not in done]
-            runs_now = sum(r.n_runs for r in todo)
-            session: dict[str, Any] = {
-                "started": now(),
-                "host": socket.gethostname(),
-                "pid": os.getpid(),
-                "chunks": len(todo),
-                "runs": runs_now,
-            }
-            manifest["sessions"].append(session)
-            manifest["status"] = STATUS_RUNNING
-            folder.write_manifest(manifest)
-            executor_text = run_chunks(batch, todo, workers, scheduler, quiet, session)
-            t_run = time.perf_counter()
-            errors = folder.errors()
-            consolidate(batch, errors)
-            session.update(
-                finished=now(),
-                seconds_chunks=round(t_run - t0, 3),
-                seconds_consolidate=round(time.perf_counter() - t_run, 3),
-            )
+            runs_now, executor_text, errors = run_session(batch, workers, scheduler, quiet, t0)
             if errors:
-                stripped = [{k: v for k, v in e.items() if k != "traceback"} for e in errors]
-                manifest.update(status=STATUS_ERRORS, errors=stripped)
-                folder.write_manifest(manifest)
                 seconds = time.perf_counter() - t0
                 return BatchReport(
                     folder.path,
@@ -375,8 +359,6 @@ def run_batch(
                     seconds,
                     executor_text,
                 )
-            manifest.update(status=STATUS_CONSOLIDATED, errors=[])
-            folder.write_manifest(manifest)
         folder.drop_parts()
         if figures:
             t_figures = time.perf_counter()
@@ -394,6 +376,50 @@ def run_batch(
     return BatchReport(
         path, STATUS_COMPLETE, batch.total_runs, runs_now, [], seconds, executor_text
     )
+
+
+def run_session(
+    batch: Batch, workers: int, scheduler: str | None, quiet: bool, t0: float
+) -> tuple[int, str, list[dict[str, Any]]]:
+    """One session of a batch: the chunks not yet done, then consolidation.
+
+    Records the session in the manifest; returns the runs it ran, the executor used and
+    the chunks that failed (the manifest then says "errors", else "consolidated").
+    """
+    from model.batch.results import now
+
+    folder, manifest = batch.folder, batch.manifest
+    folder.clean_strays()
+    done = folder.done_tags()
+    todo = [r for r in batch.refs if r.tag not in done]
+    runs_now = sum(r.n_runs for r in todo)
+    session: dict[str, Any] = {
+        "started": now(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "chunks": len(todo),
+        "runs": runs_now,
+    }
+    manifest["sessions"].append(session)
+    manifest["status"] = STATUS_RUNNING
+    folder.write_manifest(manifest)
+    executor_text = run_chunks(batch, todo, workers, scheduler, quiet, session)
+    t_run = time.perf_counter()
+    errors = folder.errors()
+    consolidate(batch, errors)
+    session.update(
+        finished=now(),
+        seconds_chunks=round(t_run - t0, 3),
+        seconds_consolidate=round(time.perf_counter() - t_run, 3),
+    )
+    if errors:
+        stripped = [{k: v for k, v in e.items() if k != "traceback"} for e in errors]
+        manifest.update(status=STATUS_ERRORS, errors=stripped)
+        folder.write_manifest(manifest)
+        return runs_now, executor_text, errors
+    manifest.update(status=STATUS_CONSOLIDATED, errors=[])
+    folder.write_manifest(manifest)
+    return runs_now, executor_text, errors
 
 
 def chunk_failure(task: ChunkTask, record: dict[str, Any]) -> ChunkFailure:

@@ -129,7 +129,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[
 
 def load(path: str | Path) -> Scenario:
     """Read, resolve ``extends`` and validate a scenario file."""
-    from model.files.schema import validate  # the schema imports goods/treaty registries
+    from model.files.schema import validate  # the schema imports the node types
 
     path = Path(path)
     if path.suffix != ".toml" and not path.exists():

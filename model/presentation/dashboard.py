@@ -251,6 +251,22 @@ def apply_levers(
         share = float(delivery_share)
         result.set(scenario, "German delivery rate", DELIVERY_SHARE, share)
 
+    _reciprocity_lever(scenario, result, tolerance_m_rm)
+
+    if blockade_effectiveness is not None and not math.isclose(
+        blockade_effectiveness, starts.blockade_effectiveness
+    ):
+        value = float(blockade_effectiveness)
+        result.set(scenario, "Blockade effectiveness", BLOCKADE, value)
+
+    _trans_siberian_lever(scenario, result, starts, trans_siberian_t_per_month)
+    _synthetic_oil_lever(scenario, result, synthetic_oil_scale)
+
+    return validated_levers(scenario, result)
+
+
+def _reciprocity_lever(scenario: Scenario, result: LeverResult, tolerance_m_rm: Any) -> None:
+    """The tolerated imbalance of every treaty with a reciprocity rule, in M RM."""
     try:
         tolerance = parse_tolerance_m_rm(tolerance_m_rm)
     except ValueError as err:
@@ -271,12 +287,11 @@ def apply_levers(
                     "Reciprocity tolerance: no treaty in this scenario has a reciprocity rule"
                 )
 
-    if blockade_effectiveness is not None and not math.isclose(
-        blockade_effectiveness, starts.blockade_effectiveness
-    ):
-        value = float(blockade_effectiveness)
-        result.set(scenario, "Blockade effectiveness", BLOCKADE, value)
 
+def _trans_siberian_lever(
+    scenario: Scenario, result: LeverResult, starts: LeverStarts, trans_siberian_t_per_month: Any
+) -> None:
+    """The capacity of the Trans-Siberian route, t/month (refused without the route)."""
     if trans_siberian_t_per_month is not None and not math.isclose(
         trans_siberian_t_per_month, starts.trans_siberian_t_per_month
     ):
@@ -288,6 +303,9 @@ def apply_levers(
         else:
             result.set(scenario, "Trans-Siberian capacity, t/month", TRANS_SIBERIAN, value)
 
+
+def _synthetic_oil_lever(scenario: Scenario, result: LeverResult, synthetic_oil_scale: Any) -> None:
+    """Every entry of the synthetic oil schedule scaled by one factor."""
     if synthetic_oil_scale is not None and not math.isclose(synthetic_oil_scale, 1.0):
         factor = float(synthetic_oil_scale)
         schedule = scenario.get(SYNTHETIC_OIL) or []
@@ -306,6 +324,9 @@ def apply_levers(
                 )
             result.applied.append(f"Synthetic oil capacity: x{factor:.2f} of the file's schedule")
 
+
+def validated_levers(scenario: Scenario, result: LeverResult) -> tuple[Scenario, LeverResult]:
+    """The scenario with all the overrides if it stays valid; else unchanged, and why."""
     if not result.overrides:
         return scenario, result
     changed = scenario.with_overrides(result.overrides)

@@ -28,7 +28,7 @@ def batch_figures(
     path: Path, scenarios: Sequence[Scenario], names: Sequence[str] | None
 ) -> list[Path]:
     """The experiment's comparison figures (``names``; None: all) from a batch folder."""
-    from model.presentation.report import write_figures
+    from model.presentation.report_figures import write_figures
 
     return write_figures(path, scenarios=scenarios, figures=None if names is None else list(names))
 

@@ -13,7 +13,7 @@ import pytest
 import xarray as xr
 
 from model.cli import main as cli_main
-from model.presentation.report import write_figures
+from model.presentation.report_figures import write_figures
 from model.world.calendar import Window
 
 MONTHS = Window.from_texts("1940-01", "1941-12").labels

@@ -21,8 +21,9 @@ from hypothesis import strategies as st
 
 from model.errors import ScenarioError
 from model.files import schema
+from model.files.nodes import ListOf, MapOf, Number, Table
 from model.files.scenario import load
-from model.files.schema import SCENARIO, ListOf, MapOf, Number, Table, validate
+from model.files.schema import SCENARIO, validate
 from model.treaties.rules import RULES
 from model.world.keypaths import get_path, set_path, walk
 

@@ -35,3 +35,26 @@ def test_mypy_passes_over_the_library():
     pytest.importorskip("mypy", reason="mypy is in the test extra: pip install -e '.[test]'")
     done = run("mypy")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_module_over_600_lines_and_no_function_over_60_without_a_reason():
+    """A longer function must say why in its docstring ("long because ...")."""
+    import ast
+
+    too_long = []
+    for path in sorted((ROOT / "model").rglob("*.py")):
+        text = path.read_text()
+        name = path.relative_to(ROOT)
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            too_long.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                reason = "long because" in (ast.get_docstring(node) or "").lower()
+                if lines > MAX_FUNCTION_LINES and not reason:
+                    too_long.append(f"{name}:{node.lineno} {node.name}(): {lines} lines")
+    assert not too_long, "\n".join(too_long)
