@@ -13,6 +13,7 @@ when /usr/bin/chromium is absent.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import signal
@@ -32,6 +33,18 @@ SERVER_START_S = 60
 STEP_TIMEOUT_MS = 30_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
+
+if importlib.util.find_spec("pytest_playwright") is None:
+    pytest.skip(
+        "pytest-playwright is not installed (pip install -e '.[dashboard]')",
+        allow_module_level=True,
+    )
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing: the browser test needs Debian's Chromium "
+        "(apt-get install -y chromium; playwright cannot download one here)",
+        allow_module_level=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------
