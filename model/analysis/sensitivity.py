@@ -48,13 +48,46 @@ import numpy as np
 import pandas as pd
 
 from model.errors import ScenarioError
+from model.files.nodes import Choice, Context, ListOf, Number, Ref, Rule, Table
 
 if TYPE_CHECKING:
     from model.batch.experiment import Design, Experiment
     from model.engine.runner import RunResult
     from model.files.scenario import Scenario
 
-SENSITIVITY_KEYS = ("parameters", "confidence", "resamples", "shocks")
+
+def _distinct(key: str) -> Rule:
+    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+        values = table.get(key)
+        if isinstance(values, list) and len(set(values)) != len(values):
+            ctx.fail(f"{where}.{key}", "a key path is listed twice")
+
+    return rule
+
+
+def _below_one(key: str) -> Rule:
+    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+        if table.get(key, 0) == 1:
+            ctx.fail(f"{where}.{key}", "expected a share between 0 and 1 (both excluded), got 1")
+
+    return rule
+
+
+# The [sensitivity] table, declared with the schema's node types: errors name the file,
+# the key path, what was expected and the valid names (the uncertain key paths).
+SENSITIVITY_TABLE = Table(
+    {
+        "parameters": ListOf(
+            Ref("uncertain", "uncertain key path", "uncertain key paths (distributions)"),
+            min_len=1,
+        ),
+        "confidence": Number(low=0, high=1, positive=True),
+        "resamples": Number(low=10, integer=True),
+        "shocks": Choice(("fixed", "vary"), "shock mode"),
+    },
+    rules=(_distinct("parameters"), _below_one("confidence")),
+)
+SENSITIVITY_KEYS = tuple(SENSITIVITY_TABLE.fields)
 MONTH_OUTCOMES = ("stockout_", "first_suspension")
 DEFAULT_CHUNK = 2000
 SHOWN_OUTCOMES = 6  # outcomes drawn and printed; indices.csv has them all
@@ -102,19 +135,19 @@ def load_spec(path: str | Path) -> SensitivitySpec:
             f"expected 'sobol' or 'morris' for a sensitivity analysis, got {experiment.sampler!r}",
         )
     extra = _sensitivity_table(path)
-    unknown = sorted(set(extra) - set(SENSITIVITY_KEYS))
-    if unknown:
-        raise fail(
-            f"sensitivity.{unknown[0]}",
-            f"unknown key; expected one of {', '.join(SENSITIVITY_KEYS)}",
-        )
     scenarios = tuple(experiment.load_scenarios())
-    parameters = _parameters(extra, scenarios, fail)
+    uncertain = tuple(sorted({p for s in scenarios for p, _ in s.uncertain()}))
+    SENSITIVITY_TABLE.check(extra, "sensitivity", Context(path, names={"uncertain": uncertain}))
+    parameters = extra.get("parameters", list(uncertain))
+    if not parameters:
+        raise fail("sensitivity.parameters", "expected a non-empty list of key paths")
     if not experiment.outcomes:
         raise fail(
             "outcomes", 'expected the outcomes to analyse, e.g. ["stockout_oil", "shortage_oil"]'
         )
-    confidence, resamples, shocks = _analysis_options(extra, fail)
+    confidence = extra.get("confidence", 0.95)
+    resamples = extra.get("resamples", 1000)
+    shocks = extra.get("shocks", "fixed")
     return SensitivitySpec(
         experiment,
         scenarios,
@@ -127,56 +160,10 @@ def load_spec(path: str | Path) -> SensitivitySpec:
     )
 
 
-def _parameters(
-    extra: Mapping[str, Any],
-    scenarios: Sequence[Scenario],
-    fail: Callable[[str, str], ScenarioError],
-) -> list[str]:
-    """``[sensitivity] parameters``: uncertain key paths of the scenarios (default: all)."""
-    uncertain = sorted({p for s in scenarios for p, _ in s.uncertain()})
-    parameters = extra.get("parameters", uncertain)
-    if not isinstance(parameters, list) or not parameters:
-        raise fail("sensitivity.parameters", "expected a non-empty list of key paths")
-    for i, p in enumerate(parameters):
-        if p not in uncertain:
-            raise fail(
-                f"sensitivity.parameters[{i}]",
-                f"{p!r} is not a distribution in the scenarios; uncertain key paths are: {', '.join(uncertain)}",
-            )
-    if len(set(parameters)) != len(parameters):
-        raise fail("sensitivity.parameters", "a key path is listed twice")
-    return parameters
-
-
-def _analysis_options(
-    extra: Mapping[str, Any], fail: Callable[[str, str], ScenarioError]
-) -> tuple[float, int, str]:
-    """``[sensitivity] confidence``, ``resamples`` and ``shocks``, checked."""
-    confidence = extra.get("confidence", 0.95)
-    if (
-        isinstance(confidence, bool)
-        or not isinstance(confidence, int | float)
-        or not 0 < confidence < 1
-    ):
-        raise fail(
-            "sensitivity.confidence", f"expected a number between 0 and 1, got {confidence!r}"
-        )
-    resamples = extra.get("resamples", 1000)
-    if isinstance(resamples, bool) or not isinstance(resamples, int) or resamples < 10:
-        raise fail("sensitivity.resamples", f"expected a whole number >= 10, got {resamples!r}")
-    shocks = extra.get("shocks", "fixed")
-    if shocks not in ("fixed", "vary"):
-        raise fail("sensitivity.shocks", f"expected 'fixed' or 'vary', got {shocks!r}")
-    return confidence, resamples, shocks
-
-
-def _sensitivity_table(path: Path) -> Mapping[str, Any]:
+def _sensitivity_table(path: Path) -> Any:
     from model.files.scenario import read_toml
 
-    extra = read_toml(path).get("sensitivity", {})
-    if not isinstance(extra, Mapping):
-        raise ScenarioError(path, "sensitivity", f"expected a table, got {extra!r}")
-    return extra
+    return read_toml(path).get("sensitivity", {})  # checked by SENSITIVITY_TABLE
 
 
 def resolve_outcomes(spec: SensitivitySpec) -> list[str]:

@@ -122,9 +122,27 @@ def test_sensitivity_command_end_to_end(tmp_path, capsys):
     ("extra", "sampler", "message"),
     [
         ("", "mc", "expected 'sobol' or 'morris'"),
-        ('[sensitivity]\nparameters = ["no.such.path"]', "sobol", "not a distribution"),
-        ('[sensitivity]\nshocks = "sometimes"', "sobol", "expected 'fixed' or 'vary'"),
-        ("[sensitivity]\ncolour = 1", "sobol", "unknown key"),
+        (
+            '[sensitivity]\nparameters = ["no.such.path"]',
+            "sobol",
+            r"sensitivity.parameters\[0\]: unknown uncertain key path .*germany\.initial_stock\.oil",
+        ),
+        ("[sensitivity]\nparameters = []", "sobol", "sensitivity.parameters: expected at least 1"),
+        (
+            '[sensitivity]\nparameters = ["blockade.effectiveness", "blockade.effectiveness"]',
+            "sobol",
+            "listed twice",
+        ),
+        ('[sensitivity]\nshocks = "sometimes"', "sobol", "unknown shock mode .*fixed, vary"),
+        ("[sensitivity]\nconfidence = 1.0", "sobol", "sensitivity.confidence: .*excluded"),
+        ("[sensitivity]\nconfidence = 0", "sobol", "sensitivity.confidence: expected a share"),
+        (
+            "[sensitivity]\nresamples = 5",
+            "sobol",
+            "sensitivity.resamples: expected a whole number >= 10",
+        ),
+        ("[sensitivity]\ncolour = 1", "sobol", "sensitivity.colour: unknown key .*allowed keys"),
+        ("sensitivity = 3", "sobol", "sensitivity: expected a table"),
     ],
 )
 def test_bad_files_name_the_key(tmp_path, extra, sampler, message):
