@@ -2,7 +2,8 @@
 
 Each subcommand lives in the module of the concept it serves; that module provides
 ``add_arguments(parser, command)`` and ``main(args) -> int`` (``args.command`` names the
-subcommand, so one module may serve several). This file only dispatches, and turns
+subcommand, so one module may serve several). This file only dispatches, hands the commands the presentation layer's figure
+writers (``args.figure_writers``: the lower layers never import it), and turns
 every expected failure (a bad scenario or experiment file, a missing result folder) into
 one clear line on stderr and exit code 2 -- never a traceback.
 """
@@ -11,31 +12,40 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+from model.errors import ScenarioError, UserError
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("model.runner", "run one scenario and write a result folder"),
-    "check": ("model.scenario_commands", "validate scenario files without running them"),
-    "diff": ("model.scenario_commands", "print every value that differs between two scenarios"),
-    "batch": ("model.batch", "run an experiment file: many scenarios x replications"),
-    "bench": ("model.bench", "measure throughput and memory of the vectorised model"),
-    "compare": ("model.compare", "paired differences of scenarios against the baseline"),
-    "report": ("model.report", "figures and a report from a result folder"),
-    "sensitivity": ("model.sensitivity", "Sobol or Morris sensitivity analysis"),
-    "validate": ("model.validation", "the baseline against the historical record"),
-    "dashboard": ("model.dashboard", "explore a counterfactual live in the browser"),
+    "run": ("model.batch.scenario_run", "run one scenario and write a result folder"),
+    "check": ("model.files.commands", "validate scenario files without running them"),
+    "diff": ("model.files.commands", "print every value that differs between two scenarios"),
+    "batch": ("model.batch.command", "run an experiment file: many scenarios x replications"),
+    "bench": ("model.batch.bench", "measure throughput and memory of the vectorised model"),
+    "compare": (
+        "model.analysis.compare_command",
+        "paired differences of scenarios against the baseline",
+    ),
+    "report": ("model.presentation.report", "figures and a report from a result folder"),
+    "sensitivity": ("model.analysis.sensitivity_command", "Sobol or Morris sensitivity analysis"),
+    "validate": ("model.analysis.validation_command", "the baseline against the historical record"),
+    "dashboard": ("model.presentation.dashboard", "explore a counterfactual live in the browser"),
     "sources": ("model.record.command", "print rows of the historical record the scenarios cite"),
 }
-
-
-class UserError(Exception):
-    """An error in what the user asked for or supplied; printed without a traceback."""
 
 
 def _load(name: str):
     module_name, _ = COMMANDS[name]
     return importlib.import_module(module_name)
+
+
+def _figure_writers():
+    """The presentation layer's figure writers, handed to the commands below it."""
+    from model.presentation.figures import FIGURE_WRITERS
+
+    return FIGURE_WRITERS
 
 
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
@@ -50,11 +60,9 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from model.cli import (
-        UserError as user_error,  # the same class when run as `python -m model.cli`
-    )
-    from model.scenario import ScenarioError
-
+    # figures go to files: the entry point picks matplotlib's file backend (unless the user
+    # chose one), so importing the plotting module switches nothing for anyone else
+    os.environ.setdefault("MPLBACKEND", "Agg")
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
@@ -62,9 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     module = _load(args.command)
+    args.figure_writers = _figure_writers()
     try:
         return int(module.main(args) or 0)
-    except (ScenarioError, user_error) as err:
+    except (ScenarioError, UserError) as err:
         print(f"pactsim {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -6,7 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from model.scenario import Scenario, merge
+from model.files.scenario import Scenario, merge
 
 BASE: dict[str, Any] = {
     "name": "tiny",
@@ -17,13 +17,26 @@ BASE: dict[str, Any] = {
         "oil": {"unit": "t", "price_rm_per_unit": 100.0, "critical": True},
         "grain": {"unit": "t", "price_rm_per_unit": 150.0, "critical": True},
         "rubber": {"unit": "t", "price_rm_per_unit": 1000.0, "critical": True},
-        "machine_tools": {"unit": "RM", "kind": "machinery", "price_rm_per_unit": 1.0, "tonnes_per_unit": 0.0},
+        "machine_tools": {
+            "unit": "RM",
+            "kind": "machinery",
+            "price_rm_per_unit": 1.0,
+            "tonnes_per_unit": 0.0,
+        },
     },
     "routes": {
         "sea": {"capacity_t_per_month": 1e9, "transit_months": 1, "blockade_exposure": 1.0},
         "rail": {"capacity_t_per_month": 1e9, "transit_months": 0, "blockade_exposure": 0.0},
-        "soviet_border_rail": {"capacity_t_per_month": 1e9, "transit_months": 0, "blockade_exposure": 0.0},
-        "trans_siberian": {"capacity_t_per_month": 1e9, "transit_months": 1, "blockade_exposure": 0.0},
+        "soviet_border_rail": {
+            "capacity_t_per_month": 1e9,
+            "transit_months": 0,
+            "blockade_exposure": 0.0,
+        },
+        "trans_siberian": {
+            "capacity_t_per_month": 1e9,
+            "transit_months": 1,
+            "blockade_exposure": 0.0,
+        },
     },
     "germany": {
         "initial_stock": {"oil": 1_000_000.0, "grain": 1_000_000.0, "rubber": 1_000_000.0},
@@ -36,7 +49,11 @@ BASE: dict[str, Any] = {
             "schedule": [{"from": "1940-01", "phase": "peace"}],
             "invasion_phase": "campaign",
         },
-        "rationing": {"cover_threshold_months": 4.0, "civil_floor_share": 0.5, "military_priority": True},
+        "rationing": {
+            "cover_threshold_months": 4.0,
+            "civil_floor_share": 0.5,
+            "military_priority": True,
+        },
         "exports": {
             "capacity_rm_per_month": [{"from": "1940-01", "rm": 0.0}],
             "delivery_share": 1.0,
@@ -46,10 +63,21 @@ BASE: dict[str, Any] = {
     "soviet_union": {
         "pool_cap_months": 1000.0,
         "exportable_surplus_per_month": {"oil": 1_000_000.0, "grain": 1_000_000.0},
-        "harvest": {"good": "grain", "calendar_month": 8, "exportable_t": 0.0, "shock_sd": 0.0, "initial_t": 0.0},
+        "harvest": {
+            "good": "grain",
+            "calendar_month": 8,
+            "exportable_t": 0.0,
+            "shock_sd": 0.0,
+            "initial_t": 0.0,
+        },
         "policy": {"border_rail": {}},
     },
-    "blockade": {"import_start": "none", "export_start": "none", "effectiveness": 0.0, "ramp_months": 0},
+    "blockade": {
+        "import_start": "none",
+        "export_start": "none",
+        "effectiveness": 0.0,
+        "ramp_months": 0,
+    },
     "suppliers": {},
     "treaties": {},
     "events": {"invasion": "none"},

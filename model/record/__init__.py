@@ -1,5 +1,7 @@
 """The historical record the scenario files cite, shipped with the project as data.
 
+May import: nothing else of ``model`` (the lowest layer: the standard library only).
+
 Scenario files cite their sources in TOML comments and in validation targets:
 
 - ``row 63``, ``rows 63-73``, ``rows 63–73``, ``rows 37-38, 51-54``, ``row 105/107``,

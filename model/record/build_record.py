@@ -149,9 +149,9 @@ def main(history: Path = HISTORY) -> None:
         w.writeheader()
         w.writerows(rows)
     with open(HERE / "tags.csv", "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["tag", "table", "meaning"])
-        w.writerows(TAGS)
+        tags = csv.writer(f, lineterminator="\n")
+        tags.writerow(["tag", "table", "meaning"])
+        tags.writerows(TAGS)
     counts = {t: sum(r["table"] == t for r in rows) for t in ("FACTS", "STOCKS")}
     print(f"wrote {len(rows)} rows {counts} to {HERE / 'record.csv'}")
 

@@ -33,7 +33,24 @@ def test_bench_json_reports_throughput_memory_and_ratios(capsys):
         "speedup",
     ):
         assert r[key] > 0, key
-    assert r["speedup_reference"] == "120" and r["best_chunk"] in (20, 40)
+    assert r["speedup_reference"] == "120"
+    # the best chunk is the fastest of the sweep, and the headline figures are its figures
+    sweep = r["chunk_sweep"]
+    assert set(sweep) == {"20", "40"} and all(v > 0 for v in sweep.values())
+    assert sweep[str(r["best_chunk"])] == min(sweep.values())
+    assert abs(r["us_per_run_month"] - sweep[str(r["best_chunk"])]) <= 5e-4
+    # each batch: rate = runs / seconds, and its chunk fits the runs
+    for n in (60, 120):
+        assert abs(r[f"runs_per_second_{n}"] * r[f"seconds_{n}"] - n) < 1e-3 * n  # JSON rounds
+        assert 1 <= r[f"chunk_{n}"] <= n
+        assert r[f"result_mb_{n}"] > 0
+    assert r["runs_single"] == 3 and r["workers"] == 2
+    # the targets report what the numbers say
+    assert r["targets"]["speedup"] == {"target": ">= 10", "met": r["speedup"] >= 10}
+    assert r["targets"]["us_per_run_month"] == {
+        "target": "<= 10",
+        "met": r["us_per_run_month"] <= 10,
+    }
     assert (
         abs(r["speedup"] - r["runs_per_second_120"] / r["runs_per_second_single"])
         < 1e-3 * r["speedup"]

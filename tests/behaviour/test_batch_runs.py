@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from model import batch as batch_module
+from model.batch import worker as batch_worker
 from model.cli import main
-from model.outcomes import outcomes_table
-from model.runner import simulate
-from model.scenario import load
+from model.engine.outcomes import outcomes_table
+from model.engine.runner import simulate
+from model.files.scenario import load
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -114,7 +114,12 @@ def test_replications_are_paired_across_scenarios_and_match_pactsim_run(referenc
         for s in ("baseline", "no_pact")
     )
     files = {s: load(ROOT / "scenarios" / f"{s}.toml") for s in ("baseline", "no_pact")}
-    same_spec = [c for c in params if files["baseline"].get(c[len("param:") :], None) == files["no_pact"].get(c[len("param:") :], None)]
+    same_spec = [
+        c
+        for c in params
+        if files["baseline"].get(c[len("param:") :], None)
+        == files["no_pact"].get(c[len("param:") :], None)
+    ]
     shared = [c for c in same_spec if base[c].notna().all() and other[c].notna().all()]
     assert len(shared) > 20
     pd.testing.assert_frame_equal(base[shared], other[shared], check_exact=True)
@@ -212,7 +217,7 @@ def test_a_batch_killed_part_way_resumes_to_the_uninterrupted_results(tmp_path, 
 def test_half_written_parts_are_never_taken_as_done(tmp_path, monkeypatch, reference):
     exp, serial = reference
     calls = {"n": 0}
-    real = batch_module.run_chunk_safely
+    real = batch_worker.run_chunk_safely
 
     def interrupted_after_three(task):
         calls["n"] += 1
@@ -220,9 +225,9 @@ def test_half_written_parts_are_never_taken_as_done(tmp_path, monkeypatch, refer
             raise KeyboardInterrupt
         return real(task)
 
-    monkeypatch.setattr(batch_module, "run_chunk_safely", interrupted_after_three)
+    monkeypatch.setattr(batch_worker, "run_chunk_safely", interrupted_after_three)
     assert batch(str(exp), "--out", str(tmp_path / "cut"), "--workers", "1", "--chunk", "4") == 130
-    monkeypatch.setattr(batch_module, "run_chunk_safely", real)
+    monkeypatch.setattr(batch_worker, "run_chunk_safely", real)
     parts = tmp_path / ".cut.partial" / "parts"
     assert len(list(parts.glob("*.done"))) == 3
     # what a kill can leave: a chunk written but not marked done, a torn part, a temporary file
@@ -241,14 +246,14 @@ def test_a_chunk_that_raises_is_recorded_and_the_batch_goes_on(
     tmp_path, monkeypatch, capsys, reference
 ):
     exp, serial = reference
-    real = batch_module.run_chunk
+    real = batch_worker.run_chunk
 
     def fails_on_no_pact_second_chunk(task):
         if task.ref.scenario_index == 1 and task.ref.chunk_index == 1:
             raise FloatingPointError("a run blew up")
         return real(task)
 
-    monkeypatch.setattr(batch_module, "run_chunk", fails_on_no_pact_second_chunk)
+    monkeypatch.setattr(batch_worker, "run_chunk", fails_on_no_pact_second_chunk)
     assert batch(str(exp), "--out", str(tmp_path / "flaky"), "--workers", "1", "--chunk", "4") == 1
     printed = capsys.readouterr()
     assert "1 chunk(s) failed" in printed.out and "--resume" in printed.out
@@ -266,7 +271,7 @@ def test_a_chunk_that_raises_is_recorded_and_the_batch_goes_on(
     )  # the other runs, for inspection
     assert not (tmp_path / "flaky").exists()
 
-    monkeypatch.setattr(batch_module, "run_chunk", real)
+    monkeypatch.setattr(batch_worker, "run_chunk", real)
     assert batch("--resume", str(tmp_path / "flaky"), "--workers", "1") == 0
     assert_same_results(serial, tmp_path / "flaky")
     assert json.loads((tmp_path / "flaky" / "manifest.json").read_text())["errors"] == []

@@ -13,6 +13,7 @@ when /usr/bin/chromium is absent.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import signal
@@ -32,6 +33,18 @@ SERVER_START_S = 60
 STEP_TIMEOUT_MS = 30_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(90)]
+
+if importlib.util.find_spec("pytest_playwright") is None:
+    pytest.skip(
+        "pytest-playwright is not installed (pip install -e '.[dashboard]')",
+        allow_module_level=True,
+    )
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing: the browser test needs Debian's Chromium "
+        "(apt-get install -y chromium; playwright cannot download one here)",
+        allow_module_level=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -95,7 +108,16 @@ def dashboard_url(tmp_path_factory):
     url = f"http://127.0.0.1:{port}/"
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "model.cli", "dashboard", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "model.cli",
+                "dashboard",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -105,9 +127,13 @@ def dashboard_url(tmp_path_factory):
             deadline = time.monotonic() + SERVER_START_S
             while not _answers(url):
                 if server.poll() is not None:
-                    pytest.fail(f"the dashboard exited with {server.returncode}:\n{log_path.read_text()}")
+                    pytest.fail(
+                        f"the dashboard exited with {server.returncode}:\n{log_path.read_text()}"
+                    )
                 if time.monotonic() > deadline:
-                    pytest.fail(f"the dashboard did not answer within {SERVER_START_S} s:\n{log_path.read_text()}")
+                    pytest.fail(
+                        f"the dashboard did not answer within {SERVER_START_S} s:\n{log_path.read_text()}"
+                    )
                 time.sleep(0.25)
             yield url
         finally:
@@ -151,7 +177,10 @@ def _run_to_end(page, n_months: int) -> None:
 
 def _choose(page, label: str, option: str) -> None:
     page.locator(".v-select", has_text=label).click()
-    page.locator(".menuable__content__active .v-list-item", has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).click()
+    page.locator(
+        ".menuable__content__active .v-list-item",
+        has_text=re.compile(rf"^\s*{re.escape(option)}\s*$"),
+    ).click()
 
 
 def _type(page, label: str, text: str) -> None:

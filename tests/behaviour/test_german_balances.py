@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.outcomes import outcomes_table, stockout_mask
-from model.runner import simulate
-from model.scenario import load
+from model.engine.outcomes import outcomes_table, stockout_mask
+from model.engine.runner import simulate
+from model.files.scenario import load
 
 ROOT = Path(__file__).resolve().parents[2]
 N_RUNS, SEED = 60, 3

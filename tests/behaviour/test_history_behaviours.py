@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.runner import simulate
-from model.scenario import load
+from model.engine.runner import simulate
+from model.files.scenario import load
 
 N_RUNS = 100
 BASELINE = load("scenarios/baseline.toml")
@@ -43,14 +43,18 @@ def spring(result) -> slice:
 def test_the_ussr_suspends_oil_and_grain_in_spring_1940(baseline):
     tr, goods = baseline.trajectory, baseline.goods
     suspended = tr["suspended"][spring(baseline)] > 0  # (month, run)
-    assert suspended.any(axis=0).mean() >= 0.8  # most runs: the month and whether it comes follow the uncertain inputs
+    assert (
+        suspended.any(axis=0).mean() >= 0.8
+    )  # most runs: the month and whether it comes follow the uncertain inputs
     # while suspended, no oil or grain crosses, but the other goods do
     months, runs = np.nonzero(suspended)
     months = months + spring(baseline).start
     delivered = tr["soviet_deliveries"][months, runs]
     assert np.all(delivered[:, goods.index("oil")] == 0)
     assert np.all(delivered[:, goods.index("grain")] == 0)
-    assert (delivered[:, goods.index("timber")] > 0).mean() > 0.9  # other goods go on (timber may wait for supply)
+    assert (
+        delivered[:, goods.index("timber")] > 0
+    ).mean() > 0.9  # other goods go on (timber may wait for supply)
     # it ends when German arrears are back under the tolerance: 1-3 months (row 51 says ~3 weeks,
     # late Mar - mid Apr 1940: the model's suspension is longer, see docs/calibration.md)
     assert np.median(suspended.sum(axis=0)) <= 3
@@ -84,7 +88,10 @@ def test_in_autumn_1940_larger_arrears_bring_no_suspension(baseline):
     spring_peak = tr["arrears_rm"][spring(baseline)].max(axis=0)
     autumn = tr["arrears_rm"][at(baseline, "1940-08") : at(baseline, "1940-10") + 1].max(axis=0)
     assert np.mean(autumn > spring_peak) >= 0.5
-    assert tr["suspended"][at(baseline, "1940-06") : at(baseline, "1941-06") + 1].sum(axis=0).max() <= 1
+    assert (
+        tr["suspended"][at(baseline, "1940-06") : at(baseline, "1941-06") + 1].sum(axis=0).max()
+        <= 1
+    )
 
 
 def test_trade_and_transit_stop_after_the_invasion_month(baseline):

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from model.calendar import Window
 from model.cli import main as cli_main
-from model.report import write_figures
+from model.presentation.report_figures import write_figures
+from model.world.calendar import Window
 
 MONTHS = Window.from_texts("1940-01", "1941-12").labels
 GOODS = [

@@ -12,13 +12,18 @@ from model.cli import main
 
 def test_run_writes_manifest_outcomes_trajectories_and_figures(tmp_path, capsys):
     out = tmp_path / "baseline-run"
-    assert main(["run", "scenarios/baseline.toml", "--runs", "20", "--seed", "3", "--out", str(out)]) == 0
+    assert (
+        main(["run", "scenarios/baseline.toml", "--runs", "20", "--seed", "3", "--out", str(out)])
+        == 0
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["seed"] == 3 and manifest["runs"] == 20
     assert manifest["scenarios"][0]["files"][0]["sha256"]
     assert {"mesa", "numpy", "xarray"} <= set(manifest["packages"])
     table = pd.read_parquet(out / "outcomes.parquet")
-    assert len(table) == 20 and {"stockout_oil", "cover_oil_1941-06", "suspension_months"} <= set(table.columns)
+    assert len(table) == 20 and {"stockout_oil", "cover_oil_1941-06", "suspension_months"} <= set(
+        table.columns
+    )
     ds = xr.open_dataset(out / "trajectories.nc", engine="h5netcdf")
     for name in ("stock", "production", "consumption", "demand", "shortage"):
         assert ds[name].dims == ("run", "month", "good")
@@ -26,7 +31,10 @@ def test_run_writes_manifest_outcomes_trajectories_and_figures(tmp_path, capsys)
     assert ds["month"].values[0] == "1939-06" and ds["month"].values[-1] == "1942-12"
     assert "oil" in ds["good"].values and "soviet_union" in ds["supplier"].values
     assert ds["stock"].min() >= 0
-    assert sorted(p.name for p in (out / "figures").iterdir()) == ["shortages.png", "stock_cover.png"]
+    assert sorted(p.name for p in (out / "figures").iterdir()) == [
+        "shortages.png",
+        "stock_cover.png",
+    ]
     printed = capsys.readouterr().out
     assert "first month German stocks run out" in printed and "Soviet suspensions" in printed
 

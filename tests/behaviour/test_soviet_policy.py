@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.runner import RunResult, simulate
-from model.scenario import Scenario, load
-from model.soviet_policy import BINDING, BINDING_CODE
+from model.actors.soviet_policy import BINDING, BINDING_CODE
+from model.engine.runner import RunResult, simulate
+from model.files.scenario import Scenario, load
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS, SEED = 60, 11
@@ -42,7 +42,9 @@ def baseline() -> RunResult:
     return run(scenario("baseline"))
 
 
-def to_invasion(result: RunResult, good: str, first: str = "1939-06", last: str = "1941-06") -> np.ndarray:
+def to_invasion(
+    result: RunResult, good: str, first: str = "1939-06", last: str = "1941-06"
+) -> np.ndarray:
     """Soviet deliveries of a good over first..last, per run."""
     months = list(result.months)
     g = list(result.goods).index(good)
@@ -65,7 +67,9 @@ def test_halving_the_quotas_cuts_soviet_oil_and_grain():
     half = run(quotas_scaled(scenario("baseline"), 0.5, ("commercial_1940", "january_1941")))
     for good, most in (("oil", 0.8), ("grain", 0.8)):
         before, after = to_invasion(baseline(), good).mean(), to_invasion(half, good).mean()
-        assert after <= most * before, f"{good}: {after:,.0f} t vs {before:,.0f} t with the quotas as signed"
+        assert after <= most * before, (
+            f"{good}: {after:,.0f} t vs {before:,.0f} t with the quotas as signed"
+        )
 
 
 def test_doubling_the_1941_quotas_raises_grain_unless_another_constraint_binds():
@@ -74,14 +78,18 @@ def test_doubling_the_1941_quotas_raises_grain_unless_another_constraint_binds()
     months = list(base.months)
     a, b = months.index("1941-02"), months.index("1942-12")
     g = list(base.goods).index("grain")
-    gain = to_invasion(doubled, "grain", "1941-02", "1942-12") - to_invasion(base, "grain", "1941-02", "1942-12")
+    gain = to_invasion(doubled, "grain", "1941-02", "1942-12") - to_invasion(
+        base, "grain", "1941-02", "1942-12"
+    )
     assert gain.mean() > 0  # the quota binds some of the time: asking for more gets more
     # where the grain did not rise, the record names what bound instead of the quota
     codes = doubled.trajectory["binding"][a : b + 1, :, g].astype(int)
     flat = gain <= 0.01 * to_invasion(base, "grain", "1941-02", "1942-12")
     if flat.any():
         bound = codes[:, flat]
-        assert (bound != BINDING_CODE["quota"]).mean() > 0.9, "grain did not rise although the quota bound"
+        assert (bound != BINDING_CODE["quota"]).mean() > 0.9, (
+            "grain did not rise although the quota bound"
+        )
     names = {BINDING[c] for c in np.unique(codes)}
     assert names <= set(BINDING) and names - {"quota", "no_dues"}, names
 
@@ -108,7 +116,9 @@ def test_no_pact_ships_less_of_every_good_than_the_pact_on_average():
 )
 def test_no_pact_ships_less_of_every_good_than_the_pact_in_every_run():
     for good, more in _no_pact_excess().items():
-        assert (more <= 1.0).all(), f"{good}: no_pact ships more in {int((more > 1.0).sum())} of {RUNS} runs"
+        assert (more <= 1.0).all(), (
+            f"{good}: no_pact ships more in {int((more > 1.0).sum())} of {RUNS} runs"
+        )
 
 
 def test_the_spring_1940_suspension_emerges_in_most_runs_at_varying_months():
@@ -126,9 +136,13 @@ def test_the_spring_1940_suspension_emerges_in_most_runs_at_varying_months():
 def test_the_new_counterfactuals_are_valid_and_act(name):
     result = run(scenario(name))
     assert to_invasion(result, "grain").mean() >= to_invasion(baseline(), "grain").mean()
-    if name == "soviet_full_quota":  # every quota on schedule: much more of everything that was short
+    if (
+        name == "soviet_full_quota"
+    ):  # every quota on schedule: much more of everything that was short
         for good in ("oil", "grain", "manganese", "chrome"):
-            assert to_invasion(result, good).mean() > 1.15 * to_invasion(baseline(), good).mean(), good
+            assert to_invasion(result, good).mean() > 1.15 * to_invasion(baseline(), good).mean(), (
+                good
+            )
 
 
 def test_an_oil_embargo_is_recorded_as_policy_not_supply():

@@ -11,8 +11,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.scenario import load
-from model.simulation import PactModel
+from model.engine.simulation import PactModel
+from model.files.scenario import load
 
 BASELINE = load("scenarios/baseline.toml")
 UNCERTAIN = [p for p, _ in BASELINE.uncertain()]
@@ -23,11 +23,26 @@ def check_conservation(model: PactModel) -> None:
     for ledger in model.ledgers():
         h = ledger.history
         lhs = h["stock_end"]
-        rhs = h["stock_start"] + h["production"] + h["arrivals"] - h["shipments"] - h["consumption"] - h["losses"]
+        rhs = (
+            h["stock_start"]
+            + h["production"]
+            + h["arrivals"]
+            - h["shipments"]
+            - h["consumption"]
+            - h["losses"]
+        )
         scale = np.maximum.reduce([np.abs(h[k]) for k in h]) + 1.0
         err = np.abs(lhs - rhs) / scale
         assert err.max() <= 1e-9, f"{ledger.holder}: conservation broken by {err.max():.3g}"
-        for k in ("stock_start", "stock_end", "production", "arrivals", "shipments", "consumption", "losses"):
+        for k in (
+            "stock_start",
+            "stock_end",
+            "production",
+            "arrivals",
+            "shipments",
+            "consumption",
+            "losses",
+        ):
             assert h[k].min() >= 0.0, f"{ledger.holder}: negative {k}"
         # months chain: this month's start is last month's end
         np.testing.assert_array_equal(h["stock_start"][1:], h["stock_end"][:-1])
@@ -44,7 +59,9 @@ def check_conservation(model: PactModel) -> None:
     border_capacity=st.floats(1.0, 1e6),
     cap_months=st.floats(0.0, 24.0),
 )
-def test_every_holder_conserves_every_good(seed, n_runs, u, invasion, delivery_share, effectiveness, border_capacity, cap_months):
+def test_every_holder_conserves_every_good(
+    seed, n_runs, u, invasion, delivery_share, effectiveness, border_capacity, cap_months
+):
     scenario = BASELINE.with_overrides(
         {
             "events.invasion": invasion,
@@ -55,7 +72,10 @@ def test_every_holder_conserves_every_good(seed, n_runs, u, invasion, delivery_s
         }
     )
     rng = np.random.default_rng(seed)
-    uniforms = {p: np.clip(ui + 0.1 * rng.standard_normal(n_runs), 0.001, 0.999) for p, ui in zip(UNCERTAIN, u, strict=True)}
+    uniforms = {
+        p: np.clip(ui + 0.1 * rng.standard_normal(n_runs), 0.001, 0.999)
+        for p, ui in zip(UNCERTAIN, u, strict=True)
+    }
     model = PactModel(scenario, n_runs=n_runs, seed=seed, uniforms=uniforms, audit=True).run()
     check_conservation(model)
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.runner import draw_uniforms, simulate
-from model.scenario import load
-from model.simulation import PactModel
+from model.engine.runner import draw_uniforms, simulate
+from model.engine.simulation import PactModel
+from model.files.scenario import load
 
 BASELINE = load("scenarios/baseline.toml")
 
 
 def run_at(replications: np.ndarray, seed: int) -> PactModel:
     uniforms = draw_uniforms(BASELINE, seed, replications)
-    return PactModel(BASELINE, n_runs=len(replications), seed=seed, replications=replications, uniforms=uniforms).run()
+    return PactModel(
+        BASELINE, n_runs=len(replications), seed=seed, replications=replications, uniforms=uniforms
+    ).run()
 
 
 def column(model: PactModel, name: str, i: int) -> np.ndarray:
@@ -48,3 +50,24 @@ def test_chunking_does_not_change_results():
         np.testing.assert_array_equal(whole.trajectory[name], pieces.trajectory[name], err_msg=name)
     for path in whole.parameters:
         np.testing.assert_array_equal(whole.parameters[path], pieces.parameters[path])
+
+
+@pytest.mark.parametrize("name", ["baseline", "no_pact", "invasion_1940_09", "tight_blockade"])
+def test_audited_and_unaudited_runs_give_identical_trajectories(name):
+    """The production path skips the holders' monthly ledgers; the dynamics must not notice."""
+    scenario = load(f"scenarios/{name}.toml")
+    reps = np.arange(12)
+    uniforms = draw_uniforms(scenario, 7, reps)
+
+    def run(audit: bool) -> PactModel:
+        return PactModel(
+            scenario, n_runs=len(reps), seed=7, replications=reps, uniforms=uniforms, audit=audit
+        ).run()
+
+    audited, production = run(True), run(False)
+    assert set(audited.trajectory) == set(production.trajectory)
+    assert audited.trajectory["stock"].shape[1] == len(reps)
+    for var in audited.trajectory:
+        np.testing.assert_array_equal(
+            audited.trajectory[var], production.trajectory[var], err_msg=var
+        )

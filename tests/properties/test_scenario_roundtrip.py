@@ -18,8 +18,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.distributions import is_distribution
-from model.scenario import dumps, get_path, load, set_path, walk
+from model.files.scenario import dumps, load
+from model.world.distributions import is_distribution
+from model.world.keypaths import get_path, set_path, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 BASELINE = load(ROOT / "scenarios" / "baseline.toml")
@@ -34,11 +35,15 @@ NUMBERS = sorted(
     if isinstance(v, int | float) and not isinstance(v, bool) and not p.endswith(WHOLE)
 )  # fmt: skip
 DISTRIBUTIONS = sorted(
-    p for p, v in LEAVES.items() if is_distribution(v) and all(not isinstance(v.get(k), str) for k in NUMERIC_KEYS)
+    p
+    for p, v in LEAVES.items()
+    if is_distribution(v) and all(not isinstance(v.get(k), str) for k in NUMERIC_KEYS)
 )
 QUANTITY_TABLES = ("germany.initial_stock.", "germany.domestic_output_per_month.", "germany.civil_demand_per_month.",
                    "germany.military_demand_per_month.", "soviet_union.exportable_surplus_per_month.")  # fmt: skip
-SAMPLED_PLAIN = sorted(p for p in NUMBERS if p.startswith(QUANTITY_TABLES) or p.endswith((".per_month", ".quantity")))
+SAMPLED_PLAIN = sorted(
+    p for p in NUMBERS if p.startswith(QUANTITY_TABLES) or p.endswith((".per_month", ".quantity"))
+)
 WINDOW_MONTHS = ["1939-09", "1940-06", "1940-09", "1941-05", "1941-06", "1942-06", "1942-12"]
 
 factor = st.floats(min_value=0.5, max_value=1.0, allow_nan=False)
@@ -62,7 +67,9 @@ def perturbed_baseline(draw):
         set_path(data, path, spec)
     for path in draw(st.lists(st.sampled_from(SAMPLED_PLAIN), max_size=4, unique=True)):
         v = float(get_path(data, path))
-        set_path(data, path, {"dist": "triangular", "low": v * 0.5, "mode": v, "high": v * 1.5 + 1.0})
+        set_path(
+            data, path, {"dist": "triangular", "low": v * 0.5, "mode": v, "high": v * 1.5 + 1.0}
+        )
     if draw(st.booleans()):
         months = draw(st.lists(st.sampled_from(WINDOW_MONTHS), min_size=1, max_size=3, unique=True))
         weights = draw(st.lists(st.integers(1, 5), min_size=len(months), max_size=len(months)))

@@ -12,10 +12,15 @@ import json
 
 import pytest
 
+from model.analysis.validation import (
+    DEFAULT_TARGETS,
+    evaluate_all,
+    load_targets,
+    scenario_path,
+)
 from model.cli import main as cli_main
-from model.runner import simulate
-from model.scenario import ScenarioError, load
-from model.validation import DEFAULT_TARGETS, evaluate_all, load_targets, scenario_path
+from model.engine.runner import simulate
+from model.files.scenario import ScenarioError, load
 
 N_RUNS = 100
 SEED = 0
@@ -26,7 +31,14 @@ TARGETS = load_targets(DEFAULT_TARGETS, BASELINE)
 @pytest.fixture(scope="module")
 def results():
     result = simulate(BASELINE, n_runs=N_RUNS, seed=SEED)
-    return {r.target.id: r for r in evaluate_all(TARGETS, BASELINE, lambda s: result if s is BASELINE else simulate(s, n_runs=N_RUNS, seed=SEED))}
+    return {
+        r.target.id: r
+        for r in evaluate_all(
+            TARGETS,
+            BASELINE,
+            lambda s: result if s is BASELINE else simulate(s, n_runs=N_RUNS, seed=SEED),
+        )
+    }
 
 
 # Out-of-sample misses, kept visible: since issue 11 the Soviet deliveries by good are outputs
@@ -39,7 +51,12 @@ KNOWN_MISSES = {
 
 @pytest.mark.parametrize(
     "target",
-    [pytest.param(t, marks=pytest.mark.xfail(reason=KNOWN_MISSES[t.id], strict=True)) if t.id in KNOWN_MISSES else t for t in TARGETS],
+    [
+        pytest.param(t, marks=pytest.mark.xfail(reason=KNOWN_MISSES[t.id], strict=True))
+        if t.id in KNOWN_MISSES
+        else t
+        for t in TARGETS
+    ],
     ids=[t.id for t in TARGETS],
 )
 def test_the_baseline_holds_the_band(results, target):
@@ -52,7 +69,32 @@ def test_the_baseline_holds_the_band(results, target):
 
 def test_the_targets_cover_the_record_that_design_section_9_names():
     rows = {row for t in TARGETS for row in t.rows}
-    wanted = {f"row {n}" for n in (15, 51, 52, 63, 64, 65, 66, 68, 69, 70, 71, 72, 76, 79, 80, 91, 110, 114, 117, 129, 131)}
+    wanted = {
+        f"row {n}"
+        for n in (
+            15,
+            51,
+            52,
+            63,
+            64,
+            65,
+            66,
+            68,
+            69,
+            70,
+            71,
+            72,
+            76,
+            79,
+            80,
+            91,
+            110,
+            114,
+            117,
+            129,
+            131,
+        )
+    }
     assert wanted <= rows, sorted(wanted - rows)
 
 
@@ -60,7 +102,19 @@ def test_validate_prints_json_with_one_object_per_target(capsys):
     assert cli_main(["validate", "--runs", "20", "--seed", "1", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [o["id"] for o in out] == [t.id for t in TARGETS]
-    fields = {"record", "median", "p05", "p95", "relative_error", "band", "within_band", "rows", "tag", "unit", "role"}
+    fields = {
+        "record",
+        "median",
+        "p05",
+        "p95",
+        "relative_error",
+        "band",
+        "within_band",
+        "rows",
+        "tag",
+        "unit",
+        "role",
+    }
     assert all(fields <= set(o) for o in out)
     assert {o["role"] for o in out} == {"calibration", "validation"}
 
@@ -77,7 +131,10 @@ def test_validate_prints_a_table(capsys):
     assert "soviet_oil_to_invasion" in out and "row 63" in out
     n_cal = sum(t.role == "calibration" for t in TARGETS)
     n_val = sum(t.role == "validation" for t in TARGETS)
-    assert f"calibration: {n_cal} calibration targets" in out and f"validation: {n_val} validation targets" in out
+    assert (
+        f"calibration: {n_cal} calibration targets" in out
+        and f"validation: {n_val} validation targets" in out
+    )
     assert out.index("calibration: ") < out.index("validation: ")
     assert f"of {len(TARGETS)} targets within their bands" in out
 
@@ -115,7 +172,10 @@ rows = ["row 63"]
 role = "validation"
 """
     name = line.split(" = ")[0]
-    text = "\n".join(row for row in text.splitlines() if not row.startswith(f"{name} = ")) + f"\n{line}\n"
+    text = (
+        "\n".join(row for row in text.splitlines() if not row.startswith(f"{name} = "))
+        + f"\n{line}\n"
+    )
     path = tmp_path / "targets.toml"
     path.write_text(text)
     with pytest.raises(ScenarioError) as err:

@@ -7,13 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.batch import choose_chunk, choose_file_chunk, shape_outcomes
+from model.batch.experiment import build_design, load_experiment, runs_per_scenario, uncertain_paths
+from model.batch.plan import choose_chunk, choose_file_chunk
+from model.batch.worker import shape_outcomes
 from model.cli import main
-from model.distributions import ppf
-from model.experiment import build_design, load_experiment, runs_per_scenario, uncertain_paths
-from model.randomness import master_key, parameter_uniforms
-from model.runner import draw_uniforms
-from model.scenario import ScenarioError, load
+from model.engine.runner import draw_uniforms
+from model.files.scenario import ScenarioError, load
+from model.world.distributions import ppf
+from model.world.randomness import master_key, parameter_uniforms
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -212,7 +213,7 @@ def test_trajectories_are_placed_on_the_batch_axes_and_cut_into_whole_hdf5_chunk
     import zlib
     from types import SimpleNamespace
 
-    from model.batch_folder import ChunkRef, TrajectoryLayout
+    from model.batch.folder import ChunkRef, TrajectoryLayout
 
     months, goods = ["1939-06", "1939-07", "1939-08"], ["oil", "grain", "rubber"]
     layout = TrajectoryLayout(
@@ -227,7 +228,7 @@ def test_trajectories_are_placed_on_the_batch_axes_and_cut_into_whole_hdf5_chunk
         origins=[],
         trajectory={"stock": stock, "war_readiness": np.ones((2, 3), np.float32)},
     )
-    from model.batch import pack_trajectories
+    from model.batch.worker import pack_trajectories
 
     blocks = pack_trajectories(
         result, layout, ChunkRef(0, 2, 8, 10)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.scenario import merge
-from model.simulation import PactModel
-from model.validation import STATISTICS
+from model.analysis.validation import STATISTICS
+from model.engine.simulation import PactModel
+from model.files.scenario import merge
 from tests.tiny import far_east_rubber, tiny_scenario
 
 MONTHS = [f"1940-{m:02d}" for m in range(1, 13)]
@@ -54,7 +54,9 @@ RATIO_RULE = {
 
 
 def exports_capacity(rm_per_month: float) -> dict:
-    return {"germany": {"exports": {"capacity_rm_per_month": [{"from": "1940-01", "rm": rm_per_month}]}}}
+    return {
+        "germany": {"exports": {"capacity_rm_per_month": [{"from": "1940-01", "rm": rm_per_month}]}}
+    }
 
 
 def test_arrears_that_are_a_small_share_of_the_dues_do_not_suspend():
@@ -74,7 +76,9 @@ def test_arrears_that_are_a_small_share_of_the_dues_do_not_suspend():
     # without the ratio tolerance the same arrears suspend oil at the first review above 150,000 RM
     absolute = merge(reciprocity, {"tolerated_shortfall_share": 0.0})
     m = run(merge(exports_capacity(80_000.0), pact(**RATIO_RULE, reciprocity=absolute)))
-    assert MONTHS[int(np.argmax(m.trajectory["suspended"][:, 0] > 0))] == "1940-05"  # 160,000 RM after April
+    assert (
+        MONTHS[int(np.argmax(m.trajectory["suspended"][:, 0] > 0))] == "1940-05"
+    )  # 160,000 RM after April
 
 
 def test_a_partner_that_has_delivered_almost_nothing_is_suspended():
@@ -98,13 +102,16 @@ def test_the_ussr_loads_only_what_the_border_takes_after_the_transit():
     changes = merge(
         pact(
             **RATIO_RULE,
-            transit={"goods": ["rubber"], "route": "trans_siberian", "from": "1940-01", "to": "1940-12"},
+            transit={
+                "goods": ["rubber"],
+                "route": "trans_siberian",
+                "from": "1940-01",
+                "to": "1940-12",
+            },
         ),
         {
             "routes": {"soviet_border_rail": {"capacity_t_per_month": 700.0}},
-            "suppliers": {
-                "far_east": far_east_rubber(300.0)
-            },
+            "suppliers": {"far_east": far_east_rubber(300.0)},
             "blockade": {"import_start": "1940-01", "effectiveness": 0.95, "ramp_months": 0},
             "germany": {"exports": {"capacity_rm_per_month": [{"from": "1940-01", "rm": 1e9}]}},
         },
@@ -112,7 +119,9 @@ def test_the_ussr_loads_only_what_the_border_takes_after_the_transit():
     m = run(changes)
     tr = m.trajectory
     oil = tr["soviet_deliveries"][:, 0, good(m, "oil")].astype(float)
-    np.testing.assert_allclose(oil[:3], 400.0, rtol=1e-6)  # 700 t of capacity less 300 t of rubber in transit
+    np.testing.assert_allclose(
+        oil[:3], 400.0, rtol=1e-6
+    )  # 700 t of capacity less 300 t of rubber in transit
     np.testing.assert_allclose(tr["transit_t"][:, 0], 300.0, rtol=1e-6)  # the transit is not cut
     # the border is full, yet German machinery (no tonnage) pays last month's dues in full
     german = np.diff(tr["german_delivered_rm"][:, 0], prepend=0.0)
@@ -129,7 +138,10 @@ def test_synthetic_output_is_recorded_and_counted_in_production():
             "synthetic": {
                 "oil": {
                     "utilisation": 0.5,
-                    "schedule": [{"from": "1940-01", "t_per_month": 100.0}, {"from": "1940-07", "t_per_month": 300.0}],
+                    "schedule": [
+                        {"from": "1940-01", "t_per_month": 100.0},
+                        {"from": "1940-07", "t_per_month": 300.0},
+                    ],
                     "capacity_lost": [{"from": "1940-10", "share": 0.5}],
                 }
             },

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.calendar import Window
-from model.cli import main as cli_main
-from model.compare import (
+from model.analysis.compare import (
     bootstrap_paired,
     compare,
     load_results,
     scenario_rng,
     stockout_position,
 )
+from model.cli import main as cli_main
+from model.world.calendar import Window
 
 MONTHS = Window.from_texts("1939-06", "1942-12").labels  # 43 months; censored = 43 (1943-01)
 
@@ -166,3 +166,16 @@ def test_cli_json_csv_and_errors(folder, tmp_path, capsys):
     assert "no scenario 'nope'" in capsys.readouterr().err
     assert cli_main(["compare", str(tmp_path / "missing")]) == 2
     assert "no such result folder" in capsys.readouterr().err
+
+
+def test_the_critical_goods_come_from_the_catalogue():
+    """compare, report, plots and the run summary read the catalogue's `critical = true`."""
+    from model.files.scenario import load
+    from model.world.goods import GoodsCatalogue, critical_goods
+
+    data = load("scenarios/baseline.toml").data
+    critical = critical_goods(data["goods"])
+    assert set(critical) == {"oil", "rubber", "grain", "manganese", "chrome", "nickel", "tungsten"}
+    assert critical == GoodsCatalogue.from_table(data["goods"]).critical_ids
+    tin = {**data["goods"], "tin": {"unit": "t", "price_rm_per_unit": 1.0, "critical": True}}
+    assert critical_goods(tin)[-1] == "tin"  # a scenario can add a critical good

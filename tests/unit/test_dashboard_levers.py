@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.dashboard import (
+from model.engine.runner import simulate
+from model.presentation.dashboard import (
     AS_IN_SCENARIO,
     DashboardModel,
     LeverStarts,
@@ -19,7 +20,6 @@ from model.dashboard import (
     load_scenario,
     scale_quantity,
 )
-from model.runner import simulate
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -68,7 +68,11 @@ def test_each_lever_sets_its_key_paths(baseline, starts):
     assert with_reciprocity  # the baseline has the 1940 and 1941 rules
     for tid in with_reciprocity:
         assert changed.get(f"treaties.{tid}.reciprocity.tolerated_imbalance_rm") == 12.5e6
-    for before, after in zip(baseline.get("germany.synthetic.oil.schedule"), changed.get("germany.synthetic.oil.schedule"), strict=True):
+    for before, after in zip(
+        baseline.get("germany.synthetic.oil.schedule"),
+        changed.get("germany.synthetic.oil.schedule"),
+        strict=True,
+    ):
         assert after["t_per_month"] == 2 * before["t_per_month"]
     assert baseline.get("events.invasion") == "1941-06"  # the loaded scenario is untouched
 
@@ -98,7 +102,12 @@ def test_a_refused_value_does_not_block_the_others(baseline, starts):
 
 def test_scaling_a_distribution_scales_its_numbers():
     spec = {"dist": "triangular", "low": 10.0, "mode": 20.0, "high": 40.0}
-    assert scale_quantity(spec, 1.5) == {"dist": "triangular", "low": 15.0, "mode": 30.0, "high": 60.0}
+    assert scale_quantity(spec, 1.5) == {
+        "dist": "triangular",
+        "low": 15.0,
+        "mode": 30.0,
+        "high": 60.0,
+    }
     assert scale_quantity(7.0, 2.0) == 14.0 and scale_quantity(spec, 0.0) == 0.0
 
 

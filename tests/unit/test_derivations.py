@@ -14,7 +14,7 @@ import tomllib
 
 import pytest
 
-from model.scenario import get_path, load
+from model.files.scenario import get_path, load
 from tests.baseline_citations import BASELINE, DERIVATIONS, entries, rows_cited
 
 REGISTRY = tomllib.loads(DERIVATIONS.read_text())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.scenario import merge
-from model.simulation import PactModel
+from model.engine.simulation import PactModel
+from model.files.scenario import merge
 from tests.tiny import far_east_rubber, tiny_scenario
 
 MONTHS = [f"1940-{m:02d}" for m in range(1, 13)]
@@ -86,11 +86,17 @@ def test_a_blockaded_sea_route_delivers_one_minus_effectiveness():
 
 
 def test_the_blockade_ramps_up_and_spares_overland_routes():
-    ramp = {**BLOCKADED_SUPPLIER, "blockade": {"import_start": "1940-03", "effectiveness": 0.8, "ramp_months": 4}}
+    ramp = {
+        **BLOCKADED_SUPPLIER,
+        "blockade": {"import_start": "1940-03", "effectiveness": 0.8, "ramp_months": 4},
+    }
     m = run(ramp)
     losses = m.trajectory["losses"][:, 0, good(m, "oil")].astype(float)
     np.testing.assert_allclose(losses[:6], [0, 0, 200, 400, 600, 800], rtol=1e-6)
-    overland = {**ramp, "suppliers": {"neutral": {**ramp["suppliers"]["neutral"], "routes": ["rail"]}}}
+    overland = {
+        **ramp,
+        "suppliers": {"neutral": {**ramp["suppliers"]["neutral"], "routes": ["rail"]}},
+    }
     m = run(overland)
     assert m.trajectory["losses"].max() == 0.0
     np.testing.assert_allclose(imports_from(m, "neutral", "oil"), 1000.0, rtol=1e-6)
@@ -100,8 +106,18 @@ def test_route_capacity_caps_arrivals_and_is_shared_in_proportion():
     changes = {
         "routes": {"rail": {"capacity_t_per_month": 300.0}},
         "suppliers": {
-            "big": {"routes": ["rail"], "offers": [{"good": "oil", "from": "1940-01", "to": "1940-12", "per_month": 1000.0}]},
-            "small": {"routes": ["rail"], "offers": [{"good": "grain", "from": "1940-01", "to": "1940-12", "per_month": 500.0}]},
+            "big": {
+                "routes": ["rail"],
+                "offers": [
+                    {"good": "oil", "from": "1940-01", "to": "1940-12", "per_month": 1000.0}
+                ],
+            },
+            "small": {
+                "routes": ["rail"],
+                "offers": [
+                    {"good": "grain", "from": "1940-01", "to": "1940-12", "per_month": 500.0}
+                ],
+            },
         },
     }
     m = run(changes)
@@ -124,7 +140,9 @@ def test_rationing_cuts_civil_demand_before_military_demand():
     assert tr["consumption"][0, 0, g] == pytest.approx(100.0)  # civil gets the 20 t left
     assert tr["rationed"][0, 0, g] > 0  # civil demand was cut (cover 100/180 < 4 months)
     assert tr["shortage"][0, 0, g] > 0  # and still not all of the cut demand was met
-    assert tr["military_use"][1, 0, g] == 0.0 and tr["shortage"][1, 0, g] > 80.0  # then nothing is left
+    assert (
+        tr["military_use"][1, 0, g] == 0.0 and tr["shortage"][1, 0, g] > 80.0
+    )  # then nothing is left
 
 
 def test_the_invasion_month_ends_the_treaties_and_the_transit():
@@ -133,12 +151,15 @@ def test_the_invasion_month_ends_the_treaties_and_the_transit():
             "pact": {
                 **TREATY["treaties"]["pact"],
                 "quotas": {"oil": {"quantity": 1200.0, "from": "1940-01", "to": "1940-12"}},
-                "transit": {"goods": ["rubber"], "route": "trans_siberian", "from": "1940-01", "to": "1940-12"},
+                "transit": {
+                    "goods": ["rubber"],
+                    "route": "trans_siberian",
+                    "from": "1940-01",
+                    "to": "1940-12",
+                },
             }
         },
-        "suppliers": {
-            "far_east": far_east_rubber(50.0)
-        },
+        "suppliers": {"far_east": far_east_rubber(50.0)},
         "blockade": {"import_start": "1940-01", "effectiveness": 0.95, "ramp_months": 0},
         "events": {"invasion": "1940-06"},
     }
@@ -185,9 +206,19 @@ def test_machinery_needs_an_open_route_but_no_tonnage_capacity():
     changes = merge(
         TREATY,
         {
-            "routes": {"soviet_border_rail": {"capacity_t_per_month": 100.0}},  # quota 200 t/month: congested
+            "routes": {
+                "soviet_border_rail": {"capacity_t_per_month": 100.0}
+            },  # quota 200 t/month: congested
             "germany": {"exports": {"capacity_rm_per_month": [{"from": "1940-01", "rm": 5_000.0}]}},
-            "treaties": {"pact": {"values": {"german_ratio": 1.0, "german_from": "1940-01", "german_to": "1940-12"}}},
+            "treaties": {
+                "pact": {
+                    "values": {
+                        "german_ratio": 1.0,
+                        "german_from": "1940-01",
+                        "german_to": "1940-12",
+                    }
+                }
+            },
         },
     )
     m = run(changes)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from model.cli import main as pactsim
-from model.scenario import load
-from model.scenario_commands import differences, show
+from model.files.commands import differences, show
+from model.files.scenario import load
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = Path(__file__).resolve().parent / "scenario_corpus"
@@ -93,8 +93,12 @@ def test_deeply_nested_toml_is_one_line_error(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "deep.toml" in err
 
 
-@pytest.mark.skipif(importlib.util.find_spec("model.runner") is None, reason="pactsim run not there yet")
-@pytest.mark.parametrize("name", ["month_13.toml", "syntax_error.toml", "cycle_a.toml", "empty.toml"])
+@pytest.mark.skipif(
+    importlib.util.find_spec("model.engine.runner") is None, reason="pactsim run not there yet"
+)
+@pytest.mark.parametrize(
+    "name", ["month_13.toml", "syntax_error.toml", "cycle_a.toml", "empty.toml"]
+)
 def test_run_on_bad_file_exits_2_and_writes_nothing(tmp_path, name, capsys):
     out_dir = tmp_path / "results" / "should_not_exist"
     code = pactsim(["run", str(CORPUS / name), "--out", str(out_dir), "--no-figures"])
@@ -109,16 +113,22 @@ def test_run_on_bad_file_exits_2_and_writes_nothing(tmp_path, name, capsys):
 # diff
 # ---------------------------------------------------------------------------------------
 def test_diff_lists_the_overrides_of_a_counterfactual(capsys):
-    base, other = ROOT / "scenarios" / "baseline.toml", ROOT / "scenarios" / "no_french_fuel_capture.toml"
+    base, other = (
+        ROOT / "scenarios" / "baseline.toml",
+        ROOT / "scenarios" / "no_french_fuel_capture.toml",
+    )
     assert pactsim(["diff", str(base), str(other)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert 'name: "baseline" -> "no_french_fuel_capture"' in lines
     assert (
-        'events.conquests.france_low_countries.capture.oil: '
+        "events.conquests.france_low_countries.capture.oil: "
         '{dist = "triangular", low = 200000, mode = 400000, high = 700000} -> 0.0'
     ) in lines
-    assert all(line.split(":")[0] in {"name", "title", "question", "events.conquests.france_low_countries.capture.oil"}
-               for line in lines)
+    assert all(
+        line.split(":")[0]
+        in {"name", "title", "question", "events.conquests.france_low_countries.capture.oil"}
+        for line in lines
+    )
 
 
 def test_diff_of_a_file_with_itself_is_empty(capsys):
@@ -128,7 +138,10 @@ def test_diff_of_a_file_with_itself_is_empty(capsys):
 
 
 def test_diff_shows_keys_only_on_one_side(capsys):
-    base, other = ROOT / "scenarios" / "baseline.toml", ROOT / "scenarios" / "soviet_oil_embargo_1940.toml"
+    base, other = (
+        ROOT / "scenarios" / "baseline.toml",
+        ROOT / "scenarios" / "soviet_oil_embargo_1940.toml",
+    )
     assert pactsim(["diff", str(base), str(other)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert 'soviet_union.policy.political_events[1].kind: (absent) -> "threat"' in lines
@@ -143,7 +156,12 @@ def test_diff_of_a_bad_file_is_one_error_line(capsys):
 
 
 def test_differences_and_show():
-    a = {"x": 1, "t": {"d": {"dist": "uniform", "low": 0, "high": 1}}, "l": [{"m": "1940-01"}], "f": True}
+    a = {
+        "x": 1,
+        "t": {"d": {"dist": "uniform", "low": 0, "high": 1}},
+        "l": [{"m": "1940-01"}],
+        "f": True,
+    }
     b = {"x": 1.0, "t": {"d": 0.5}, "l": [{"m": "1940-02"}], "f": 1, "n": [1, 2]}
     assert differences(a, b) == [
         ("t.d", {"dist": "uniform", "low": 0, "high": 1}, 0.5),
@@ -151,7 +169,10 @@ def test_differences_and_show():
         ("f", True, 1),
         ("n", "(absent)", [1, 2]),
     ]
-    assert show({"dist": "choice", "values": ["1941-05", "1941-06"]}) == '{dist = "choice", values = ["1941-05", "1941-06"]}'
+    assert (
+        show({"dist": "choice", "values": ["1941-05", "1941-06"]})
+        == '{dist = "choice", values = ["1941-05", "1941-06"]}'
+    )
     assert show(False) == "false"
 
 
@@ -162,14 +183,22 @@ def test_readme_lists_every_scenario_with_its_question():
         assert f"| `{path.name}` | {question} |" in readme, path.name
 
 
-CITATION = re.compile(r"#.*(rows? \d+|counterfactual|estimate|as in the baseline|\b[OGRMCU]\d+\b|FACTS|timeline)")
+CITATION = re.compile(
+    r"#.*(rows? \d+|counterfactual|estimate|as in the baseline|\b[OGRMCU]\d+\b|FACTS|timeline)"
+)
 
 
-@pytest.mark.parametrize("path", [p for p in SCENARIOS if p.stem != "baseline"], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [p for p in SCENARIOS if p.stem != "baseline"], ids=lambda p: p.stem
+)
 def test_every_override_cites_its_source(path):
     """Each value a counterfactual sets carries a history row or says 'counterfactual'."""
     for number, line in enumerate(path.read_text().splitlines(), 1):
         code = line.split("#", 1)[0].strip()
-        if "=" not in code or code.endswith("[") or code.split("=")[0].strip() in ("extends", "name", "title", "question"):
+        if (
+            "=" not in code
+            or code.endswith("[")
+            or code.split("=")[0].strip() in ("extends", "name", "title", "question")
+        ):
             continue
         assert CITATION.search(line), f"{path.name}:{number}: {line.strip()}"

@@ -19,10 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model import schema
-from model.scenario import ScenarioError, get_path, load, set_path, walk
-from model.schema import SCENARIO, ListOf, MapOf, Number, Table, validate
-from model.treaties import RULES
+from model.errors import ScenarioError
+from model.files import schema
+from model.files.nodes import ListOf, MapOf, Number, Table
+from model.files.scenario import load
+from model.files.schema import SCENARIO, validate
+from model.treaties.rules import RULES
+from model.world.keypaths import get_path, set_path, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -54,14 +57,23 @@ def test_every_shipped_scenario_is_valid(path):
     "path, value",
     [
         ("events.invasion", "none"),
-        ("events.invasion", {"dist": "choice", "values": ["1941-05", "1941-06"], "weights": [1, 3]}),
+        (
+            "events.invasion",
+            {"dist": "choice", "values": ["1941-05", "1941-06"], "weights": [1, 3]},
+        ),
         ("events.invasion", {"dist": "uniform", "low": "1941-05", "high": "1941-07"}),
         ("treaties.commercial_1940.from", "none"),
         ("treaties.commercial_1940.signed", "none"),
         ("treaties.transit_1939.transit.from", "none"),
         ("treaties.transit_1939.transit.goods", []),
-        ("treaties.commercial_1940.from", "1934-01"),  # treaty windows may lie outside the scenario window
-        ("treaties.commercial_1940.quotas.oil", {"value_rm": 85_500_000, "from": "1940-02", "to": "1941-01"}),
+        (
+            "treaties.commercial_1940.from",
+            "1934-01",
+        ),  # treaty windows may lie outside the scenario window
+        (
+            "treaties.commercial_1940.quotas.oil",
+            {"value_rm": 85_500_000, "from": "1940-02", "to": "1941-01"},
+        ),
         ("treaties.commercial_1940.quotas.oil.profile", "front_loaded"),
         ("germany.exports.lots", []),
         ("germany.exports.withheld", {}),
@@ -85,37 +97,157 @@ def test_accepts(path, value):
     [
         ("window.start", "1939-6", "window.start", "expected a month 'YYYY-MM'"),
         ("window.end", 1942, "window.end", "expected a month"),
-        ("treaties.commercial_1940.quotas.oil.quantity", -1, "treaties.commercial_1940.quotas.oil.quantity", "non-negative"),
-        ("treaties.commercial_1940.quotas.oil.quantity", math.nan, "treaties.commercial_1940.quotas.oil.quantity", "finite"),
-        ("germany.synthetic.oil.schedule[2].t_per_month", -340_000, "germany.synthetic.oil.schedule[2].t_per_month", "non-negative"),
-        ("germany.synthetic.oil.schedule[2].from", "1941-00", "germany.synthetic.oil.schedule[2].from", "does not exist"),
-        ("germany.synthetic.oil.utilisation", 1.01, "germany.synthetic.oil.utilisation", "share between 0 and 1"),
+        (
+            "treaties.commercial_1940.quotas.oil.quantity",
+            -1,
+            "treaties.commercial_1940.quotas.oil.quantity",
+            "non-negative",
+        ),
+        (
+            "treaties.commercial_1940.quotas.oil.quantity",
+            math.nan,
+            "treaties.commercial_1940.quotas.oil.quantity",
+            "finite",
+        ),
+        (
+            "germany.synthetic.oil.schedule[2].t_per_month",
+            -340_000,
+            "germany.synthetic.oil.schedule[2].t_per_month",
+            "non-negative",
+        ),
+        (
+            "germany.synthetic.oil.schedule[2].from",
+            "1941-00",
+            "germany.synthetic.oil.schedule[2].from",
+            "does not exist",
+        ),
+        (
+            "germany.synthetic.oil.utilisation",
+            1.01,
+            "germany.synthetic.oil.utilisation",
+            "share between 0 and 1",
+        ),
         ("routes.baltic.winter_capacity_share", 2, "routes.baltic.winter_capacity_share", "share"),
-        ("treaties.credit_1939.credit.interest_share_per_year", -0.05, "treaties.credit_1939.credit.interest_share_per_year", "share"),
+        (
+            "treaties.credit_1939.credit.interest_share_per_year",
+            -0.05,
+            "treaties.credit_1939.credit.interest_share_per_year",
+            "share",
+        ),
         ("routes.baltic.transit_months", True, "routes.baltic.transit_months", "whole number"),
         ("routes.baltic.transit_months", 1.0, "routes.baltic.transit_months", "whole number"),
         ("routes.baltic.winter_months", [1, 13], "routes.baltic.winter_months[1]", "1..12"),
-        ("treaties.commercial_1940.reciprocity.review_interval_months", 0, "treaties.commercial_1940.reciprocity.review_interval_months", "1..120"),
-        ("treaties.commercial_1940.quotas.oil.from", "none", "treaties.commercial_1940.quotas.oil.from", '"none" is not allowed'),
-        ("treaties.commercial_1940.quotas.oil.quantity", {"dist": "uniform", "low": 2, "high": 1}, "treaties.commercial_1940.quotas.oil.quantity", "bad distribution"),
-        ("treaties.commercial_1940.quotas.oil.quantity", {"dist": "choice", "values": 5}, "treaties.commercial_1940.quotas.oil.quantity", "non-empty list"),
-        ("treaties.commercial_1940.quotas.oil.quantity", {"dist": ["x"]}, "treaties.commercial_1940.quotas.oil.quantity", "bad distribution"),
-        ("germany.harvest.shock_sd", {"dist": "uniform", "low": 0, "high": 0.1}, "germany.harvest.shock_sd", "not sampled"),
+        (
+            "treaties.commercial_1940.reciprocity.review_interval_months",
+            0,
+            "treaties.commercial_1940.reciprocity.review_interval_months",
+            "1..120",
+        ),
+        (
+            "treaties.commercial_1940.quotas.oil.from",
+            "none",
+            "treaties.commercial_1940.quotas.oil.from",
+            '"none" is not allowed',
+        ),
+        (
+            "treaties.commercial_1940.quotas.oil.quantity",
+            {"dist": "uniform", "low": 2, "high": 1},
+            "treaties.commercial_1940.quotas.oil.quantity",
+            "bad distribution",
+        ),
+        (
+            "treaties.commercial_1940.quotas.oil.quantity",
+            {"dist": "choice", "values": 5},
+            "treaties.commercial_1940.quotas.oil.quantity",
+            "non-empty list",
+        ),
+        (
+            "treaties.commercial_1940.quotas.oil.quantity",
+            {"dist": ["x"]},
+            "treaties.commercial_1940.quotas.oil.quantity",
+            "bad distribution",
+        ),
+        (
+            "germany.harvest.shock_sd",
+            {"dist": "uniform", "low": 0, "high": 0.1},
+            "germany.harvest.shock_sd",
+            "not sampled",
+        ),
         ("germany.harvest.good", "maize", "germany.harvest.good", "unknown good 'maize'"[:12]),
-        ("germany.substitution.nickel.to", "vanadium", "germany.substitution.nickel.to", "unknown good \"vanadium\""),
+        (
+            "germany.substitution.nickel.to",
+            "vanadium",
+            "germany.substitution.nickel.to",
+            'unknown good "vanadium"',
+        ),
         ("germany.exports.mix.caviar", 0.1, "germany.exports.mix.caviar", "unknown good"),
-        ("germany.exports.withheld", {"from": "1941-01"}, "germany.exports.withheld.goods", "missing"),
-        ("germany.exports.lots[0].month", "1943-05", "germany.exports.lots[0].month", "within the scenario window"),
-        ("germany.war_phases.multipliers", {"peace": 0.35, "war": 1.0}, "germany.war_phases.schedule[1].phase", "unknown war phase \"mobilisation\""),
-        ("treaties.transit_1939.transit.route", "silk_road", "treaties.transit_1939.transit.route", "unknown route"),
-        ("treaties.commercial_1940.third_party_purchase.copper.supplier", "chile", "treaties.commercial_1940.third_party_purchase.copper.supplier", "unknown supplier"),
-        ("treaties.commercial_1940.quotas.oil.to", "1939-01", "treaties.commercial_1940.quotas.oil.to", "is before 'from'"),
-        ("treaties.credit_1939.values.soviet_to", "1939-01", "treaties.credit_1939.values.soviet_to", "is before 'soviet_from'"),
+        (
+            "germany.exports.withheld",
+            {"from": "1941-01"},
+            "germany.exports.withheld.goods",
+            "missing",
+        ),
+        (
+            "germany.exports.lots[0].month",
+            "1943-05",
+            "germany.exports.lots[0].month",
+            "within the scenario window",
+        ),
+        (
+            "germany.war_phases.multipliers",
+            {"peace": 0.35, "war": 1.0},
+            "germany.war_phases.schedule[1].phase",
+            'unknown war phase "mobilisation"',
+        ),
+        (
+            "treaties.transit_1939.transit.route",
+            "silk_road",
+            "treaties.transit_1939.transit.route",
+            "unknown route",
+        ),
+        (
+            "treaties.commercial_1940.third_party_purchase.copper.supplier",
+            "chile",
+            "treaties.commercial_1940.third_party_purchase.copper.supplier",
+            "unknown supplier",
+        ),
+        (
+            "treaties.commercial_1940.quotas.oil.to",
+            "1939-01",
+            "treaties.commercial_1940.quotas.oil.to",
+            "is before 'from'",
+        ),
+        (
+            "treaties.credit_1939.values.soviet_to",
+            "1939-01",
+            "treaties.credit_1939.values.soviet_to",
+            "is before 'soviet_from'",
+        ),
         ("blockade.preemption[0].to", "1939-12", "blockade.preemption[0].to", "is before 'from'"),
-        ("treaties.transit_1939.transit.to", "1939-09", "treaties.transit_1939.transit.to", "is before 'from'"),
-        ("events.conquests.balkans.month", "1938-04", "events.conquests.balkans.month", "within the scenario window"),
-        ("events.conquests.occupied_ussr.months_after_invasion", -4, "events.conquests.occupied_ussr.months_after_invasion", ">= 0"),
-        ("suppliers.far_east.route_groups", [["north_sea"], []], "suppliers.far_east.route_groups[1]", "at least 1"),
+        (
+            "treaties.transit_1939.transit.to",
+            "1939-09",
+            "treaties.transit_1939.transit.to",
+            "is before 'from'",
+        ),
+        (
+            "events.conquests.balkans.month",
+            "1938-04",
+            "events.conquests.balkans.month",
+            "within the scenario window",
+        ),
+        (
+            "events.conquests.occupied_ussr.months_after_invasion",
+            -4,
+            "events.conquests.occupied_ussr.months_after_invasion",
+            ">= 0",
+        ),
+        (
+            "suppliers.far_east.route_groups",
+            [["north_sea"], []],
+            "suppliers.far_east.route_groups[1]",
+            "at least 1",
+        ),
         ("shocks.blockade_noise_sd", -0.02, "shocks.blockade_noise_sd", "non-negative"),
         ("title", 7, "title", "expected a text"),
         ("goods.oil.critical", "yes", "goods.oil.critical", "true or false"),
@@ -132,7 +264,10 @@ def test_rejects(path, value, key_path, fragment):
 def test_unknown_key_lists_the_allowed_keys():
     err = rejection(damaged("germany.rationing.cover_months", 4.0))
     assert err.key_path == "germany.rationing.cover_months"
-    assert "allowed keys here: cover_threshold_months, civil_floor_share, military_priority" in err.expected
+    assert (
+        "allowed keys here: cover_threshold_months, civil_floor_share, military_priority"
+        in err.expected
+    )
 
 
 def test_unknown_rule_lists_the_registry():
@@ -153,10 +288,14 @@ def test_window_is_checked_before_anything_that_depends_on_it():
 
 
 def test_scenario_without_invasion_phase_needs_a_campaign_phase():
-    data = damaged("germany.war_phases.multipliers", {"peace": 0.35, "mobilisation": 0.7, "occupation": 0.7})
+    data = damaged(
+        "germany.war_phases.multipliers", {"peace": 0.35, "mobilisation": 0.7, "occupation": 0.7}
+    )
     data["germany"]["war_phases"]["schedule"] = [{"from": "1939-06", "phase": "peace"}]
     del data["germany"]["war_phases"]["invasion_phase"]
-    del data["germany"]["war_phases"]["good_multipliers"]  # it names the eastern_war phase removed above
+    del data["germany"]["war_phases"][
+        "good_multipliers"
+    ]  # it names the eastern_war phase removed above
     err = rejection(data)
     assert err.key_path == "germany.war_phases.invasion_phase" and "campaign" in err.expected
 
@@ -165,7 +304,9 @@ def test_missing_required_key():
     data = copy.deepcopy(dict(BASELINE.data))
     del data["germany"]["rationing"]["civil_floor_share"]
     err = rejection(data)
-    assert err.key_path == "germany.rationing.civil_floor_share" and err.expected.startswith("missing")
+    assert err.key_path == "germany.rationing.civil_floor_share" and err.expected.startswith(
+        "missing"
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -199,8 +340,17 @@ def test_every_treaty_rule_has_a_schema():
     assert set(schema.RULE_SCHEMAS) == set(RULES)
 
 
+def test_the_schema_declares_the_treaty_registry_as_data():
+    """schema.py does not import the treaties; its names, keys and profiles must agree."""
+    from model.treaties import rules
+
+    assert schema.RULE_NAMES == tuple(rules.RULES)
+    assert schema.TREATY_KEYS == rules.TREATY_KEYS
+    assert schema.PROFILES == rules.PROFILES
+
+
 def test_soviet_route_matches_the_simulation():
-    from model.simulation import SOVIET_ROUTE
+    from model.world.routes import SOVIET_ROUTE
 
     assert schema.SOVIET_ROUTE == SOVIET_ROUTE
 
@@ -215,7 +365,7 @@ def test_every_distribution_in_the_baseline_sits_on_a_sampled_key():
 
 
 # ---------------------------------------------------------------------------------------
-# extends by relative path (model/scenario.py)
+# extends by relative path (model/files/scenario.py)
 # ---------------------------------------------------------------------------------------
 def test_extends_accepts_a_relative_path(tmp_path):
     (tmp_path / "deep" / "er").mkdir(parents=True)
@@ -252,10 +402,29 @@ junk = st.recursive(
     scalars,
     lambda inner: st.one_of(
         st.lists(inner, max_size=3),
-        st.dictionaries(st.sampled_from(["dist", "low", "high", "mode", "values", "from", "to", "x"]), inner, max_size=4),
-        st.fixed_dictionaries({"dist": st.sampled_from(["uniform", "triangular", "normal", "lognormal", "choice", "x"])},
-                              optional={"low": inner, "mode": inner, "high": inner, "mean": inner, "sd": inner,
-                                        "median": inner, "sigma": inner, "values": inner, "weights": inner}),
+        st.dictionaries(
+            st.sampled_from(["dist", "low", "high", "mode", "values", "from", "to", "x"]),
+            inner,
+            max_size=4,
+        ),
+        st.fixed_dictionaries(
+            {
+                "dist": st.sampled_from(
+                    ["uniform", "triangular", "normal", "lognormal", "choice", "x"]
+                )
+            },
+            optional={
+                "low": inner,
+                "mode": inner,
+                "high": inner,
+                "mean": inner,
+                "sd": inner,
+                "median": inner,
+                "sigma": inner,
+                "values": inner,
+                "weights": inner,
+            },
+        ),
     ),
     max_leaves=6,
 )

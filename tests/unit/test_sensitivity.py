@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model.analysis.sensitivity import analyse, load_spec, problem_for
+from model.batch.experiment import build_design
 from model.cli import main as cli_main
-from model.experiment import build_design
-from model.scenario import ScenarioError
-from model.sensitivity import analyse, load_spec, problem_for
+from model.files.scenario import ScenarioError
 
 BASELINE = "scenarios/baseline.toml"
 
@@ -122,9 +122,27 @@ def test_sensitivity_command_end_to_end(tmp_path, capsys):
     ("extra", "sampler", "message"),
     [
         ("", "mc", "expected 'sobol' or 'morris'"),
-        ('[sensitivity]\nparameters = ["no.such.path"]', "sobol", "not a distribution"),
-        ('[sensitivity]\nshocks = "sometimes"', "sobol", "expected 'fixed' or 'vary'"),
-        ("[sensitivity]\ncolour = 1", "sobol", "unknown key"),
+        (
+            '[sensitivity]\nparameters = ["no.such.path"]',
+            "sobol",
+            r"sensitivity.parameters\[0\]: unknown uncertain key path .*germany\.initial_stock\.oil",
+        ),
+        ("[sensitivity]\nparameters = []", "sobol", "sensitivity.parameters: expected at least 1"),
+        (
+            '[sensitivity]\nparameters = ["blockade.effectiveness", "blockade.effectiveness"]',
+            "sobol",
+            "listed twice",
+        ),
+        ('[sensitivity]\nshocks = "sometimes"', "sobol", "unknown shock mode .*fixed, vary"),
+        ("[sensitivity]\nconfidence = 1.0", "sobol", "sensitivity.confidence: .*excluded"),
+        ("[sensitivity]\nconfidence = 0", "sobol", "sensitivity.confidence: expected a share"),
+        (
+            "[sensitivity]\nresamples = 5",
+            "sobol",
+            "sensitivity.resamples: expected a whole number >= 10",
+        ),
+        ("[sensitivity]\ncolour = 1", "sobol", "sensitivity.colour: unknown key .*allowed keys"),
+        ("sensitivity = 3", "sobol", "sensitivity: expected a table"),
     ],
 )
 def test_bad_files_name_the_key(tmp_path, extra, sampler, message):
@@ -140,3 +158,28 @@ def test_the_shipped_oil_experiment_is_valid():
     assert (
         n_runs <= 120_000
     )  # stays within the 5-minute budget on 2 cores (~1,000+ runs/s per core)
+
+
+def test_a_design_through_the_process_pool_equals_serial(tmp_path):
+    """The sensitivity runs use the batch executors: a process pool gives the serial rows."""
+    from model.analysis.sensitivity import resolve_outcomes, run_design
+
+    params = '["germany.initial_stock.oil", "blockade.effectiveness"]'
+    spec = load_spec(
+        write_experiment(
+            tmp_path, f"[sobol]\nsecond_order = false\n[sensitivity]\nparameters = {params}"
+        )
+    )
+    design = build_design(
+        spec.method,
+        spec.experiment.replications,
+        spec.experiment.seed,
+        spec.parameters,
+        spec.options,
+    )
+    outcomes = resolve_outcomes(spec)
+    serial = run_design(spec, design, outcomes, chunk=7, workers=1)
+    pooled = run_design(spec, design, outcomes, chunk=7, workers=2)
+    assert len(serial) == design.n_runs == 8 * (2 + 2)
+    assert serial["stockout_oil"].notna().all()
+    pd.testing.assert_frame_equal(serial, pooled, check_exact=True)

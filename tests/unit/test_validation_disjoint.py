@@ -9,8 +9,8 @@ PENDING_SOVIET_SIDE (tests/baseline_citations.py) and nothing else.
 
 from __future__ import annotations
 
-from model.scenario import load
-from model.validation import DEFAULT_TARGETS, load_targets, scenario_path
+from model.analysis.validation import DEFAULT_TARGETS, load_targets, scenario_path
+from model.files.scenario import load
 from tests.baseline_citations import PENDING_SOVIET_SIDE, aliases, entries, expand, rows_cited
 
 TARGETS = load_targets(DEFAULT_TARGETS, load(scenario_path(DEFAULT_TARGETS)))

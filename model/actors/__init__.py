@@ -1,0 +1,6 @@
+"""The Mesa agents: Germany, the Soviet Union, the British blockade and the third-party
+suppliers. Each reads its parameters from a ``ParameterView`` and moves goods through ledgers
+and routes.
+
+May import: ``model.errors``, ``model.world``, ``model.files``.
+"""

@@ -1,0 +1,396 @@
+"""Germany: production, consumption with rationing and substitution, exports, conquest.
+
+State: a stock of every good, shape (R, G). Each month (DESIGN.md §3):
+
+- **produces** domestic output, the grain harvest once a year (its size times a per-year
+  factor times a lognormal shock), synthetic output (oil: hydrogenation and
+  Fischer-Tropsch, row 131; rubber: Buna, rows 146-150) following a capacity schedule,
+  and the output of conquered territories;
+- **recovers scrap**: a declared share of last month's consumption of a metal (copper,
+  nickel) comes back as secondary output (``germany.recycling``) -- production, so
+  conservation holds: only production creates goods;
+- **captures** stocks on conquest (e.g. French fuel, row 141), recorded as arrivals; an
+  occupied territory may add military demand as well as output (the Wehrmacht in the
+  East fed from Soviet grain, G15);
+- **keeps a reserve** of a seasonal good (grain, ``germany.reserves``): the state reserve
+  is a part of the stock that is drawn only when the current crop is used up
+  (``reserve = min(reserve, stock)`` after consumption: it is never rebuilt in the window).
+  Ration cuts are rules triggered by the reserve, not dates: once the reserve falls below
+  a declared share of its initial level, civil demand is cut by a declared share, for
+  good (sticky: wartime rations were not restored, row 101). For such a good the
+  stock-cover rationing below does not apply (a seasonal stock is large after harvest and
+  small before it, which says nothing about scarcity);
+- **consumes**: military demand (scaled by the war phase of the month) has priority;
+  civil demand is rationed progressively from ``civil_floor_share`` up to full as cover
+  (months of stock at current demand) rises to ``cover_threshold_months``; a declared
+  share of demand for some goods switches to another good or is economised when cover
+  is short -- civil demand by ``share``, military demand by ``military_share`` (steel
+  cartridge cases for brass, molybdenum steels for nickel); whatever is still unmet is
+  **shortage**;
+- **exports** machinery, plant, naval equipment, weapons and coal/steel to the USSR,
+  limited by the export capacity that armament programmes leave (rows 52-56) and by the
+  delivery policy (``delivery_share``, goods withheld once the invasion is decided).
+
+Units: each good's own unit per month (t, kg or RM).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from model.world.goods import GoodsCatalogue
+from model.world.ledger import Ledger
+from model.world.parameters import NEVER, ParameterView
+
+
+def goods_vector(view: ParameterView, path: str, goods: GoodsCatalogue) -> np.ndarray:
+    """A per-good table of numbers as (R, G); goods missing from the table are 0."""
+    table = view.raw(path, {}) or {}
+    out = np.zeros((view.n_runs, goods.n))
+    for good in table:
+        out[:, goods.index(good)] = view.number(f"{path}.{good}")
+    return out
+
+
+def schedule_value(month: int, starts: list[np.ndarray], values: list[np.ndarray]) -> np.ndarray:
+    """Value of a step schedule (entries sorted by start) at ``month``, per run (0 before)."""
+    out = np.zeros_like(values[0]) if values else 0.0
+    for start, value in zip(starts, values, strict=True):
+        out = np.where(start <= month, value, out)
+    return out
+
+
+@dataclass
+class Conquest:
+    name: str
+    month: np.ndarray  # (R,)
+    capture: np.ndarray  # (R, G)
+    output: np.ndarray  # (R, G) per month once conquered
+    military_demand: np.ndarray  # (R, G) per month once conquered: the occupation's own use
+
+
+class Germany(mesa.Agent):
+    def __init__(self, model: mesa.Model, view: ParameterView, goods: GoodsCatalogue, shocks: dict):
+        super().__init__(model)
+        R, G, T = view.n_runs, goods.n, model.window.n_months
+        self.goods = goods
+        initial = goods_vector(view, "germany.initial_stock", goods)
+        self.ledger = Ledger("germany", initial, T, model.record, track_month=True)
+        self.domestic = goods_vector(view, "germany.domestic_output_per_month", goods)
+        self.civil_demand = goods_vector(view, "germany.civil_demand_per_month", goods)
+        self.military_demand = goods_vector(view, "germany.military_demand_per_month", goods)
+        self._build_harvest(view, shocks)
+        self._build_synthetic(view)
+        self._build_war_phases(view)
+        self._build_rationing(view)
+        self._build_exports(view)
+        self._build_conquests(view, model.invasion_month)
+        self._build_reserves(view)
+        self._build_recycling(view)
+        # this month's results, read by the recorder
+        self.demand = np.zeros((R, G))
+        self.military_need = np.zeros((R, G))
+        self.military_use = np.zeros((R, G))
+        self.shortage = np.zeros((R, G))
+        self.rationed = np.zeros((R, G))
+        self.captured = np.zeros((R, G))
+        self.synthetic_output = np.zeros((R, G))
+        self.export_offer_units = np.zeros((R, G))
+        self.phase = np.zeros(R, dtype=np.int64)
+        self.ration_cut = np.zeros((R, G))  # share of civil demand cut by the reserve rules
+        self.last_consumption = np.zeros((R, G))
+        self.recycled = np.zeros((R, G))
+        self.civil_need = np.zeros((R, G))
+        self.civil_use = np.zeros((R, G))
+
+    # construction ---------------------------------------------------------------------
+    def _build_harvest(self, view: ParameterView, shocks: dict) -> None:
+        h = view.raw("germany.harvest")
+        self.harvest_good = self.goods.index(h["good"])
+        self.harvest_calendar_month = int(h["calendar_month"])
+        self.harvest_output = view.number("germany.harvest.output_t")
+        self.harvest_year_factor = {
+            int(y): view.number(f"germany.harvest.year_factor.{y}")
+            for y in h.get("year_factor", {}) or {}
+        }
+        sd = float(h.get("shock_sd", 0.0))
+        self.harvest_shock = np.exp(sd * shocks["germany_harvest"] - sd**2 / 2)  # (R, years)
+
+    def _build_synthetic(self, view: ParameterView) -> None:
+        self.synthetic = []
+        for good, table in (view.raw("germany.synthetic", {}) or {}).items():
+            base = f"germany.synthetic.{good}"
+            starts = [
+                view.month(f"{base}.schedule[{i}].from") for i in range(len(table["schedule"]))
+            ]
+            values = [
+                view.number(f"{base}.schedule[{i}].t_per_month")
+                for i in range(len(table["schedule"]))
+            ]
+            lost_starts = [
+                view.month(f"{base}.capacity_lost[{i}].from")
+                for i in range(len(table.get("capacity_lost", [])))
+            ]
+            lost = [
+                view.number(f"{base}.capacity_lost[{i}].share")
+                for i in range(len(table.get("capacity_lost", [])))
+            ]
+            self.synthetic.append(
+                (
+                    self.goods.index(good),
+                    view.number(f"{base}.utilisation", 1.0),
+                    starts,
+                    values,
+                    lost_starts,
+                    lost,
+                )
+            )
+
+    def _build_war_phases(self, view: ParameterView) -> None:
+        table = view.raw("germany.war_phases")
+        self.phase_names = list(table["multipliers"])
+        self.phase_multiplier = np.array([float(table["multipliers"][p]) for p in self.phase_names])
+        self.phase_starts = [
+            view.month(f"germany.war_phases.schedule[{i}].from")
+            for i in range(len(table["schedule"]))
+        ]
+        self.phase_index = [self.phase_names.index(e["phase"]) for e in table["schedule"]]
+        self.invasion_phase = self.phase_names.index(table.get("invasion_phase", "campaign"))
+        # (R, phase, good): a phase may scale one good's military use differently (oil in the East, O35)
+        mult = np.repeat(self.phase_multiplier[None, :, None], self.goods.n, axis=2)
+        self.phase_good_multiplier = np.repeat(mult, view.n_runs, axis=0)
+        for phase, goods in (table.get("good_multipliers", {}) or {}).items():
+            for good in goods:
+                path = f"germany.war_phases.good_multipliers.{phase}.{good}"
+                self.phase_good_multiplier[
+                    :, self.phase_names.index(phase), self.goods.index(good)
+                ] = view.number(path)
+
+    def _build_rationing(self, view: ParameterView) -> None:
+        self.cover_threshold = view.number("germany.rationing.cover_threshold_months")[:, None]
+        self.civil_floor = view.number("germany.rationing.civil_floor_share")[:, None]
+        self.military_priority = bool(view.raw("germany.rationing.military_priority", True))
+        self.substitutions = []
+        for good, table in (view.raw("germany.substitution", {}) or {}).items():
+            base = f"germany.substitution.{good}"
+            to = self.goods.index(table["to"]) if "to" in table else None
+            self.substitutions.append(
+                (
+                    self.goods.index(good),
+                    view.number(f"{base}.share"),
+                    to,
+                    view.number(f"{base}.ratio", 1.0),
+                    view.number(f"{base}.military_share", 0.0),
+                )
+            )
+
+    def _build_exports(self, view: ParameterView) -> None:
+        base = "germany.exports"
+        sched = view.raw(f"{base}.capacity_rm_per_month")
+        self.capacity_starts = [
+            view.month(f"{base}.capacity_rm_per_month[{i}].from") for i in range(len(sched))
+        ]
+        self.capacity_values = [
+            view.number(f"{base}.capacity_rm_per_month[{i}].rm") for i in range(len(sched))
+        ]
+        self.delivery_share = view.number(f"{base}.delivery_share", 1.0)
+        mix = np.zeros(self.goods.n)
+        for good, share in view.raw(f"{base}.mix").items():
+            mix[self.goods.index(good)] = float(share)
+        self.export_mix = mix / mix.sum()
+        withheld = view.raw(f"{base}.withheld")
+        if withheld:
+            self.withheld_from = view.month(f"{base}.withheld.from")
+            self.withheld_mask = self.goods.mask(withheld["goods"])
+            self.withheld_share = view.number(f"{base}.withheld.share")
+        else:
+            self.withheld_from = np.full(view.n_runs, NEVER)
+            self.withheld_mask = np.zeros(self.goods.n, dtype=bool)
+            self.withheld_share = np.zeros(view.n_runs)
+        self.lots = []
+        for i, lot in enumerate(view.raw(f"{base}.lots", []) or []):
+            self.lots.append(
+                (
+                    self.goods.index(lot["good"]),
+                    view.month(f"{base}.lots[{i}].month"),
+                    view.number(f"{base}.lots[{i}].rm"),
+                    lot.get("treaty"),
+                )
+            )
+
+    def _build_conquests(self, view: ParameterView, invasion_month: np.ndarray) -> None:
+        self.conquests = []
+        for name, table in (view.raw("events.conquests", {}) or {}).items():
+            base = f"events.conquests.{name}"
+            if "months_after_invasion" in table:
+                after = int(table["months_after_invasion"])
+                month = np.where(invasion_month >= NEVER, NEVER, invasion_month + after)
+            else:
+                month = view.month(f"{base}.month")
+            self.conquests.append(
+                Conquest(
+                    name,
+                    month,
+                    goods_vector(view, f"{base}.capture", self.goods),
+                    goods_vector(view, f"{base}.output_per_month", self.goods),
+                    goods_vector(view, f"{base}.military_demand_per_month", self.goods),
+                )
+            )
+
+    def _build_reserves(self, view: ParameterView) -> None:
+        """State reserves of seasonal goods and the ration cuts they trigger."""
+        R, G = view.n_runs, self.goods.n
+        self.reserve = np.zeros((R, G))
+        self.reserve_initial = np.zeros((R, G))
+        self.reserve_mask = np.zeros(G, dtype=bool)
+        self.ration_rules = []  # (good, below_share (R,), cut_share (R,))
+        for good, table in (view.raw("germany.reserves", {}) or {}).items():
+            g, base = self.goods.index(good), f"germany.reserves.{good}"
+            initial = np.minimum(view.number(f"{base}.initial_t"), self.ledger.stock[:, g])
+            self.reserve[:, g] = self.reserve_initial[:, g] = initial
+            self.reserve_mask[g] = True
+            for i in range(len(table.get("ration_cuts", []) or [])):
+                self.ration_rules.append(
+                    (
+                        g,
+                        view.number(f"{base}.ration_cuts[{i}].below_share"),
+                        view.number(f"{base}.ration_cuts[{i}].cut_share"),
+                    )
+                )
+        self.rule_fired = np.zeros((R, len(self.ration_rules)), dtype=bool)
+
+    def _build_recycling(self, view: ParameterView) -> None:
+        self.recycling_share = goods_vector(view, "germany.recycling", self.goods)
+
+    def _update_reserves(self) -> None:
+        """The reserve is what is left once the current crop is used up; rules fire on it."""
+        stock = self.ledger.stock
+        self.reserve = np.where(self.reserve_mask[None, :], np.minimum(self.reserve, stock), 0.0)
+        cut = np.zeros_like(self.ration_cut)
+        for i, (g, below, share) in enumerate(self.ration_rules):
+            fired = self.reserve[:, g] < below * self.reserve_initial[:, g]
+            self.rule_fired[:, i] |= fired
+            cut[:, g] += share * self.rule_fired[:, i]
+        self.ration_cut = np.clip(cut, 0.0, 1.0)
+
+    # phases -----------------------------------------------------------------------------
+    def war_phase(self, month: int, invaded: np.ndarray) -> np.ndarray:
+        phase = (
+            np.full(self.phase_starts[0].shape, self.phase_index[0]) if self.phase_starts else None
+        )
+        for start, index in zip(self.phase_starts, self.phase_index, strict=True):
+            phase = np.where(start <= month, index, phase)
+        return np.where(invaded, self.invasion_phase, phase)
+
+    def produce(self, month: int, year_position: int) -> None:
+        R = self.domestic.shape[0]
+        output = self.domestic.copy()
+        if month % 12 + 1 == self.harvest_calendar_month:
+            factor = self.harvest_year_factor.get(month // 12, 1.0)
+            output[:, self.harvest_good] += (
+                self.harvest_output * factor * self.harvest_shock[:, year_position]
+            )
+        synthetic = np.zeros_like(output)
+        for good, utilisation, starts, values, lost_starts, lost in self.synthetic:
+            capacity = schedule_value(month, starts, values)
+            damage = np.zeros(R)
+            for start, share in zip(lost_starts, lost, strict=True):
+                damage = np.where(start <= month, share, damage)
+            synthetic[:, good] += capacity * utilisation * (1.0 - damage)
+        self.synthetic_output = synthetic
+        output += synthetic
+        for c in self.conquests:
+            output += c.output * (c.month <= month)[:, None]
+        self.recycled = self.recycling_share * self.last_consumption
+        output += self.recycled
+        self.ledger.produce(output)
+
+    def capture(self, month: int) -> None:
+        captured = np.zeros_like(self.domestic)
+        for c in self.conquests:
+            captured += c.capture * (c.month == month)[:, None]
+        self.captured = captured
+        self.ledger.receive(captured)
+
+    def export_offer(
+        self,
+        month: int,
+        outstanding_rm: np.ndarray,
+        catch_up_share: np.ndarray,
+        active: dict[str, np.ndarray],
+    ) -> np.ndarray:
+        """Machinery offered this month (R, G) in RM, to be produced to order and shipped.
+
+        A lot (e.g. the cruiser Lutzow) ships in its month, outside the export capacity,
+        if the treaty it was sold under is in force (``active``: treaty id -> (R,) mask).
+        """
+        capacity = schedule_value(month, self.capacity_starts, self.capacity_values) * (
+            1.0 + catch_up_share
+        )
+        value = np.minimum(capacity, np.maximum(outstanding_rm, 0.0)) * self.delivery_share
+        offer = value[:, None] * self.export_mix[None, :] / self.goods.price_rm_per_unit[None, :]
+        withheld = (self.withheld_from <= month)[:, None] * self.withheld_mask[None, :]
+        offer = offer * (1.0 - withheld * self.withheld_share[:, None])
+        for good, lot_month, rm, treaty in self.lots:
+            live = (lot_month == month) & (active[treaty] if treaty else True)
+            offer[:, good] += rm * live / self.goods.price_rm_per_unit[good]
+        self.export_offer_units = offer
+        return offer
+
+    def produce_for_export(self, amount: np.ndarray) -> None:
+        """Machinery is built to order: what will be shipped is produced first."""
+        self.ledger.produce(amount * self.goods.machinery[None, :])
+
+    def consume(self, phase: np.ndarray, month: int) -> None:
+        available = self.ledger.stock
+        runs = np.arange(len(phase))
+        military = self.military_demand * self.phase_good_multiplier[runs, phase, :]
+        for c in self.conquests:
+            military = military + c.military_demand * (c.month <= month)[:, None]
+        civil = self.civil_demand * (1.0 - self.ration_cut)
+        total = military + civil
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cover = np.where(total > 0, available / np.where(total > 0, total, 1.0), np.inf)
+        short_cover = np.clip(1.0 - cover / self.cover_threshold, 0.0, 1.0)
+        for good, share, to, ratio, military_share in self.substitutions:
+            moved = share * short_cover[:, good] * civil[:, good]
+            saved = military_share * short_cover[:, good] * military[:, good]
+            civil[:, good] -= moved
+            military[:, good] -= saved
+            if to is not None:
+                civil[:, to] += (moved + saved) * ratio
+        total = military + civil
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cover = np.where(total > 0, available / np.where(total > 0, total, 1.0), np.inf)
+        civil_factor = self.civil_floor + (1.0 - self.civil_floor) * np.clip(
+            cover / self.cover_threshold, 0.0, 1.0
+        )
+        civil_factor = np.where(
+            self.reserve_mask[None, :], 1.0, civil_factor
+        )  # reserve goods: the rules ration
+        civil_target = civil * civil_factor
+        if self.military_priority:
+            military_use = np.minimum(military, available)
+            civil_use = np.minimum(civil_target, available - military_use)
+        else:
+            share = np.minimum(1.0, available / np.maximum(military + civil_target, 1e-300))
+            military_use, civil_use = military * share, civil_target * share
+        use = military_use + civil_use
+        self.ledger.consume(use)
+        self.last_consumption = use
+        self.demand = (
+            self.military_demand * self.phase_good_multiplier[runs, phase, :] + self.civil_demand
+        )
+        for c in self.conquests:
+            self.demand = self.demand + c.military_demand * (c.month <= month)[:, None]
+        self.military_need = military
+        self.military_use = military_use
+        self.civil_need = self.civil_demand.copy()
+        self.civil_use = civil_use
+        self.rationed = np.maximum(self.civil_demand - civil_target, 0.0)
+        self.shortage = np.maximum(military + civil_target - use, 0.0)
+        self.phase = phase
+        self._update_reserves()

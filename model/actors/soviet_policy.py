@@ -1,0 +1,265 @@
+"""The Soviet export policy: named rules that decide how much of the treaty dues to ship.
+
+What the USSR ships to Germany each month is its outstanding treaty dues, cut in turn by
+(DESIGN.md §3; rows 37-38, 51-57, 61):
+
+1. **supply** -- what its export pool holds (the Soviet economy, :mod:`model.actors.soviet_union`);
+2. **suspension** -- goods held back: the treaty's own balancing (the ``reciprocity`` treaty
+   rule, row 38), this policy's monthly watch on the clearing account (``suspension``: the
+   spring-1940 stop came about seven weeks after signing, row 51, not at a six-monthly
+   reckoning) and dated political events (``political_events``: embargoes);
+3. **pacing** -- the value shipped is kept within what German counter-deliveries justify
+   (``clearing_pacing``): the USSR lets its deliveries run ahead of Germany's by the
+   treaty's own horizons (Soviet deliveries within 18 months, German within 27: row 37)
+   plus a tolerated lead, tightened while a political threat stands (Aug-Sep 1940, row 53);
+4. **rail** -- the border railway and the gauge change (``border_rail``; rows 49, 79-85).
+
+Each rule is a plug-in looked up by name in :data:`POLICIES` from
+``[soviet_union.policy.<name>]``; an unknown name is rejected with the list of valid ones.
+A rule implements the steps it acts in (``review``, ``held_back``, ``lead_factor``,
+``budget_rm``, ``fits``); the Soviet Union asks every rule in force, in the order above, and
+records per month and good which step bound (:data:`BINDING`).
+
+Units: RM for values, each good's unit for quantities, month indices for dates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from model.world.goods import GoodsCatalogue
+from model.world.parameters import NEVER, ParameterView
+
+# What limited Soviet deliveries of a good in a month, as recorded (trajectory `binding`):
+BINDING = ("no_dues", "quota", "supply", "suspension", "pacing", "rail")
+BINDING_CODE = {name: code for code, name in enumerate(BINDING)}
+
+
+@dataclass
+class PolicyMonth:
+    """What the policy rules read in a month: the clearing account and the trade state (R,)."""
+
+    month: int
+    trading: np.ndarray
+    arrears_rm: np.ndarray
+    due_clearing_rm: np.ndarray
+    soviet_delivered_rm: np.ndarray
+    german_delivered_rm: np.ndarray
+    due_ratio: np.ndarray  # German RM owed per Soviet RM delivered, by the treaty horizons
+
+
+class BalanceWatch:
+    """Suspend listed goods while German arrears exceed a tolerance; resume when they fall.
+
+    Arrears count against the tolerance when they exceed both ``tolerated_imbalance_rm``
+    and ``tolerated_shortfall_share`` of all Germany has owed so far (row 38 balances to a
+    fixed *ratio*: the same arrears weigh less once much has been delivered). A suspension
+    lasts at least ``suspension_months`` and ends once arrears fall below
+    ``resume_below_share`` of the tolerance. Shared by the treaty's six-monthly balancing
+    and the USSR's own monthly watch; ``review_interval_months`` tells them apart.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        table: Mapping[str, Any],
+        view: ParameterView,
+        goods: GoodsCatalogue,
+        interval: int,
+    ):
+        self.interval = int(table.get("review_interval_months", interval))
+        self.tolerated_rm = view.number(f"{path}.tolerated_imbalance_rm")
+        self.tolerated_share = view.number(f"{path}.tolerated_shortfall_share", 0.0)
+        self.suspend_mask = goods.mask(table.get("suspend_goods", []))
+        self.min_months = int(table.get("suspension_months", 1))
+        self.resume_below_share = float(table.get("resume_below_share", 0.5))
+        self.german_catch_up_share = float(table.get("german_catch_up_share", 0.0))
+        self.threat_share = view.number(f"{path}.threat_share", np.inf)
+        self.until = np.full(view.n_runs, -1, dtype=np.int64)
+        self.threatened = np.zeros(view.n_runs, dtype=bool)
+
+    def review(
+        self,
+        month: int,
+        start: np.ndarray,
+        active: np.ndarray,
+        arrears: np.ndarray,
+        due: np.ndarray,
+    ) -> None:
+        reviewing = active & (((month - start) % self.interval) == 0) & (month >= start)
+        suspended = self.until > month
+        lagging = (arrears > self.tolerated_rm) & (arrears > self.tolerated_share * due)
+        begin = reviewing & ~suspended & lagging
+        self.until = np.where(begin, month + self.min_months, self.until)
+        # a threat: lagging by more than the threat share of the dues, short of suspending
+        threat = np.isfinite(self.threat_share) & (
+            arrears > np.where(np.isfinite(self.threat_share), self.threat_share, 0.0) * due
+        )
+        self.threatened = reviewing & ~lagging & threat & (arrears > 0)
+        resume = suspended & (arrears < self.resume_below_share * self.tolerated_rm)
+        self.until = np.where(resume | ~active, np.minimum(self.until, month), self.until)
+
+    def suspended(self, month: int) -> np.ndarray:
+        return self.until > month
+
+
+# ---------------------------------------------------------------------------------------
+# the rules
+# ---------------------------------------------------------------------------------------
+class SuspensionPolicy:
+    """The USSR's own watch on the clearing account, month by month (rows 51, 61).
+
+    Between the treaty's six-monthly reckonings the USSR looked at the balance itself: it
+    stopped oil and grain in late March 1940, about seven weeks after signing (row 51),
+    when Germany had delivered next to nothing. Reviewed every ``review_interval_months``
+    (default 1) from the start of each German-Soviet treaty in force.
+    """
+
+    def __init__(
+        self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
+    ):
+        self.watch = BalanceWatch(path, table, view, goods, interval=1)
+
+    def review(self, ctx: PolicyMonth, start: np.ndarray) -> None:
+        self.watch.review(ctx.month, start, ctx.trading, ctx.arrears_rm, ctx.due_clearing_rm)
+
+    def held_back(self, month: int) -> np.ndarray:
+        return self.watch.suspended(month)[:, None] & self.watch.suspend_mask[None, :]
+
+    def catch_up(self, month: int) -> np.ndarray:
+        return self.watch.suspended(month) * self.watch.german_catch_up_share
+
+
+class PacingPolicy:
+    """Keep the value shipped within what German counter-deliveries justify (rows 37, 61).
+
+    The USSR ships no more than lets its cumulative deliveries stay within
+    ``(german_delivered + lead_rm x factor) / due_ratio``: the treaty horizons (18 months
+    for Soviet deliveries, 27 for German, row 37) already let Germany lag by their ratio,
+    and ``lead_rm`` is the further advance the USSR tolerated. A standing political threat
+    scales the lead by its ``lead_factor`` (row 53).
+    """
+
+    def __init__(
+        self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
+    ):
+        self.lead_rm = view.number(f"{path}.lead_rm")
+
+    def budget_rm(self, ctx: PolicyMonth, lead_factor: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            allowed = np.where(
+                ctx.due_ratio > 0,
+                (ctx.german_delivered_rm + self.lead_rm * lead_factor)
+                / np.where(ctx.due_ratio > 0, ctx.due_ratio, 1.0),
+                np.inf,
+            )
+        return np.maximum(allowed - ctx.soviet_delivered_rm, 0.0)
+
+
+@dataclass
+class PoliticalEvent:
+    kind: str
+    first: np.ndarray  # (R,) month index
+    last: np.ndarray
+    goods_mask: np.ndarray  # (G,)
+    lead_factor: float
+
+
+class EventsPolicy:
+    """Dated political events with uncertain dates (rows 53, 55, 57).
+
+    Each ``[[soviet_union.policy.political_events]]`` has a ``kind``: ``embargo`` (the listed
+    goods are not shipped from ``month`` for ``months``) or ``threat`` (the pacing lead is
+    scaled by ``lead_factor`` for ``months``: the Aug-Sep 1940 threat to "temporarily
+    discontinue deliveries", row 53).
+    """
+
+    KINDS = ("embargo", "threat")
+
+    def __init__(self, path: str, table: Any, view: ParameterView, goods: GoodsCatalogue):
+        self.events = []
+        for i, spec in enumerate(table):
+            p = f"{path}[{i}]"
+            first = view.month(f"{p}.month")
+            months = spec.get("months")
+            last = first + int(months) - 1 if months is not None else np.full(view.n_runs, NEVER)
+            self.events.append(
+                PoliticalEvent(
+                    kind=str(spec["kind"]),
+                    first=first,
+                    last=last,
+                    goods_mask=goods.mask(spec.get("goods", [])),
+                    lead_factor=float(spec.get("lead_factor", 1.0)),
+                )
+            )
+
+    def _live(self, e: PoliticalEvent, month: int) -> np.ndarray:
+        return (e.first <= month) & (month <= e.last)
+
+    def held_back(self, month: int) -> np.ndarray | None:
+        """(R, G) bool of goods under an embargo this month, or None when no event is one."""
+        out: np.ndarray | None = None
+        for e in self.events:
+            if e.kind == "embargo":
+                now = self._live(e, month)[:, None] & e.goods_mask[None, :]
+                out = now if out is None else out | now
+        return out
+
+    def lead_factor(self, month: int) -> np.ndarray | float:
+        factor: np.ndarray | float = 1.0
+        for e in self.events:
+            if e.kind == "threat":
+                factor = factor * np.where(self._live(e, month), e.lead_factor, 1.0)
+        return factor
+
+
+class RailPolicy:
+    """The border railway: load no more than the gauge-change stations can transship.
+
+    The USSR plans its own shipments within the tonnage left on the route after the Far
+    Eastern transit and the purchases it has accepted (rows 49, 79-85); what does not fit
+    stays in the pool and its dues are carried forward. The route's capacity is data
+    (``routes.<route>``); this rule only says that the USSR plans by it.
+    """
+
+    def __init__(
+        self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
+    ):
+        self.goods = goods
+
+
+POLICIES: dict[str, type] = {
+    "suspension": SuspensionPolicy,
+    "clearing_pacing": PacingPolicy,
+    "political_events": EventsPolicy,
+    "border_rail": RailPolicy,
+}
+
+
+@dataclass
+class ExportPolicy:
+    """The rules in force, in the order the USSR applies them."""
+
+    rules: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_view(cls, view: ParameterView, goods: GoodsCatalogue) -> ExportPolicy:
+        table = view.raw("soviet_union.policy", {}) or {}
+        unknown = [name for name in table if name not in POLICIES]
+        if unknown:  # the schema rejects these first; this guards the Python API
+            raise ValueError(
+                f"unknown Soviet policy rule {unknown[0]!r}; rule names are: {', '.join(POLICIES)}"
+            )
+        return cls(
+            {
+                name: POLICIES[name](f"soviet_union.policy.{name}", table[name], view, goods)
+                for name in table
+            }
+        )
+
+    def get(self, name: str) -> Any:
+        return self.rules.get(name)

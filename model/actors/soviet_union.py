@@ -1,0 +1,215 @@
+"""The Soviet Union: an economy that exports, and a policy that decides what Germany gets.
+
+**Supply** (DESIGN.md §3; STOCKS.md U1-U12). Each month the exportable surplus of every
+good accrues to an export pool, shape (R, G):
+
+- goods with a production record export a share of output: ``production.<good>`` gives
+  ``t_per_year`` and ``export_share`` (oil: output U1, U4; the share of it exported in
+  1938-39, when Germany took almost none, U5, U6);
+- the grain harvest gives its exportable part once a year (``harvest``: U8-U10), times a
+  per-year factor and a lognormal shock;
+- other goods have their exportable surplus stated directly (``exportable_surplus_per_month``).
+
+Other buyers take ``other_buyers_share`` of each month's surplus before Germany; what the
+pool holds beyond ``pool_cap_months`` of surplus goes to the Soviet reserve and home use.
+Both leave the pool as consumption (the USSR's own ledger conserves).
+
+**Deliveries.** What the treaties in force make due is carried forward while unmet; each
+month the outstanding dues are cut in turn by the pool (supply), the goods held back
+(suspension: the treaty's balancing and the export policy, :mod:`model.actors.soviet_policy`),
+the value German counter-deliveries justify (pacing) and the border railway (rail). Which
+of them bound is recorded per month and good (``binding``). The USSR also holds the German
+machinery it receives: its gains in machinery and technology.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from model.actors.germany import goods_vector
+from model.actors.soviet_policy import BINDING_CODE, ExportPolicy, PolicyMonth
+from model.world.goods import GoodsCatalogue
+from model.world.ledger import Ledger
+from model.world.parameters import ParameterView
+
+
+class SovietUnion(mesa.Agent):
+    def __init__(self, model: mesa.Model, view: ParameterView, goods: GoodsCatalogue, shocks: dict):
+        super().__init__(model)
+        R, G = view.n_runs, goods.n
+        self.goods = goods
+        self.surplus = goods_vector(view, "soviet_union.exportable_surplus_per_month", goods)
+        for good in view.raw("soviet_union.production", {}) or {}:
+            p = f"soviet_union.production.{good}"
+            self.surplus[:, goods.index(good)] += (
+                view.number(f"{p}.t_per_year") * view.number(f"{p}.export_share") / 12.0
+            )
+        self.other_buyers_share = goods_vector(view, "soviet_union.other_buyers_share", goods)
+        h = view.raw("soviet_union.harvest")
+        self.harvest_good = goods.index(h["good"])
+        self.harvest_calendar_month = int(h["calendar_month"])
+        self.harvest_exportable = view.number("soviet_union.harvest.exportable_t")
+        self.harvest_year_factor = {int(y): float(f) for y, f in h.get("year_factor", {}).items()}
+        sd = float(h.get("shock_sd", 0.0))
+        self.harvest_shock = np.exp(sd * shocks["soviet_harvest"] - sd**2 / 2)
+        self.pool_cap_months = view.number("soviet_union.pool_cap_months")[:, None]
+        initial = np.zeros((R, G))
+        initial[:, self.harvest_good] = view.number("soviet_union.harvest.initial_t", 0.0)
+        self.ledger = Ledger("soviet_union", initial, model.window.n_months, model.record)
+        self.policy = ExportPolicy.from_view(view, goods)
+        # dues not shipped within `dues_carry_months` of falling due lapse (oldest shipped first)
+        carry = view.raw("soviet_union.dues_carry_months", None)
+        self.carry_months = int(carry) if carry is not None else model.window.n_months
+        self.dues_by_age = np.zeros((self.carry_months + 1, R, G))  # [0] = due this month
+        self.lapsed = np.zeros((R, G))
+        self.shipped_cumulative = np.zeros((R, G))
+        self.suspended_goods = np.zeros((R, G), dtype=bool)
+        self.suspension_months = np.zeros(R)
+        self._stages: tuple[np.ndarray, ...] | None = None
+        self.threatened = np.zeros(R, dtype=bool)
+
+    # supply ---------------------------------------------------------------------------
+    def produce(self, month: int, year_position: int) -> None:
+        output = self.surplus.copy()
+        if month % 12 + 1 == self.harvest_calendar_month:
+            factor = self.harvest_year_factor.get(month // 12, 1.0)
+            output[:, self.harvest_good] += (
+                self.harvest_exportable * factor * self.harvest_shock[:, year_position]
+            )
+        self.ledger.produce(output)
+        self.ledger.consume(output * self.other_buyers_share * self.goods.raw[None, :])
+
+    def sell_elsewhere(self) -> None:
+        """What the pool holds beyond its cap goes to the Soviet reserve and home use."""
+        cap = self.surplus * (1.0 - self.other_buyers_share) * self.pool_cap_months
+        cap[:, self.harvest_good] = np.maximum(
+            cap[:, self.harvest_good], self.harvest_exportable * 1.2
+        )
+        self.ledger.consume(np.maximum(self.ledger.stock - cap, 0.0) * self.goods.raw[None, :])
+
+    # the policy's monthly review ------------------------------------------------------
+    def review(self, ctx: PolicyMonth, treaty_starts: np.ndarray) -> np.ndarray:
+        """Let the policy rules look at the clearing account; return Germany's catch-up share (R,)."""
+        rule = self.policy.get("suspension")
+        if rule is None:
+            return np.zeros(len(ctx.trading))
+        rule.review(ctx, treaty_starts)
+        return rule.catch_up(ctx.month)
+
+    # deliveries -----------------------------------------------------------------------
+    def treaty_offer(
+        self,
+        due_this_month: np.ndarray,
+        ctx: PolicyMonth,
+        treaty_held: np.ndarray,
+        threatened: np.ndarray,
+    ) -> np.ndarray:
+        """What the USSR ships this month (R, G), and why not more (``self.binding``)."""
+        self.lapsed += self.dues_by_age[-1]
+        self.dues_by_age = np.roll(self.dues_by_age, 1, axis=0)
+        self.dues_by_age[0] = due_this_month
+        trading = ctx.trading[:, None]
+        outstanding = self.dues_by_age.sum(axis=0) * trading
+        supplied = np.minimum(outstanding, self.ledger.stock)
+        held = treaty_held.copy()
+        for name in ("suspension", "political_events"):
+            rule = self.policy.get(name)
+            extra = rule.held_back(ctx.month) if rule is not None else None
+            if extra is not None:
+                held |= extra
+        self.suspended_goods = held & trading
+        released = supplied * ~held
+        paced = self._pace(released, ctx, threatened)
+        shipped = self._fit_to_border(paced) if "border_rail" in self.policy.rules else paced
+        self._stages = (
+            outstanding,
+            supplied,
+            released,
+            paced,
+            shipped,
+        )  # read by binding(), if recorded
+        self.threatened = threatened
+        return shipped
+
+    def _pace(self, offer: np.ndarray, ctx: PolicyMonth, threatened: np.ndarray) -> np.ndarray:
+        rule = self.policy.get("clearing_pacing")
+        if rule is None:
+            return offer
+        events = self.policy.get("political_events")
+        factor = events.lead_factor(ctx.month) if events is not None else 1.0
+        budget = rule.budget_rm(ctx, factor)
+        value = (offer * self.goods.price_rm_per_unit).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(value > budget, budget / np.where(value > 0, value, 1.0), 1.0)
+        return offer * scale[:, None]
+
+    def binding(self) -> np.ndarray:
+        """Code (R, G) of the step that cut this month's deliveries by the largest share of what reached it.
+
+        The steps are supply, suspension, pacing and rail, in that order; ``quota`` when
+        everything due shipped, ``no_dues`` when nothing was due (codes of
+        :data:`model.actors.soviet_policy.BINDING`). Computed only when it is recorded.
+        """
+        if self._stages is None:
+            return np.zeros(self.ledger.stock.shape, dtype=np.int8)
+        due, *stages = self._stages
+        steps = [due, *stages]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cuts = np.stack(
+                [
+                    np.where(b > 0, (b - a) / np.where(b > 0, b, 1.0), 0.0)
+                    for b, a in zip(steps[:-1], steps[1:], strict=True)
+                ]
+            )
+        code = (cuts.argmax(axis=0) + BINDING_CODE["supply"]).astype(np.int8)
+        code = np.where(cuts.max(axis=0) <= 1e-9, BINDING_CODE["quota"], code)
+        return np.where(due <= 1e-9, BINDING_CODE["no_dues"], code).astype(np.int8)
+
+    def _fit_to_border(self, offer: np.ndarray) -> np.ndarray:
+        """Load no more than the border railway can take after the transit already booked.
+
+        The USSR plans its own shipments within the tonnage the border stations can
+        transship this month, after the Far Eastern transit and the purchases it has
+        accepted (rows 49, 79-85); what does not fit stays in the pool and its dues are
+        carried forward. All goods are cut in the same proportion (no record of how wagons
+        were allocated).
+        """
+        model = self.model
+        flows = getattr(model, "flows", None)
+        if flows is None:
+            return offer
+        own = model.soviet_flow
+        tonnes = self.goods.tonnes_per_unit
+        room = np.full(offer.shape[0], np.inf)
+        for route_id in flows.specs[own].route_ids:
+            lanes = flows.lanes_of([f for f in flows.through(route_id) if f != own])
+            booked = (flows.requests[lanes] * tonnes[flows.lane_good[lanes]][:, None]).sum(axis=0)
+            room = np.minimum(
+                room, np.maximum(model.network.routes[route_id].capacity(model.month) - booked, 0.0)
+            )
+        load = (offer * tonnes).sum(
+            axis=1
+        )  # not a BLAS product: bitwise equal whatever the number of runs
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(load > room, room / np.where(load > 0, load, 1.0), 1.0)
+        return offer * scale[:, None]
+
+    def record_shipped(self, loaded: np.ndarray) -> None:
+        """Shipments settle the oldest dues first."""
+        left = loaded.copy()
+        for age in range(self.carry_months, -1, -1):
+            settled = np.minimum(self.dues_by_age[age], left)
+            self.dues_by_age[age] -= settled
+            left -= settled
+        self.shipped_cumulative += loaded
+        self.suspension_months += self.suspended_goods.any(axis=1)
+
+    @property
+    def machinery_gains_rm(self) -> np.ndarray:
+        """German machinery received, by good (R, G), in RM."""
+        return (
+            self.ledger.stock
+            * self.goods.machinery[None, :]
+            * self.goods.price_rm_per_unit[None, :]
+        )

@@ -1,0 +1,158 @@
+"""The outcomes a comparison reads: which columns, under what label, unit and statistic.
+
+:func:`metrics_for` picks, from the columns of an outcomes table, the outcomes that
+``pactsim compare``, the report and the figures show, in reading order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+KEY_DATE = "1941-06"  # Barbarossa, 22 June 1941
+
+
+# ---------------------------------------------------------------------------------------
+# outcomes compared
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Metric:
+    """One outcome column as compared: its label, display unit and statistic."""
+
+    column: str
+    group: str
+    label: str
+    unit: str
+    scale: float = 1.0  # raw value x scale = value in `unit`
+    statistic: str = "mean"  # "mean" or "median" (censored stock-out months)
+    kind: str = (
+        "value"  # "value"; "month": stock-out month (censored); "share": % of runs that run out
+    )
+
+    @property
+    def censored(self) -> bool:
+        return self.kind == "month"
+
+
+def supply_metrics(have: set[str], critical: Sequence[str]) -> list[Metric]:
+    """The outcomes that discriminate where war readiness does not (issue 12): military
+    supply after the invasion and the depth of civil rationing by critical good."""
+    out: list[Metric] = []
+    for col, label, unit, scale in (
+        (
+            "military_oil_met_after_1941-06",
+            "military oil demand met after the invasion",
+            "%",
+            100.0,
+        ),
+        ("military_short_months", "months with military use below demand", "months", 1.0),
+    ):
+        if col in have:
+            out.append(Metric(col, "military supply", label, unit, scale))
+    for good in critical:
+        if f"civil_cut_mean_{good}" in have:
+            out.append(
+                Metric(
+                    f"civil_cut_mean_{good}",
+                    "civil rationing",
+                    f"{good} civil cut (mean)",
+                    "%",
+                    100.0,
+                )
+            )
+    return out
+
+
+def metrics_for(
+    columns: Sequence[str],
+    units: dict[str, str] | None = None,
+    key_date: str = KEY_DATE,
+    critical: Sequence[str] = (),
+) -> list[Metric]:
+    """The compared outcomes present among ``columns``, in reading order (``critical``: the
+    catalogue's critical goods)."""
+    have = set(columns)
+    out = goods_metrics(have, units or {}, key_date, critical)
+    if f"war_readiness_{key_date}" in have:
+        out.append(
+            Metric(
+                f"war_readiness_{key_date}",
+                "war readiness",
+                f"war readiness {key_date}",
+                "% pts",
+                100.0,
+            )
+        )
+    out += supply_metrics(have, critical)
+    for col in columns:
+        if col.startswith("imports_rm_"):
+            origin = col.removeprefix("imports_rm_")
+            out.append(
+                Metric(
+                    col, "imports (RM)", f"imports from {origin.replace('_', ' ')}", "M RM", 1e-6
+                )
+            )
+    extras = (
+        (
+            "soviet_to_invasion_rm",
+            "Soviet deliveries",
+            f"Soviet deliveries to {key_date}",
+            "M RM",
+            1e-6,
+        ),
+        ("arrears_rm_max", "clearing", "German arrears (peak)", "M RM", 1e-6),
+        ("clearing_balance_rm", "clearing", "clearing balance at the end", "M RM", 1e-6),
+        ("suspension_months", "clearing", "months of Soviet suspension", "months", 1.0),
+    )
+    for col, group, label, unit, scale in extras:
+        if col in have:
+            out.append(Metric(col, group, label, unit, scale))
+    return out
+
+
+def goods_metrics(
+    have: set[str], units: dict[str, str], key_date: str, critical: Sequence[str]
+) -> list[Metric]:
+    """Per critical good: when it runs out (month, share of runs), its shortage, its cover."""
+    out: list[Metric] = []
+    for good in critical:
+        if f"stockout_{good}" in have:
+            out.append(
+                Metric(
+                    f"stockout_{good}",
+                    "runs out",
+                    f"{good} runs out",
+                    "months",
+                    1.0,
+                    "median",
+                    "month",
+                )
+            )
+            out.append(
+                Metric(
+                    f"stockout_{good}",
+                    "runs out",
+                    f"runs out of {good}",
+                    "% of runs",
+                    100.0,
+                    "mean",
+                    "share",
+                )
+            )
+    for good in critical:
+        if f"shortage_{good}" in have:
+            unit, scale = ("kg", 1.0) if units.get(good) == "kg" else ("kt", 1e-3)
+            out.append(
+                Metric(f"shortage_{good}", "cumulative shortage", f"{good} shortage", unit, scale)
+            )
+    for good in critical:
+        if f"cover_{good}_{key_date}" in have:
+            out.append(
+                Metric(
+                    f"cover_{good}_{key_date}",
+                    f"cover on {key_date}",
+                    f"{good} cover {key_date}",
+                    "months of demand",
+                )
+            )
+    return out

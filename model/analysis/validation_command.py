@@ -1,0 +1,136 @@
+"""``pactsim validate``: the baseline against the historical record, as two tables.
+
+The targets, their roles and their evaluation live in :mod:`model.analysis.validation`;
+this module parses the command line and prints the calibration and validation groups.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from model.analysis.validation import (
+    DEFAULT_RUNS,
+    DEFAULT_TARGETS,
+    ROLES,
+    TargetResult,
+    validate,
+)
+from model.errors import UserError
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument(
+        "--runs", type=int, default=DEFAULT_RUNS, help=f"Monte Carlo runs (default {DEFAULT_RUNS})"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    parser.add_argument(
+        "--targets",
+        type=Path,
+        default=DEFAULT_TARGETS,
+        help="targets file (default scenarios/validation/targets.toml)",
+    )
+    parser.add_argument(
+        "--scenario",
+        type=Path,
+        default=None,
+        help="scenario file (default: the one the targets file names)",
+    )
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "—"
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:,.0f}"
+    if magnitude >= 10:
+        return f"{value:,.1f}"
+    return f"{value:,.2f}"
+
+
+def _share(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def table_rows(results: Sequence[TargetResult]) -> list[list[str]]:
+    """One row of text per target: what the table shows (and the tests can read)."""
+    rows = []
+    for r in results:
+        t = r.target
+        rel = r.relative_error
+        if t.summary == "share":
+            record = "yes" if t.record else "no"
+            model_value, band = f"{_share(r.median)} of runs", "—"
+            accept = (
+                f">= {_share(t.low)} of runs"
+                if t.high >= 1
+                else f"{_share(t.low)}-{_share(t.high)} of runs"
+            )
+            rel_text = "—"
+        else:
+            record, model_value = _fmt(t.record), _fmt(r.median)
+            band = f"{_fmt(r.p05)} – {_fmt(r.p95)}"
+            accept = f"{_fmt(t.low)} – {_fmt(t.high)}"
+            rel_text = "—" if rel is None else ("0%" if round(rel * 100) == 0 else f"{rel:+.0%}")
+        period = t.first if t.first == t.last else f"{t.first}..{t.last}"
+        rows.append(
+            [t.id, period, t.unit, record, model_value, band, rel_text, accept,
+             "yes" if r.within_band else "NO", t.source, f"[{t.tag}]"]
+        )  # fmt: skip
+    return rows
+
+
+COLUMNS = (
+    ("target", "left"), ("period", "left"), ("unit", "left"), ("record", "right"), ("model median", "right"),
+    ("90 % band (5–95 %)", "right"), ("rel. error", "right"), ("acceptance band", "right"), ("in band", "center"),
+    ("source", "left"), ("tag", "center"),
+)  # fmt: skip
+
+
+ROLE_TITLES = {
+    "calibration": "calibration targets (parameters may be fitted to these)",
+    "validation": "validation targets (no input cites their rows: out-of-sample evidence)",
+}
+
+
+def print_table(results: Sequence[TargetResult], n_runs: int, seed: int) -> None:
+    """One table per role, calibration first, each with its count (DESIGN.md §9)."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(width=max(Console().width, 190))
+    for role in ROLES:
+        group = [r for r in results if r.target.role == role]
+        inside = sum(r.within_band for r in group)
+        table = Table(
+            title=f"{role}: {len(group)} {ROLE_TITLES[role]} -- baseline vs the record ({n_runs} runs, seed {seed})"
+        )
+        for name, justify in COLUMNS:
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for row in table_rows(group):
+            style = None if row[8] == "yes" else "red"
+            table.add_row(*(escape(cell) for cell in row), style=style)
+        console.print(table)
+        console.print(f"{role}: {inside} of {len(group)} targets within their bands.")
+    inside = sum(r.within_band for r in results)
+    console.print(
+        f"{inside} of {len(results)} targets within their bands. Each target's description, note and "
+        "source are in scenarios/validation/targets.toml; --json prints them with the numbers."
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+
+    if args.runs < 1:
+        raise UserError(f"--runs must be at least 1, got {args.runs}")
+    results = validate(args.targets, n_runs=args.runs, seed=args.seed, scenario_file=args.scenario)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], indent=2))
+    else:
+        print_table(results, args.runs, args.seed)
+    return 0

@@ -1,0 +1,122 @@
+"""``pactsim batch``: run an experiment file, or resume an interrupted batch.
+
+The figures come from the presentation layer's writer that ``model.cli`` passes down as
+``args.figure_writers``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from model.batch.executors import default_workers
+from model.batch.experiment import (
+    load_experiment,
+)
+from model.batch.folder import (
+    FolderInUse,
+    final_path,
+)
+from model.batch.plan import DEFAULT_CHUNK
+from model.batch.run import reopen_batch, run_batch, start_batch, summary_line
+from model.errors import UserError
+
+
+# ---------------------------------------------------------------------------------------
+# pactsim batch
+# ---------------------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument(
+        "experiment",
+        nargs="?",
+        type=Path,
+        help="experiment file, e.g. experiments/counterfactuals.toml",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="result folder (default results/<name>-<time>)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: one per core; 1 runs in-process)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a Dask cluster, e.g. tcp://host:8786",
+    )
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        default=None,
+        metavar="R",
+        help=f"runs per model instance (default {DEFAULT_CHUNK})",
+    )
+    parser.add_argument(
+        "--resume", type=Path, default=None, metavar="DIR", help="finish an interrupted batch"
+    )
+    parser.add_argument("--no-figures", action="store_true", help="skip the figures")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(args: argparse.Namespace) -> int:
+
+    workers = default_workers() if args.workers is None else args.workers
+    if workers < 1:
+        raise UserError(f"--workers must be at least 1, got {workers}")
+    if args.chunk is not None and args.chunk < 1:
+        raise UserError(f"--chunk must be at least 1, got {args.chunk}")
+    if args.resume is not None:
+        if args.experiment is not None or args.chunk is not None or args.out is not None:
+            raise UserError(
+                "--resume DIR takes the experiment, chunk and folder recorded in DIR; drop the other arguments"
+            )
+        batch = reopen_batch(args.resume)
+        if isinstance(batch, Path):
+            print(f"{batch} is complete; nothing to resume")
+            return 0
+        from model.batch.results import code_version
+
+        started, current = batch.manifest.get("code", {}), code_version()
+        if current != started:
+            batch.manifest.setdefault("code_on_resume", []).append(current)
+            print(
+                f"warning: the code has changed since the batch started ({started.get('commit', '?')[:10]}"
+                f"{' with local changes' if started.get('dirty') else ''} -> {current.get('commit', '?')[:10]}"
+                f"{' with local changes' if current.get('dirty') else ''}); the remaining chunks run the code as it is now",
+                file=sys.stderr,
+            )
+        print(f"resuming {batch.folder.path}", flush=True)
+    else:
+        if args.experiment is None:
+            raise UserError("name an experiment file (e.g. experiments/smoke.toml) or --resume DIR")
+        experiment = load_experiment(args.experiment)
+        batch = start_batch(experiment, args.out, workers, args.chunk, ["batch", *sys.argv[2:]])
+        n = len(batch.scenarios)
+        print(
+            f"batch {experiment.name}: {n} scenario(s) x {batch.design.n_runs} runs ({experiment.sampler}), "
+            f"chunks of {batch.chunk}; writing {batch.folder.path}",
+            flush=True,
+        )
+    final = final_path(batch.folder.path)
+    writers = getattr(args, "figure_writers", None)  # handed down by model.cli
+    figures = None if args.no_figures or writers is None else writers.batch
+    try:
+        report = run_batch(batch, workers, args.scheduler, figures=figures, quiet=args.quiet)
+    except FolderInUse as err:
+        raise UserError(str(err)) from None
+    except KeyboardInterrupt:
+        print(f"interrupted; finish with: pactsim batch --resume {final}", file=sys.stderr)
+        raise
+    if report.errors:
+        print(
+            f"{len(report.errors)} chunk(s) failed (see {report.path / 'errors.json'}); the other results are in {report.path}"
+        )
+        print(f"fix the cause and retry the failed chunks with: pactsim batch --resume {final}")
+        return 1
+    print(summary_line(report, batch.manifest))
+    print(f"results: {report.path}")
+    return 0

@@ -1,0 +1,405 @@
+"""The result folder of a batch on disk: streamed parts, resume, consolidation.
+
+A batch writes into a hidden sibling ``.<name>.partial`` of its final folder and renames
+it into place only when the batch is complete, so a folder under ``results/`` is never
+half-written (DESIGN.md §8, STYLE.md habit 9). The partial folder holds::
+
+    manifest.json            status, plan, provenance, sessions, errors (rewritten atomically)
+    experiment.toml          the experiment file as it was when the batch started
+    scenarios/<name>.toml    every scenario, resolved (``extends`` applied), as it was
+    design.parquet           lhs/sobol/morris: the unit-hypercube design (replication x path)
+    lock                     pid and host of the process working on the folder
+    parts/<tag>.outcomes.parquet     one chunk's outcome rows
+    parts/<tag>.trajectories.bin     one chunk's trajectories: its HDF5 chunks, deflated, end to end
+    parts/<tag>.done                 the chunk's done-marker (JSON: timings, HDF5 chunk lengths), last
+    parts/<tag>.error.json           a chunk that raised: error and traceback
+
+``<tag>`` is ``<scenario index>-<chunk index>``. Every file is written to a temporary name
+and moved into place with ``os.replace`` (atomic on POSIX), the done-marker after the
+part files it vouches for, so whenever the process dies -- SIGKILL included -- a chunk is
+either done (marker present, parts complete) or not done (rerun on resume; any stray part
+or temporary file is overwritten or removed). Resume reads the plan, the frozen experiment
+and scenarios and the design from the folder, never from the (possibly edited) files.
+
+Consolidation streams the parts in plan order (scenario, then replication) into
+``outcomes.parquet`` (one Parquet row group per chunk, columns unified across scenarios)
+and ``trajectories.nc``, whose HDF5 chunks are copied as they are (``write_direct_chunk``):
+memory stays bounded by one chunk whatever the number of runs. Status then moves
+``running`` -> ``consolidated`` (parts deleted) -> ``complete`` (folder renamed). A batch
+with failed chunks is consolidated for inspection but stays partial with status
+``errors``; ``--resume`` retries the failed chunks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5netcdf
+import h5py
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from model.batch.results import now
+from model.files.scenario import Scenario, dumps
+
+PARTS = "parts"
+STATUS_RUNNING, STATUS_ERRORS, STATUS_CONSOLIDATED, STATUS_COMPLETE = (
+    "running",
+    "errors",
+    "consolidated",
+    "complete",
+)
+
+
+def partial_path(final: Path) -> Path:
+    return final.parent / f".{final.name}.partial"
+
+
+def final_path(partial: Path) -> Path:
+    name = partial.name
+    if not (name.startswith(".") and name.endswith(".partial")):
+        raise ValueError(f"{partial} is not a partial batch folder")
+    return partial.parent / name[1 : -len(".partial")]
+
+
+def pack_parts(
+    table: pa.Table, blocks: Mapping[str, Sequence[bytes]]
+) -> tuple[bytes, bytes, dict[str, list[int]]]:
+    """A chunk's part files as bytes: its outcome rows as Parquet, and its HDF5 chunks one
+    after another (variable by variable, in run order) with their lengths for the marker."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    lengths = {name: [len(b) for b in bl] for name, bl in blocks.items()}
+    return sink.getvalue().to_pybytes(), b"".join(b for bl in blocks.values() for b in bl), lengths
+
+
+def write_atomic(path: Path, write: Callable[[Path], None] | bytes | str) -> None:
+    """Write a file under a temporary name, flush it to disk and move it into place."""
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    if isinstance(write, bytes | str):
+        data = write.encode() if isinstance(write, str) else write
+        tmp.write_bytes(data)
+    else:
+        write(tmp)
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class ChunkRef:
+    """One chunk of the plan: runs start..stop-1 of one scenario."""
+
+    scenario_index: int
+    chunk_index: int
+    start: int
+    stop: int
+
+    @property
+    def tag(self) -> str:
+        return f"{self.scenario_index:03d}-{self.chunk_index:06d}"
+
+    @property
+    def n_runs(self) -> int:
+        return self.stop - self.start
+
+
+def chunk_refs(n_scenarios: int, runs_per_scenario: int, chunk: int) -> list[ChunkRef]:
+    """The plan's chunks in order: scenario by scenario, replications ascending."""
+    return [
+        ChunkRef(s, c, start, min(start + chunk, runs_per_scenario))
+        for s in range(n_scenarios)
+        for c, start in enumerate(range(0, runs_per_scenario, chunk))
+    ]
+
+
+class FolderInUse(RuntimeError):
+    pass
+
+
+class BatchFolder:
+    """A partial batch folder and the protocol for writing into it."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.parts = self.path / PARTS
+
+    # creation and locking ---------------------------------------------------------------
+    @classmethod
+    def create(cls, final: Path) -> BatchFolder:
+        partial = partial_path(final)
+        partial.mkdir(parents=True)
+        (partial / PARTS).mkdir()
+        (partial / "scenarios").mkdir()
+        return cls(partial)
+
+    def lock(self) -> None:
+        """Claim the folder; a lock left by a dead process (e.g. SIGKILL) is taken over."""
+        lock = self.path / "lock"
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "since": now()}
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                holder = json.loads(lock.read_text())
+            except (OSError, ValueError):
+                holder = {}
+            if holder.get("host") == me["host"] and _alive(holder.get("pid")):
+                raise FolderInUse(
+                    f"{self.path} is being written by process {holder['pid']}"
+                ) from None
+            write_atomic(lock, json.dumps(me))
+            return
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(me))
+
+    def unlock(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.path / "lock").unlink()
+
+    # manifest and frozen inputs ----------------------------------------------------------
+    def read_manifest(self) -> dict[str, Any]:
+        return json.loads((self.path / "manifest.json").read_text())
+
+    def write_manifest(self, manifest: Mapping[str, Any]) -> None:
+        write_atomic(
+            self.path / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n"
+        )
+
+    def freeze_inputs(
+        self, experiment_text: str, scenarios: Sequence[Scenario], design: pd.DataFrame | None
+    ) -> None:
+        write_atomic(self.path / "experiment.toml", experiment_text)
+        for s in scenarios:
+            write_atomic(self.path / "scenarios" / f"{s.name}.toml", dumps(s.data))
+        if design is not None:
+            write_atomic(self.path / "design.parquet", lambda p: design.to_parquet(p, index=False))
+
+    def frozen_experiment_text(self) -> str:
+        return (self.path / "experiment.toml").read_text(encoding="utf-8")
+
+    def frozen_scenario(self, provenance: Mapping[str, Any]) -> Scenario:
+        name = provenance["name"]
+        data = tomllib.loads((self.path / "scenarios" / f"{name}.toml").read_text(encoding="utf-8"))
+        files = tuple((f["path"], f["sha256"]) for f in provenance.get("files", []))
+        scenario = Scenario(
+            name=name, path=Path(provenance.get("path", name)), data=data, files=files
+        )
+        if scenario.sha256 != provenance["resolved_sha256"]:
+            raise ValueError(
+                f"{self.path}: the frozen scenario {name!r} does not match its recorded hash"
+            )
+        return scenario
+
+    def frozen_design(self) -> pd.DataFrame | None:
+        path = self.path / "design.parquet"
+        return pd.read_parquet(path) if path.exists() else None
+
+    # parts --------------------------------------------------------------------------------
+    def _part(self, ref: ChunkRef, suffix: str) -> Path:
+        return self.parts / f"{ref.tag}.{suffix}"
+
+    def done_tags(self) -> set[str]:
+        return {p.name[: -len(".done")] for p in self.parts.glob("*.done")}
+
+    def clean_strays(self) -> None:
+        """Remove temporary files and parts without a done-marker (a chunk cut short)."""
+        done = self.done_tags()
+        for p in list(self.parts.iterdir()) + list(self.path.glob("*.tmp-*")):
+            tag = p.name.split(".", 1)[0]
+            if ".tmp-" in p.name or (tag not in done and not p.name.endswith(".error.json")):
+                p.unlink(missing_ok=True)
+
+    def record_chunk(
+        self, ref: ChunkRef, outcomes: bytes, trajectories: bytes, info: Mapping[str, Any]
+    ) -> None:
+        """Write a finished chunk's parts (as the worker serialised them), then its done-marker."""
+        write_atomic(self._part(ref, "outcomes.parquet"), outcomes)
+        write_atomic(self._part(ref, "trajectories.bin"), trajectories)
+        marker = {"tag": ref.tag, "start": ref.start, "stop": ref.stop, **info}
+        write_atomic(self._part(ref, "done"), json.dumps(marker, default=str))
+        self._part(ref, "error.json").unlink(missing_ok=True)
+
+    def record_error(self, ref: ChunkRef, error: Mapping[str, Any]) -> None:
+        write_atomic(
+            self._part(ref, "error.json"),
+            json.dumps({"tag": ref.tag, "start": ref.start, "stop": ref.stop, **error}),
+        )
+
+    def errors(self) -> list[dict[str, Any]]:
+        return [json.loads(p.read_text()) for p in sorted(self.parts.glob("*.error.json"))]
+
+    def done_info(self, ref: ChunkRef) -> dict[str, Any]:
+        return json.loads(self._part(ref, "done").read_text())
+
+    # consolidation -------------------------------------------------------------------------
+    def consolidate_outcomes(self, refs: Iterable[ChunkRef]) -> int:
+        """Stream the done chunks' outcome rows, in plan order, into outcomes.parquet."""
+        done = self.done_tags()
+        paths = [self._part(r, "outcomes.parquet") for r in refs if r.tag in done]
+        if not paths:
+            return 0
+        schema = pa.unify_schemas([pq.read_schema(p) for p in paths], promote_options="permissive")
+        schema = schema.remove_metadata()
+        rows = 0
+
+        def write(tmp: Path) -> None:
+            nonlocal rows
+            with pq.ParquetWriter(tmp, schema) as writer:
+                for p in paths:
+                    table = pq.read_table(p)
+                    have = set(table.column_names)
+                    columns = [
+                        table.column(f.name).cast(f.type)
+                        if f.name in have
+                        else pa.nulls(table.num_rows, f.type)
+                        for f in schema
+                    ]
+                    writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+                    rows += table.num_rows
+
+        write_atomic(self.path / "outcomes.parquet", write)
+        return rows
+
+    def consolidate_trajectories(
+        self, refs: Sequence[ChunkRef], layout: TrajectoryLayout, attrs: Mapping[str, Any]
+    ) -> None:
+        """Create trajectories.nc and copy every done chunk's compressed HDF5 chunks into it."""
+        done = self.done_tags()
+
+        def write(tmp: Path) -> None:
+            layout.create(tmp, attrs)
+            with h5py.File(tmp, "r+") as f:
+                datasets = {name: f[name].id for name in layout.variables}
+                for ref in refs:
+                    if ref.tag not in done:
+                        continue
+                    data = memoryview(self._part(ref, "trajectories.bin").read_bytes())
+                    lengths = self.done_info(ref)["block_bytes"]
+                    at = 0
+                    for name, dims in layout.variables.items():
+                        for k, n in enumerate(lengths[name]):
+                            offset = (
+                                ref.scenario_index,
+                                ref.start + k * layout.file_chunk,
+                                *(0,) * len(dims),
+                            )
+                            datasets[name].write_direct_chunk(offset, data[at : at + n])
+                            at += n
+
+        write_atomic(self.path / "trajectories.nc", write)
+
+    def drop_parts(self) -> None:
+        shutil.rmtree(self.parts, ignore_errors=True)
+
+    def publish(self) -> Path:
+        """Rename the finished folder into place (refusing to overwrite anything)."""
+        final = final_path(self.path)
+        if final.exists():
+            raise FileExistsError(
+                f"{final} appeared while the batch ran; the result stays in {self.path}"
+            )
+        self.path.rename(final)
+        self.path = final
+        self.parts = final / PARTS
+        return final
+
+
+@dataclass(frozen=True)
+class TrajectoryLayout:
+    """The shape of trajectories.nc: coordinates, variables and their dims, HDF5 chunks.
+
+    Every variable is float32 with dims (scenario, run, month[, supplier][, good]); its HDF5
+    chunks are (1, file_chunk, whole other dims), deflated at ``compression`` (0: raw).
+    A chunk of the batch always starts on a multiple of ``file_chunk`` runs, so each batch
+    chunk maps onto whole HDF5 chunks that a worker can compress on its own.
+    """
+
+    scenarios: tuple[str, ...]
+    runs: int
+    months: tuple[str, ...]
+    goods: tuple[str, ...]
+    suppliers: tuple[str, ...]
+    units: tuple[str, ...]
+    prices: tuple[float, ...]
+    variables: Mapping[str, tuple[str, ...]]  # name -> dims after (scenario, run)
+    file_chunk: int
+    compression: int
+
+    def sizes(self) -> dict[str, int]:
+        return {"month": len(self.months), "good": len(self.goods), "supplier": len(self.suppliers)}
+
+    def block_shape(self, name: str) -> tuple[int, ...]:
+        sizes = self.sizes()
+        return (self.file_chunk, *(sizes[d] for d in self.variables[name]))
+
+    def n_blocks(self, ref: ChunkRef) -> int:
+        return -(-ref.n_runs // self.file_chunk)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (dict(v) if isinstance(v, Mapping) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TrajectoryLayout:
+        d = dict(d)
+        for key in ("scenarios", "months", "goods", "suppliers", "units", "prices"):
+            d[key] = tuple(d[key])
+        d["variables"] = {k: tuple(v) for k, v in d["variables"].items()}
+        return cls(**d)
+
+    def create(self, path: Path, attrs: Mapping[str, Any]) -> None:
+        """An empty netCDF-4 file: coordinates, attributes, variables filled with NaN."""
+        text = h5py.string_dtype()
+        with h5netcdf.File(path, "w") as f:
+            f.dimensions = {"scenario": len(self.scenarios), "run": self.runs, **self.sizes()}
+            for dim, labels in (
+                ("scenario", self.scenarios),
+                ("month", self.months),
+                ("good", self.goods),
+                ("supplier", self.suppliers),
+            ):
+                f.create_variable(dim, (dim,), dtype=text)[:] = np.array(labels, dtype=object)
+            f.create_variable("run", ("run",), data=np.arange(self.runs, dtype=np.int64))
+            f.create_variable("unit", ("good",), dtype=text)[:] = np.array(self.units, dtype=object)
+            f.create_variable(
+                "price_rm_per_unit", ("good",), data=np.asarray(self.prices, dtype=np.float64)
+            )
+            filters = (
+                {"compression": "gzip", "compression_opts": self.compression}
+                if self.compression
+                else {}
+            )
+            for name, dims in self.variables.items():
+                shape = (1, *self.block_shape(name))
+                f.create_variable(
+                    name,
+                    ("scenario", "run", *dims),
+                    dtype="f4",
+                    fillvalue=np.float32(np.nan),
+                    chunks=shape,
+                    **filters,
+                )
+            f.attrs.update({k: v for k, v in attrs.items() if v is not None})
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

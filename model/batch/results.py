@@ -1,0 +1,162 @@
+"""Result folders: add-only, never overwritten, never half-written.
+
+A result folder holds ``manifest.json`` (code version, scenario files and their hashes,
+seed, package versions, times, status), ``outcomes.parquet`` (one row per run),
+``trajectories.nc`` (labelled arrays: run x month x good, imports by supplier) and
+``figures/``. It is written into a hidden ``.<name>.partial`` sibling and renamed into
+place only when complete; if anything fails the partial folder is removed, so a user
+never finds a half-written result (DESIGN.md §8, STYLE.md habit 9).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+from collections.abc import Iterator, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import xarray as xr
+
+from model.errors import UserError
+from model.files.scenario import Scenario
+
+if TYPE_CHECKING:
+    pass
+
+from model import PROJECT_ROOT
+
+PACKAGES = (
+    "pactsim",
+    "mesa",
+    "numpy",
+    "scipy",
+    "pandas",
+    "xarray",
+    "pyarrow",
+    "h5netcdf",
+    "matplotlib",
+    "SALib",
+    "dask",
+)
+
+
+def code_version() -> dict[str, Any]:
+    """The git commit of the code (and whether the tree had local changes)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+
+    try:
+        return {
+            "commit": git("rev-parse", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--", "model")),
+        }
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": "unknown", "dirty": None}
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[name] = metadata.version(name)
+    return out
+
+
+def scenario_provenance(scenario: Scenario) -> dict[str, Any]:
+    return {
+        "name": scenario.name,
+        "resolved_sha256": scenario.sha256,
+        "files": [{"path": f, "sha256": h} for f, h in scenario.files],
+    }
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class ResultFolder:
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def create(cls, out: Path | None, name: str, root: Path | None = None) -> ResultFolder:
+        """Choose a folder that does not exist yet (never overwrite a result)."""
+
+        if out is not None:
+            out = Path(out)
+            if out.exists():
+                raise UserError(
+                    f"{out} already exists; results are never overwritten (choose another --out)"
+                )
+            return cls(out)
+        root = root or Path("results")
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = root / f"{name}-{stamp}"
+        n = 2
+        while path.exists():
+            path = root / f"{name}-{stamp}-{n}"
+            n += 1
+        return cls(path)
+
+    @contextlib.contextmanager
+    def writing(
+        self, command: Sequence[str], seed: int, scenarios: Sequence[Scenario], **extra: Any
+    ) -> Iterator[Writer]:
+        partial = self.path.parent / f".{self.path.name}.partial-{os.getpid()}"
+        partial.mkdir(parents=True)
+        manifest = {
+            "status": "running",
+            "command": ["pactsim", *command],
+            "code": code_version(),
+            "packages": package_versions(),
+            "platform": platform.platform(),
+            "seed": seed,
+            "scenarios": [scenario_provenance(s) for s in scenarios],
+            "started": now(),
+            **extra,
+        }
+        writer = Writer(partial, manifest)
+        try:
+            yield writer
+            manifest.update(status="complete", finished=now())
+            writer.write_manifest()
+            partial.rename(self.path)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
+
+
+class Writer:
+    """Writes the parts of a result folder."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]):
+        self.path = path
+        self.manifest = manifest
+
+    def write_manifest(self) -> None:
+        (self.path / "manifest.json").write_text(
+            json.dumps(self.manifest, indent=2, default=str) + "\n"
+        )
+
+    def write_outcomes(self, table: pd.DataFrame) -> None:
+        table.to_parquet(self.path / "outcomes.parquet", index=False)
+        self.manifest["runs"] = int(len(table))
+
+    def write_trajectories(self, ds: xr.Dataset) -> None:
+        encoding = {
+            name: {"zlib": True, "complevel": 1}
+            for name in ds.data_vars
+            if ds[name].dtype.kind == "f"
+        }
+        ds.to_netcdf(self.path / "trajectories.nc", engine="h5netcdf", encoding=encoding)

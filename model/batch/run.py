@@ -1,0 +1,535 @@
+"""Scenario batches at scale: planning, starting, resuming and consolidating (DESIGN.md §6, §8, §10).
+
+The chunk worker is :mod:`model.batch.worker`, the executors :mod:`model.batch.executors`,
+the folder :mod:`model.batch.folder` and the command :mod:`model.batch.command`.
+
+A batch runs every scenario of an experiment file (:mod:`model.batch.experiment`) for the same
+replications. Replication *i* gets the same parameter sample and the same random streams
+in every scenario (common random numbers), so counterfactual effects are paired.
+
+**Chunks.** The runs of one scenario are cut into chunks of R runs; one chunk is one
+:class:`~model.simulation.PactModel` advancing R runs side by side (never one model per
+run: Mesa 3.3.1 keeps every model alive, STACK.md). Chunks go to a process pool (default,
+one worker per core), to a Dask distributed cluster (``--scheduler tcp://host:8786``) or,
+with ``--workers 1``, run in this process. Random numbers are keyed by (seed, purpose,
+replication), so the results are identical whatever the chunk size, the number of workers
+or the executor.
+
+**Streaming.** A worker returns its chunk's outcome rows and its trajectories already cut
+into the HDF5 chunks of ``trajectories.nc`` (and deflated, if asked); the main process writes them as
+part files of the partial result folder as they arrive (:mod:`model.batch.folder`) and at
+the end streams the parts into ``outcomes.parquet`` and ``trajectories.nc``. Memory stays
+bounded by a few chunks in flight, whatever the number of runs. A chunk that raises is
+recorded with its traceback and the batch goes on; the exit code is then 1 and
+``pactsim batch --resume DIR`` retries it. A batch killed at any moment (SIGKILL
+included) is finished by ``--resume``: no run is repeated or lost, and the results are the
+ones an uninterrupted batch gives.
+
+**What trajectories.nc keeps.** Dims scenario x run x month x good, float32. By default:
+Germany's ``stock``, ``shortage``, ``demand``, ``consumption`` and ``production`` of every
+good (what the stock and shortage curves and months-of-cover need), and every run-level
+series (war readiness, clearing balance, arrears, credit, suspension, blockade
+effectiveness, transit, treaties in force, war phase). That is ~19 kB per run, ~5.4 kB
+deflated (the default, zlib level 1): ~78 MB for 15 scenarios x 1,000 runs, ~290 MB raw
+(``compression = 0``: less CPU in the workers, ~4 us per run-month, but three times the
+bytes to write and consolidate, which costs as much on this machine). Imports by
+supplier (another ~30 kB per run) and the other per-good series are left out unless an
+experiment asks for them (``[trajectories] variables``); their totals are in the outcome
+table. float32 keeps 7 significant digits, ample for curves; the outcome table, computed
+from the run itself, stays float64.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.batch import worker
+from model.batch.executors import SerialExecutor, make_executor
+from model.batch.experiment import (
+    Design,
+    Experiment,
+    build_design,
+    parse_frozen,
+    uncertain_paths,
+)
+from model.batch.folder import (
+    STATUS_COMPLETE,
+    STATUS_CONSOLIDATED,
+    STATUS_ERRORS,
+    STATUS_RUNNING,
+    BatchFolder,
+    ChunkRef,
+    TrajectoryLayout,
+    chunk_refs,
+    partial_path,
+)
+from model.batch.plan import (
+    build_layout,
+    check_outcome_patterns,
+    choose_chunk,
+    design_table,
+    previews,
+)
+from model.batch.worker import ChunkFailure, ChunkOutput, ChunkTask
+from model.errors import UserError
+from model.files.scenario import Scenario
+
+# draws a batch folder's figures: (folder, scenarios, figure names or None for all) -> paths
+BatchFigureWriter = Callable[[Path, Sequence[Scenario], Sequence[str] | None], list[Path]]
+
+
+# ---------------------------------------------------------------------------------------
+# the batch
+# ---------------------------------------------------------------------------------------
+@dataclass
+class Batch:
+    """A batch being run: its folder, inputs and plan."""
+
+    folder: BatchFolder
+    experiment: Experiment
+    scenarios: list[Scenario]
+    design: Design
+    layout: TrajectoryLayout
+    chunk: int
+    manifest: dict[str, Any]
+
+    @property
+    def refs(self) -> list[ChunkRef]:
+        return chunk_refs(len(self.scenarios), self.design.n_runs, self.chunk)
+
+    @property
+    def total_runs(self) -> int:
+        return len(self.scenarios) * self.design.n_runs
+
+    def task(self, ref: ChunkRef) -> ChunkTask:
+        scenario = self.scenarios[ref.scenario_index]
+        own = [p for p, _ in scenario.uncertain()]
+        return ChunkTask(
+            ref=ref,
+            scenario=scenario,
+            seed=self.experiment.seed,
+            uniforms=self.design.uniforms(own, ref.start, ref.stop),
+            paths=self.design.paths,
+            outcomes=self.experiment.outcomes,
+            layout=self.layout,
+        )
+
+
+def start_batch(
+    experiment: Experiment,
+    out: Path | None,
+    workers: int,
+    chunk: int | None,
+    command: Sequence[str],
+) -> Batch:
+    """Plan a new batch and create its partial folder with the frozen inputs."""
+    from model.batch.results import ResultFolder
+
+    t0 = time.perf_counter()
+    scenarios = experiment.load_scenarios()
+    shapes = previews(scenarios)
+    check_outcome_patterns(experiment, shapes)
+    paths = uncertain_paths(scenarios)
+    design = build_design(
+        experiment.sampler, experiment.replications, experiment.seed, paths, experiment.options
+    )
+    chunk = choose_chunk(chunk or experiment.chunk, design.n_runs, len(scenarios), workers)
+    spec = experiment.trajectories
+    layout = build_layout(scenarios, shapes, spec.variables, design.n_runs, chunk, spec.compression)
+    final = ResultFolder.create(out, experiment.name).path
+    if partial_path(final).exists():
+        raise UserError(
+            f"{partial_path(final)} exists: resume it with `pactsim batch --resume {final}`"
+        )
+    folder = BatchFolder.create(final)
+    manifest = batch_manifest(experiment, scenarios, design, layout, chunk, command, t0)
+    folder.freeze_inputs(experiment.text, scenarios, design_table(design))
+    folder.write_manifest(manifest)
+    return Batch(folder, experiment, scenarios, design, layout, chunk, manifest)
+
+
+def batch_manifest(
+    experiment: Experiment,
+    scenarios: Sequence[Scenario],
+    design: Design,
+    layout: TrajectoryLayout,
+    chunk: int,
+    command: Sequence[str],
+    t0: float,
+) -> dict[str, Any]:
+    """The manifest of a new batch: what runs, from which files and code, and the plan."""
+    from model.batch.results import code_version, now, package_versions, scenario_provenance
+
+    provenance = []
+    for s in scenarios:
+        p = scenario_provenance(s)
+        p["path"] = str(s.path)
+        provenance.append(p)
+    return {
+        "kind": "batch",
+        "status": STATUS_RUNNING,
+        "command": ["pactsim", *command],
+        "experiment": {
+            "name": experiment.name,
+            "file": str(experiment.path),
+            "description": experiment.description,
+            "sampler": experiment.sampler,
+            "replications": experiment.replications,
+            "seed": experiment.seed,
+            "outcomes": list(experiment.outcomes) if experiment.outcomes is not None else "all",
+            "figures": "all" if experiment.figures is None else list(experiment.figures),
+        },
+        "code": code_version(),
+        "packages": package_versions(),
+        "seed": experiment.seed,
+        "scenarios": provenance,
+        "window": {"start": layout.months[0], "end": layout.months[-1]},
+        "design": design.describe(),
+        "plan": {
+            "runs_per_scenario": design.n_runs,
+            "runs": len(scenarios) * design.n_runs,
+            "chunk": chunk,
+            "chunks": len(scenarios) * math.ceil(design.n_runs / chunk),
+            "trajectories": layout.to_dict(),
+        },
+        "runs": len(scenarios) * design.n_runs,
+        "started": now(),
+        "seconds_plan": round(time.perf_counter() - t0, 3),
+        "sessions": [],
+    }
+
+
+def reopen_batch(path: Path) -> Batch | Path:
+    """The batch in a partial folder (or a path to its final folder if it is complete)."""
+
+    path = Path(path)
+    if not path.name.endswith(".partial"):
+        if (path / "manifest.json").exists() and not (path / "parts").exists():
+            return path  # complete already
+        if partial_path(path).is_dir():
+            path = partial_path(path)
+    if not (path / "manifest.json").exists() or not (path / "experiment.toml").exists():
+        raise UserError(
+            f"{path}: not a batch folder that can be resumed (no manifest.json and experiment.toml)"
+        )
+    folder = BatchFolder(path)
+    manifest = folder.read_manifest()
+    experiment = parse_frozen(folder.frozen_experiment_text(), Path(manifest["experiment"]["file"]))
+    scenarios = [folder.frozen_scenario(p) for p in manifest["scenarios"]]
+    d = manifest["design"]
+    frozen = folder.frozen_design()
+    points = None if frozen is None else frozen[d["paths"]].to_numpy(np.float64)
+    design = Design(
+        d["sampler"], d["seed"], tuple(d["paths"]), d["runs_per_scenario"], points, d["options"]
+    )
+    layout = TrajectoryLayout.from_dict(manifest["plan"]["trajectories"])
+    return Batch(folder, experiment, scenarios, design, layout, manifest["plan"]["chunk"], manifest)
+
+
+def progress_bar(quiet: bool) -> Any:
+    """A live bar on a terminal (runs done, runs/s, time left); a line per tenth elsewhere."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RunsPerSecond(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.0f} runs/s" if speed else "- runs/s")
+
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        return LogProgress(console, quiet)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs"),
+        RunsPerSecond(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+class LogProgress:
+    """The progress bar's interface for logs: one plain line each time a tenth is done."""
+
+    def __init__(self, console: Any, quiet: bool):
+        self.console, self.quiet = console, quiet
+        self.tasks: dict[int, dict[str, Any]] = {}
+
+    def __enter__(self) -> LogProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def add_task(self, description: str, total: int, completed: int = 0) -> int:
+        self.tasks[0] = {
+            "name": description,
+            "total": total,
+            "done": completed,
+            "start": completed,
+            "t0": time.perf_counter(),
+            "tenth": 0,
+        }
+        return 0
+
+    def advance(self, task_id: int, runs: int) -> None:
+        t = self.tasks[task_id]
+        t["done"] += runs
+        tenth = int(10 * t["done"] / t["total"]) if t["total"] else 10
+        if self.quiet or tenth <= t["tenth"]:
+            return
+        t["tenth"] = tenth
+        seconds = time.perf_counter() - t["t0"]
+        rate = (t["done"] - t["start"]) / seconds if seconds > 0 else 0.0
+        left = (t["total"] - t["done"]) / rate if rate else float("nan")
+        self.console.print(
+            f"{t['name']}: {t['done']}/{t['total']} runs, {rate:,.0f} runs/s, {left:,.0f} s left",
+            highlight=False,
+        )
+
+
+@dataclass
+class BatchReport:
+    path: Path
+    status: str
+    runs: int  # in the batch
+    runs_now: int  # run by this call (fewer when resuming)
+    errors: list[dict[str, Any]]
+    seconds: float
+    executor: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == STATUS_COMPLETE
+
+
+def run_batch(
+    batch: Batch,
+    workers: int,
+    scheduler: str | None,
+    figures: BatchFigureWriter | None = None,
+    quiet: bool = False,
+) -> BatchReport:
+    """Run the chunks not yet done, then consolidate and publish (or keep partial on errors).
+
+    ``figures`` draws the experiment's figures into the folder (None: no figures).
+    """
+    from model.batch.results import now
+
+    folder, manifest = batch.folder, batch.manifest
+    t0 = time.perf_counter()
+    runs_now, executor_text = 0, ""
+    folder.lock()
+    try:
+        if manifest["status"] in (STATUS_RUNNING, STATUS_ERRORS):
+            runs_now, executor_text, errors = run_session(batch, workers, scheduler, quiet, t0)
+            if errors:
+                seconds = time.perf_counter() - t0
+                return BatchReport(
+                    folder.path,
+                    STATUS_ERRORS,
+                    batch.total_runs,
+                    runs_now,
+                    errors,
+                    seconds,
+                    executor_text,
+                )
+        folder.drop_parts()
+        if figures:
+            t_figures = time.perf_counter()
+            draw_figures(batch, figures)
+            if manifest["sessions"]:
+                manifest["sessions"][-1]["seconds_figures"] = round(
+                    time.perf_counter() - t_figures, 3
+                )
+        manifest.update(status=STATUS_COMPLETE, finished=now())
+        folder.write_manifest(manifest)
+    finally:
+        folder.unlock()
+    path = folder.publish()
+    seconds = time.perf_counter() - t0
+    return BatchReport(
+        path, STATUS_COMPLETE, batch.total_runs, runs_now, [], seconds, executor_text
+    )
+
+
+def run_session(
+    batch: Batch, workers: int, scheduler: str | None, quiet: bool, t0: float
+) -> tuple[int, str, list[dict[str, Any]]]:
+    """One session of a batch: the chunks not yet done, then consolidation.
+
+    Records the session in the manifest; returns the runs it ran, the executor used and
+    the chunks that failed (the manifest then says "errors", else "consolidated").
+    """
+    from model.batch.results import now
+
+    folder, manifest = batch.folder, batch.manifest
+    folder.clean_strays()
+    done = folder.done_tags()
+    todo = [r for r in batch.refs if r.tag not in done]
+    runs_now = sum(r.n_runs for r in todo)
+    session: dict[str, Any] = {
+        "started": now(),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "chunks": len(todo),
+        "runs": runs_now,
+    }
+    manifest["sessions"].append(session)
+    manifest["status"] = STATUS_RUNNING
+    folder.write_manifest(manifest)
+    executor_text = run_chunks(batch, todo, workers, scheduler, quiet, session)
+    t_run = time.perf_counter()
+    errors = folder.errors()
+    consolidate(batch, errors)
+    session.update(
+        finished=now(),
+        seconds_chunks=round(t_run - t0, 3),
+        seconds_consolidate=round(time.perf_counter() - t_run, 3),
+    )
+    if errors:
+        stripped = [{k: v for k, v in e.items() if k != "traceback"} for e in errors]
+        manifest.update(status=STATUS_ERRORS, errors=stripped)
+        folder.write_manifest(manifest)
+        return runs_now, executor_text, errors
+    manifest.update(status=STATUS_CONSOLIDATED, errors=[])
+    folder.write_manifest(manifest)
+    return runs_now, executor_text, errors
+
+
+def chunk_failure(task: ChunkTask, record: dict[str, Any]) -> ChunkFailure:
+    """A chunk whose worker died or whose result could not be moved."""
+    return ChunkFailure(task.ref, record)
+
+
+def run_chunks(
+    batch: Batch,
+    todo: Sequence[ChunkRef],
+    workers: int,
+    scheduler: str | None,
+    quiet: bool,
+    session: dict[str, Any],
+) -> str:
+    """Run the chunks on the chosen executor, writing each one's parts as it finishes."""
+    folder = batch.folder
+    workers = max(1, min(workers, len(todo)))
+    executor = make_executor(workers, scheduler) if todo else SerialExecutor()
+    done_runs = batch.total_runs - sum(r.n_runs for r in todo)
+    with executor, progress_bar(quiet) as progress:
+        session["executor"] = executor.description
+        bar = progress.add_task(batch.experiment.name, total=batch.total_runs, completed=done_runs)
+        writing = 0.0
+        tasks = (batch.task(r) for r in todo)
+        for out in executor.map(worker.run_chunk_safely, tasks, chunk_failure):
+            t0 = time.perf_counter()
+            if isinstance(out, ChunkOutput):
+                folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info)
+            else:
+                folder.record_error(out.ref, out.error)
+                name = batch.scenarios[out.ref.scenario_index].name
+                progress.console.print(
+                    f"chunk {out.ref.tag} ({name}, runs {out.ref.start}-{out.ref.stop - 1}) failed: "
+                    f"{out.error['error']}: {out.error['message']}"
+                )
+            writing += time.perf_counter() - t0
+            progress.advance(bar, out.ref.n_runs)
+    session["seconds_writing_parts"] = round(writing, 3)
+    return executor.description
+
+
+def summary_line(report: BatchReport, manifest: Mapping[str, Any]) -> str:
+    """Runs, rate and where the time went, e.g. for 15 x 1,000 runs on 2 cores."""
+    session = manifest["sessions"][-1] if manifest.get("sessions") else {}
+    if not report.runs_now:
+        return f"nothing left to run; {report.seconds:.1f} s to finish the folder"
+    chunks = session.get("seconds_chunks", report.seconds)
+    resumed = (
+        f" (of {report.runs}; the others were done before)" if report.runs_now < report.runs else ""
+    )
+    parts = [
+        f"{report.runs_now:,} runs{resumed} in {chunks:.1f} s ({report.runs_now / chunks:,.0f} runs/s; {report.executor})"
+    ]
+    for key, what in (("seconds_consolidate", "consolidation"), ("seconds_figures", "figures")):
+        if session.get(key):
+            parts.append(f"{what} {session[key]:.1f} s")
+    return ", ".join(parts) + f"; {report.seconds:.1f} s in all"
+
+
+def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
+    folder, manifest = batch.folder, batch.manifest
+    rows = folder.consolidate_outcomes(batch.refs)
+    attrs = {
+        "title": f"pactsim batch {batch.experiment.name}",
+        "experiment": batch.experiment.name,
+        "sampler": batch.experiment.sampler,
+        "seed": batch.experiment.seed,
+        "description": "Germany's stocks and flows per scenario, run (replication), month and good; float32",
+    }
+    if batch.layout.variables:
+        folder.consolidate_trajectories(batch.refs, batch.layout, attrs)
+    done = folder.done_tags()
+    seconds = [folder.done_info(r).get("seconds_model", 0.0) for r in batch.refs if r.tag in done]
+    manifest["outcome_rows"] = rows
+    manifest["cpu_seconds_model"] = round(float(sum(seconds)), 3)
+    if errors:
+        with contextlib.suppress(Exception):
+            pd.DataFrame([{k: v for k, v in e.items()} for e in errors]).to_json(
+                folder.path / "errors.json", orient="records", indent=1
+            )
+
+
+def draw_figures(batch: Batch, write: BatchFigureWriter) -> None:
+    """The experiment's figures, drawn by ``write`` (the presentation layer's batch writer).
+
+    ``figures`` absent in the experiment: every figure the writer draws; an empty list: none;
+    names: passed on, and checked afterwards.
+    """
+    manifest, wanted = batch.manifest, batch.experiment.figures
+    if wanted is not None and not wanted:
+        manifest["figures"] = []
+        return
+    try:
+        write(batch.folder.path, batch.scenarios, list(wanted) if wanted else None)
+    except Exception as err:
+        # the results stand without their figures; `pactsim report` can redraw them
+        manifest["figures"] = {"error": f"{type(err).__name__}: {err}"}
+        print(
+            f"warning: figures failed ({type(err).__name__}: {err}); redraw them with `pactsim report`",
+            file=sys.stderr,
+        )
+        return
+    folder = batch.folder.path / "figures"
+    drawn = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    manifest["figures"] = drawn
+    missing = [n for n in wanted or () if not any(Path(d).stem == n for d in drawn)]
+    if missing:
+        manifest["figures_missing"] = missing
+        print(
+            f"warning: figure(s) not drawn by model.presentation.report: {', '.join(missing)}",
+            file=sys.stderr,
+        )

@@ -1,0 +1,95 @@
+"""``pactsim run``: one scenario, a deterministic run or N Monte Carlo runs, into a result folder.
+
+The figures come from the presentation layer's writer that ``model.cli`` passes down as
+``args.figure_writers``; without it (called as a library) no figures are drawn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.batch.results import ResultFolder
+from model.engine.outcomes import outcomes_table
+from model.engine.runner import RunResult, simulate
+from model.errors import UserError
+from model.files.scenario import load
+from model.world.goods import critical_goods
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument("scenario", help="scenario file, e.g. scenarios/baseline.toml")
+    parser.add_argument(
+        "--runs", type=int, default=1, help="number of runs (Monte Carlo over the distributions)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="master seed")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="result folder (default results/<scenario>-<time>)"
+    )
+    parser.add_argument("--no-figures", action="store_true", help="skip the figures")
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.runs < 1:
+        raise UserError(f"--runs must be at least 1, got {args.runs}")
+    scenario = load(args.scenario)
+    n_uncertain = len(scenario.uncertain())
+    if args.runs == 1 and n_uncertain:
+        print(f"one deterministic run: {n_uncertain} uncertain parameters at their central values")
+    folder = ResultFolder.create(args.out, scenario.name)
+    with folder.writing(
+        command=["run", *sys.argv[2:]], seed=args.seed, scenarios=[scenario]
+    ) as out:
+        result = simulate(scenario, n_runs=args.runs, seed=args.seed)
+        table = outcomes_table(result)
+        table.insert(0, "scenario", scenario.name)
+        out.write_outcomes(table)
+        out.write_trajectories(result.dataset())
+        writers = getattr(args, "figure_writers", None)  # handed down by model.cli
+        if writers and not args.no_figures:
+            out.manifest["figures"] = writers.run(out.path, result)
+    for line in summary_lines(result, table):
+        print(line)
+    print(f"results: {folder.path}")
+    return 0
+
+
+def summary_lines(result: RunResult, table: pd.DataFrame) -> list[str]:
+    """A few lines for the terminal: stock-outs, suspensions, arrears."""
+    lines = [
+        f"scenario {result.scenario.name}: {result.n_runs} run(s), {result.months[0]} to {result.months[-1]}"
+    ]
+    crit = critical_goods(result.scenario.data.get("goods", {}))
+    parts = []
+    for good in crit:
+        col = table.get(f"stockout_{good}")
+        if col is None:
+            continue
+        hit = col.dropna()
+        if hit.empty:
+            parts.append(f"{good}: not before {result.months[-1]}")
+        else:
+            share = len(hit) / len(col)
+            median = sorted(hit)[len(hit) // 2]
+            parts.append(
+                f"{good}: {median}" + (f" (in {share:.1%} of runs)" if len(col) > 1 else "")
+            )
+    lines.append("first month German stocks run out -- " + "; ".join(parts))
+    susp = result.trajectory["suspended"]
+    months = [result.months[t] for t in range(len(result.months)) if susp[t].mean() >= 0.5]
+    lines.append(
+        "Soviet suspensions (months in most runs): "
+        + (", ".join(months) if months else "none")
+        + f"; mean {table['suspension_months'].mean():.1f} months per run"
+    )
+    arrears = result.trajectory["arrears_rm"]
+    peak_t = int(np.median(arrears, axis=1).argmax())
+    lines.append(
+        f"German arrears: {np.median(arrears[peak_t]) / 1e6:.0f} M RM at their peak ({result.months[peak_t]}); "
+        f"clearing balance at the end {np.median(table['clearing_balance_rm']) / 1e6:.0f} M RM (median)"
+    )
+    return lines

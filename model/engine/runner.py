@@ -1,0 +1,146 @@
+"""Run one scenario: R runs in vectorised chunks, a result object, and ``pactsim run``.
+
+:func:`simulate` advances ``n_runs`` runs of a scenario in chunks of at most ``chunk``
+runs per model instance (one Mesa model per chunk, never one per run: Mesa 3.3.1 keeps
+every model alive, STACK.md). Replication *i* draws its uncertain parameters and shocks
+from streams keyed by *i*, so results do not depend on the chunking.
+
+A single run (``n_runs=1``, ``sample=False``) uses every distribution's central value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES, PactModel, released_models
+from model.files.scenario import Scenario
+from model.world.randomness import master_key, parameter_uniforms
+
+DEFAULT_CHUNK = 1000
+
+
+@dataclass
+class RunResult:
+    """Trajectories of R runs of one scenario: arrays shaped (month, run, ...).
+
+    The exception is ``imports``, stored sparsely as (month, pair, run) for the
+    (origin, good) pairs in ``import_pairs``; :meth:`imports` gives the dense array.
+    """
+
+    def imports(self) -> np.ndarray:
+        """Arrivals in Germany by origin, dense: (month, origin, run, good)."""
+        sparse = self.trajectory["imports"]
+        T, _, R = sparse.shape
+        out = np.zeros((T, len(self.origins), R, len(self.goods)), dtype=sparse.dtype)
+        for p, (origin, good) in enumerate(self.import_pairs):
+            out[:, origin, :, good] = sparse[:, p]
+        return out
+
+    scenario: Scenario
+    seed: int
+    replications: np.ndarray
+    months: list[str]
+    goods: tuple[str, ...]
+    units: tuple[str, ...]
+    prices: np.ndarray
+    origins: tuple[str, ...]
+    import_pairs: list[tuple[int, int]]
+    trajectory: dict[str, np.ndarray]
+    parameters: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.replications)
+
+    def dataset(self) -> xr.Dataset:
+        """Labelled arrays: dims run, month, good (and supplier for imports)."""
+        coords = {
+            "run": self.replications,
+            "month": self.months,
+            "good": list(self.goods),
+            "supplier": list(self.origins),
+        }
+        data_vars = {}
+        tr = self.trajectory
+        for name in (*GOODS_VARIABLES, "soviet_machinery_rm"):
+            if name in tr:
+                data_vars[name] = (("run", "month", "good"), np.swapaxes(tr[name], 0, 1))
+        for name in RUN_VARIABLES:
+            if name in tr:
+                data_vars[name] = (("run", "month"), np.swapaxes(tr[name], 0, 1))  # type: ignore[assignment]
+        if "imports" in tr:
+            imports = np.transpose(
+                self.imports(), (2, 0, 1, 3)
+            )  # (month, origin, run, good) -> run first
+            data_vars["imports"] = (("run", "month", "supplier", "good"), imports)  # type: ignore[assignment]
+        ds = xr.Dataset(data_vars, coords=coords)
+        ds["unit"] = ("good", list(self.units))
+        ds["price_rm_per_unit"] = ("good", self.prices)
+        ds.attrs.update(scenario=self.scenario.name, seed=self.seed)
+        return ds
+
+
+def draw_uniforms(scenario: Scenario, seed: int, replications: np.ndarray) -> dict[str, np.ndarray]:
+    """Monte Carlo uniforms for every uncertain parameter, keyed by replication."""
+    paths = [p for p, _ in scenario.uncertain()]
+    return parameter_uniforms(master_key(seed), paths, replications)
+
+
+def simulate(
+    scenario: Scenario,
+    n_runs: int = 1,
+    seed: int = 0,
+    replications: np.ndarray | None = None,
+    sample: bool | None = None,
+    uniforms: dict[str, np.ndarray] | None = None,
+    chunk: int = DEFAULT_CHUNK,
+    variables: Iterable[str] | None = None,
+) -> RunResult:
+    """Run a scenario. ``sample`` defaults to True for more than one run.
+
+    ``variables`` limits the recorded trajectories (default: all of them).
+    """
+    reps = np.arange(n_runs) if replications is None else np.asarray(replications)
+    sample = len(reps) > 1 if sample is None else sample
+    if uniforms is None and sample:
+        uniforms = draw_uniforms(scenario, seed, reps)
+    parts: list[dict[str, np.ndarray]] = []
+    params: dict[str, list[np.ndarray]] = {}
+    model = None
+    for start in range(0, len(reps), chunk):
+        sl = slice(start, start + chunk)
+        chunk_uniforms = {k: v[sl] for k, v in (uniforms or {}).items()}
+        with released_models():  # Mesa 3.3.1 would keep every chunk's model alive
+            model = PactModel(
+                scenario, n_runs=len(reps[sl]), seed=seed, replications=reps[sl], uniforms=chunk_uniforms,
+                variables=variables,
+            )  # fmt: skip
+            model.run()
+        parts.append(model.trajectory)
+        for path in chunk_uniforms:
+            params.setdefault(path, []).append(model.parameter_values(path))
+    if len(parts) == 1:  # the common case (a batch chunk): no copy
+        trajectory = parts[0]
+    else:
+        trajectory = {
+            k: np.concatenate([p[k] for p in parts], axis=2 if k == "imports" else 1)
+            for k in parts[0]
+        }
+    assert model is not None, "no chunk ran"
+    return RunResult(
+        scenario=scenario,
+        seed=seed,
+        replications=reps,
+        months=model.window.labels,
+        goods=model.goods.ids,
+        units=model.goods.units,
+        prices=np.asarray(model.goods.price_rm_per_unit),
+        origins=model.origins,
+        import_pairs=model.import_pairs,
+        trajectory=trajectory,
+        parameters={k: np.concatenate(v) for k, v in params.items()},
+    )

@@ -1,0 +1,506 @@
+"""The Mesa model that owns the month loop: R runs of one scenario side by side.
+
+Every agent's state has a leading run axis (R, goods); every parameter a batch varies is
+an array of length R; every dated rule is a per-run mask; the only Python loop is over
+months (and over the handful of suppliers, routes and treaties). R = 1 is the
+interactive case of the same code (DESIGN.md §6).
+
+One month, in order (DESIGN.md §5), one phase per line of :meth:`PactModel.step`:
+
+1. events: war phase, invasion, treaties in force, blockade, routes, conquest;
+2. production;
+3. treaty obligations become offers on both sides;
+4. reciprocity: the owed side suspends or resumes;
+5. shipping through routes: capacity, blockade interdiction, transit time;
+6. consumption with rationing, priority and substitution; shortages recorded;
+7. clearing account and credit updated in RM;
+8. record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from model.actors.blockade import Blockade
+from model.actors.germany import Germany
+from model.actors.soviet_policy import PolicyMonth
+from model.actors.soviet_union import SovietUnion
+from model.actors.suppliers import ThirdPartySupplier
+from model.files.scenario import Scenario
+from model.treaties.rules import Treaty, TreatyMonth, counter_value_owner
+from model.world.calendar import Window
+from model.world.goods import GoodsCatalogue
+from model.world.ledger import Ledger
+from model.world.parameters import ParameterView
+from model.world.randomness import master_key, normals
+from model.world.routes import SOVIET_ROUTE, FlowSet, FlowSpec, RouteNetwork
+
+TRAJECTORY_DTYPE = np.float32
+GOODS_VARIABLES = (
+    "stock", "production", "consumption", "demand", "military_demand", "military_use",
+    "shortage", "rationed", "captured", "losses", "soviet_deliveries", "german_exports",
+    "synthetic", "reserve", "ration_cut", "civil_demand", "civil_use", "recycled", "binding",
+)  # fmt: skip
+RUN_VARIABLES = (
+    "clearing_balance_rm", "arrears_rm", "credit_drawn_rm", "soviet_debt_rm",
+    "soviet_delivered_rm", "german_delivered_rm", "suspended", "threatened", "war_readiness",
+    "blockade_effectiveness", "transit_t", "treaties_in_force", "war_phase",
+)  # fmt: skip
+ALL_VARIABLES = (*GOODS_VARIABLES, "soviet_machinery_rm", *RUN_VARIABLES, "imports")
+
+
+@dataclass
+class Clearing:
+    """The German-Soviet clearing account and the 1939 credit, per run, in RM."""
+
+    n_runs: int
+    soviet_delivered_rm: np.ndarray = field(init=False)
+    german_delivered_rm: np.ndarray = field(init=False)
+    due_clearing_rm: np.ndarray = field(init=False)
+    delivered_clearing_rm: np.ndarray = field(init=False)
+    due_credit_rm: np.ndarray = field(init=False)
+    delivered_credit_rm: np.ndarray = field(init=False)
+    credit_drawn_rm: np.ndarray = field(init=False)
+    soviet_debt_rm: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            if name != "n_runs":
+                setattr(self, name, np.zeros(self.n_runs))
+
+    @property
+    def arrears_rm(self) -> np.ndarray:
+        """German deliveries owed on the clearing account and not yet made."""
+        return np.maximum(self.due_clearing_rm - self.delivered_clearing_rm, 0.0)
+
+    @property
+    def credit_outstanding_rm(self) -> np.ndarray:
+        return np.maximum(self.due_credit_rm - self.delivered_credit_rm, 0.0)
+
+    @property
+    def balance_rm(self) -> np.ndarray:
+        """Soviet deliveries minus German deliveries not financed by the credit."""
+        return self.soviet_delivered_rm - self.delivered_clearing_rm
+
+
+class PactModel(mesa.Model):
+    """R runs of one scenario. ``replications`` label the runs for common random numbers.
+
+    ``uniforms`` (key path -> R uniforms) set the uncertain parameters of each run; without
+    them every distribution takes its central value. ``audit=True`` keeps every holder's
+    monthly ledger so that conservation can be checked cell by cell.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        n_runs: int = 1,
+        seed: int = 0,
+        replications: np.ndarray | None = None,
+        uniforms: dict[str, np.ndarray] | None = None,
+        audit: bool = False,
+        variables: Iterable[str] | None = None,
+    ):
+        super().__init__(rng=int(seed))
+        self.pact_scenario = scenario  # not `scenario`: Mesa 3.5 reserves that name on Model
+        self.seed = int(seed)
+        self.replications = np.arange(n_runs) if replications is None else np.asarray(replications)
+        if len(self.replications) != n_runs:
+            raise ValueError("replications must have one label per run")
+        self.n_runs = n_runs
+        self.record = audit  # keep every holder's monthly ledger (for conservation audits)
+        self.view = view = ParameterView(scenario, n_runs, uniforms)
+        self.window = Window.from_texts(view.raw("window.start"), view.raw("window.end"))
+        self.goods = GoodsCatalogue.from_table(view.raw("goods"))
+        shocks = self._draw_shocks()
+        self.invasion_month = view.month("events.invasion", "none")
+        self.network = RouteNetwork(view)
+        self.treaties = [
+            Treaty.from_view(t, i, view, self.goods)
+            for i, t in enumerate(view.raw("treaties", {}) or {})
+        ]
+        self.germany = Germany(self, view, self.goods, shocks)
+        self.soviet_union = SovietUnion(self, view, self.goods, shocks)
+        self.blockade = Blockade(self, view, self.goods, shocks)
+        self.suppliers = [
+            ThirdPartySupplier(self, sid, view, self.goods, self.network)
+            for sid in view.raw("suppliers", {}) or {}
+        ]
+        self.clearing = Clearing(n_runs)
+        self.origins = (*[s.supplier_id for s in self.suppliers], "soviet_union")
+        self.import_pairs = self._import_pairs()
+        self._build_flows()
+        self.step_index = 0
+        self.month = self.window.first
+        self.trade_ended = np.zeros(n_runs, dtype=bool)
+        self.due_ratio = np.zeros(n_runs)  # German RM owed per Soviet RM under the treaty in force
+        self.trajectory = self._allocate_trajectory(variables)
+
+    def parameter_values(self, path: str) -> np.ndarray:
+        """The per-run values this model used for an uncertain key path."""
+        return self.view.resolved(path)
+
+    # construction ---------------------------------------------------------------------
+    def _draw_shocks(self) -> dict[str, np.ndarray]:
+        key = master_key(self.seed)
+        n_years = self.window.last // 12 - self.window.first // 12 + 1
+        return {
+            "germany_harvest": normals(key, "germany_harvest", self.replications, n_years),
+            "soviet_harvest": normals(key, "soviet_harvest", self.replications, n_years),
+            "blockade_noise": normals(
+                key, "blockade_noise", self.replications, self.window.n_months
+            ),
+        }
+
+    def _build_flows(self) -> None:
+        """Every flow of goods, stacked: suppliers' routes, the treaty trade, Soviet purchases."""
+        specs: list[FlowSpec] = []
+        for s in self.suppliers:
+            s.flow_index = list(range(len(specs), len(specs) + len(s.flow_specs)))
+            specs.extend(s.flow_specs)
+        raw_goods = tuple(int(g) for g in np.flatnonzero(self.goods.raw))
+        machinery = tuple(int(g) for g in np.flatnonzero(self.goods.machinery))
+        self.soviet_flow = len(specs)
+        specs.append(
+            FlowSpec("soviet_union->germany", "soviet_union", "germany", (SOVIET_ROUTE,), raw_goods)
+        )
+        self.german_flow = len(specs)
+        specs.append(
+            FlowSpec("germany->soviet_union", "germany", "soviet_union", (SOVIET_ROUTE,), machinery)
+        )
+        self.suppliers_by_id = {s.supplier_id: s for s in self.suppliers}
+        self.purchases: list[
+            tuple[Treaty, int, ThirdPartySupplier, np.ndarray, np.ndarray, np.ndarray, int]
+        ] = []
+        for treaty in self.treaties:
+            rule = treaty.rules.get("third_party_purchase")
+            for good, supplier_id, per_month, first, last, route in rule.entries if rule else []:
+                supplier = self.suppliers_by_id[supplier_id]
+                name = f"{supplier_id}->germany bought by soviet_union ({self.goods.ids[good]})"
+                supplier.purchase_index.append(len(specs))
+                self.purchases.append((treaty, good, supplier, per_month, first, last, len(specs)))
+                specs.append(
+                    FlowSpec(
+                        name,
+                        supplier_id,
+                        "germany",
+                        (route, SOVIET_ROUTE),
+                        (good,),
+                        origin_label="soviet_union",
+                    )
+                )
+        self.flows = FlowSet(
+            specs, self.network, self.n_runs, self.goods.n, self.window.n_months, self.record
+        )
+        self.to_germany = self.flows.where(destination="germany")
+        self.soviet_deliveries = [self.soviet_flow, *[p[-1] for p in self.purchases]]
+        self.transit_lanes = self.flows.lanes_of(self.flows.through("trans_siberian"))
+        self.import_pair_lanes = [
+            self.flows.lanes_of(
+                self.flows.where(destination="germany", credited_to=self.origins[o]), good
+            )
+            for o, good in self.import_pairs
+        ]
+
+    def ledgers(self) -> list[Ledger]:
+        """Every holder of goods: agents, suppliers and cargo in transit."""
+        return [
+            self.germany.ledger,
+            self.soviet_union.ledger,
+            *[s.ledger for s in self.suppliers],
+            self.flows.cargo,
+        ]
+
+    def _allocate_trajectory(self, variables: Iterable[str] | None) -> dict[str, np.ndarray]:
+        """Arrays for the recorded variables (all of them unless a caller names fewer).
+
+        Recorded outputs are float32 (the ledgers that conserve are float64): allocating and
+        first-touching memory is the largest cost of a vectorised chunk, so record compactly
+        and only what will be read.
+        """
+        T, R, G = self.window.n_months, self.n_runs, self.goods.n
+        wanted = set(ALL_VARIABLES if variables is None else variables)
+        unknown = wanted - set(ALL_VARIABLES)
+        if unknown:
+            raise ValueError(
+                f"unknown trajectory variables {sorted(unknown)}; known: {', '.join(ALL_VARIABLES)}"
+            )
+        out = {}
+        for name in ALL_VARIABLES:
+            if name not in wanted:
+                continue
+            if name == "imports":
+                out[name] = np.zeros(
+                    (T, len(self.import_pairs), R), dtype=TRAJECTORY_DTYPE
+                )  # (month, pair, run)
+            elif name in RUN_VARIABLES:
+                out[name] = np.zeros((T, R))
+            else:
+                out[name] = np.zeros((T, R, G), dtype=TRAJECTORY_DTYPE)
+        return out
+
+    def _import_pairs(self) -> list[tuple[int, int]]:
+        """The (origin, good) pairs that can arrive in Germany; imports are recorded for these only."""
+        pairs = {(self.origins.index("soviet_union"), g) for g in np.flatnonzero(self.goods.raw)}
+        for s in self.suppliers:
+            pairs |= {(self.origins.index(s.supplier_id), g) for g in s.offered_goods}
+        return sorted(pairs)
+
+    # the month ----------------------------------------------------------------------------
+    def step(self) -> None:
+        month = self.month
+        self.apply_events(month)
+        self.produce(month)
+        self.offer_obligations(month)
+        self.decide_reciprocity(month)
+        self.ship(month)
+        self.consume(month)
+        self.clear_accounts(month)
+        self.record_month(month)
+        self.step_index += 1
+        self.month += 1
+
+    def run(self) -> PactModel:
+        for _ in range(self.window.n_months):
+            self.step()
+        return self
+
+    # 1. events
+    def apply_events(self, month: int) -> None:
+        for ledger in self.ledgers():
+            ledger.open_month(self.step_index)
+        self.invaded = self.invasion_month <= month
+        # The invasion month is the last month of trade (the June 1941 trains crossed, row 62).
+        self.trade_ended = self.invasion_month < month
+        self.war_phase = self.germany.war_phase(month, self.invaded)
+        self.active = {t.id: t.active(month, self.trade_ended) for t in self.treaties}
+        self.trading = np.zeros(self.n_runs, dtype=bool)
+        self.trading_since = np.full(self.n_runs, month)
+        for t in self.treaties:
+            if t.german_soviet:
+                self.trading |= self.active[t.id]
+                self.trading_since = np.where(
+                    self.active[t.id], np.minimum(self.trading_since, t.first), self.trading_since
+                )
+        self.blockade.update(month, self.step_index)
+
+    # 2. production
+    def produce(self, month: int) -> None:
+        year_position = month // 12 - self.window.first // 12
+        self.germany.produce(month, year_position)
+        self.germany.capture(month)
+        self.soviet_union.produce(month, year_position)
+        self.soviet_union.sell_elsewhere()
+
+    # 3. treaty obligations become offers
+    def offer_obligations(self, month: int) -> None:
+        G = self.goods.n
+        state = self.treaty_month = TreatyMonth(self.n_runs, G)
+        for t in self.treaties:
+            t.act("obligations", month, self.active[t.id], state)
+        self.soviet_due = state.soviet_due
+        self.transit_allowed = state.transit
+        self.clearing.due_credit_rm += state.german_fixed_rm
+        # purchases abroad on Germany's behalf
+        for treaty, good, supplier, per_month, first, last, f in self.purchases:
+            live = self.active[treaty.id] & (first <= month) & (month <= last)
+            amount = np.zeros((self.n_runs, G))
+            amount[:, good] = per_month * live
+            if supplier.ledger.record:
+                supplier.ledger.produce(amount)
+            self.flows.set_request(f, amount)
+        # third-party suppliers' offers, routed
+        for s in self.suppliers:
+            pre = self.blockade.preempted_share(s.supplier_id, month, G)
+            s.plan(month, self.blockade.import_effectiveness, state.transit, pre, self.flows)
+
+    # 4. reciprocity and the Soviet export policy
+    def decide_reciprocity(self, month: int) -> None:
+        c, state = self.clearing, self.treaty_month
+        state.arrears_rm, state.due_clearing_rm = c.arrears_rm, c.due_clearing_rm
+        for t in self.treaties:
+            t.act("reciprocity", month, self.active[t.id], state)
+        policy = PolicyMonth(
+            month=month, trading=self.trading, arrears_rm=c.arrears_rm, due_clearing_rm=c.due_clearing_rm,
+            soviet_delivered_rm=c.soviet_delivered_rm, german_delivered_rm=c.german_delivered_rm,
+            due_ratio=self.due_ratio,
+        )  # fmt: skip
+        catch_up = np.maximum(state.catch_up, self.soviet_union.review(policy, self.trading_since))
+        offer = self.soviet_union.treaty_offer(
+            self.soviet_due, policy, state.held, state.threatened
+        )
+        self.flows.set_request(self.soviet_flow, offer)
+        outstanding = c.arrears_rm + c.credit_outstanding_rm
+        offer = (
+            self.germany.export_offer(month, outstanding, catch_up, self.active)
+            * self.trading[:, None]
+        )
+        self.germany.produce_for_export(offer)
+        self.flows.set_request(self.german_flow, offer)
+
+    # 5. shipping
+    def ship(self, month: int) -> None:
+        flows = self.flows
+        flows.ship(
+            self.step_index, month, self.blockade.import_effectiveness, self.blockade.export_effectiveness,
+            self.goods.tonnes_per_unit, spill=self._spill,
+        )  # fmt: skip
+        self.german_exports = flows.to_goods(flows.loaded, [self.german_flow])
+        soviet_loaded = flows.to_goods(flows.loaded, [self.soviet_flow])
+        self.germany.ledger.ship(self.german_exports)
+        self.soviet_union.ledger.ship(soviet_loaded)
+        self.germany.ledger.receive(flows.to_goods(flows.arrived, self.to_germany))
+        self.soviet_union.ledger.receive(flows.to_goods(flows.arrived, [self.german_flow]))
+        self.soviet_union.record_shipped(soviet_loaded)
+        self.soviet_shipped = flows.to_goods(flows.loaded, self.soviet_deliveries)
+        for s in self.suppliers:
+            s.settle(flows)
+
+    def _spill(self, unloaded: np.ndarray) -> np.ndarray | None:
+        """Second requests: suppliers' cargo that found no room goes by their next-best route."""
+        spilling = [s for s in self.suppliers if len(s.flow_index) > 1]
+        lanes = self.flows.lanes_of([f for s in spilling for f in s.flow_index])
+        if not len(lanes) or not (unloaded[lanes] > 1e-9).any():
+            return None  # the common month: every route had room
+        second = np.zeros_like(unloaded)
+        for s in spilling:
+            s.spill(unloaded, self.flows, second)
+        return second
+
+    # 6. consumption
+    def consume(self, month: int) -> None:
+        self.germany.consume(self.war_phase, month)
+
+    # 7. clearing and credit
+    def clear_accounts(self, month: int) -> None:
+        c, state = self.clearing, self.treaty_month
+        price = self.goods.price_rm_per_unit
+        soviet_rm = (self.soviet_shipped * price).sum(axis=-1)
+        german_rm = (self.german_exports * price).sum(axis=-1)
+        c.soviet_delivered_rm += soviet_rm
+        c.german_delivered_rm += german_rm
+        owed_clearing, owed_credit = c.arrears_rm, c.credit_outstanding_rm
+        state.soviet_rm = soviet_rm
+        state.due_clearing_rm = np.zeros(
+            self.n_runs
+        )  # recomputed by the rules from what they received
+        state.owner = counter_value_owner(self.treaties, self.active, month)
+        for t in self.treaties:
+            t.act("clearing", month, self.active[t.id], state)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            credit_share = np.where(
+                owed_credit > 0, owed_credit / (owed_credit + owed_clearing), 0.0
+            )
+        room = np.maximum(state.line_rm - c.credit_drawn_rm, 0.0)
+        credit_part = np.minimum(german_rm * credit_share, room) * state.drawable
+        c.delivered_credit_rm += credit_part
+        c.delivered_clearing_rm += german_rm - credit_part
+        c.soviet_debt_rm = (
+            c.soviet_debt_rm * (1.0 + state.interest_share_per_year / 12.0) + credit_part
+        )
+        c.credit_drawn_rm += credit_part
+        c.due_clearing_rm = state.due_clearing_rm
+        self.due_ratio = state.due_ratio
+
+    # 8. record
+    def record_month(self, month: int) -> None:
+        for ledger in self.ledgers():
+            ledger.close_month()
+        t, g, c, flows = self.step_index, self.germany, self.clearing, self.flows
+        crit = self.goods.critical
+        need = g.military_need[:, crit]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            met = np.where(need > 0, g.military_use[:, crit] / np.where(need > 0, need, 1.0), 1.0)
+        lanes = self.transit_lanes
+        values = {
+            # Germany, (R, G) in each good's unit
+            "stock": g.ledger.stock,
+            "production": g.ledger.flow("production"),
+            "consumption": g.ledger.flow("consumption"),
+            "demand": g.demand,
+            "military_demand": g.military_need,
+            "military_use": g.military_use,
+            "shortage": g.shortage,
+            "rationed": g.rationed,
+            "captured": g.captured,
+            "synthetic": g.synthetic_output,
+            "reserve": g.reserve,
+            "ration_cut": g.ration_cut,
+            "civil_demand": g.civil_need,
+            "civil_use": g.civil_use,
+            "recycled": g.recycled,
+            "losses": flows.to_goods(flows.lost, self.to_germany),
+            # the German-Soviet trade
+            "soviet_deliveries": self.soviet_shipped,
+            "german_exports": self.german_exports,
+            "soviet_machinery_rm": self.soviet_union.machinery_gains_rm,
+            # per run, (R,)
+            "clearing_balance_rm": c.balance_rm,
+            "arrears_rm": c.arrears_rm,
+            "credit_drawn_rm": c.credit_drawn_rm,
+            "soviet_debt_rm": c.soviet_debt_rm,
+            "soviet_delivered_rm": c.soviet_delivered_rm,
+            "german_delivered_rm": c.german_delivered_rm,
+            "suspended": self.soviet_union.suspended_goods.any(axis=1),
+            "threatened": self.soviet_union.threatened,
+            "war_readiness": met.mean(axis=1),
+            "blockade_effectiveness": self.blockade.import_effectiveness,
+            "transit_t": (
+                flows.loaded[lanes] * self.goods.tonnes_per_unit[flows.lane_good[lanes]][:, None]
+            ).sum(axis=0),
+            "treaties_in_force": self.trading,
+            "war_phase": self.war_phase,
+        }
+        for name, value in values.items():
+            if name in self.trajectory:
+                self.trajectory[name][t] = value
+        if (
+            "binding" in self.trajectory
+        ):  # what limited Soviet deliveries (model.actors.soviet_policy.BINDING)
+            self.trajectory["binding"][t] = self.soviet_union.binding()
+        if "imports" in self.trajectory:
+            for p, pair_lanes in enumerate(self.import_pair_lanes):
+                if len(pair_lanes):
+                    self.trajectory["imports"][t, p] = flows.arrived[pair_lanes].sum(axis=0)
+
+
+_live_models = 0
+_live_lock = threading.Lock()
+_frozen = False
+
+
+@contextlib.contextmanager
+def released_models() -> Iterator[None]:
+    """Let the Mesa models built inside be freed once no model is in use in this process.
+
+    Mesa 3.3.1 keeps every model alive through a class-level counter of agent ids keyed by
+    model (``Agent._ids``; Mesa issue #3179, fixed in 3.4.2) -- a whole chunk's state and
+    trajectories per model, so a worker running many chunks would grow without bound.
+    The keys are dropped when the last chunk running in the process (Dask workers may run
+    several in threads) has finished; on Mesa versions without the registry this is a no-op.
+    """
+    global _live_models, _frozen
+    with _live_lock:
+        if not _frozen:  # what is alive now (the imported modules) is never garbage: keep
+            gc.freeze()  # it out of the collections below, which then cost microseconds
+            _frozen = True
+        _live_models += 1
+    try:
+        yield
+    finally:
+        with _live_lock:
+            _live_models -= 1
+            if _live_models == 0:
+                import mesa
+
+                registry = getattr(mesa.Agent, "_ids", None)
+                if isinstance(registry, dict):
+                    registry.clear()
+                gc.collect()

@@ -1,0 +1,491 @@
+"""The node types of the file schemas: each checks one value and names what was wrong.
+
+:class:`Number`, :class:`Month`, :class:`Text`, :class:`Flag`, :class:`Choice`,
+:class:`Ref`, :class:`Year`, :class:`Name`, :class:`Anything` are leaves; :class:`Table`,
+:class:`MapOf` and :class:`ListOf` contain other nodes; ``ordered``, ``exactly_one`` and
+``together`` are cross-key rules attached to tables. A failed check raises one
+:class:`~model.errors.ScenarioError` with the file, the key path, what was expected and,
+where there is a list, the valid names. :mod:`model.files.schema` declares the scenario
+schema with them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+from model.errors import ScenarioError
+from model.world.calendar import MonthError, format_month, is_month_text, parse_month
+from model.world.distributions import DistributionError, central, check, is_distribution
+
+
+# ---------------------------------------------------------------------------------------
+# what a node knows while it checks: the file, the window and the names defined in it
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Context:
+    path: Path
+    window: tuple[int, int] | None = None  # first, last month index
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> valid names
+
+    def fail(self, where: str, expected: str) -> NoReturn:
+        raise ScenarioError(self.path, where, expected)
+
+
+def _join(where: str, key: Any) -> str:
+    """``where.key``; a key that is not a bare TOML key is quoted, as TOML would write it."""
+    text = str(key)
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+        text = json.dumps(text, ensure_ascii=False)
+    return f"{where}.{text}" if where else text
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """A short TOML-like rendering of a value for an error message."""
+    if isinstance(value, Mapping):
+        text = f"a {value.get('dist')!s} distribution" if is_distribution(value) else "a table"
+    elif isinstance(value, list):
+        text = "an array"
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):  # nan, inf (TOML spells them as repr does), dates
+            text = str(value) if isinstance(value, dt.date | dt.time) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class Node:
+    """One node of the schema: ``check`` raises through ``ctx.fail`` or returns."""
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------
+# leaves
+# ---------------------------------------------------------------------------------------
+def _number_range(spec: Mapping) -> tuple[float, float]:
+    """The smallest interval holding every value a (checked) numeric distribution takes."""
+    kind = spec["dist"]
+    if kind == "choice":
+        values = [float(v) for v in spec["values"]]
+        return min(values), max(values)
+    if kind in ("uniform", "triangular"):
+        return float(spec["low"]), float(spec["high"])
+    low = float(spec.get("low", 0.0 if kind == "lognormal" else -math.inf))
+    return low, float(spec.get("high", math.inf))
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    low: float | None = None
+    high: float | None = None
+    sampled: bool = False  # read with ParameterView.number: may be a distribution
+    integer: bool = False
+    positive: bool = False  # strictly above ``low``
+
+    def describe(self) -> str:
+        return self.kind() + (" or a distribution" if self.sampled else "")
+
+    def kind(self) -> str:
+        if self.integer:
+            kind = "a whole number"
+        elif (self.low, self.high) == (0, 1):
+            kind = "a share between 0 and 1"
+        elif self.positive:
+            kind = "a positive number"
+        elif self.low == 0:
+            kind = "a non-negative number"
+        else:
+            kind = "a number"
+        if self.integer and (self.low is not None or self.high is not None):
+            low = "" if self.low is None else f"{self.low:g}"
+            high = "" if self.high is None else f"{self.high:g}"
+            kind += f" in {low}..{high}" if high else f" >= {low}"
+        return kind
+
+    def _inside(self, lo: float, hi: float) -> bool:
+        if self.low is not None and (lo < self.low or (self.positive and lo <= self.low)):
+            return False
+        return self.high is None or hi <= self.high
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if is_distribution(value):
+            self._check_distribution(value, where, ctx)
+            return
+        wrong_type = isinstance(value, bool) or not isinstance(value, int | float)
+        if wrong_type or (self.integer and not isinstance(value, int)):
+            ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
+        if not math.isfinite(value):
+            ctx.fail(where, f"expected a finite number, got {_show(value)}")
+        if not self._inside(value, value):
+            ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
+
+    def _check_distribution(self, spec: Mapping, where: str, ctx: Context) -> None:
+        if not self.sampled:
+            ctx.fail(
+                where,
+                f"expected {self.describe()}; this value is not sampled, so it cannot be a distribution",
+            )
+        if self.integer:
+            ctx.fail(where, f"expected {self.describe()}; whole numbers cannot be distributions")
+        _check_spec(spec, where, ctx)
+        if any(is_month_text(v) for v in _spec_values(spec)):
+            ctx.fail(where, "expected a distribution of numbers, got one of months")
+        lo, hi = _number_range(spec)
+        if not self._inside(lo, hi):
+            ctx.fail(
+                where,
+                f"the distribution ranges over {lo:g}..{hi:g}; expected {self.kind()} throughout",
+            )
+
+
+def _check_spec(spec: Mapping, where: str, ctx: Context) -> None:
+    try:
+        check(spec)
+    except DistributionError as err:
+        ctx.fail(where, f"bad distribution: {err}")
+    except (TypeError, ValueError) as err:  # e.g. weights that are not numbers
+        ctx.fail(where, f"bad distribution: {err}")
+
+
+def _spec_values(spec: Mapping) -> list[Any]:
+    """The values a distribution is written with (bounds, mode, mean, choices)."""
+    if spec.get("dist") == "choice":
+        values = spec.get("values")
+        return list(values) if isinstance(values, list) else []
+    return [spec[k] for k in ("low", "mode", "high", "mean", "median") if k in spec]
+
+
+def _month_range(spec: Mapping) -> tuple[float, float]:
+    if spec["dist"] == "choice":
+        values = [parse_month(v) for v in spec["values"]]
+        return min(values), max(values)
+    return float(parse_month(spec["low"])) if "low" in spec else -math.inf, (
+        float(parse_month(spec["high"])) if "high" in spec else math.inf
+    )
+
+
+@dataclass(frozen=True)
+class Month(Node):
+    sampled: bool = False  # read with ParameterView.month: may be a distribution of months
+    none: bool = False  # "none" means "never" here
+    in_window: bool = False  # a one-off event: outside the window it would be silently lost
+
+    def describe(self) -> str:
+        text = "a month 'YYYY-MM'"
+        if self.in_window:
+            text += " within the scenario window"
+        if self.none:
+            text += ' or "none" (never)'
+        return text + (" or a distribution of months" if self.sampled else "")
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if is_distribution(value):
+            self._check_distribution(value, where, ctx)
+        elif value == "none" and self.none:
+            return
+        elif value == "none":
+            ctx.fail(where, f'"none" is not allowed here; expected {self.describe()}')
+        elif isinstance(value, dt.date):
+            ctx.fail(
+                where,
+                f'expected a month written as text ("{value:%Y-%m}"), got the TOML date {_show(value)}',
+            )
+        elif not isinstance(value, str):
+            ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
+        else:
+            try:
+                index = parse_month(value)
+            except MonthError as err:
+                ctx.fail(where, str(err))
+            self._check_window(index, index, where, ctx)
+
+    def _check_distribution(self, spec: Mapping, where: str, ctx: Context) -> None:
+        if not self.sampled:
+            ctx.fail(
+                where,
+                f"expected {self.describe()}; this month is not sampled, so it cannot be a distribution",
+            )
+        _check_spec(spec, where, ctx)
+        for v in _spec_values(spec):
+            if not isinstance(v, str):
+                ctx.fail(
+                    where, f"expected a distribution of months 'YYYY-MM', got the value {_show(v)}"
+                )
+            try:
+                parse_month(v)
+            except MonthError as err:
+                ctx.fail(where, f"bad distribution: {err}")
+        self._check_window(*_month_range(spec), where, ctx)
+
+    def _check_window(self, lo: float, hi: float, where: str, ctx: Context) -> None:
+        if not self.in_window or ctx.window is None:
+            return
+        first, last = ctx.window
+        if lo < first or hi > last:
+            window = f"{format_month(first)}..{format_month(last)}"
+            alternative = ' (or "none")' if self.none else ""
+            ctx.fail(where, f"expected a month within the scenario window {window}{alternative}")
+
+
+@dataclass(frozen=True)
+class Text(Node):
+    def describe(self) -> str:
+        return "a text"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if not isinstance(value, str):
+            ctx.fail(where, f"expected a text, got {_show(value)}")
+
+
+@dataclass(frozen=True)
+class Flag(Node):
+    def describe(self) -> str:
+        return "true or false"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if not isinstance(value, bool):
+            ctx.fail(where, f"expected true or false, got {_show(value)}")
+
+
+@dataclass(frozen=True)
+class Choice(Node):
+    """One of a fixed set of words (units, kinds, delivery profiles)."""
+
+    options: tuple[str, ...]
+    what: str
+
+    def describe(self) -> str:
+        return f"a {self.what}: {', '.join(self.options)}"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if not isinstance(value, str) or value not in self.options:
+            ctx.fail(
+                where,
+                f"unknown {self.what} {_show(value)}; expected one of {', '.join(self.options)}",
+            )
+
+
+@dataclass(frozen=True)
+class Ref(Node):
+    """The name of something the scenario defines: a good, route, supplier, war phase, party."""
+
+    kind: str  # key of Context.names
+    what: str
+    plural: str = ""
+
+    def describe(self) -> str:
+        return f"the name of a {self.what}"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        valid = ctx.names.get(self.kind, ())
+        if not isinstance(value, str) or value not in valid:
+            plural = self.plural or f"{self.what}s"
+            ctx.fail(
+                where,
+                f"unknown {self.what} {_show(value)}; {plural} are: {', '.join(valid) or '(none)'}",
+            )
+
+
+@dataclass(frozen=True)
+class Year(Node):
+    """A calendar year written as a table key ("1940")."""
+
+    def describe(self) -> str:
+        return "a year 1934..1945"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if not (
+            isinstance(value, str) and re.fullmatch(r"\d{4}", value) and 1934 <= int(value) <= 1945
+        ):
+            ctx.fail(where, f"expected a year 1934..1945 as the key, got {_show(value)}")
+
+
+@dataclass(frozen=True)
+class Anything(Node):
+    """Any value (a treaty rule registered in model.treaties.rules without a schema here)."""
+
+    def describe(self) -> str:
+        return "any value"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        return
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    """A free name chosen by the scenario (an id of a route, supplier, treaty, conquest)."""
+
+    def describe(self) -> str:
+        return "a name"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if not (isinstance(value, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", value)):
+            ctx.fail(where, f"expected a name of letters, digits and '_', got {_show(value)}")
+
+
+# ---------------------------------------------------------------------------------------
+# containers
+# ---------------------------------------------------------------------------------------
+Rule = Callable[[Mapping[str, Any], str, Context], None]
+
+
+@dataclass(frozen=True)
+class Table(Node):
+    """A table with fixed keys."""
+
+    fields: Mapping[str, Node]
+    required: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    first: tuple[str, ...] = ()  # keys to check before the others (the names they define)
+    empty_ok: bool = False  # an empty table means "none of this" (e.g. no withholding)
+    unknown: Callable[[str, Mapping[str, Node]], str] | None = None
+
+    def describe(self) -> str:
+        return f"a table with keys {', '.join(self.fields)}"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if not isinstance(value, Mapping) or is_distribution(value):
+            ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
+        if self.empty_ok and not value:
+            return
+        for key in value:
+            if key not in self.fields:
+                message = self.unknown(key, self.fields) if self.unknown else None
+                ctx.fail(
+                    _join(where, key),
+                    message or f"unknown key {key!r}; allowed keys here: {', '.join(self.fields)}",
+                )
+        for key in self.required:
+            if key not in value:
+                ctx.fail(_join(where, key), f"missing; expected {self.fields[key].describe()}")
+        order = [k for k in self.first if k in value] + [k for k in value if k not in self.first]
+        for key in order:
+            self.fields[key].check(value[key], _join(where, key), ctx)
+        for rule in self.rules:
+            rule(value, where, ctx)
+
+
+@dataclass(frozen=True)
+class MapOf(Node):
+    """A table whose keys are names (goods, years, ids) and whose values share one schema."""
+
+    key: Node
+    value: Node
+    min_len: int = 0
+    required: tuple[str, ...] = ()
+    rules: tuple[Rule, ...] = ()
+
+    def describe(self) -> str:
+        return f"a table keyed by {self.key.describe()}"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if not isinstance(value, Mapping) or is_distribution(value):
+            ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
+        if len(value) < self.min_len:
+            ctx.fail(
+                where, f"expected at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}"
+            )
+        for key in self.required:
+            if key not in value:
+                ctx.fail(_join(where, key), f"missing; the model needs an entry '{key}' here")
+        for key, item in value.items():
+            self.key.check(key, _join(where, key), ctx)
+            self.value.check(item, _join(where, key), ctx)
+        for rule in self.rules:
+            rule(value, where, ctx)
+
+
+@dataclass(frozen=True)
+class ListOf(Node):
+    item: Node
+    min_len: int = 0
+    ascending: str | None = None  # entries must be in order of this month key
+
+    def describe(self) -> str:
+        return f"an array (each {self.item.describe()})"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if not isinstance(value, list):
+            ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
+        if len(value) < self.min_len:
+            ctx.fail(
+                where, f"expected at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}"
+            )
+        for i, item in enumerate(value):
+            self.item.check(item, f"{where}[{i}]", ctx)
+        if self.ascending:
+            _check_ascending(value, self.ascending, where, ctx)
+
+
+# ---------------------------------------------------------------------------------------
+# cross-key rules
+# ---------------------------------------------------------------------------------------
+def _central_month(value: Any) -> int | None:
+    """The month index a deterministic run uses, or None for "none"."""
+    if value == "none":
+        return None
+    c = central(value) if is_distribution(value) else value
+    return parse_month(c)  # type: ignore[arg-type]
+
+
+def _check_ascending(items: Sequence[Mapping], key: str, where: str, ctx: Context) -> None:
+    months = [_central_month(item[key]) for item in items]
+    for i in range(1, len(months)):
+        prev, cur = months[i - 1], months[i]
+        if cur is not None and prev is not None and cur < prev:
+            ctx.fail(
+                f"{where}[{i}].{key}",
+                f"entries must be in order of '{key}': {format_month(cur)} comes after "
+                f"{format_month(prev)} (entry {i - 1})",
+            )
+
+
+def ordered(start: str = "from", end: str = "to") -> Rule:
+    """``end`` must not come before ``start`` (central values; "none" never starts)."""
+
+    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+        if start not in table or end not in table:
+            return
+        first, last = _central_month(table[start]), _central_month(table[end])
+        if first is not None and last is not None and last < first:
+            ctx.fail(
+                _join(where, end),
+                f"'{end}' ({format_month(last)}) is before '{start}' ({format_month(first)}); "
+                f"expected '{end}' on or after '{start}'",
+            )
+
+    return rule
+
+
+def exactly_one(*keys: str) -> Rule:
+    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+        present = [k for k in keys if k in table]
+        if len(present) != 1:
+            found = f"found {', '.join(present)}" if present else "found neither"
+            ctx.fail(where, f"expected exactly one of {', '.join(keys)}; {found}")
+
+    return rule
+
+
+def together(trigger: tuple[str, ...], needed: tuple[str, ...]) -> Rule:
+    """If any key of ``trigger`` is present, every key of ``needed`` must be too."""
+
+    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+        if any(k in table for k in trigger):
+            for key in needed:
+                if key not in table:
+                    given = next(k for k in trigger if k in table)
+                    ctx.fail(_join(where, key), f"missing; required when '{given}' is given")
+
+    return rule

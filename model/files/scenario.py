@@ -1,0 +1,147 @@
+"""Scenario files: TOML data, resolved through ``extends`` and validated at the boundary.
+
+A scenario file may say ``extends = "baseline"`` (a file in the same folder) and override
+any value at any depth: tables merge key by key, everything else (numbers, strings,
+arrays, and a distribution table as a whole) is replaced. ``extends`` may also be a
+relative path with ``/`` (``extends = "../../../scenarios/baseline"``), resolved against
+the folder of the file that says it; the ``.toml`` suffix is optional. The resolved
+scenario is checked against :mod:`model.files.schema` and is a frozen object the model only reads. Every problem with a file is raised as a
+:class:`ScenarioError` that names the file, the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.errors import ScenarioError
+from model.world.distributions import is_distribution
+from model.world.keypaths import get_path, set_path, walk
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A resolved scenario: its data (read-only by convention), provenance and hash."""
+
+    name: str
+    path: Path
+    data: Mapping[str, Any]
+    files: tuple[tuple[str, str], ...] = field(default=())  # (file, sha256) along `extends`
+
+    @property
+    def sha256(self) -> str:
+        text = json.dumps(self.data, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get(self, path: str, default: Any = None) -> Any:
+        try:
+            return get_path(self.data, path)
+        except KeyError:
+            return default
+
+    def uncertain(self) -> list[tuple[str, Mapping[str, Any]]]:
+        """Every distribution in the scenario, as (key path, spec), in a stable order."""
+        return [(p, v) for p, v in walk(self.data) if is_distribution(v)]
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
+        """A copy with some key paths replaced (used by levers, e.g. in the dashboard)."""
+        data = copy.deepcopy(dict(self.data))
+        for path, value in overrides.items():
+            set_path(data, path, value)
+        return Scenario(self.name, self.path, data, self.files)
+
+
+# ---------------------------------------------------------------------------------------
+# loading
+# ---------------------------------------------------------------------------------------
+def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge: tables merge; anything else, a distribution included, replaces."""
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if (
+            isinstance(value, Mapping)
+            and not is_distribution(value)
+            and isinstance(out.get(key), Mapping)
+            and not is_distribution(out[key])
+        ):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(path, "", "file not found") from None
+    except OSError as err:
+        raise ScenarioError(path, "", f"cannot be read ({err.strerror})") from None
+    if not raw.strip():
+        raise ScenarioError(path, "", "the file is empty; expected a TOML scenario")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(path, "", "expected UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(path, "", f"TOML syntax error: {err}") from None
+    except RecursionError:
+        raise ScenarioError(
+            path, "", "TOML syntax error: arrays or tables nested too deeply"
+        ) from None
+    if not data:
+        raise ScenarioError(path, "", "the file defines no keys; expected a TOML scenario")
+    return data
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    path = path.resolve()
+    if path in chain:
+        cycle = " -> ".join(p.stem for p in (*chain, path))
+        raise ScenarioError(path, "extends", f"'extends' forms a cycle: {cycle}")
+    data = read_toml(path)
+    data.setdefault("name", path.stem)  # a child does not inherit its parent's name
+    files = [(str(path), hashlib.sha256(path.read_bytes()).hexdigest())]
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, files
+    if not isinstance(parent, str) or not parent:
+        raise ScenarioError(path, "extends", f"expected the name of a scenario, got {parent!r}")
+    parent_path = path.parent / (parent if parent.endswith(".toml") else f"{parent}.toml")
+    if not parent_path.is_file():
+        folder = parent_path.parent
+        available = sorted(p.stem for p in folder.glob("*.toml")) if folder.is_dir() else []
+        listed = ", ".join(available[:12]) + (
+            f" and {len(available) - 12} more" if len(available) > 12 else ""
+        )
+        raise ScenarioError(
+            path, "extends", f"no scenario {parent!r} in {folder}; available: {listed or '(none)'}"
+        )
+    base, base_files = _resolve(parent_path, (*chain, path))
+    return merge(base, data), base_files + files
+
+
+def load(path: str | Path) -> Scenario:
+    """Read, resolve ``extends`` and validate a scenario file."""
+    from model.files.schema import validate  # the schema imports the node types
+
+    path = Path(path)
+    if path.suffix != ".toml" and not path.exists():
+        path = path.with_suffix(".toml")
+    data, files = _resolve(path, ())
+    data.setdefault("name", path.stem)
+    validate(data, path)
+    return Scenario(name=str(data["name"]), path=path.resolve(), data=data, files=tuple(files))
+
+
+def dumps(data: Mapping[str, Any]) -> str:
+    """A resolved scenario written back as TOML (for `pactsim diff` and round trips)."""
+    import tomli_w
+
+    return tomli_w.dumps(dict(data))

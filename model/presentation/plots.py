@@ -1,0 +1,569 @@
+"""Figures: pure functions of saved results (STYLE.md habit 12).
+
+Each ``plot_*`` function takes an ``xarray.Dataset`` of trajectories (dims run, month,
+good), optional event markers and an optional matplotlib ``ax``, draws, and returns the
+``ax``; callers decide file names. Only this module imports matplotlib. Months are drawn
+on a dated axis; the invasion and treaty dates are marked; the palette is Okabe-Ito
+(colour-blind safe).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import xarray as xr
+
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
+
+
+def month_dates(months: Sequence[str]) -> list[dt.date]:
+    return [dt.date(int(m[:4]), int(m[5:7]), 15) for m in months]
+
+
+def event_markers(scenario_data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(month, label) for the treaties' signing and the invasion, from a scenario's data."""
+    out = []
+    for tid, t in (scenario_data.get("treaties") or {}).items():
+        signed = t.get("signed")
+        if isinstance(signed, str) and signed != "none":
+            out.append((signed, str(t.get("title", tid)).split(" of ")[0]))
+    invasion = (scenario_data.get("events") or {}).get("invasion")
+    if isinstance(invasion, str) and invasion != "none":
+        out.append((invasion, "invasion"))
+    return out
+
+
+def new_figure(width: float = 10.0, height: float = 5.5) -> plt.Figure:
+    return plt.figure(figsize=(width, height), layout="constrained")
+
+
+def save(fig: plt.Figure, path: Path) -> None:
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _mark_events(ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Sequence[str]) -> None:
+    first, last = months[0], months[-1]
+    for month, label in markers:
+        if not first <= month <= last:
+            continue
+        x = month_dates([month])[0]
+        ax.axvline(x, color="0.4", lw=0.8, ls="--")
+        ax.annotate(
+            label,
+            (x, 1.0),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=7,
+            color="0.3",
+        )
+
+
+def _date_axis(ax: plt.Axes) -> None:
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.grid(alpha=0.3)
+
+
+def _band(ax: plt.Axes, x: list, values: np.ndarray, color: str, label: str) -> None:
+    """Median line with a 5-95 % band over runs (values: run x month)."""
+    median = np.nanmedian(values, axis=0)
+    ax.plot(x, median, color=color, lw=1.8, label=label)
+    if values.shape[0] > 1:
+        lo, hi = np.nanpercentile(values, [5, 95], axis=0)
+        ax.fill_between(x, lo, hi, color=color, alpha=0.2, lw=0)
+
+
+def plot_stock_cover(
+    ds: xr.Dataset,
+    markers: Sequence[tuple[str, str]] = (),
+    goods: Sequence[str] = (),
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """German stocks of ``goods`` (the critical goods, from the catalogue) in months of cover."""
+    ax = ax or plt.gca()
+    months = [str(m) for m in ds["month"].values]
+    x = month_dates(months)
+    for i, good in enumerate(g for g in goods if g in ds["good"].values):
+        stock = ds["stock"].sel(good=good).values
+        demand = ds["demand"].sel(good=good).values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cover = np.where(demand > 0, stock / np.where(demand > 0, demand, 1.0), np.nan)
+        _band(ax, x, cover, OKABE_ITO[i % len(OKABE_ITO)], good)
+    _mark_events(ax, markers, months)
+    _date_axis(ax)
+    ax.set_ylabel("German stock, months of current demand")
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_ylim(bottom=0)
+    ax.set_title(
+        f"German stockpiles of critical goods ({ds.attrs.get('scenario', '')}; median, 5-95 % band)"
+    )
+    ax.legend(ncol=4, fontsize=8, loc="upper right")
+    return ax
+
+
+def plot_shortages(
+    ds: xr.Dataset,
+    markers: Sequence[tuple[str, str]] = (),
+    goods: Sequence[str] | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """German shortage by good: unmet demand as a share of demand (median over runs)."""
+    ax = ax or plt.gca()
+    months = [str(m) for m in ds["month"].values]
+    x = month_dates(months)
+    units = dict(zip(ds["good"].values, ds["unit"].values, strict=True))
+    goods = goods or [g for g in ds["good"].values if units[g] != "RM"]
+    drawn = 0
+    for good in goods:
+        shortage = ds["shortage"].sel(good=good).values
+        demand = ds["demand"].sel(good=good).values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(demand > 0, shortage / np.where(demand > 0, demand, 1.0), 0.0)
+        if np.nanmax(np.nanmedian(share, axis=0)) < 0.005:
+            continue
+        style = "-" if drawn < len(OKABE_ITO) else "--"
+        _band(ax, x, 100 * share, OKABE_ITO[drawn % len(OKABE_ITO)], good)
+        ax.lines[-1].set_linestyle(style)
+        drawn += 1
+    if not drawn:
+        ax.text(0.5, 0.5, "no shortages above 0.5 % of demand", transform=ax.transAxes, ha="center")
+    _mark_events(ax, markers, months)
+    _date_axis(ax)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("shortage, % of German demand")
+    ax.set_title(f"German shortages by good ({ds.attrs.get('scenario', '')}; median, 5-95 % band)")
+    if drawn:
+        ax.legend(ncol=4, fontsize=8, loc="upper left")
+    return ax
+
+
+# ---------------------------------------------------------------------------------------
+# Comparing scenarios (pactsim report): the data carry a ``scenario`` dimension.
+# ---------------------------------------------------------------------------------------
+LINE_COLOURS = (
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
+)  # Okabe-Ito, no yellow for lines
+BASELINE_COLOUR = "#000000"
+
+
+def _events(
+    ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Sequence[str], labels: bool
+) -> None:
+    """Dated events as dashed lines; labelled on large axes, bare on small panels."""
+    if labels:
+        _mark_events(ax, markers, months)
+        return
+    for month, _label in markers:
+        if months[0] <= month <= months[-1]:
+            ax.axvline(month_dates([month])[0], color="0.4", lw=0.8, ls="--")
+
+
+def describe_events(markers: Sequence[tuple[str, str]]) -> str:
+    """'1939-08 Credit Agreement; 1941-06 invasion' -- for a legend when lines are bare."""
+    return "; ".join(f"{m} {label}" for m, label in sorted(markers))
+
+
+def scenario_styles(names: Sequence[str], baseline: str = "baseline") -> dict[str, dict[str, Any]]:
+    """Colour and line style per scenario: the baseline black, the others Okabe-Ito (dashed after six)."""
+    out: dict[str, dict[str, Any]] = {}
+    i = 0
+    for name in names:
+        if name == baseline:
+            out[name] = {"color": BASELINE_COLOUR, "ls": "-", "lw": 2.0, "zorder": 4}
+        else:
+            out[name] = {
+                "color": LINE_COLOURS[i % len(LINE_COLOURS)],
+                "ls": ("-", "--", ":")[i // len(LINE_COLOURS) % 3],
+                "lw": 1.6,
+                "zorder": 3,
+            }
+            i += 1
+    return out
+
+
+def _line(st: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "color": st["color"],
+        "ls": st.get("ls", "-"),
+        "lw": st.get("lw", 1.6),
+        "zorder": st.get("zorder", 3),
+    }
+
+
+def tonnage_scale(max_value: float, unit: str = "t") -> tuple[float, str]:
+    """Divisor and unit label so that the axis reads in t, kt or Mt (kg, t for platinum)."""
+    if unit == "kg":
+        return (1e3, "t") if max_value >= 1e4 else (1.0, "kg")
+    if unit == "RM":
+        return 1e6, "M RM"
+    if max_value >= 2e6:
+        return 1e6, "Mt"
+    if max_value >= 2e3:
+        return 1e3, "kt"
+    return 1.0, "t"
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def _styles(
+    ds: xr.Dataset, scenarios: Sequence[str] | None, styles: Mapping[str, Mapping[str, Any]] | None
+):
+    scenarios = (
+        list(scenarios) if scenarios is not None else [str(s) for s in ds["scenario"].values]
+    )
+    return scenarios, dict(styles or scenario_styles(scenarios))
+
+
+def plot_stock_fan(
+    ds: xr.Dataset,
+    good: str,
+    scenarios: Sequence[str] | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    markers: Sequence[tuple[str, str]] = (),
+    event_labels: bool = True,
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Fan chart of the German stock of one good: median, 50 % and 90 % bands per scenario.
+
+    Months in which most runs of a scenario are short of the good (unmet demand of 1 % or
+    more) are shaded as a strip in that scenario's colour along the bottom of the axes.
+    """
+    ax = ax or plt.gca()
+    scenarios, styles = _styles(ds, scenarios, styles)
+    months = [str(m) for m in ds["month"].values]
+    x = month_dates(months)
+    sub = ds.sel(good=good)
+    stock = {s: np.asarray(sub["stock"].sel(scenario=s).values, dtype=float) for s in scenarios}
+    unit = str(np.ravel(sub["unit"].values)[0]) if "unit" in sub else "t"
+    top = max((np.nanpercentile(v, 95, axis=0).max() for v in stock.values()), default=1.0)
+    div, label = tonnage_scale(top, unit)
+    strip = 0.035
+    for i, s in enumerate(scenarios):
+        st = styles[s]
+        values = stock[s] / div
+        lo5, lo25, med, hi75, hi95 = np.nanpercentile(values, [5, 25, 50, 75, 95], axis=0)
+        ax.fill_between(x, lo5, hi95, color=st["color"], alpha=0.10, lw=0)
+        ax.fill_between(x, lo25, hi75, color=st["color"], alpha=0.25, lw=0)
+        ax.plot(x, med, label=s, **_line(st))
+        short = (
+            _share(sub["shortage"].sel(scenario=s).values, sub["demand"].sel(scenario=s).values)
+            >= 0.01
+        )
+        in_short = short.mean(axis=0) >= 0.5
+        ax.fill_between(x, i * strip, (i + 1) * strip, where=in_short, step="mid", color=st["color"], alpha=0.8,
+                        lw=0, transform=ax.get_xaxis_transform())  # fmt: skip
+    _events(ax, markers, months, event_labels)
+    _date_axis(ax)
+    ax.set_ylim(bottom=-(top / div) * strip * len(scenarios) * 1.3)
+    ax.set_ylabel(f"German stock, {label}")
+    ax.set_title(good)
+    return ax
+
+
+def plot_shortage_curves(
+    ds: xr.Dataset,
+    good: str,
+    scenarios: Sequence[str] | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    markers: Sequence[tuple[str, str]] = (),
+    event_labels: bool = True,
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Unmet German demand for one good, % of demand: median line per scenario, 90 % band."""
+    ax = ax or plt.gca()
+    scenarios, styles = _styles(ds, scenarios, styles)
+    months = [str(m) for m in ds["month"].values]
+    x = month_dates(months)
+    sub = ds.sel(good=good)
+    top = 0.0
+    for s in scenarios:
+        st = styles[s]
+        share = 100 * _share(
+            sub["shortage"].sel(scenario=s).values, sub["demand"].sel(scenario=s).values
+        )
+        lo, med, hi = np.nanpercentile(share, [5, 50, 95], axis=0)
+        top = max(top, float(np.nanmax(hi)))
+        ax.fill_between(x, lo, hi, color=st["color"], alpha=0.10, lw=0)
+        ax.plot(x, med, label=s, **_line(st))
+    _events(ax, markers, months, event_labels)
+    _date_axis(ax)
+    ax.set_ylim(0, min(100.0, max(5.0, 1.1 * top)))
+    ax.set_ylabel("unmet demand, % of demand")
+    ax.set_title(good)
+    return ax
+
+
+def plot_stockout_ecdf(
+    stockouts: Mapping[str, Sequence[str | None]],
+    months: Sequence[str],
+    good: str = "",
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Distribution of the month a good runs out: share of runs run out by each month.
+
+    ``stockouts`` maps a scenario to the stock-out month of each run (None: not within the
+    window); a curve that ends below 100 % leaves that share of runs censored.
+    """
+    ax = ax or plt.gca()
+    styles = dict(styles or scenario_styles(list(stockouts)))
+    x = month_dates(months)
+    index = {m: i for i, m in enumerate(months)}
+    for s, values in stockouts.items():
+        pos = np.array(
+            [
+                index.get(str(v), len(months)) if v is not None and v == v else len(months)
+                for v in values
+            ]
+        )
+        share = (
+            100 * (pos[:, None] <= np.arange(len(months))[None, :]).mean(axis=0)
+            if len(pos)
+            else np.zeros(len(months))
+        )
+        st = styles[s]
+        ax.step(x, share, where="post", label=s, **_line(st))
+    _date_axis(ax)
+    ax.set_ylim(-2, 105)
+    ax.set_ylabel("runs in which the stock has run out, %")
+    ax.set_title(good)
+    return ax
+
+
+def plot_deliveries_by_supplier(
+    totals_m_rm: Any, colours: Sequence[str] | None = None, ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Cumulative German imports, M RM, stacked by supplier: one bar per scenario.
+
+    ``totals_m_rm`` is a pandas DataFrame, rows scenarios, columns suppliers.
+    """
+    ax = ax or plt.gca()
+    colours = colours or OKABE_ITO
+    names = [str(i) for i in totals_m_rm.index]
+    y = np.arange(len(names))[::-1]
+    left = np.zeros(len(names))
+    hatches = ("", "//", "..", "xx")
+    for j, supplier in enumerate(totals_m_rm.columns):
+        values = totals_m_rm[supplier].to_numpy(dtype=float)
+        ax.barh(y, values, left=left, color=colours[j % len(colours)], hatch=hatches[j // len(colours) % 4],
+                edgecolor="white", lw=0.5, label=str(supplier).replace("_", " "))  # fmt: skip
+        left += values
+    for yi, total in zip(y, left, strict=True):
+        ax.annotate(
+            f"{total:,.0f}",
+            (total, yi),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(y, names)
+    ax.set_xlabel("cumulative imports into Germany over the window, M RM (mean over runs)")
+    ax.set_xlim(0, left.max() * 1.12 if len(left) and left.max() > 0 else 1)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def plot_clearing_balance(
+    ds: xr.Dataset,
+    scenarios: Sequence[str] | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    markers: Sequence[tuple[str, str]] = (),
+    event_labels: bool = True,
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """German-Soviet clearing balance, M RM (Soviet deliveries minus German, median and 50 % band).
+
+    Months in which most runs are under a Soviet suspension are marked on the median line.
+    """
+    ax = ax or plt.gca()
+    scenarios, styles = _styles(ds, scenarios, styles)
+    months = [str(m) for m in ds["month"].values]
+    x = np.array(month_dates(months))
+    for s in scenarios:
+        st = styles[s]
+        bal = np.asarray(ds["clearing_balance_rm"].sel(scenario=s).values, dtype=float) / 1e6
+        lo, med, hi = np.nanpercentile(bal, [25, 50, 75], axis=0)
+        ax.fill_between(x, lo, hi, color=st["color"], alpha=0.15, lw=0)
+        ax.plot(x, med, label=s, **_line(st))
+        if "suspended" in ds:
+            susp = (
+                np.asarray(ds["suspended"].sel(scenario=s).values, dtype=float).mean(axis=0) >= 0.5
+            )
+            ax.plot(
+                x[susp],
+                med[susp],
+                ls="none",
+                marker="v",
+                ms=6,
+                color=st["color"],
+                mec="black",
+                mew=0.5,
+            )
+    ax.axhline(0, color="0.5", lw=0.8)
+    _events(ax, markers, months, event_labels)
+    _date_axis(ax)
+    ax.set_ylabel("clearing balance, M RM\n(Soviet minus German deliveries)")
+    return ax
+
+
+def plot_suspensions(
+    ds: xr.Dataset,
+    scenarios: Sequence[str] | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    markers: Sequence[tuple[str, str]] = (),
+    event_labels: bool = True,
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Share of runs in which Soviet deliveries are suspended, per month, %."""
+    ax = ax or plt.gca()
+    scenarios, styles = _styles(ds, scenarios, styles)
+    months = [str(m) for m in ds["month"].values]
+    x = month_dates(months)
+    for s in scenarios:
+        st = styles[s]
+        share = 100 * (np.asarray(ds["suspended"].sel(scenario=s).values, dtype=float) > 0).mean(
+            axis=0
+        )
+        ax.step(x, share, where="mid", label=s, **_line(st))
+    _events(ax, markers, months, event_labels)
+    _date_axis(ax)
+    ax.set_ylim(-2, 102)
+    ax.set_ylabel("runs with Soviet\ndeliveries suspended, %")
+    return ax
+
+
+def plot_paired_differences(
+    rows: Any,
+    title: str = "",
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Axes:
+    """Paired differences of one outcome with their intervals: one row per scenario.
+
+    ``rows`` is a pandas DataFrame with columns scenario, difference, ci_low, ci_high, unit
+    (the output of :func:`model.compare.compare` for one outcome).
+    """
+    ax = ax or plt.gca()
+    names = [str(s) for s in rows["scenario"]]
+    styles = dict(styles or scenario_styles(names))
+    y = np.arange(len(names))[::-1]
+    for yi, (_, r) in zip(y, rows.iterrows(), strict=True):
+        colour = styles.get(str(r["scenario"]), {"color": "0.3"})["color"]
+        d, lo, hi = float(r["difference"]), float(r["ci_low"]), float(r["ci_high"])
+        if np.isfinite(lo) and np.isfinite(hi):
+            ax.plot([lo, hi], [yi, yi], color=colour, lw=2.5, solid_capstyle="butt")
+        ax.plot([d], [yi], marker="o", ms=6, color=colour, mec="black", mew=0.6)
+    ax.axvline(0, color="0.3", lw=0.9)
+    ax.set_yticks(y, names)
+    ax.set_ylim(-0.7, len(names) - 0.3)
+    unit = str(rows["unit"].iloc[0]) if len(rows) else ""
+    ax.set_xlabel(f"difference vs baseline, {unit}")
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return ax
+
+
+def plot_sobol_indices(
+    indices: Any, title: str = "", top: int = 12, ax: plt.Axes | None = None
+) -> plt.Axes:
+    """First-order (S1) and total (ST) Sobol indices with their confidence intervals.
+
+    ``indices`` is a pandas DataFrame with columns parameter, S1, S1_conf, ST, ST_conf; the
+    ``top`` parameters by ST are drawn, largest at the top.
+    """
+    ax = ax or plt.gca()
+    part = indices.sort_values("ST", ascending=False).head(top).iloc[::-1]
+    y = np.arange(len(part))
+    h = 0.38
+    ax.barh(y + h / 2, part["ST"], height=h, xerr=part["ST_conf"], color=OKABE_ITO[4], label="total (ST)",
+            error_kw={"lw": 0.8, "capsize": 2})  # fmt: skip
+    ax.barh(y - h / 2, part["S1"], height=h, xerr=part["S1_conf"], color=OKABE_ITO[0], label="first order (S1)",
+            error_kw={"lw": 0.8, "capsize": 2})  # fmt: skip
+    ax.set_yticks(y, [str(p) for p in part["parameter"]], fontsize=8)
+    ax.axvline(0, color="0.3", lw=0.8)
+    if float((part["ST"] + part["ST_conf"]).max()) > 1:  # estimates above 1 are sampling noise
+        ax.axvline(1, color="0.4", lw=0.8, ls=":")
+    low = float(np.nanmin(np.r_[part["S1"] - part["S1_conf"], 0.0]))
+    high = float(np.nanmax(np.r_[part["ST"] + part["ST_conf"], part["S1"] + part["S1_conf"], 0.1]))
+    ax.set_xlim(max(low, -0.2) - 0.02, min(high, 1.3) + 0.02)  # wild intervals are cut at the frame
+    ax.set_xlabel("share of output variance")
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_morris(
+    indices: Any, title: str = "", top: int = 12, ax: plt.Axes | None = None
+) -> plt.Axes:
+    """Morris screening: mean absolute elementary effect (mu*) with its interval, and sigma.
+
+    ``indices`` is a pandas DataFrame with columns parameter, mu_star, mu_star_conf, sigma.
+    """
+    ax = ax or plt.gca()
+    part = indices.sort_values("mu_star", ascending=False).head(top).iloc[::-1]
+    y = np.arange(len(part))
+    h = 0.38
+    ax.barh(y + h / 2, part["mu_star"], height=h, xerr=part["mu_star_conf"], color=OKABE_ITO[4], label="mu* (mean |effect|)",
+            error_kw={"lw": 0.8, "capsize": 2})  # fmt: skip
+    ax.barh(
+        y - h / 2,
+        part["sigma"],
+        height=h,
+        color=OKABE_ITO[0],
+        label="sigma (interaction / non-linearity)",
+    )
+    ax.set_yticks(y, [str(p) for p in part["parameter"]], fontsize=8)
+    ax.set_xlabel("elementary effect, outcome units\n(per full range of the parameter's quantile)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def year_axis(ax: plt.Axes) -> plt.Axes:
+    """A dated axis for small panels: a label each January, a tick each July."""
+    ax.xaxis.set_major_locator(mdates.YearLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=7))
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def legend_panel(ax: plt.Axes, handles_from: plt.Axes, text: str = "", ncol: int = 1) -> plt.Axes:
+    """Use a spare panel for the legend of ``handles_from`` and a short explanation."""
+    handles, labels = handles_from.get_legend_handles_labels()
+    ax.axis("off")
+    ax.legend(
+        handles,
+        labels,
+        loc="upper left",
+        fontsize=8,
+        ncol=ncol,
+        frameon=False,
+        title="scenario",
+        title_fontsize=9,
+    )
+    if text:
+        ax.text(
+            0.0, 0.0, text, transform=ax.transAxes, fontsize=8, va="bottom", ha="left", color="0.25"
+        )
+    return ax

@@ -1,0 +1,534 @@
+"""The comparison figures of a result folder, with their captions (``pactsim batch`` and
+``pactsim report`` draw them).
+
+:func:`write_figures` reads a result folder and draws the figures named in :data:`FIGURES`
+into ``figures/``; nothing re-runs the model. The statistics are those of
+:mod:`model.analysis.compare`; the drawing is :mod:`model.presentation.plots`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from model.analysis.compare import (
+    HEADLINE,
+    BatchResults,
+    compare,
+    load_results,
+)
+from model.errors import UserError
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from model.files.scenario import Scenario
+
+MAX_SUPPLIERS = 7  # suppliers drawn separately in the deliveries chart; the rest are "other"
+
+
+@dataclass(frozen=True)
+class Figure:
+    path: Path
+    title: str
+    caption: str
+
+
+# ---------------------------------------------------------------------------------------
+# scenarios: titles, questions, event markers (from manifest.json and the scenario files)
+# ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ScenarioInfo:
+    name: str
+    title: str
+    question: str
+    files: tuple[tuple[str, str, str], ...]  # (path, sha256 in the manifest, status now)
+    data: dict[str, Any]
+
+
+def scenario_infos(
+    results: BatchResults, scenarios: Sequence[Scenario] | None = None
+) -> dict[str, ScenarioInfo]:
+    """Title, question and files of every scenario in the result, in the result's order."""
+    given = {s.name: s for s in scenarios or ()}
+    recorded = {
+        str(p.get("name")): p for p in results.manifest.get("scenarios", []) if isinstance(p, dict)
+    }
+    out = {}
+    for name in results.scenarios:
+        prov = recorded.get(name, {})
+        files = tuple(_file_status(f) for f in prov.get("files", []) if isinstance(f, dict))
+        if name in given:
+            data = dict(given[name].data)
+        else:
+            data = _frozen_data(results.path / "scenarios" / f"{name}.toml") or _scenario_data(prov)
+        title = str(prov.get("title") or data.get("title") or name)
+        question = str(prov.get("question") or data.get("question") or "")
+        out[name] = ScenarioInfo(name, title, question, files, data)
+    return out
+
+
+def _file_status(entry: dict[str, Any]) -> tuple[str, str, str]:
+    path, sha = str(entry.get("path", "")), str(entry.get("sha256", ""))
+    p = Path(path)
+    if not p.exists():
+        return path, sha, "missing now"
+    now = hashlib.sha256(p.read_bytes()).hexdigest()
+    return path, sha, "unchanged" if now == sha else "changed since the run"
+
+
+def _frozen_data(path: Path) -> dict[str, Any]:
+    """The resolved scenario a batch froze into its folder (scenarios/<name>.toml), or {}."""
+    import tomllib
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _scenario_data(prov: dict[str, Any]) -> dict[str, Any]:
+    """The resolved data of the scenario file named in the manifest, or {} if unreadable."""
+    from model.files.scenario import ScenarioError, load, read_toml
+
+    files = [f.get("path") for f in prov.get("files", []) if isinstance(f, dict)]
+    if not files or not Path(files[-1]).exists():  # type: ignore[arg-type]
+        return {}
+    try:
+        return dict(load(files[-1]).data)  # type: ignore[arg-type]
+    except (ScenarioError, ValueError, KeyError, OSError):
+        try:
+            return read_toml(Path(files[-1]))  # type: ignore[arg-type]
+        except (ScenarioError, OSError):
+            return {}
+
+
+def markers_for(
+    infos: dict[str, ScenarioInfo], names: Sequence[str], baseline: str
+) -> list[tuple[str, str]]:
+    """Event markers of the baseline, plus those a scenario moves (labelled with its name)."""
+    from model.presentation.plots import event_markers
+
+    base = event_markers(infos[baseline].data) if baseline in infos else []
+    out = list(base)
+    for name in names:
+        if name == baseline or name not in infos:
+            continue
+        for month, label in event_markers(infos[name].data):
+            if (month, label) not in base:
+                out.append((month, f"{label} ({name})"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# figures
+# ---------------------------------------------------------------------------------------
+
+
+def write_figures(
+    folder: Path,
+    baseline: str = "baseline",
+    scenarios: Sequence[Scenario] | None = None,
+    figures: Sequence[str] | None = None,
+    seed: int = 0,
+) -> list[Path]:
+    """Draw the comparison figures of a result folder into ``folder/figures``; their paths.
+
+    ``figures`` names the ones wanted (see :data:`FIGURES`; default all). A figure whose data
+    the folder lacks (e.g. trajectories not kept) is left out.
+    """
+    return [
+        f.path for f in draw_figures(load_results(folder), baseline, scenarios, None, seed, figures)
+    ]
+
+
+@dataclass
+class Drawing:
+    """What every figure of a result folder reads (scenarios in drawing order, baseline first)."""
+
+    results: BatchResults
+    baseline: str
+    names: list[str]
+    infos: dict[str, ScenarioInfo]
+    styles: Any
+    ds: xr.Dataset | None
+    have: set[str]
+    goods: list[str]
+    base_markers: Any
+    table: pd.DataFrame | None
+    seed: int
+
+
+# each figure: (drawing) -> the (figure, file stem, title, caption) it draws, maybe none
+Drawn = Iterator[tuple[Any, str, str, str]]
+
+
+def _draw_stocks(d: Drawing) -> Drawn:
+    if {"stock", "shortage", "demand"} <= d.have:
+        for name in d.names[1:] or d.names:
+            shown = [d.baseline, name] if name != d.baseline else [d.baseline]
+            markers = markers_for(d.infos, shown, d.baseline)
+            fig = _stock_fans(d.ds, d.goods, shown, d.styles, markers, d.infos)  # type: ignore[arg-type]
+            title = (
+                f"German stocks: {d.infos[name].title}" if name != d.baseline else "German stocks"
+            )
+            yield fig, f"stocks_{name}", title, _caption_stocks(name, d.baseline, d.infos)
+
+
+def _draw_shortages(d: Drawing) -> Drawn:
+    from model.presentation import plots
+
+    if {"shortage", "demand"} <= d.have:
+        fig = _panels(
+            d.ds,
+            d.goods,
+            d.names,
+            d.styles,
+            d.base_markers,
+            plots.plot_shortage_curves,
+            "German shortages of critical goods: unmet demand, % of demand",
+            _legend_shortages(),
+        )
+        yield fig, "shortages", "Shortages", _caption_shortages()
+
+
+def _draw_stockout_months(d: Drawing) -> Drawn:
+    results = d.results
+    if any(f"stockout_{g}" in results.outcomes for g in results.critical):
+        fig = _stockout_panels(
+            results,
+            [g for g in results.critical if f"stockout_{g}" in results.outcomes],
+            d.names,
+            d.styles,
+        )
+        yield fig, "stockout_months", "When stocks run out", _caption_stockouts(results.months)
+
+
+def _draw_deliveries(d: Drawing) -> Drawn:
+    fig = _deliveries(d.results, d.names)
+    if fig is not None:
+        yield fig, "deliveries_by_supplier", "Imports by supplier", _caption_deliveries()
+
+
+def _draw_clearing(d: Drawing) -> Drawn:
+    if "clearing_balance_rm" in d.have:
+        fig = _clearing(d.ds, d.names, d.styles, d.base_markers)
+        yield fig, "clearing_balance", "The clearing account", _caption_clearing()
+
+
+def _draw_differences(d: Drawing) -> Drawn:
+    if len(d.names) > 1:
+        table = d.table if d.table is not None else compare(d.results, d.baseline, d.seed)
+        fig = _differences(table, d.names, d.styles)
+        if fig is not None:
+            title = "Paired differences against the baseline"
+            yield fig, "paired_differences", title, _caption_differences(table)
+
+
+# the registry of figures, in drawing order; ``stocks`` draws one per counterfactual
+DRAWERS: dict[str, Callable[[Drawing], Drawn]] = {
+    "stocks": _draw_stocks,
+    "shortages": _draw_shortages,
+    "stockout_months": _draw_stockout_months,
+    "deliveries_by_supplier": _draw_deliveries,
+    "clearing_balance": _draw_clearing,
+    "paired_differences": _draw_differences,
+}
+FIGURES = tuple(DRAWERS)
+
+
+def draw_figures(
+    results: BatchResults,
+    baseline: str = "baseline",
+    scenarios: Sequence[Scenario] | None = None,
+    table: pd.DataFrame | None = None,
+    seed: int = 0,
+    only: Sequence[str] | None = None,
+) -> list[Figure]:
+    """Draw the figures named in ``only`` (default all of :data:`FIGURES`) into ``figures/``."""
+    from model.presentation import plots
+
+    unknown = sorted(set(only or ()) - set(FIGURES))
+    if unknown:
+        raise UserError(
+            f"unknown figure(s) {', '.join(unknown)}; figures are: {', '.join(FIGURES)}"
+        )
+    wanted = set(only) if only is not None else set(FIGURES)
+    out_dir = results.path / "figures"
+    out_dir.mkdir(exist_ok=True)
+    names = results.scenarios
+    baseline = baseline if baseline in names else names[0]
+    names = [baseline, *[n for n in names if n != baseline]]
+    infos = scenario_infos(results, scenarios)
+    styles = plots.scenario_styles(names, baseline)
+    ds = _trajectories(results)
+    have = {str(v) for v in ds.data_vars} if ds is not None else set()
+    goods = [
+        g
+        for g in results.critical
+        if g in set(results.units) or (ds is not None and g in set(map(str, ds["good"].values)))
+    ]
+    base_markers = markers_for(infos, [baseline], baseline)
+    drawing = Drawing(
+        results, baseline, names, infos, styles, ds, have, goods, base_markers, table, seed
+    )
+    figures: list[Figure] = []
+    for key, draw in DRAWERS.items():
+        if key not in wanted:
+            continue
+        for fig, name, title, caption in draw(drawing):
+            path = out_dir / f"{name}.png"
+            plots.save(fig, path)
+            figures.append(Figure(path, title, caption))
+    return figures
+
+
+def _trajectories(results: BatchResults) -> xr.Dataset | None:
+    """The variables the figures use, read into memory once (None without trajectories)."""
+    if not results.trajectories_path.exists():
+        return None
+    with results.trajectories() as ds:
+        keep = [
+            v
+            for v in ("stock", "shortage", "demand", "unit", "clearing_balance_rm", "suspended")
+            if v in ds
+        ]
+        return ds[keep].load()
+
+
+def _stock_fans(
+    ds: xr.Dataset, goods: Sequence[str], shown: Sequence[str], styles, markers, infos
+) -> Any:
+    from model.presentation import plots
+
+    fig = plots.new_figure(14, 7.5)
+    axes = fig.subplots(2, 4).ravel()
+    for ax, good in zip(axes, goods, strict=False):
+        plots.plot_stock_fan(ds, good, shown, styles, markers, event_labels=False, ax=ax)
+        plots.year_axis(ax)
+    for ax in axes[len(goods) : -1]:
+        ax.axis("off")
+    text = (
+        "line: median of the runs\ndark band: middle 50 % of runs\nlight band: 90 % of runs\n"
+        "strip along the bottom: months in which\nmost runs are short (>= 1 % of demand unmet)\n"
+        + _events_text(markers)
+    )
+    plots.legend_panel(axes[-1], axes[0], text)
+    title = " vs ".join(infos[s].title if s in infos else s for s in reversed(shown))
+    if len(shown) == 1:
+        title = infos[shown[0]].title if shown[0] in infos else shown[0]
+    fig.suptitle(f"German stocks of critical goods -- {title}", fontsize=12)
+    return fig
+
+
+def _panels(ds, goods, names, styles, markers, draw, title: str, text: str) -> Any:
+    from model.presentation import plots
+
+    fig = plots.new_figure(14, 7.5)
+    axes = fig.subplots(2, 4).ravel()
+    for ax, good in zip(axes, goods, strict=False):
+        draw(ds, good, names, styles, markers, event_labels=False, ax=ax)
+        plots.year_axis(ax)
+    for ax in axes[len(goods) : -1]:
+        ax.axis("off")
+    plots.legend_panel(
+        axes[-1], axes[0], text + _events_text(markers), ncol=1 if len(names) <= 8 else 2
+    )
+    fig.suptitle(title, fontsize=12)
+    return fig
+
+
+def _stockout_panels(results: BatchResults, goods, names, styles) -> Any:
+    from model.presentation import plots
+
+    fig = plots.new_figure(14, 7.5)
+    axes = fig.subplots(2, 4).ravel()
+    table = results.outcomes
+    for ax, good in zip(axes, goods, strict=False):
+        col = f"stockout_{good}"
+        if col not in table:
+            ax.axis("off")
+            continue
+        data = {n: list(table.loc[table["scenario"].astype(str) == n, col]) for n in names}
+        plots.plot_stockout_ecdf(data, results.months, good, styles, ax=ax)
+        plots.year_axis(ax)
+    for ax in axes[len(goods) : -1]:
+        ax.axis("off")
+    text = (
+        "each curve: the share of runs in which the\nGerman stock has run out (less than 1 % of a\n"
+        f"month's demand left) by that month;\nwhere a curve ends: the share by {results.months[-1]}\n"
+        "(the rest do not run out within the window)"
+    )
+    plots.legend_panel(axes[-1], axes[0], text, ncol=1 if len(names) <= 8 else 2)
+    fig.suptitle("When German stocks of critical goods run out", fontsize=12)
+    return fig
+
+
+def supplier_totals(
+    outcomes: pd.DataFrame, names: Sequence[str], max_suppliers: int = MAX_SUPPLIERS
+) -> pd.DataFrame:
+    """Mean cumulative imports by supplier, M RM: rows scenarios, the largest suppliers then 'other'."""
+    cols = [c for c in outcomes.columns if c.startswith("imports_rm_")]
+    means = (
+        outcomes.groupby(outcomes["scenario"].astype(str))[cols].mean().reindex(list(names)) / 1e6
+    )
+    means.columns = [c.removeprefix("imports_rm_") for c in cols]
+    order = means.max(axis=0).sort_values(ascending=False)
+    keep = [s for s in order.index[:max_suppliers] if order[s] > 0]
+    rest = [s for s in means.columns if s not in keep]
+    out = means[keep].copy()
+    if rest and means[rest].to_numpy().sum() > 0:
+        out["other"] = means[rest].sum(axis=1)
+    return out
+
+
+def _deliveries(results: BatchResults, names) -> Any:
+    from model.presentation import plots
+
+    totals = supplier_totals(results.outcomes, names)
+    if totals.empty or totals.shape[1] == 0:
+        return None
+    fig = plots.new_figure(12, 1.6 + 0.45 * len(names))
+    ax = fig.gca()
+    plots.plot_deliveries_by_supplier(totals, ax=ax)
+    ax.legend(
+        ncol=min(totals.shape[1], 8),
+        fontsize=8,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        frameon=False,
+    )
+    fig.suptitle("Where Germany's imports came from: cumulative imports by supplier", fontsize=12)
+    return fig
+
+
+def _clearing(ds, names, styles, markers) -> Any:
+    from model.presentation import plots
+
+    fig = plots.new_figure(12, 7.5)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
+    plots.plot_clearing_balance(ds, names, styles, markers, ax=top)
+    top.legend(
+        fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="scenario"
+    )
+    top.set_title(
+        "German-Soviet clearing balance (median, 50 % band; triangles: months most runs are under a Soviet suspension)",
+        fontsize=10,
+    )
+    if "suspended" in ds:
+        plots.plot_suspensions(ds, names, styles, (), ax=bottom)
+    else:
+        bottom.axis("off")
+    fig.suptitle("The clearing account and Soviet suspensions", fontsize=12)
+    return fig
+
+
+def headline_rows(table: pd.DataFrame) -> list[str]:
+    """The outcome ids of the headline, those present in the table."""
+    ids = set(table["outcome"])
+    return [h for h in HEADLINE if h in ids]
+
+
+def _differences(table: pd.DataFrame, names, styles) -> Any:
+    from model.presentation import plots
+
+    heads = headline_rows(table)
+    if not heads:
+        return None
+    n_cols = 4
+    n_rows = -(-len(heads) // n_cols)
+    others = [n for n in names if n in set(table["scenario"])]
+    fig = plots.new_figure(15, 0.9 + n_rows * (0.9 + 0.32 * len(others)))
+    axes = np.atleast_1d(fig.subplots(n_rows, n_cols)).ravel()
+    for i, (ax, outcome) in enumerate(zip(axes, heads, strict=False)):
+        rows = (
+            table[table["outcome"] == outcome].set_index("scenario").reindex(others).reset_index()
+        )
+        label = str(rows["label"].iloc[0])
+        if rows["unit"].iloc[0] == "months" and rows["group"].iloc[0] == "runs out":
+            label += " (median)"
+        plots.plot_paired_differences(rows, label, styles, ax=ax)
+        if i % n_cols:
+            ax.set_yticklabels([])
+    for ax in axes[len(heads) :]:
+        ax.axis("off")
+    level = f"{table.attrs.get('confidence', 0.9):.0%}"
+    fig.suptitle(
+        f"Each counterfactual minus the baseline, same runs paired (dot: estimate; bar: {level} bootstrap interval)",
+        fontsize=12,
+    )
+    return fig
+
+
+# ---------------------------------------------------------------------------------------
+# captions
+# ---------------------------------------------------------------------------------------
+def _caption_stocks(name: str, baseline: str, infos: dict[str, ScenarioInfo]) -> str:
+    if name == baseline:
+        return (
+            "German stocks of each critical good, median of the runs with the 50 % and 90 % bands."
+        )
+    return (
+        f"German stocks of each critical good under '{infos[name].title}' ({name}, coloured) against the "
+        f"baseline (black): median of the runs, the middle 50 % (dark band) and 90 % (light band). "
+        "The strips along the bottom mark months in which most runs are short of the good (1 % or more of "
+        "demand unmet). Dashed vertical lines: treaty signatures and the invasion."
+    )
+
+
+def _legend_shortages() -> str:
+    return "line: median of the runs\nband: 90 % of runs\n"
+
+
+def _events_text(markers: Sequence[tuple[str, str]]) -> str:
+    if not markers:
+        return ""
+    return "dashed lines:\n" + "\n".join(f"  {m} {label}" for m, label in sorted(markers))
+
+
+def _caption_shortages() -> str:
+    return (
+        "Monthly German shortage of each critical good -- the share of demand (civil and military, after "
+        "rationing) that went unmet -- for every scenario: median of the runs and 90 % band."
+    )
+
+
+def _caption_stockouts(months: Sequence[str]) -> str:
+    return (
+        "The distribution of the month in which German stocks of each critical good run out (fall below 1 % of "
+        "a month's demand): the share of runs that have run out by each month. A curve that ends below 100 % "
+        f"leaves the rest of the runs not running out by {months[-1]} (censored)."
+    )
+
+
+def _caption_deliveries() -> str:
+    return (
+        f"Cumulative imports into Germany over the whole window, valued at reference prices (M RM), mean over runs, "
+        f"stacked by supplier; the {MAX_SUPPLIERS} largest suppliers are shown separately and the rest as 'other'. "
+        "Soviet deliveries include goods the USSR bought abroad for Germany."
+    )
+
+
+def _caption_clearing() -> str:
+    return (
+        "Top: the German-Soviet clearing balance (Soviet deliveries minus German deliveries not financed by the "
+        "1939 credit, M RM), median and middle 50 % of runs; triangles mark months in which most runs are under a "
+        "Soviet suspension. Bottom: the share of runs in which Soviet deliveries are suspended each month."
+    )
+
+
+def _caption_differences(table: pd.DataFrame) -> str:
+    return (
+        "The headline outcomes as paired differences against the baseline: for each replication the same "
+        "uncertain parameters and shocks are used in every scenario, so the difference is taken run by run. "
+        "Dots: mean difference (median for the month a good runs out); bars: "
+        f"{table.attrs.get('confidence', 0.9):.0%} percentile bootstrap intervals over replications. "
+        f"Runs in which a good never runs out count as {table.attrs.get('censor_month', 'the month after the window')} "
+        "(censored), so such a difference is a bound."
+    )

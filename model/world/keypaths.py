@@ -1,0 +1,58 @@
+"""Key paths into nested scenario data: ``"treaties.commercial_1940.quotas.oil.quantity"``,
+``"germany.synthetic.oil.schedule[1].t_per_month"``.
+
+Tables are walked by key, arrays of tables by ``[index]``; a distribution table counts as one
+leaf. Pure functions on plain mappings and lists, used by the scenario files above and by
+:class:`model.world.parameters.ParameterView`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from model.world.distributions import is_distribution
+
+
+def walk(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Yield (path, leaf) for every leaf; a distribution table counts as one leaf."""
+    if isinstance(node, Mapping) and not is_distribution(node):
+        for key in node:
+            yield from walk(node[key], f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(node, list) and any(isinstance(x, Mapping) for x in node):
+        for i, item in enumerate(node):
+            yield from walk(item, f"{prefix}[{i}]")
+    else:
+        yield prefix, node
+
+
+def _split(path: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for piece in path.split("."):
+        while "[" in piece:
+            head, rest = piece.split("[", 1)
+            if head:
+                parts.append(head)
+            index, piece = rest.split("]", 1)
+            parts.append(int(index))
+        if piece:
+            parts.append(piece)
+    return parts
+
+
+def get_path(data: Any, path: str) -> Any:
+    node = data
+    for part in _split(path):
+        try:
+            node = node[part]
+        except (IndexError, TypeError) as err:
+            raise KeyError(path) from err
+    return node
+
+
+def set_path(data: Any, path: str, value: Any) -> None:
+    parts = _split(path)
+    node = data
+    for part in parts[:-1]:
+        node = node[part]
+    node[parts[-1]] = value
