@@ -39,6 +39,31 @@ BINDING = ("no_dues", "quota", "supply", "suspension", "pacing", "rail")
 BINDING_CODE = {name: code for code, name in enumerate(BINDING)}
 
 
+def binding_shares(codes: np.ndarray) -> dict[str, float]:
+    """Share of the run-months with treaty dues in which each constraint bound, largest first.
+
+    ``codes``: recorded ``binding`` codes of one good, any shape (months x runs); months
+    with nothing due (``no_dues``) are left out. Empty when nothing was ever due.
+    """
+    codes = np.asarray(codes).astype(int).ravel()
+    due = codes[codes != BINDING_CODE["no_dues"]]
+    if not len(due):
+        return {}
+    counts = np.bincount(due, minlength=len(BINDING))
+    shares = {
+        BINDING[k]: counts[k] / len(due) for k in np.argsort(-counts, kind="stable") if counts[k]
+    }
+    return shares
+
+
+def describe_binding(codes: np.ndarray, top: int = 2) -> str:
+    """``"supply 48 %, rail 29 %"``: what limited a good's Soviet deliveries most of the time."""
+    shares = binding_shares(codes)
+    if not shares:
+        return "nothing due"
+    return ", ".join(f"{name} {share:.0%}" for name, share in list(shares.items())[:top])
+
+
 @dataclass
 class PolicyMonth:
     """What the policy rules read in a month: the clearing account and the trade state (R,)."""

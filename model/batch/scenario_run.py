@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model.actors.soviet_policy import describe_binding
 from model.batch.results import ResultFolder
 from model.engine.outcomes import outcomes_table
 from model.engine.runner import RunResult, simulate
@@ -58,6 +59,17 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def binding_line(result: RunResult, goods: tuple[str, ...] = ("oil", "grain")) -> str:
+    """What limited Soviet deliveries of oil and grain, over the months the treaties were in force."""
+    trading = np.asarray(result.trajectory["treaties_in_force"]) > 0  # (month, run)
+    parts = []
+    for good in goods:
+        if good in result.goods:
+            codes = result.trajectory["binding"][:, :, result.goods.index(good)][trading]
+            parts.append(f"{good}: {describe_binding(codes)}")
+    return "what limited Soviet deliveries (share of treaty months) -- " + "; ".join(parts)
+
+
 def summary_lines(result: RunResult, table: pd.DataFrame) -> list[str]:
     """A few lines for the terminal: stock-outs, suspensions, arrears."""
     lines = [
@@ -86,6 +98,8 @@ def summary_lines(result: RunResult, table: pd.DataFrame) -> list[str]:
         + (", ".join(months) if months else "none")
         + f"; mean {table['suspension_months'].mean():.1f} months per run"
     )
+    if "binding" in result.trajectory:
+        lines.append(binding_line(result))
     arrears = result.trajectory["arrears_rm"]
     peak_t = int(np.median(arrears, axis=1).argmax())
     lines.append(

@@ -165,6 +165,7 @@ class ValuesRule:
     german_first: np.ndarray
     german_last: np.ndarray
     soviet_received_rm: np.ndarray  # (R,) Soviet value delivered while this treaty was in force
+    ratio_held: np.ndarray  # (R,) the share owed when the treaty was last in force
     phases = ("obligations", "clearing")
 
     @classmethod
@@ -199,6 +200,7 @@ class ValuesRule:
             if has_german
             else np.zeros(view.n_runs, int),
             soviet_received_rm=np.zeros(view.n_runs),
+            ratio_held=np.zeros(view.n_runs),
         )
 
     @property
@@ -234,7 +236,10 @@ class ValuesRule:
             return
         owns = state.owner == treaty.index
         self.soviet_received_rm += state.soviet_rm * owns
-        ratio = self.ratio(month)
+        # what Germany owes matures with the horizons while the treaty is in force, and stays
+        # where it stood once the treaty has ended (an invasion ends it: DESIGN.md §4)
+        ratio = np.where(active, self.ratio(month), self.ratio_held)
+        self.ratio_held = ratio
         state.due_ratio = np.where(owns, ratio, state.due_ratio)
         state.due_clearing_rm += ratio * self.soviet_received_rm
 

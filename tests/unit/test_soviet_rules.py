@@ -1,0 +1,89 @@
+"""The Soviet export policy and the treaty terms as signed (issue 11), rule by rule.
+
+- no key under ``soviet_union`` in the baseline cites the delivery rows 63-78;
+- an unknown policy rule is rejected with the list of valid names, naming file and key path;
+- Germany's counter-value as signed: 18/27 of the value received during the Soviet horizon,
+  rising to all of it by month 27 (row 37), frozen once the treaty has ended;
+- the binding-constraint record: codes per stage, shares, and the run summary's line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.actors.soviet_policy import BINDING, BINDING_CODE, binding_shares, describe_binding
+from model.errors import ScenarioError
+from model.files.schema import validate
+from model.files.scenario import load
+from model.treaties.rules import ValuesRule
+from tests.baseline_citations import entries, rows_cited
+
+ROOT = Path(__file__).resolve().parents[2]
+DELIVERY_ROWS = {f"row {n}" for n in range(63, 79)}
+
+
+def test_no_soviet_key_cites_the_delivery_rows():
+    cited = {
+        e.path: sorted(rows_cited(e.comment) & DELIVERY_ROWS)
+        for e in entries()
+        if e.path.startswith("soviet_union")
+    }
+    assert len(cited) > 20  # the check reads the Soviet section
+    offending = {path: rows for path, rows in cited.items() if rows}
+    assert not offending, offending
+
+
+def test_an_unknown_policy_rule_lists_the_valid_ones():
+    data = load(ROOT / "scenarios" / "baseline.toml").data
+    bad = {**data, "soviet_union": {**data["soviet_union"], "policy": {"pacing": {"lead_rm": 1.0}}}}
+    with pytest.raises(ScenarioError) as err:
+        validate(bad, "bad.toml")
+    message = str(err.value)
+    assert "bad.toml" in message and "soviet_union.policy.pacing" in message
+    for name in ("suspension", "clearing_pacing", "political_events", "border_rail"):
+        assert name in message
+
+
+def horizons(start: int = 0) -> ValuesRule:
+    R = 1
+    return ValuesRule(
+        soviet_rm=None, soviet_first=None, soviet_last=None, soviet_mix_units_per_rm=None,
+        german_rm=None, german_ratio=None,
+        soviet_horizon=np.full(R, 18.0), german_horizon=np.full(R, 27.0),
+        german_first=np.full(R, start), german_last=np.full(R, start + 26),
+        soviet_received_rm=np.zeros(R), ratio_held=np.zeros(R),
+    )  # fmt: skip
+
+
+def test_counter_value_as_signed_is_18_27_then_all_by_month_27():
+    rule = horizons()
+    assert rule.ratio(-1)[0] == 0.0  # before the treaty
+    for month in (0, 5, 17):  # within the Soviet horizon: the ratio of the horizons
+        assert rule.ratio(month)[0] == pytest.approx(18 / 27)
+    assert rule.ratio(20)[0] == pytest.approx(21 / 27)  # 21 months of 27 owed on all of it
+    assert rule.ratio(26)[0] == pytest.approx(1.0)
+    assert rule.ratio(40)[0] == pytest.approx(1.0)
+
+
+def test_binding_codes_follow_the_stage_that_cut_most():
+    from model.actors.soviet_union import SovietUnion
+
+    due = np.array([[10.0, 10.0, 10.0, 10.0, 0.0, 10.0]])
+    supplied = np.array([[10.0, 2.0, 10.0, 10.0, 0.0, 10.0]])  # good 1: supply
+    released = np.array([[10.0, 2.0, 0.0, 10.0, 0.0, 10.0]])  # good 2: suspension
+    paced = np.array([[10.0, 2.0, 0.0, 5.0, 0.0, 10.0]])  # good 3: pacing
+    shipped = np.array([[10.0, 1.9, 0.0, 5.0, 0.0, 8.0]])  # good 5: rail
+    agent = SovietUnion.__new__(SovietUnion)  # only the recorder's state is needed
+    agent._stages = (due, supplied, released, paced, shipped)
+    codes = [BINDING[c] for c in agent.binding()[0]]
+    assert codes == ["quota", "supply", "suspension", "pacing", "no_dues", "rail"]
+
+
+def test_binding_shares_leave_out_months_without_dues():
+    codes = np.array([BINDING_CODE[c] for c in ["no_dues", "supply", "supply", "rail", "quota"]])
+    assert binding_shares(codes) == {"supply": 0.5, "rail": 0.25, "quota": 0.25}
+    assert describe_binding(codes, top=1) == "supply 50%"  # ties go in the order of BINDING
+    assert describe_binding(np.array([BINDING_CODE["no_dues"]])) == "nothing due"
