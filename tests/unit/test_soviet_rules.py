@@ -16,8 +16,8 @@ import pytest
 
 from model.actors.soviet_policy import BINDING, BINDING_CODE, binding_shares, describe_binding
 from model.errors import ScenarioError
-from model.files.schema import validate
 from model.files.scenario import load
+from model.files.schema import validate
 from model.treaties.rules import ValuesRule
 from tests.baseline_citations import entries, rows_cited
 
