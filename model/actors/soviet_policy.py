@@ -16,8 +16,10 @@ What the USSR ships to Germany each month is its outstanding treaty dues, cut in
 
 Each rule is a plug-in looked up by name in :data:`POLICIES` from
 ``[soviet_union.policy.<name>]``; an unknown name is rejected with the list of valid ones.
-A rule implements the steps it acts in (``review``, ``held_back``, ``lead_factor``,
-``budget_rm``, ``fits``); the Soviet Union asks every rule in force, in the order above, and
+A rule implements the steps it acts in (``review`` and ``held_back`` for suspension,
+``held_back`` and ``lead_factor`` for political events, ``budget_rm`` for pacing; the rail
+rule switches on :meth:`SovietUnion._fit_to_border`, which reads the route's capacity from the
+scenario's routes); the Soviet Union asks every rule in force, in the order above, and
 records per month and good which step bound (:data:`BINDING`).
 
 Units: RM for values, each good's unit for quantities, month indices for dates.
