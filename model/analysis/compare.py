@@ -41,6 +41,8 @@ import pandas as pd
 import xarray as xr
 
 from model.analysis.metrics import KEY_DATE, Metric, metrics_for
+from model.engine.cf import month_labels
+from model.engine.outcomes import column_name
 from model.errors import ScenarioError, UserError
 
 CONFIDENCE = 0.90
@@ -53,8 +55,8 @@ HEADLINE = (
     "stockout_oil:share",
     "stockout_rubber",
     "stockout_manganese",
-    f"war_readiness_{KEY_DATE}",
-    "military_oil_met_after_1941-06",  # discriminates where war readiness on the key date does not (issue 12)
+    f"war_readiness_{KEY_DATE.replace('-', '_')}",
+    "military_oil_met_after_1941_06",  # discriminates where war readiness on the key date does not (issue 12)
     "shortage_oil",
     "imports_rm_soviet_union",
     "arrears_rm_max",
@@ -113,6 +115,7 @@ def load_results(path: str | Path) -> BatchResults:
             f"{path}: no outcomes.parquet (is this a result folder of `pactsim batch`?)"
         )
     outcomes = pd.read_parquet(table_path)
+    outcomes = outcomes.rename(columns=column_name)  # folders written before issue 13
     if "replication" not in outcomes:
         raise UserError(f"{table_path}: no 'replication' column; cannot pair runs across scenarios")
     if "scenario" not in outcomes:
@@ -161,7 +164,7 @@ def _months_and_units(path: Path, manifest: dict[str, Any]) -> tuple[list[str], 
     nc = path / "trajectories.nc"
     if nc.exists():
         with xr.open_dataset(nc, engine="h5netcdf") as ds:
-            months = [str(m) for m in ds["month"].values]
+            months = month_labels(ds)
             units = {}
             if "unit" in ds:
                 unit = ds["unit"]

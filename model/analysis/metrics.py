@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from model.engine.outcomes import label as column_date
+
 KEY_DATE = "1941-06"  # Barbarossa, 22 June 1941
 
 
@@ -40,7 +42,7 @@ def supply_metrics(have: set[str], critical: Sequence[str]) -> list[Metric]:
     out: list[Metric] = []
     for col, label, unit, scale in (
         (
-            "military_oil_met_after_1941-06",
+            "military_oil_met_after_1941_06",
             "military oil demand met after the invasion",
             "%",
             100.0,
@@ -73,10 +75,10 @@ def metrics_for(
     catalogue's critical goods)."""
     have = set(columns)
     out = goods_metrics(have, units or {}, key_date, critical)
-    if f"war_readiness_{key_date}" in have:
+    if f"war_readiness_{column_date(key_date)}" in have:
         out.append(
             Metric(
-                f"war_readiness_{key_date}",
+                f"war_readiness_{column_date(key_date)}",
                 "war readiness",
                 f"war readiness {key_date}",
                 "% pts",
@@ -146,10 +148,10 @@ def goods_metrics(
                 Metric(f"shortage_{good}", "cumulative shortage", f"{good} shortage", unit, scale)
             )
     for good in critical:
-        if f"cover_{good}_{key_date}" in have:
+        if f"cover_{good}_{column_date(key_date)}" in have:
             out.append(
                 Metric(
-                    f"cover_{good}_{key_date}",
+                    f"cover_{good}_{column_date(key_date)}",
                     f"cover on {key_date}",
                     f"{good} cover {key_date}",
                     "months of demand",

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 import pandas as pd
 
+from model.engine.outcomes import PARAM_PREFIX, column_name, param_column
 from model.errors import ScenarioError
 from model.files.nodes import Choice, Context, ListOf, Number, Ref, Rule, Table
 
@@ -178,7 +179,7 @@ def resolve_outcomes(spec: SensitivitySpec) -> list[str]:
         common = cols if common is None else [c for c in common if c in cols]
     out: list[str] = []
     for i, pattern in enumerate(spec.patterns):
-        hits = [c for c in common or [] if fnmatchcase(c, pattern)]
+        hits = [c for c in common or [] if fnmatchcase(c, column_name(pattern))]
         if not hits:
             near = [c for c in common or [] if c.split("_")[0] == pattern.split("_")[0]][:12]
             raise ScenarioError(
@@ -191,7 +192,7 @@ def resolve_outcomes(spec: SensitivitySpec) -> list[str]:
 
 
 def _analysable(column: str, values: pd.Series) -> bool:
-    if column in ("replication", "scenario") or column.startswith("param:"):
+    if column in ("replication", "scenario") or column.startswith(PARAM_PREFIX):
         return False
     return column.startswith(MONTH_OUTCOMES) or pd.api.types.is_numeric_dtype(values)
 
@@ -212,7 +213,7 @@ def outcome_numbers(result: RunResult, names: Sequence[str]) -> dict[str, np.nda
         else:
             out[name] = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
     for path, values in result.parameters.items():
-        out[f"param:{path}"] = np.asarray(values, dtype=float)
+        out[param_column(path)] = np.asarray(values, dtype=float)
     return out
 
 

@@ -51,6 +51,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model.batch.results import now
+from model.engine import cf
 from model.files.scenario import Scenario, dumps
 
 PARTS = "parts"
@@ -359,22 +360,30 @@ class TrajectoryLayout:
         return cls(**d)
 
     def create(self, path: Path, attrs: Mapping[str, Any]) -> None:
-        """An empty netCDF-4 file: coordinates, attributes, variables filled with NaN."""
+        """An empty netCDF-4 file in the layout of :mod:`model.engine.cf`: coordinates (month
+        a CF time axis, ``month_label`` beside it), CF attributes, variables filled with NaN."""
         text = h5py.string_dtype()
         with h5netcdf.File(path, "w") as f:
             f.dimensions = {"scenario": len(self.scenarios), "run": self.runs, **self.sizes()}
             for dim, labels in (
                 ("scenario", self.scenarios),
-                ("month", self.months),
                 ("good", self.goods),
                 ("supplier", self.suppliers),
             ):
                 f.create_variable(dim, (dim,), dtype=text)[:] = np.array(labels, dtype=object)
+            days, since = cf.month_days(self.months)
+            f.create_variable("month", ("month",), data=days).attrs.update(
+                units=since, calendar=cf.CALENDAR
+            )
+            label = f.create_variable("month_label", ("month",), dtype=text)
+            label[:] = np.array(self.months, dtype=object)
             f.create_variable("run", ("run",), data=np.arange(self.runs, dtype=np.int64))
             f.create_variable("unit", ("good",), dtype=text)[:] = np.array(self.units, dtype=object)
             f.create_variable(
                 "price_rm_per_unit", ("good",), data=np.asarray(self.prices, dtype=np.float64)
             )
+            for name, cattrs in cf.COORD_ATTRS.items():
+                f.variables[name].attrs.update(cattrs)
             filters = (
                 {"compression": "gzip", "compression_opts": self.compression}
                 if self.compression
@@ -382,7 +391,7 @@ class TrajectoryLayout:
             )
             for name, dims in self.variables.items():
                 shape = (1, *self.block_shape(name))
-                f.create_variable(
+                var = f.create_variable(
                     name,
                     ("scenario", "run", *dims),
                     dtype="f4",
@@ -390,7 +399,10 @@ class TrajectoryLayout:
                     chunks=shape,
                     **filters,
                 )
-            f.attrs.update({k: v for k, v in attrs.items() if v is not None})
+                var.attrs.update(cf.variable_attrs(name, self.goods, self.units))
+                aux = ["month_label", *(["unit", "price_rm_per_unit"] if "good" in dims else [])]
+                var.attrs["coordinates"] = " ".join(aux)
+            f.attrs.update(cf.global_attrs("batch", attrs))
 
 
 def _alive(pid: Any) -> bool:

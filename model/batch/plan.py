@@ -150,8 +150,6 @@ def build_layout(
         run_series = [n for n, d in dims.items() if d == ("month",)]
         variables = [*DEFAULT_TRAJECTORY_GOODS, *run_series]
     chosen = {name: dims[name] for name in variables if name in dims}
-    if not any("supplier" in d for d in chosen.values()):
-        suppliers = []  # no variable by supplier: no supplier axis in the file
     return TrajectoryLayout(
         scenarios=tuple(s.name for s in scenarios),
         runs=runs,
@@ -171,10 +169,12 @@ def check_outcome_patterns(experiment: Experiment, shapes: Sequence[ScenarioShap
 
     if experiment.outcomes is None:
         return
+    from model.engine.outcomes import PARAM_PREFIX, column_name
+
     columns = {c for s in shapes for c in s.columns}
     for i, pattern in enumerate(experiment.outcomes):
-        if not any(fnmatchcase(c, pattern) for c in columns):
-            sample = ", ".join(sorted(c for c in columns if not c.startswith("param:"))[:12])
+        if not any(fnmatchcase(c, column_name(pattern)) for c in columns):
+            sample = ", ".join(sorted(c for c in columns if not c.startswith(PARAM_PREFIX))[:12])
             raise ScenarioError(
                 experiment.path,
                 f"outcomes[{i}]",

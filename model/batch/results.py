@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 import xarray as xr
 
+from model.engine.outcomes import to_arrow
 from model.errors import UserError
 from model.files.scenario import Scenario
 
@@ -150,7 +152,7 @@ class Writer:
         )
 
     def write_outcomes(self, table: pd.DataFrame) -> None:
-        table.to_parquet(self.path / "outcomes.parquet", index=False)
+        pq.write_table(to_arrow(table), self.path / "outcomes.parquet")
         self.manifest["runs"] = int(len(table))
 
     def write_trajectories(self, ds: xr.Dataset) -> None:

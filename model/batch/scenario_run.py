@@ -49,7 +49,7 @@ def main(args: argparse.Namespace) -> int:
         table = outcomes_table(result)
         table.insert(0, "scenario", scenario.name)
         out.write_outcomes(table)
-        out.write_trajectories(result.dataset())
+        out.write_trajectories(result.file_dataset())
         writers = getattr(args, "figure_writers", None)  # handed down by model.cli
         if writers and not args.no_figures:
             out.manifest["figures"] = writers.run(out.path, result)

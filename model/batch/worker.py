@@ -41,7 +41,7 @@ class ChunkTask:
     scenario: Scenario
     seed: int
     uniforms: Mapping[str, np.ndarray]  # this scenario's uncertain paths only
-    paths: tuple[str, ...]  # the design's columns: every chunk gets a param:<path> column for each
+    paths: tuple[str, ...]  # the design's columns: every chunk gets a param__<path> column for each
     outcomes: tuple[str, ...] | None  # fnmatch patterns of outcome columns to keep
     layout: TrajectoryLayout
 
@@ -114,18 +114,22 @@ def run_chunk_safely(task: ChunkTask) -> ChunkOutput | ChunkFailure:
 def shape_outcomes(
     table: pd.DataFrame, scenario: str, paths: Sequence[str], patterns: Sequence[str] | None
 ) -> pd.DataFrame:
-    """scenario, replication, param:<path> for every design path (NaN where the scenario
-    fixes or lacks it), then the outcome columns the experiment keeps."""
+    """scenario, replication, param__<path> for every design path (NaN where the scenario
+    fixes or lacks it), then the outcome columns the experiment keeps (patterns named
+    before issue 13 are read with today's names)."""
+    from model.engine.outcomes import PARAM_PREFIX, column_name, param_column
+
     n = len(table)
     cols: dict[str, Any] = {
         "scenario": [scenario] * n,
         "replication": table["replication"].to_numpy(np.int64),
     }
     for p in paths:
-        name = f"param:{p}"
-        cols[name] = table[name].to_numpy(np.float64) if name in table else np.full(n, np.nan)
+        name = param_column(p)
+        cols[name] = table[name].to_numpy() if name in table else np.full(n, np.nan)
+    patterns = None if patterns is None else [column_name(pat) for pat in patterns]
     for name in table.columns:
-        if name == "replication" or name.startswith("param:"):
+        if name == "replication" or name.startswith(PARAM_PREFIX):
             continue
         if patterns is None or any(fnmatchcase(name, pat) for pat in patterns):
             cols[name] = table[name].to_numpy()
@@ -176,16 +180,7 @@ def pack_trajectories(
 
 
 def arrow_table(table: pd.DataFrame) -> pa.Table:
-    """The part's Arrow table: text and all-missing columns as utf8, no pandas metadata."""
-    t = pa.Table.from_pandas(table, preserve_index=False)
-    fields = []
-    for f in t.schema:
-        kind = f.type
-        if (
-            pa.types.is_null(kind)
-            or pa.types.is_large_string(kind)
-            or pa.types.is_string_view(kind)
-        ):
-            kind = pa.string()
-        fields.append(pa.field(f.name, kind))
-    return t.cast(pa.schema(fields)).replace_schema_metadata(None)
+    """The part's Arrow table in the outcomes schema (:func:`model.engine.outcomes.to_arrow`)."""
+    from model.engine.outcomes import to_arrow
+
+    return to_arrow(table)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xarray as xr
 
+from model.engine import cf
 from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES, PactModel, released_models
 from model.files.scenario import Scenario
 from model.world.randomness import master_key, parameter_uniforms
@@ -57,12 +58,17 @@ class RunResult:
         return len(self.replications)
 
     def dataset(self) -> xr.Dataset:
-        """Labelled arrays: dims run, month, good (and supplier for imports)."""
+        """Labelled arrays with CF attributes (:mod:`model.engine.cf`): dims run, month (the
+        first day of each month; ``month_label`` beside it), good (and supplier for imports),
+        as recorded (float32 by good, float64 per run)."""
         coords = {
             "run": self.replications,
-            "month": self.months,
+            "month": cf.month_dates(self.months),
+            "month_label": ("month", list(self.months)),
             "good": list(self.goods),
             "supplier": list(self.origins),
+            "unit": ("good", list(self.units)),
+            "price_rm_per_unit": ("good", np.asarray(self.prices, dtype=np.float64)),
         }
         data_vars = {}
         tr = self.trajectory
@@ -77,11 +83,28 @@ class RunResult:
                 self.imports(), (2, 0, 1, 3)
             )  # (month, origin, run, good) -> run first
             data_vars["imports"] = (("run", "month", "supplier", "good"), imports)  # type: ignore[assignment]
-        ds = xr.Dataset(data_vars, coords=coords)
-        ds["unit"] = ("good", list(self.units))
-        ds["price_rm_per_unit"] = ("good", self.prices)
+        ds = cf.annotate(xr.Dataset(data_vars, coords=coords))
         ds.attrs.update(scenario=self.scenario.name, seed=self.seed)
         return ds
+
+    def file_dataset(self, command: str = "run") -> xr.Dataset:
+        """The layout of ``trajectories.nc``, the same as a batch's: a ``scenario`` dimension
+        (of one), float32 trajectories, CF attributes and encodings."""
+        ds = self.dataset()
+        goods, units = list(self.goods), list(self.units)
+        out = xr.Dataset(
+            {
+                name: ds[name].astype(cf.FILE_DTYPE).expand_dims(scenario=[self.scenario.name])
+                for name in ds.data_vars
+            }
+        )
+        for name in out.data_vars:
+            out[name].attrs = cf.variable_attrs(str(name), goods, units, cf.FILE_DTYPE)
+        out = cf.annotate(out)
+        out.attrs.update(cf.global_attrs(command, {"seed": self.seed}))
+        days_units = cf.month_days(self.months)[1]
+        out["month"].encoding.update(units=days_units, calendar=cf.CALENDAR, dtype="int32")
+        return out
 
 
 def draw_uniforms(scenario: Scenario, seed: int, replications: np.ndarray) -> dict[str, np.ndarray]:

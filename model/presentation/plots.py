@@ -19,6 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import xarray as xr
 
+from model.engine.cf import month_labels
+
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 
 
@@ -90,7 +92,7 @@ def plot_stock_cover(
 ) -> plt.Axes:
     """German stocks of ``goods`` (the critical goods, from the catalogue) in months of cover."""
     ax = ax or plt.gca()
-    months = [str(m) for m in ds["month"].values]
+    months = month_labels(ds)
     x = month_dates(months)
     for i, good in enumerate(g for g in goods if g in ds["good"].values):
         stock = ds["stock"].sel(good=good).values
@@ -118,7 +120,7 @@ def plot_shortages(
 ) -> plt.Axes:
     """German shortage by good: unmet demand as a share of demand (median over runs)."""
     ax = ax or plt.gca()
-    months = [str(m) for m in ds["month"].values]
+    months = month_labels(ds)
     x = month_dates(months)
     units = dict(zip(ds["good"].values, ds["unit"].values, strict=True))
     goods = goods or [g for g in ds["good"].values if units[g] != "RM"]
@@ -247,7 +249,7 @@ def plot_stock_fan(
     """
     ax = ax or plt.gca()
     scenarios, styles = _styles(ds, scenarios, styles)
-    months = [str(m) for m in ds["month"].values]
+    months = month_labels(ds)
     x = month_dates(months)
     sub = ds.sel(good=good)
     stock = {s: np.asarray(sub["stock"].sel(scenario=s).values, dtype=float) for s in scenarios}
@@ -289,7 +291,7 @@ def plot_shortage_curves(
     """Unmet German demand for one good, % of demand: median line per scenario, 90 % band."""
     ax = ax or plt.gca()
     scenarios, styles = _styles(ds, scenarios, styles)
-    months = [str(m) for m in ds["month"].values]
+    months = month_labels(ds)
     x = month_dates(months)
     sub = ds.sel(good=good)
     top = 0.0
@@ -395,7 +397,7 @@ def plot_clearing_balance(
     """
     ax = ax or plt.gca()
     scenarios, styles = _styles(ds, scenarios, styles)
-    months = [str(m) for m in ds["month"].values]
+    months = month_labels(ds)
     x = np.array(month_dates(months))
     for s in scenarios:
         st = styles[s]
@@ -435,7 +437,7 @@ def plot_suspensions(
     """Share of runs in which Soviet deliveries are suspended, per month, %."""
     ax = ax or plt.gca()
     scenarios, styles = _styles(ds, scenarios, styles)
-    months = [str(m) for m in ds["month"].values]
+    months = month_labels(ds)
     x = month_dates(months)
     for s in scenarios:
         st = styles[s]

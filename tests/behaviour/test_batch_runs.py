@@ -19,7 +19,7 @@ import xarray as xr
 
 from model.batch import worker as batch_worker
 from model.cli import main
-from model.engine.outcomes import outcomes_table
+from model.engine.outcomes import outcomes_table, param_column
 from model.engine.runner import simulate
 from model.files.scenario import load
 
@@ -107,18 +107,18 @@ def test_replications_are_paired_across_scenarios_and_match_pactsim_run(referenc
     assert list(table["scenario"].unique()) == ["baseline", "no_pact"] and len(table) == 24
     assert list(table["replication"]) == [*range(12), *range(12)]  # sorted: scenario, replication
     # common random numbers: replication i has the same parameter sample in both scenarios
-    params = [c for c in table.columns if c.startswith("param:")]
+    params = [c for c in table.columns if c.startswith("param__")]
     assert list(table.columns[2 : 2 + len(params)]) == params
     base, other = (
         table[table["scenario"] == s].set_index("replication")[params]
         for s in ("baseline", "no_pact")
     )
     files = {s: load(ROOT / "scenarios" / f"{s}.toml") for s in ("baseline", "no_pact")}
+    paths = {param_column(p): p for s in files.values() for p, _ in s.uncertain()}
     same_spec = [
         c
         for c in params
-        if files["baseline"].get(c[len("param:") :], None)
-        == files["no_pact"].get(c[len("param:") :], None)
+        if files["baseline"].get(paths[c], None) == files["no_pact"].get(paths[c], None)
     ]
     shared = [c for c in same_spec if base[c].notna().all() and other[c].notna().all()]
     assert len(shared) > 20
@@ -299,4 +299,4 @@ def test_sobol_batch_stores_the_design_for_salib(tmp_path):
         problem, table["war_readiness_mean"].to_numpy(), calc_second_order=False, num_resamples=10
     )
     with xr.open_dataset(tmp_path / "s" / "trajectories.nc", engine="h5netcdf") as ds:
-        assert list(ds.data_vars) == ["unit", "price_rm_per_unit", "stock"]
+        assert list(ds.data_vars) == ["stock"]  # unit, price_rm_per_unit: coordinates

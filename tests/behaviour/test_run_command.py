@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -21,14 +22,17 @@ def test_run_writes_manifest_outcomes_trajectories_and_figures(tmp_path, capsys)
     assert manifest["scenarios"][0]["files"][0]["sha256"]
     assert {"mesa", "numpy", "xarray"} <= set(manifest["packages"])
     table = pd.read_parquet(out / "outcomes.parquet")
-    assert len(table) == 20 and {"stockout_oil", "cover_oil_1941-06", "suspension_months"} <= set(
+    assert len(table) == 20 and {"stockout_oil", "cover_oil_1941_06", "suspension_months"} <= set(
         table.columns
     )
     ds = xr.open_dataset(out / "trajectories.nc", engine="h5netcdf")
     for name in ("stock", "production", "consumption", "demand", "shortage"):
-        assert ds[name].dims == ("run", "month", "good")
-    assert ds["imports"].dims == ("run", "month", "supplier", "good")
-    assert ds["month"].values[0] == "1939-06" and ds["month"].values[-1] == "1942-12"
+        assert ds[name].dims == ("scenario", "run", "month", "good")
+        assert ds[name].dtype == np.float32  # the layout of a batch (model.engine.cf)
+    assert ds["imports"].dims == ("scenario", "run", "month", "supplier", "good")
+    assert list(ds["scenario"].values) == ["baseline"]
+    assert ds["month_label"].values[0] == "1939-06" and ds["month_label"].values[-1] == "1942-12"
+    assert ds["month"].values[0] == np.datetime64("1939-06-01")
     assert "oil" in ds["good"].values and "soviet_union" in ds["supplier"].values
     assert ds["stock"].min() >= 0
     assert sorted(p.name for p in (out / "figures").iterdir()) == [

@@ -185,14 +185,14 @@ def test_outcome_rows_carry_the_design_columns_and_keep_the_chosen_outcomes():
     table = pd.DataFrame(
         {
             "replication": [4, 5],
-            "param:a": [1.0, 2.0],
+            "param__a": [1.0, 2.0],
             "stockout_oil": ["1941-01", None],
             "shortage_oil": [1.0, 2.0],
         }
     )
     out = shape_outcomes(table, "no_pact", ("a", "b"), ("stockout_*",))
-    assert list(out.columns) == ["scenario", "replication", "param:a", "param:b", "stockout_oil"]
-    assert out["param:b"].isna().all() and (out["scenario"] == "no_pact").all()
+    assert list(out.columns) == ["scenario", "replication", "param__a", "param__b", "stockout_oil"]
+    assert out["param__b"].isna().all() and (out["scenario"] == "no_pact").all()
     assert list(shape_outcomes(table, "x", ("a",), None).columns)[-1] == "shortage_oil"
 
 

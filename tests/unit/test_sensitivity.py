@@ -73,7 +73,7 @@ scenarios = ["{Path(BASELINE).resolve()}"]
 sampler = "{sampler}"
 replications = 8
 seed = 5
-outcomes = ["stockout_oil", "cover_oil_1941-06"]
+outcomes = ["stockout_oil", "cover_oil_1941_06"]
 {extra}
 """
     )
@@ -93,21 +93,22 @@ def test_sensitivity_command_end_to_end(tmp_path, capsys):
         )
         == 0
     )
-    assert "cover_oil_1941-06" in capsys.readouterr().out
+    assert "cover_oil_1941_06" in capsys.readouterr().out
     runs = pd.read_parquet(out / "outcomes.parquet")
     assert len(runs) == 8 * (3 + 2)
     assert runs["stockout_oil"].between(0, 43).all()  # months from 1939-06, 43 = not by 1942-12
     # the design reaches the model: the oil stock used follows the design's quantiles
     design = pd.read_parquet(out / "design.parquet")
     rank = np.corrcoef(
-        design["germany.initial_stock.oil"].rank(), runs["param:germany.initial_stock.oil"].rank()
+        design["germany.initial_stock.oil"].rank(),
+        runs["param__germany__initial_stock__oil"].rank(),
     )[0, 1]
     assert rank > 0.99
     indices = pd.read_csv(out / "indices.csv")
-    assert set(indices["outcome"]) == {"stockout_oil", "cover_oil_1941-06"}
+    assert set(indices["outcome"]) == {"stockout_oil", "cover_oil_1941_06"}
     assert set(indices["scenario"]) == {"baseline"}
     assert {"S1", "S1_conf", "ST", "ST_conf"} <= set(indices.columns)
-    cover = indices[indices["outcome"] == "cover_oil_1941-06"].set_index("parameter")
+    cover = indices[indices["outcome"] == "cover_oil_1941_06"].set_index("parameter")
     assert cover["ST"].idxmax() == "germany.initial_stock.oil"
     manifest = json.loads((out / "manifest.json").read_text())
     assert (
@@ -153,7 +154,7 @@ def test_bad_files_name_the_key(tmp_path, extra, sampler, message):
 def test_the_shipped_oil_experiment_is_valid():
     spec = load_spec("experiments/sensitivity_oil.toml")
     assert spec.method == "sobol" and [s.name for s in spec.scenarios] == ["baseline"]
-    assert "stockout_oil" in spec.patterns and "war_readiness_1941-06" in spec.patterns
+    assert "stockout_oil" in spec.patterns and "war_readiness_1941_06" in spec.patterns
     n_runs = spec.experiment.replications * (len(spec.parameters) + 2)
     assert (
         n_runs <= 120_000

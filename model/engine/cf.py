@@ -1,0 +1,175 @@
+"""CF metadata of ``trajectories.nc``: units and long names, the time axis, the file layout.
+
+One layout for ``pactsim run`` and ``pactsim batch`` (issue 13): dims ``scenario``, ``run``,
+``month`` and, where a variable has them, ``supplier`` and ``good``; float32 trajectories;
+``month`` a real time coordinate (the first day of each month, CF-encoded as days since the
+first month) with its ``YYYY-MM`` text beside it as the coordinate ``month_label``; every
+variable with ``units`` and ``long_name``; global ``Conventions = "CF-1.10"``, ``title``,
+``source``, ``history``. The goods' own units (``t``, ``kg``, ``RM``, the coordinate
+``unit(good)``) make a variable by good carry one units text per good, spelled out in its
+``units`` (e.g. ``"t month-1 (kg month-1: platinum; RM month-1: machine_tools, ...)"``).
+``binding`` carries CF ``flag_values`` / ``flag_meanings`` from
+:data:`model.actors.soviet_policy.BINDING`.
+
+:func:`month_labels` gives the ``YYYY-MM`` texts of any dataset's month axis (old files
+with a text ``month`` included): readers use it instead of ``ds["month"].values``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from model.actors.soviet_policy import BINDING
+
+CONVENTIONS = "CF-1.10"
+TITLE = "pactsim trajectories: German-Soviet trade under the blockade, 1939-1941"
+SOURCE = "pactsim, an agent-based model (Mesa), vectorised over Monte Carlo runs"
+FILE_DTYPE = np.float32  # what the model records (model.engine.simulation.TRAJECTORY_DTYPE)
+CALENDAR = "proleptic_gregorian"
+
+# kind of a variable -> how its units follow from the goods' units
+LEVEL, FLOW, RM, RM_FLOW, SHARE, FLAG, TONNES_FLOW, CODE = (
+    "level", "flow", "rm", "rm_flow", "share", "flag", "tonnes_flow", "code",
+)  # fmt: skip
+
+VARIABLES: dict[str, tuple[str, str]] = {
+    # Germany, by good, in each good's unit
+    "stock": (LEVEL, "German stock at the end of the month"),
+    "production": (FLOW, "German domestic production"),
+    "consumption": (FLOW, "German consumption (civil and military)"),
+    "demand": (FLOW, "German demand (civil and military)"),
+    "military_demand": (FLOW, "German military demand"),
+    "military_use": (FLOW, "German military use"),
+    "shortage": (FLOW, "German unmet demand (shortage)"),
+    "rationed": (FLOW, "German civil demand rationed away"),
+    "captured": (FLOW, "stocks captured by Germany"),
+    "losses": (FLOW, "shipments to Germany lost on the way (blockade, interdiction)"),
+    "soviet_deliveries": (FLOW, "Soviet deliveries shipped to Germany"),
+    "german_exports": (FLOW, "German counter-deliveries to the USSR"),
+    "synthetic": (FLOW, "German synthetic output (oil, rubber)"),
+    "reserve": (LEVEL, "German stock held in reserve by the reserve rules"),
+    "ration_cut": (SHARE, "share of German civil demand cut by the reserve rules"),
+    "civil_demand": (FLOW, "German civil demand"),
+    "civil_use": (FLOW, "German civil use"),
+    "recycled": (FLOW, "German recycling (scrap, reclaim)"),
+    "binding": (FLAG, "what limited Soviet deliveries of the good in the month"),
+    "soviet_machinery_rm": (RM, "cumulative value of German machinery gained by the USSR"),
+    "imports": (FLOW, "arrivals in Germany by supplier"),
+    # per run
+    "clearing_balance_rm": (RM, "German-Soviet clearing balance (Soviet minus German deliveries)"),
+    "arrears_rm": (RM, "German deliveries owed on the clearing account and not yet made"),
+    "credit_drawn_rm": (RM, "cumulative draw on the 1939 German credit to the USSR"),
+    "soviet_debt_rm": (RM, "Soviet debt on the 1939 credit, interest included"),
+    "soviet_delivered_rm": (RM, "cumulative value of Soviet deliveries"),
+    "german_delivered_rm": (RM, "cumulative value of German deliveries"),
+    "suspended": (SHARE, "Soviet deliveries suspended for some good (1) or not (0)"),
+    "threatened": (SHARE, "Soviet suspension threatened (1) or not (0)"),
+    "war_readiness": (SHARE, "share of military demand for the critical goods met"),
+    "blockade_effectiveness": (SHARE, "effectiveness of the British blockade against imports"),
+    "transit_t": (TONNES_FLOW, "tonnes loaded on the Soviet transit lanes"),
+    "treaties_in_force": (SHARE, "German-Soviet trade treaties in force (1) or not (0)"),
+    "war_phase": (CODE, "war phase (index of the scenario's germany.war_phases)"),
+}
+
+
+def _per_month(unit: str, kind: str) -> str:
+    return f"{unit} month-1" if kind in (FLOW, RM_FLOW, TONNES_FLOW) else unit
+
+
+def units_text(kind: str, goods: Sequence[str], units: Sequence[str]) -> str:
+    """The CF ``units`` of a variable of this kind, given the goods' units (if by good)."""
+    if kind in (SHARE, FLAG, CODE):
+        return "1"
+    if kind in (RM, RM_FLOW):
+        return _per_month("RM", kind)
+    if kind == TONNES_FLOW:
+        return _per_month("t", kind)
+    by_unit: dict[str, list[str]] = {}
+    for good, unit in zip(goods, units, strict=True):
+        by_unit.setdefault(unit, []).append(good)
+    if not by_unit:
+        return _per_month("t", kind)
+    main, *others = sorted(by_unit, key=lambda u: -len(by_unit[u]))
+    text = _per_month(main, kind)
+    if others:
+        rest = "; ".join(f"{_per_month(u, kind)}: {', '.join(by_unit[u])}" for u in others)
+        text += f" ({rest})"
+    return text
+
+
+def variable_attrs(
+    name: str, goods: Sequence[str], units: Sequence[str], dtype: Any = FILE_DTYPE
+) -> dict[str, Any]:
+    """``units``, ``long_name`` (and ``flag_values`` / ``flag_meanings``) of a variable."""
+    kind, long_name = VARIABLES.get(name, (SHARE, name.replace("_", " ")))
+    attrs: dict[str, Any] = {"long_name": long_name, "units": units_text(kind, goods, units)}
+    if kind in (FLOW, RM_FLOW, TONNES_FLOW):
+        attrs["cell_methods"] = "month: sum"
+    elif kind in (LEVEL, RM):
+        attrs["cell_methods"] = "month: point"
+    if kind == FLAG:
+        attrs["flag_values"] = np.arange(len(BINDING), dtype=dtype)
+        attrs["flag_meanings"] = " ".join(BINDING)
+    return attrs
+
+
+def month_dates(labels: Sequence[str]) -> np.ndarray:
+    """``YYYY-MM`` texts -> the first day of each month, datetime64[ns]."""
+    return np.array([f"{m}-01" for m in labels], dtype="datetime64[D]").astype("datetime64[ns]")
+
+
+def month_days(labels: Sequence[str]) -> tuple[np.ndarray, str]:
+    """The month axis as CF numbers: days since the first month, and that units text."""
+    days = np.array([f"{m}-01" for m in labels], dtype="datetime64[D]").astype(np.int64)
+    return (days - days[0]).astype(np.int32), f"days since {labels[0]}-01"
+
+
+def month_labels(ds: xr.Dataset | xr.DataArray) -> list[str]:
+    """The ``YYYY-MM`` texts of a dataset's month axis (a text month axis included)."""
+    if "month_label" in ds.coords:
+        return [str(m) for m in ds["month_label"].values]
+    values = ds["month"].values
+    if np.issubdtype(values.dtype, np.datetime64):
+        return [str(m)[:7] for m in values.astype("datetime64[M]")]
+    return [str(m) for m in values]
+
+
+COORD_ATTRS: dict[str, dict[str, str]] = {
+    "scenario": {"long_name": "scenario (name of its file in scenarios/)", "units": "1"},
+    "run": {"long_name": "Monte Carlo replication", "units": "1"},
+    "month": {"long_name": "month (its first day)", "standard_name": "time", "axis": "T"},
+    "month_label": {"long_name": "month, YYYY-MM", "units": "1"},
+    "good": {"long_name": "good", "units": "1"},
+    "supplier": {"long_name": "origin of imports into Germany", "units": "1"},
+    "unit": {"long_name": "unit of the good's quantities", "units": "1"},
+    "price_rm_per_unit": {"long_name": "reference price of the good", "units": "RM per unit"},
+}
+
+
+def global_attrs(command: str, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``Conventions``, ``title``, ``source``, ``history`` (and any extra attributes)."""
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return {
+        "Conventions": CONVENTIONS,
+        "title": TITLE,
+        "source": SOURCE,
+        "history": f"{stamp} written by pactsim {command}",
+        **{k: v for k, v in (extra or {}).items() if v is not None},
+    }
+
+
+def annotate(ds: xr.Dataset) -> xr.Dataset:
+    """CF attributes on every variable and coordinate of a dataset with a ``good`` axis."""
+    goods = [str(g) for g in ds["good"].values]
+    units = [str(u) for u in ds["unit"].values]
+    for name in ds.data_vars:
+        ds[name].attrs.update(variable_attrs(str(name), goods, units, ds[name].dtype))
+    for name, attrs in COORD_ATTRS.items():
+        if name in ds.coords:
+            ds[name].attrs.update(attrs)
+    return ds
