@@ -4,23 +4,31 @@ Each subcommand lives in the module of the concept it serves; that module provid
 ``add_arguments(parser, command)`` and ``main(args) -> int`` (``args.command`` names the
 subcommand, so one module may serve several). This file only dispatches, hands the commands the presentation layer's figure
 writers (``args.figure_writers``: the lower layers never import it), and turns
-every expected failure (a bad scenario or experiment file, a missing result folder) into
-one clear line on stderr and exit code 2 -- never a traceback.
+every expected failure (a bad scenario or experiment file, a missing result folder, an
+operating-system error such as a read-only folder or a full disk) into one clear line on
+stderr and exit code 2, and Ctrl-C at any moment into one line and exit code 130 -- never
+a traceback. Before ``compare`` and ``report`` read a result folder, its files are checked
+against the checksums its manifest records (:mod:`model.batch.verify`).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
+from pathlib import Path
 
 from model.errors import ScenarioError, UserError
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("model.batch.scenario_run", "run one scenario and write a result folder"),
-    "check": ("model.files.commands", "validate scenario files without running them"),
+    "check": (
+        "model.batch.check_command",
+        "validate scenario and experiment files without running them",
+    ),
     "diff": ("model.files.commands", "print every value that differs between two scenarios"),
     "batch": ("model.batch.command", "run an experiment file: many scenarios x replications"),
     "bench": ("model.batch.bench", "measure throughput and memory of the vectorised model"),
@@ -33,6 +41,21 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("model.analysis.validation_command", "the baseline against the historical record"),
     "dashboard": ("model.presentation.dashboard", "explore a counterfactual live in the browser"),
     "sources": ("model.record.command", "print rows of the historical record the scenarios cite"),
+    "verify": ("model.batch.verify", "check a result folder against its recorded checksums"),
+}
+# the commands that read a result folder (``args.result``): checked before they read it
+READS_RESULT = ("compare", "report")
+# what to do about the operating-system errors a user meets
+OS_ADVICE = {
+    errno.ENOSPC: "free some disk space, then resume or rerun",
+    errno.EACCES: "check the permissions, or choose another folder",
+    errno.EPERM: "check the permissions, or choose another folder",
+    errno.EROFS: "the file system is read-only: choose a writable folder (--out)",
+    errno.ENOTDIR: "a part of the path is a file, not a folder: choose another path",
+    errno.EISDIR: "the path is a folder: name a file",
+    errno.ELOOP: "the path goes round a loop of symbolic links: fix the links",
+    errno.ENAMETOOLONG: "choose a shorter name",
+    errno.ENOENT: "check the path",
 }
 
 
@@ -59,11 +82,39 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     return parser
 
 
+def os_error_line(err: OSError) -> str:
+    """An OSError as one line: what failed, on which path, what to do."""
+    what = err.strerror or str(err) or type(err).__name__
+    paths = [str(p) for p in (err.filename, err.filename2) if p is not None]
+    where = f" ({' -> '.join(paths)})" if paths else ""
+    advice = OS_ADVICE.get(err.errno or 0, "check the path and try again")
+    return f"{what}{where}; {advice}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    name = next((a for a in argv if not a.startswith("-")), "")
+    try:
+        return _main(argv)
+    except (ScenarioError, UserError) as err:
+        message = " ".join(str(err).split())
+        print(f"pactsim {name}: error: {message}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"pactsim {name}: error: {os_error_line(err)}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print(f"pactsim {name}: error: an input is nested too deeply to read", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"pactsim {name}: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str]) -> int:
     # figures go to files: the entry point picks matplotlib's file backend (unless the user
     # chose one), so importing the plotting module switches nothing for anyone else
     os.environ.setdefault("MPLBACKEND", "Agg")
-    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not args.command:
@@ -71,14 +122,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     module = _load(args.command)
     args.figure_writers = _figure_writers()
-    try:
-        return int(module.main(args) or 0)
-    except (ScenarioError, UserError) as err:
-        print(f"pactsim {args.command}: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"pactsim {args.command}: interrupted", file=sys.stderr)
-        return 130
+    if args.command == "batch":  # checked before the first run
+        from model.presentation.report_figures import FIGURES
+
+        args.figure_names = FIGURES
+    if args.command in READS_RESULT and isinstance(getattr(args, "result", None), Path):
+        from model.batch.verify import refuse_damaged
+
+        refuse_damaged(args.result)
+    return int(module.main(args) or 0)
 
 
 if __name__ == "__main__":

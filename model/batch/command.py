@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.batch.executors import default_workers
+from model.batch.executors import DASK_WORKER_TIMEOUT_S, default_workers
 from model.batch.experiment import (
     load_experiment,
 )
@@ -19,7 +19,14 @@ from model.batch.folder import (
     final_path,
 )
 from model.batch.plan import DEFAULT_CHUNK
-from model.batch.run import reopen_batch, run_batch, start_batch, summary_line
+from model.batch.preflight import check_figure_names, check_room
+from model.batch.run import (
+    Batch,
+    reopen_batch,
+    run_batch,
+    start_batch,
+    summary_line,
+)
 from model.errors import UserError
 
 
@@ -58,8 +65,67 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--resume", type=Path, default=None, metavar="DIR", help="finish an interrupted batch"
     )
+    parser.add_argument(
+        "--dask-worker-timeout",
+        type=float,
+        default=DASK_WORKER_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"with --scheduler: fail (resumably) after this long with no worker (default {DASK_WORKER_TIMEOUT_S:g})",
+    )
     parser.add_argument("--no-figures", action="store_true", help="skip the figures")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--force", action="store_true", help="start even if the disk looks too small for the batch"
+    )
+
+
+def resumed(args: argparse.Namespace) -> Batch | None:
+    """The batch ``--resume DIR`` names (None if it is complete already)."""
+    if args.experiment is not None or args.chunk is not None or args.out is not None:
+        raise UserError(
+            "--resume DIR takes the experiment, chunk and folder recorded in DIR; drop the other arguments"
+        )
+    batch = reopen_batch(args.resume)
+    if isinstance(batch, Path):
+        print(f"{batch} is complete; nothing to resume")
+        return None
+    from model.batch.results import code_version
+
+    started, current = batch.manifest.get("code", {}), code_version()
+    if current != started:
+        batch.manifest.setdefault("code_on_resume", []).append(current)
+        print(
+            f"warning: the code has changed since the batch started ({started.get('commit', '?')[:10]}"
+            f"{' with local changes' if started.get('dirty') else ''} -> {current.get('commit', '?')[:10]}"
+            f"{' with local changes' if current.get('dirty') else ''}); the remaining chunks run the code as it is now",
+            file=sys.stderr,
+        )
+    print(f"resuming {batch.folder.path}", flush=True)
+    return batch
+
+
+def started(args: argparse.Namespace, workers: int) -> Batch:
+    """A new batch of the experiment file: checked, planned, its folder created."""
+    if args.experiment is None:
+        raise UserError("name an experiment file (e.g. experiments/smoke.toml) or --resume DIR")
+    experiment = load_experiment(args.experiment)
+    if not args.no_figures:
+        check_figure_names(experiment, getattr(args, "figure_names", None))
+    batch = start_batch(
+        experiment,
+        args.out,
+        workers,
+        args.chunk,
+        ["batch", *sys.argv[2:]],
+        room=lambda estimate: check_room(estimate, args.force, args.out),
+    )
+    n = len(batch.scenarios)
+    print(
+        f"batch {experiment.name}: {n} scenario(s) x {batch.design.n_runs} runs ({experiment.sampler}), "
+        f"chunks of {batch.chunk}; writing {batch.folder.path}",
+        flush=True,
+    )
+    return batch
 
 
 def main(args: argparse.Namespace) -> int:
@@ -69,43 +135,23 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"--workers must be at least 1, got {workers}")
     if args.chunk is not None and args.chunk < 1:
         raise UserError(f"--chunk must be at least 1, got {args.chunk}")
-    if args.resume is not None:
-        if args.experiment is not None or args.chunk is not None or args.out is not None:
-            raise UserError(
-                "--resume DIR takes the experiment, chunk and folder recorded in DIR; drop the other arguments"
-            )
-        batch = reopen_batch(args.resume)
-        if isinstance(batch, Path):
-            print(f"{batch} is complete; nothing to resume")
-            return 0
-        from model.batch.results import code_version
-
-        started, current = batch.manifest.get("code", {}), code_version()
-        if current != started:
-            batch.manifest.setdefault("code_on_resume", []).append(current)
-            print(
-                f"warning: the code has changed since the batch started ({started.get('commit', '?')[:10]}"
-                f"{' with local changes' if started.get('dirty') else ''} -> {current.get('commit', '?')[:10]}"
-                f"{' with local changes' if current.get('dirty') else ''}); the remaining chunks run the code as it is now",
-                file=sys.stderr,
-            )
-        print(f"resuming {batch.folder.path}", flush=True)
-    else:
-        if args.experiment is None:
-            raise UserError("name an experiment file (e.g. experiments/smoke.toml) or --resume DIR")
-        experiment = load_experiment(args.experiment)
-        batch = start_batch(experiment, args.out, workers, args.chunk, ["batch", *sys.argv[2:]])
-        n = len(batch.scenarios)
-        print(
-            f"batch {experiment.name}: {n} scenario(s) x {batch.design.n_runs} runs ({experiment.sampler}), "
-            f"chunks of {batch.chunk}; writing {batch.folder.path}",
-            flush=True,
-        )
+    if not args.dask_worker_timeout > 0:
+        raise UserError(f"--dask-worker-timeout must be positive, got {args.dask_worker_timeout}")
+    batch = resumed(args) if args.resume is not None else started(args, workers)
+    if batch is None:
+        return 0
     final = final_path(batch.folder.path)
     writers = getattr(args, "figure_writers", None)  # handed down by model.cli
     figures = None if args.no_figures or writers is None else writers.batch
     try:
-        report = run_batch(batch, workers, args.scheduler, figures=figures, quiet=args.quiet)
+        report = run_batch(
+            batch,
+            workers,
+            args.scheduler,
+            figures=figures,
+            quiet=args.quiet,
+            dask_worker_timeout=args.dask_worker_timeout,
+        )
     except FolderInUse as err:
         raise UserError(str(err)) from None
     except KeyboardInterrupt:

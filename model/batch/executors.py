@@ -6,6 +6,13 @@ order for the serial executor, as completed otherwise), with at most two tasks p
 flight. A task whose process died or whose result could not be moved becomes ``fail(task,
 record)`` (:func:`failure_record`); ``fail`` may raise instead. ``fn`` and the tasks must be
 picklable (module-level functions, plain data).
+
+**Nothing left behind.** A pool worker dies with the process that opened the pool: on
+Linux the kernel kills it when its parent dies (``PR_SET_PDEATHSIG``), and everywhere a
+watchdog thread in the worker exits it within a second once its parent or the main process
+is gone (SIGKILL of the main process included). A Dask batch that has had no worker for
+``dask_worker_timeout`` seconds fails with a clear error; the chunks done so far are kept
+and ``--resume`` finishes the batch.
 """
 
 from __future__ import annotations
@@ -13,8 +20,11 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 import socket
+import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -27,6 +37,8 @@ Task = TypeVar("Task")
 Result = TypeVar("Result")
 # the worker modules a fork server preloads (a pool opened while threads run)
 PRELOAD = ("model.batch.worker", "model.engine.runner", "model.engine.outcomes")
+DASK_WORKER_TIMEOUT_S = 120.0  # a Dask batch with no worker this long fails (resumably)
+WATCHDOG_INTERVAL_S = 0.5
 
 
 def failure_record(err: BaseException) -> dict[str, Any]:
@@ -104,7 +116,10 @@ class PoolExecutor:
             if context.get_start_method() == "forkserver":
                 context.set_forkserver_preload(self.preload)
         self.pool = ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=_ignore_interrupts
+            self.workers,
+            mp_context=context,
+            initializer=_worker_setup,
+            initargs=(os.getpid(),),
         )
         for future in [self.pool.submit(os.getpid) for _ in range(self.workers)]:
             future.result()  # every worker is up before any other thread starts
@@ -157,18 +172,56 @@ class PoolExecutor:
                 submit()
 
 
-def _ignore_interrupts() -> None:
-    """Ctrl-C is the main process's to handle: it stops submitting and keeps what is done."""
-    import signal
-
+def _worker_setup(main_pid: int) -> None:
+    """A pool worker: Ctrl-C is the main process's to handle (it stops submitting and keeps
+    what is done); the worker dies with its parent and with the main process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    parent = os.getppid()
+    watchdog = threading.Thread(
+        target=_watch_parent, args=(parent, main_pid), name="pactsim-watchdog", daemon=True
+    )
+    watchdog.start()
+
+
+def _die_with_parent() -> None:
+    """Linux: ask the kernel to SIGKILL this process when its parent dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # no libc prctl: the watchdog thread still works
+        pass
+
+
+def _watch_parent(parent: int, main_pid: int) -> None:
+    """Exit this worker as soon as its parent (or the batch's main process) is gone."""
+    while True:
+        time.sleep(WATCHDOG_INTERVAL_S)
+        if os.getppid() != parent or not _process_alive(main_pid):
+            os._exit(1)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class DaskExecutor:
     """A Dask distributed cluster; at most two chunks per worker thread are in flight."""
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, worker_timeout: float | None = None):
         self.address = address
+        self.worker_timeout = DASK_WORKER_TIMEOUT_S if worker_timeout is None else worker_timeout
         self.description = f"Dask cluster at {address}"
 
     def __enter__(self) -> DaskExecutor:
@@ -206,7 +259,7 @@ class DaskExecutor:
 
         for _ in range(2 * self.slots):
             submit()
-        for future in stream:
+        for future in self._finished(stream):
             task = pending.pop(future.key)
             try:
                 out = future.result()
@@ -216,12 +269,33 @@ class DaskExecutor:
             yield out
             submit()
 
+    def _finished(self, stream: Any) -> Iterator[Any]:
+        """The futures as they finish; UserError once the cluster has had no worker for
+        ``worker_timeout`` seconds (the chunks written so far stay: resume later)."""
+        alone_since: float | None = None
+        while not stream.is_empty():
+            batch = stream.next_batch(block=False)
+            if batch:
+                yield from batch
+                continue
+            if self.client.scheduler_info().get("workers"):
+                alone_since = None
+            elif alone_since is None:
+                alone_since = time.monotonic()
+            elif time.monotonic() - alone_since > self.worker_timeout:
+                raise UserError(
+                    f"the Dask cluster at {self.address} has had no worker for "
+                    f"{self.worker_timeout:g} s; the finished chunks are kept: start workers "
+                    f"and resume with `pactsim batch --resume DIR --scheduler {self.address}`"
+                )
+            time.sleep(0.2)
+
 
 def make_executor(
-    workers: int, scheduler: str | None
+    workers: int, scheduler: str | None, dask_worker_timeout: float | None = None
 ) -> SerialExecutor | PoolExecutor | DaskExecutor:
     if scheduler:
-        return DaskExecutor(scheduler)
+        return DaskExecutor(scheduler, dask_worker_timeout)
     if workers <= 1:
         return SerialExecutor()
     return PoolExecutor(workers)

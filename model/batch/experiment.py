@@ -78,7 +78,16 @@ DEFAULT_TRAJECTORY_GOODS = ("stock", "shortage", "demand", "consumption", "produ
 # model (bench, 2,000-run chunks: 8.6 raw against 14.4 deflated). Experiments whose folders are
 # kept and shared (counterfactuals) ask for level 1, ~3.4x smaller.
 DEFAULT_COMPRESSION = 0
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Limits on what sizes a batch's memory and time, checked before anything runs: the seed
+# becomes a uint64 SeedSequence word (and an HDF5 attribute); a design of more runs than
+# this would not fit a workstation's memory in its design table alone (8 bytes x runs x D)
+SEED_MAX = 2**64 - 1
+MAX_REPLICATIONS = 10_000_000
+MAX_RUNS_PER_SCENARIO = 10_000_000
+MAX_RUNS = 100_000_000
+MAX_MORRIS_LEVELS = 1000
+MAX_CHUNK = 100_000
 
 
 @dataclass(frozen=True)
@@ -166,17 +175,18 @@ def parse_experiment(data: Mapping[str, Any], path: Path, text: str = "") -> Exp
         raise ScenarioError(
             path, "sampler", f"must be one of {', '.join(SAMPLERS)}, got {sampler!r}"
         )
-    replications = _integer(data, "replications", path, minimum=1, required=True)
+    replications = _integer(
+        data, "replications", path, minimum=1, required=True, maximum=MAX_REPLICATIONS
+    )
     if sampler == "sobol" and replications & (replications - 1):
         raise ScenarioError(
             path,
             "replications",
             f"the sobol sampler needs a power of two (Saltelli's base sample N), got {replications}",
         )
-    seed = _integer(data, "seed", path, minimum=0, default=0)
-    chunk = _integer(data, "chunk", path, minimum=1, default=None)
-    outcomes = _text_list(data, "outcomes", path) if "outcomes" in data else None
-    figures = _text_list(data, "figures", path) if "figures" in data else None
+    seed = _integer(data, "seed", path, minimum=0, default=0, maximum=SEED_MAX)
+    chunk = _integer(data, "chunk", path, minimum=1, default=None, maximum=MAX_CHUNK)
+    outcomes, figures = _outcomes_and_figures(data, path)
     options = _sampler_options(data, sampler, path)
     if not isinstance(data.get("sensitivity", {}), Mapping):  # read by `pactsim sensitivity` only
         raise ScenarioError(
@@ -198,6 +208,21 @@ def parse_experiment(data: Mapping[str, Any], path: Path, text: str = "") -> Exp
         options=options,
         text=text,
     )
+
+
+def _outcomes_and_figures(
+    data: Mapping[str, Any], path: Path
+) -> tuple[list[str] | None, list[str] | None]:
+    """The outcome patterns (None: all; never an empty list) and figure names (None: all)."""
+    outcomes = _text_list(data, "outcomes", path) if "outcomes" in data else None
+    if outcomes is not None and not outcomes:
+        raise ScenarioError(
+            path,
+            "outcomes",
+            "expected at least one pattern (leave outcomes out to keep every column)",
+        )
+    figures = _text_list(data, "figures", path) if "figures" in data else None
+    return outcomes, figures
 
 
 def find_scenario(entry: str, experiment_path: Path, key_path: str) -> Path:
@@ -231,6 +256,7 @@ def _integer(
     minimum: int,
     required: bool = False,
     default: Any = None,
+    maximum: int | None = None,
 ) -> Any:
     if key not in data:
         if required:
@@ -241,6 +267,10 @@ def _integer(
         raise ScenarioError(path, key, f"expected a whole number, got {value!r}")
     if value < minimum:
         raise ScenarioError(path, key, f"expected a whole number >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ScenarioError(
+            path, key, f"expected a whole number from {minimum} to {maximum:,}, got {value:,}"
+        )
     return value
 
 
@@ -288,9 +318,11 @@ def _sampler_options(data: Mapping[str, Any], sampler: str, path: Path) -> dict[
         options.setdefault("second_order", True)
     if sampler == "morris":
         options.setdefault("levels", 4)
-        if options["levels"] < 2:
+        if not 2 <= options["levels"] <= MAX_MORRIS_LEVELS:
             raise ScenarioError(
-                path, "morris.levels", f"expected at least 2 levels, got {options['levels']}"
+                path,
+                "morris.levels",
+                f"expected 2 to {MAX_MORRIS_LEVELS} levels, got {options['levels']:,}",
             )
         if (
             "optimal_trajectories" in options
@@ -357,6 +389,23 @@ def parse_frozen(text: str, path: Path) -> Experiment:
 def uncertain_paths(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
     """The union of the scenarios' uncertain key paths, sorted (the design's columns)."""
     return tuple(sorted({p for s in scenarios for p, _ in s.uncertain()}))
+
+
+def check_design_size(experiment: Experiment, n_paths: int, n_scenarios: int) -> int:
+    """The runs per scenario the experiment asks for, refused beyond the stated limits
+    (:data:`MAX_RUNS_PER_SCENARIO`, :data:`MAX_RUNS`) before anything is drawn or written."""
+    runs = runs_per_scenario(
+        experiment.sampler, experiment.replications, n_paths, experiment.options
+    )
+    if runs > MAX_RUNS_PER_SCENARIO or runs * n_scenarios > MAX_RUNS:
+        raise ScenarioError(
+            experiment.path,
+            "replications",
+            f"{experiment.replications:,} replications make {runs:,} runs per scenario and "
+            f"{runs * n_scenarios:,} in all; the limits are {MAX_RUNS_PER_SCENARIO:,} per "
+            f"scenario and {MAX_RUNS:,} in all (split the experiment)",
+        )
+    return runs
 
 
 def runs_per_scenario(

@@ -14,7 +14,26 @@ half-written (DESIGN.md §8, STYLE.md habit 9). The partial folder holds::
     parts/<tag>.done                 the chunk's done-marker (JSON: timings, HDF5 chunk lengths), last
     parts/<tag>.error.json           a chunk that raised: error and traceback
 
-``<tag>`` is ``<scenario index>-<chunk index>``. Every file is written to a temporary name
+``<tag>`` is ``<scenario index>-<chunk index>``; every file name is derived from the plan
+(the scenario files' from the scenario's name, an identifier checked by the schema and
+again here), and every path written is checked to lie inside the folder.
+
+**Nothing silently wrong.** The manifest records the SHA-256 of the frozen inputs
+(``inputs``); resume refuses to go on if any of them changed, naming the file. Each
+done-marker records its chunk's identity (tag, scenario, runs) and the size and SHA-256 of
+each of its parts; resume verifies every done chunk (:meth:`BatchFolder.verify_chunks`)
+and reruns any whose files are missing, damaged or inconsistent, saying which. A finished
+folder records the checksums of all its files in the manifest (``outputs``), which
+:func:`model.batch.verify.verify_folder` (``pactsim verify``) checks on demand and before
+``compare`` and ``report`` read a folder.
+
+**The manifest first.** A new folder is filled under a staging name
+``.<name>.partial-new-<pid>`` (manifest first, then the frozen inputs) and renamed to
+``.<name>.partial`` only then, so a partial folder always has its manifest and inputs
+and can always be resumed; a staging folder left by a killed start is removed by the next
+start on the same ``--out``.
+
+Every file is written to a temporary name
 and moved into place with ``os.replace`` (atomic on POSIX), the done-marker after the
 part files it vouches for, so whenever the process dies -- SIGKILL included -- a chunk is
 either done (marker present, parts complete) or not done (rerun on resume; any stray part
@@ -50,8 +69,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from model.batch.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
 from model.batch.results import now
 from model.engine import cf
+from model.errors import UserError
+from model.files.nodes import IDENTIFIER_TEXT, is_identifier
 from model.files.scenario import Scenario, dumps
 
 PARTS = "parts"
@@ -65,6 +87,17 @@ STATUS_RUNNING, STATUS_ERRORS, STATUS_CONSOLIDATED, STATUS_COMPLETE = (
 
 def partial_path(final: Path) -> Path:
     return final.parent / f".{final.name}.partial"
+
+
+def staging_prefix(final: Path) -> str:
+    return f".{final.name}.partial-new-"
+
+
+def scenario_file(name: str) -> str:
+    """The frozen scenario's file name inside a result folder, from its (identifier) name."""
+    if not is_identifier(name):
+        raise UserError(f"scenario name {name!r} is not {IDENTIFIER_TEXT}; it cannot name a file")
+    return f"scenarios/{name}.toml"
 
 
 def final_path(partial: Path) -> Path:
@@ -138,12 +171,45 @@ class BatchFolder:
 
     # creation and locking ---------------------------------------------------------------
     @classmethod
-    def create(cls, final: Path) -> BatchFolder:
+    def create(
+        cls,
+        final: Path,
+        manifest: dict[str, Any],
+        experiment_text: str,
+        scenarios: Sequence[Scenario],
+        design: pd.DataFrame | None,
+    ) -> BatchFolder:
+        """A new partial folder, filled under a staging name: its manifest first, then the
+        frozen inputs and their hashes (``manifest["inputs"]``); renamed into place last."""
         partial = partial_path(final)
-        partial.mkdir(parents=True)
-        (partial / PARTS).mkdir()
-        (partial / "scenarios").mkdir()
+        remove_dead_staging(final)
+        staging = cls(final.parent / f"{staging_prefix(final)}{os.getpid()}")
+        staging.path.mkdir(parents=True)
+        try:
+            staging.write_manifest(manifest)
+            (staging.path / PARTS).mkdir()
+            (staging.path / "scenarios").mkdir()
+            staging.freeze_inputs(experiment_text, scenarios, design)
+            manifest["inputs"] = staging.input_digests()
+            staging.write_manifest(manifest)
+            if partial.exists():
+                raise FileExistsError(partial)
+            staging.path.rename(partial)
+        except BaseException:
+            shutil.rmtree(staging.path, ignore_errors=True)
+            raise
         return cls(partial)
+
+    def inside(self, path: Path) -> Path:
+        """``path``, checked to lie inside this folder (never a file elsewhere)."""
+        root = self.path.resolve()
+        resolved = path.resolve()
+        if resolved != root and root not in resolved.parents:
+            raise UserError(f"refusing to write {path}: it lies outside the result folder {root}")
+        return path
+
+    def write(self, path: Path, data: Callable[[Path], None] | bytes | str) -> None:
+        write_atomic(self.inside(path), data)
 
     def lock(self) -> None:
         """Claim the folder; a lock left by a dead process (e.g. SIGKILL) is taken over."""
@@ -174,25 +240,56 @@ class BatchFolder:
         return json.loads((self.path / "manifest.json").read_text())
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
-        write_atomic(
-            self.path / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n"
-        )
+        self.write(self.path / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
 
     def freeze_inputs(
         self, experiment_text: str, scenarios: Sequence[Scenario], design: pd.DataFrame | None
     ) -> None:
-        write_atomic(self.path / "experiment.toml", experiment_text)
+        self.write(self.path / "experiment.toml", experiment_text)
         for s in scenarios:
-            write_atomic(self.path / "scenarios" / f"{s.name}.toml", dumps(s.data))
+            self.write(self.path / scenario_file(s.name), dumps(s.data))
         if design is not None:
-            write_atomic(self.path / "design.parquet", lambda p: design.to_parquet(p, index=False))
+            self.write(self.path / "design.parquet", lambda p: design.to_parquet(p, index=False))
+
+    def input_digests(self) -> dict[str, dict[str, Any]]:
+        """Size and SHA-256 of every frozen input (experiment, scenarios, design)."""
+        files = [self.path / "experiment.toml", *sorted((self.path / "scenarios").glob("*.toml"))]
+        if (self.path / "design.parquet").exists():
+            files.append(self.path / "design.parquet")
+        return {p.relative_to(self.path).as_posix(): file_digest(p) for p in files}
+
+    def check_inputs(self, recorded: Mapping[str, Mapping[str, Any]]) -> None:
+        """Refuse to go on if a frozen input changed since the batch started, naming it."""
+        for name, digest in recorded.items():
+            path = self.inside(self.path / name)
+            if not path.is_file():
+                raise UserError(
+                    f"{path}: the frozen input is missing; the batch cannot be resumed "
+                    f"consistently (restore the file, or remove the folder: rm -r {self.path})"
+                )
+            if file_digest(path)["sha256"] != digest.get("sha256"):
+                raise UserError(
+                    f"{path} changed since the batch started (its SHA-256 differs from the "
+                    f"manifest's); resuming would mix two inputs in one result. Restore it, or "
+                    f"start a new batch (remove this one: rm -r {self.path})"
+                )
+
+    def output_digests(self) -> dict[str, dict[str, Any]]:
+        """Size and SHA-256 of every file of the folder but the manifest and the lock."""
+        out = {}
+        for p in sorted(self.path.rglob("*")):
+            rel = p.relative_to(self.path).as_posix()
+            if p.is_file() and rel not in ("manifest.json", "lock") and not rel.startswith(PARTS):
+                out[rel] = file_digest(p)
+        return out
 
     def frozen_experiment_text(self) -> str:
         return (self.path / "experiment.toml").read_text(encoding="utf-8")
 
     def frozen_scenario(self, provenance: Mapping[str, Any]) -> Scenario:
         name = provenance["name"]
-        data = tomllib.loads((self.path / "scenarios" / f"{name}.toml").read_text(encoding="utf-8"))
+        path = self.inside(self.path / scenario_file(name))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
         files = tuple((f["path"], f["sha256"]) for f in provenance.get("files", []))
         scenario = Scenario(
             name=name, path=Path(provenance.get("path", name)), data=data, files=files
@@ -223,17 +320,58 @@ class BatchFolder:
                 p.unlink(missing_ok=True)
 
     def record_chunk(
-        self, ref: ChunkRef, outcomes: bytes, trajectories: bytes, info: Mapping[str, Any]
+        self,
+        ref: ChunkRef,
+        outcomes: bytes,
+        trajectories: bytes,
+        info: Mapping[str, Any],
+        scenario: str = "",
     ) -> None:
-        """Write a finished chunk's parts (as the worker serialised them), then its done-marker."""
-        write_atomic(self._part(ref, "outcomes.parquet"), outcomes)
-        write_atomic(self._part(ref, "trajectories.bin"), trajectories)
-        marker = {"tag": ref.tag, "start": ref.start, "stop": ref.stop, **info}
-        write_atomic(self._part(ref, "done"), json.dumps(marker, default=str))
+        """Write a finished chunk's parts (as the worker serialised them), then its
+        done-marker: the chunk's identity and each part's size and SHA-256."""
+        self.write(self._part(ref, "outcomes.parquet"), outcomes)
+        self.write(self._part(ref, "trajectories.bin"), trajectories)
+        marker = {
+            **info,
+            **chunk_identity(ref, scenario),
+            "parts": {
+                "outcomes.parquet": bytes_digest(outcomes),
+                "trajectories.bin": bytes_digest(trajectories),
+            },
+        }
+        self.write(self._part(ref, "done"), json.dumps(marker, default=str))
         self._part(ref, "error.json").unlink(missing_ok=True)
 
+    def verify_chunks(
+        self,
+        refs: Sequence[ChunkRef],
+        names: Sequence[str],
+        layout: TrajectoryLayout,
+        drop: bool = True,
+    ) -> list[tuple[ChunkRef | None, str, str]]:
+        """Check every done chunk against its marker; drop the ones that fail (if ``drop``).
+
+        Returns (chunk or None for a marker outside the plan, tag, what was wrong) for each
+        failing chunk: its marker and parts are removed, so that the next session reruns it.
+        """
+        by_tag = {r.tag: r for r in refs}
+        dropped: list[tuple[ChunkRef | None, str, str]] = []
+        for tag in sorted(self.done_tags()):
+            ref = by_tag.get(tag)
+            if ref is None:
+                problem = "a done-marker that is not a chunk of the plan"
+            else:
+                problem = chunk_problem(self.parts, ref, names[ref.scenario_index], layout) or ""
+            if problem and drop:
+                for p in self.parts.glob(f"{tag}.*"):
+                    if not p.name.endswith(".error.json"):
+                        p.unlink(missing_ok=True)
+            if problem:
+                dropped.append((ref, tag, problem))
+        return dropped
+
     def record_error(self, ref: ChunkRef, error: Mapping[str, Any]) -> None:
-        write_atomic(
+        self.write(
             self._part(ref, "error.json"),
             json.dumps({"tag": ref.tag, "start": ref.start, "stop": ref.stop, **error}),
         )
@@ -270,7 +408,7 @@ class BatchFolder:
                     writer.write_table(pa.Table.from_arrays(columns, schema=schema))
                     rows += table.num_rows
 
-        write_atomic(self.path / "outcomes.parquet", write)
+        self.write(self.path / "outcomes.parquet", write)
         return rows
 
     def consolidate_trajectories(
@@ -299,7 +437,7 @@ class BatchFolder:
                             datasets[name].write_direct_chunk(offset, data[at : at + n])
                             at += n
 
-        write_atomic(self.path / "trajectories.nc", write)
+        self.write(self.path / "trajectories.nc", write)
 
     def drop_parts(self) -> None:
         shutil.rmtree(self.parts, ignore_errors=True)
@@ -403,6 +541,16 @@ class TrajectoryLayout:
                 aux = ["month_label", *(["unit", "price_rm_per_unit"] if "good" in dims else [])]
                 var.attrs["coordinates"] = " ".join(aux)
             f.attrs.update(cf.global_attrs("batch", attrs))
+
+
+def remove_dead_staging(final: Path) -> None:
+    """Remove staging folders of this result folder left by starts that were killed."""
+    if not final.parent.is_dir():
+        return
+    for p in final.parent.glob(f"{staging_prefix(final)}*"):
+        pid = p.name[len(staging_prefix(final)) :]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
 
 
 def _alive(pid: Any) -> bool:

@@ -105,6 +105,10 @@ class ResultFolder:
         root = root or Path("results")
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         path = root / f"{name}-{stamp}"
+        if path.resolve().parent != root.resolve() or "/" in name or name.startswith("."):
+            raise UserError(
+                f"{name!r} cannot name a result folder under {root} (not an identifier)"
+            )
         n = 2
         while path.exists():
             path = root / f"{name}-{stamp}-{n}"
@@ -131,7 +135,7 @@ class ResultFolder:
         writer = Writer(partial, manifest)
         try:
             yield writer
-            manifest.update(status="complete", finished=now())
+            manifest.update(status="complete", finished=now(), outputs=writer.output_digests())
             writer.write_manifest()
             partial.rename(self.path)
         except BaseException:
@@ -150,6 +154,16 @@ class Writer:
         (self.path / "manifest.json").write_text(
             json.dumps(self.manifest, indent=2, default=str) + "\n"
         )
+
+    def output_digests(self) -> dict[str, dict[str, Any]]:
+        """Size and SHA-256 of every file written so far (recorded in the manifest)."""
+        from model.batch.folder import file_digest
+
+        return {
+            p.relative_to(self.path).as_posix(): file_digest(p)
+            for p in sorted(self.path.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"
+        }
 
     def write_outcomes(self, table: pd.DataFrame) -> None:
         pq.write_table(to_arrow(table), self.path / "outcomes.parquet")

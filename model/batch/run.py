@@ -61,6 +61,7 @@ from model.batch.experiment import (
     Design,
     Experiment,
     build_design,
+    check_design_size,
     parse_frozen,
     uncertain_paths,
 )
@@ -73,6 +74,7 @@ from model.batch.folder import (
     ChunkRef,
     TrajectoryLayout,
     chunk_refs,
+    file_digest,
     partial_path,
 )
 from model.batch.plan import (
@@ -82,6 +84,7 @@ from model.batch.plan import (
     design_table,
     previews,
 )
+from model.batch.preflight import Estimate, damaged_outputs, estimate_batch
 from model.batch.worker import ChunkFailure, ChunkOutput, ChunkTask
 from model.errors import UserError
 from model.files.scenario import Scenario
@@ -133,8 +136,13 @@ def start_batch(
     workers: int,
     chunk: int | None,
     command: Sequence[str],
+    room: Callable[[Estimate], None] | None = None,
 ) -> Batch:
-    """Plan a new batch and create its partial folder with the frozen inputs."""
+    """Plan a new batch and create its partial folder with the frozen inputs.
+
+    ``room`` is shown the batch's estimated disk and memory before anything is written
+    (and may refuse, raising).
+    """
     from model.batch.results import ResultFolder
 
     t0 = time.perf_counter()
@@ -142,21 +150,23 @@ def start_batch(
     shapes = previews(scenarios)
     check_outcome_patterns(experiment, shapes)
     paths = uncertain_paths(scenarios)
+    check_design_size(experiment, len(paths), len(scenarios))
     design = build_design(
         experiment.sampler, experiment.replications, experiment.seed, paths, experiment.options
     )
     chunk = choose_chunk(chunk or experiment.chunk, design.n_runs, len(scenarios), workers)
     spec = experiment.trajectories
     layout = build_layout(scenarios, shapes, spec.variables, design.n_runs, chunk, spec.compression)
+    if room is not None:
+        n_columns = len({c for shape in shapes for c in shape.columns})
+        room(estimate_batch(layout, n_columns, len(scenarios), chunk, workers, len(paths)))
     final = ResultFolder.create(out, experiment.name).path
     if partial_path(final).exists():
         raise UserError(
             f"{partial_path(final)} exists: resume it with `pactsim batch --resume {final}`"
         )
-    folder = BatchFolder.create(final)
     manifest = batch_manifest(experiment, scenarios, design, layout, chunk, command, t0)
-    folder.freeze_inputs(experiment.text, scenarios, design_table(design))
-    folder.write_manifest(manifest)
+    folder = BatchFolder.create(final, manifest, experiment.text, scenarios, design_table(design))
     return Batch(folder, experiment, scenarios, design, layout, chunk, manifest)
 
 
@@ -220,14 +230,27 @@ def reopen_batch(path: Path) -> Batch | Path:
             return path  # complete already
         if partial_path(path).is_dir():
             path = partial_path(path)
+    if not path.is_dir():
+        raise UserError(f"{path}: no such batch folder")
     if not (path / "manifest.json").exists() or not (path / "experiment.toml").exists():
         raise UserError(
-            f"{path}: not a batch folder that can be resumed (no manifest.json and experiment.toml)"
+            f"{path}: not a batch folder that can be resumed (no manifest.json or experiment.toml: "
+            f"a batch killed before it had written them, or a damaged folder); remove it with "
+            f"`rm -r {path}` and start the batch again"
         )
     folder = BatchFolder(path)
-    manifest = folder.read_manifest()
-    experiment = parse_frozen(folder.frozen_experiment_text(), Path(manifest["experiment"]["file"]))
-    scenarios = [folder.frozen_scenario(p) for p in manifest["scenarios"]]
+    try:
+        manifest = folder.read_manifest()
+        folder.check_inputs(manifest.get("inputs", {}))
+        experiment = parse_frozen(
+            folder.frozen_experiment_text(), Path(manifest["experiment"]["file"])
+        )
+        scenarios = [folder.frozen_scenario(p) for p in manifest["scenarios"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise UserError(
+            f"{path}: the manifest or a frozen input is damaged ({type(err).__name__}: {err}); "
+            f"the batch cannot be resumed: remove it with `rm -r {path}` and start again"
+        ) from None
     d = manifest["design"]
     frozen = folder.frozen_design()
     points = None if frozen is None else frozen[d["paths"]].to_numpy(np.float64)
@@ -334,6 +357,7 @@ def run_batch(
     scheduler: str | None,
     figures: BatchFigureWriter | None = None,
     quiet: bool = False,
+    dask_worker_timeout: float | None = None,
 ) -> BatchReport:
     """Run the chunks not yet done, then consolidate and publish (or keep partial on errors).
 
@@ -346,8 +370,15 @@ def run_batch(
     runs_now, executor_text = 0, ""
     folder.lock()
     try:
+        if manifest["status"] == STATUS_CONSOLIDATED:
+            bad = damaged_outputs(folder, manifest.get("outputs", {}))
+            if bad:  # consolidate again from the parts (rerunning any that are gone)
+                print(f"{', '.join(bad)} damaged since consolidation; consolidating again")
+                manifest["status"] = STATUS_RUNNING
         if manifest["status"] in (STATUS_RUNNING, STATUS_ERRORS):
-            runs_now, executor_text, errors = run_session(batch, workers, scheduler, quiet, t0)
+            runs_now, executor_text, errors = run_session(
+                batch, workers, scheduler, quiet, t0, dask_worker_timeout
+            )
             if errors:
                 seconds = time.perf_counter() - t0
                 return BatchReport(
@@ -367,7 +398,7 @@ def run_batch(
                 manifest["sessions"][-1]["seconds_figures"] = round(
                     time.perf_counter() - t_figures, 3
                 )
-        manifest.update(status=STATUS_COMPLETE, finished=now())
+        manifest.update(status=STATUS_COMPLETE, finished=now(), outputs=folder.output_digests())
         folder.write_manifest(manifest)
     finally:
         folder.unlock()
@@ -379,7 +410,12 @@ def run_batch(
 
 
 def run_session(
-    batch: Batch, workers: int, scheduler: str | None, quiet: bool, t0: float
+    batch: Batch,
+    workers: int,
+    scheduler: str | None,
+    quiet: bool,
+    t0: float,
+    dask_worker_timeout: float | None = None,
 ) -> tuple[int, str, list[dict[str, Any]]]:
     """One session of a batch: the chunks not yet done, then consolidation.
 
@@ -389,6 +425,12 @@ def run_session(
     from model.batch.results import now
 
     folder, manifest = batch.folder, batch.manifest
+    names = [s.name for s in batch.scenarios]
+    for ref, tag, problem in folder.verify_chunks(batch.refs, names, batch.layout):
+        what = f"chunk {tag}"
+        if ref is not None:
+            what += f" ({names[ref.scenario_index]}, runs {ref.start}-{ref.stop - 1})"
+        print(f"{what}: {problem}; {'rerunning it' if ref else 'removed'}", file=sys.stderr)
     folder.clean_strays()
     done = folder.done_tags()
     todo = [r for r in batch.refs if r.tag not in done]
@@ -403,7 +445,7 @@ def run_session(
     manifest["sessions"].append(session)
     manifest["status"] = STATUS_RUNNING
     folder.write_manifest(manifest)
-    executor_text = run_chunks(batch, todo, workers, scheduler, quiet, session)
+    executor_text = run_chunks(batch, todo, workers, scheduler, quiet, session, dask_worker_timeout)
     t_run = time.perf_counter()
     errors = folder.errors()
     consolidate(batch, errors)
@@ -434,11 +476,12 @@ def run_chunks(
     scheduler: str | None,
     quiet: bool,
     session: dict[str, Any],
+    dask_worker_timeout: float | None = None,
 ) -> str:
     """Run the chunks on the chosen executor, writing each one's parts as it finishes."""
     folder = batch.folder
     workers = max(1, min(workers, len(todo)))
-    executor = make_executor(workers, scheduler) if todo else SerialExecutor()
+    executor = make_executor(workers, scheduler, dask_worker_timeout) if todo else SerialExecutor()
     done_runs = batch.total_runs - sum(r.n_runs for r in todo)
     with executor, progress_bar(quiet) as progress:
         session["executor"] = executor.description
@@ -448,7 +491,8 @@ def run_chunks(
         for out in executor.map(worker.run_chunk_safely, tasks, chunk_failure):
             t0 = time.perf_counter()
             if isinstance(out, ChunkOutput):
-                folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info)
+                name = batch.scenarios[out.ref.scenario_index].name
+                folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info, name)
             else:
                 folder.record_error(out.ref, out.error)
                 name = batch.scenarios[out.ref.scenario_index].name
@@ -495,6 +539,11 @@ def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
     done = folder.done_tags()
     seconds = [folder.done_info(r).get("seconds_model", 0.0) for r in batch.refs if r.tag in done]
     manifest["outcome_rows"] = rows
+    manifest["outputs"] = {
+        name: file_digest(folder.path / name)
+        for name in ("outcomes.parquet", "trajectories.nc")
+        if (folder.path / name).is_file()
+    }
     manifest["cpu_seconds_model"] = round(float(sum(seconds)), 3)
     if errors:
         with contextlib.suppress(Exception):

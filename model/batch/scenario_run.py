@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from model.actors.soviet_policy import describe_binding
+from model.batch.experiment import MAX_REPLICATIONS, SEED_MAX
 from model.batch.results import ResultFolder
 from model.engine.outcomes import outcomes_table
 from model.engine.runner import RunResult, simulate
@@ -35,8 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.runs < 1:
-        raise UserError(f"--runs must be at least 1, got {args.runs}")
+    if not 1 <= args.runs <= MAX_REPLICATIONS:
+        raise UserError(f"--runs must be from 1 to {MAX_REPLICATIONS:,}, got {args.runs:,}")
+    if not 0 <= args.seed <= SEED_MAX:
+        raise UserError(f"--seed must be a whole number from 0 to 2**64 - 1, got {args.seed}")
     scenario = load(args.scenario)
     n_uncertain = len(scenario.uncertain())
     if args.runs == 1 and n_uncertain:

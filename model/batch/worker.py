@@ -82,6 +82,7 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
             variables={*OUTCOME_VARIABLES, *task.layout.variables},  # record only what is read
         )
         t1 = time.perf_counter()
+        check_finite(result, reps)
         table = shape_outcomes(
             outcomes_table(result), task.scenario.name, task.paths, task.outcomes
         )
@@ -101,6 +102,37 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
     return ChunkOutput(
         ref, outcomes, trajectories, info | {"rows": len(table), "block_bytes": lengths}
     )
+
+
+class NonFiniteError(ArithmeticError):
+    """A run whose stocks or balances left float64's range (inf or NaN)."""
+
+
+# the recorded series that are finite in every sound run: (name, what it is)
+FINITE_SERIES = (
+    ("stock", "Germany's stock"),
+    ("demand", "Germany's demand"),
+    ("clearing_balance_rm", "the clearing balance"),
+    ("arrears_rm", "the arrears"),
+)
+
+
+def check_finite(result: Any, replications: np.ndarray) -> None:
+    """Fail a chunk whose runs went non-finite, naming the series, good, month and run (the
+    scenario values under that good are the ones to look at)."""
+    for name, what in FINITE_SERIES:
+        data = result.trajectory.get(name)
+        if data is None or np.isfinite(data).all():
+            continue
+        where = np.argwhere(~np.isfinite(data))[0]  # (month, run[, good])
+        month, run = result.months[int(where[0])], int(replications[int(where[1])])
+        good = f" of {result.goods[int(where[2])]}" if data.ndim == 3 else ""
+        value = data[tuple(where)]
+        hint = f" (look at the scenario's values for {result.goods[int(where[2])]})" if good else ""
+        raise NonFiniteError(
+            f"{what}{good} became {value} in {month} in replication {run}: a value of scenario "
+            f"{result.scenario.name!r} is too large or too small for the model's arithmetic{hint}"
+        )
 
 
 def run_chunk_safely(task: ChunkTask) -> ChunkOutput | ChunkFailure:

@@ -73,6 +73,28 @@ class Node:
 # ---------------------------------------------------------------------------------------
 # leaves
 # ---------------------------------------------------------------------------------------
+# A scenario name: a letter, then letters, digits, '_' or '-', 64 characters at most
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+IDENTIFIER_TEXT = "an identifier (a letter, then up to 63 letters, digits, '_' or '-')"
+# The largest magnitude a number in a file may have, and the smallest nonzero one: beyond
+# them float64 sums and products over months overflow to inf or underflow to 0 (then NaN)
+MAGNITUDE_MAX = 1e15
+MAGNITUDE_MIN = 1e-12
+
+
+def is_identifier(value: Any) -> bool:
+    return isinstance(value, str) and IDENTIFIER.fullmatch(value) is not None
+
+
+def _magnitude_problem(value: float) -> str | None:
+    size = abs(value)
+    if size > MAGNITUDE_MAX:
+        return f"expected a number of magnitude at most {MAGNITUDE_MAX:g}, got {value!r}"
+    if 0 < size < MAGNITUDE_MIN:
+        return f"expected 0 or a number of magnitude at least {MAGNITUDE_MIN:g}, got {value!r}"
+    return None
+
+
 def _number_range(spec: Mapping) -> tuple[float, float]:
     """The smallest interval holding every value a (checked) numeric distribution takes."""
     kind = spec["dist"]
@@ -127,6 +149,9 @@ class Number(Node):
             ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
         if not math.isfinite(value):
             ctx.fail(where, f"expected a finite number, got {_show(value)}")
+        problem = _magnitude_problem(value)
+        if problem:
+            ctx.fail(where, problem)
         if not self._inside(value, value):
             ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
 
@@ -141,6 +166,10 @@ class Number(Node):
         _check_spec(spec, where, ctx)
         if any(is_month_text(v) for v in _spec_values(spec)):
             ctx.fail(where, "expected a distribution of numbers, got one of months")
+        for v in _spec_values(spec):
+            problem = _magnitude_problem(v) if isinstance(v, int | float) else None
+            if problem:
+                ctx.fail(where, problem)
         lo, hi = _number_range(spec)
         if not self._inside(lo, hi):
             ctx.fail(
@@ -320,6 +349,23 @@ class Anything(Node):
 
     def check(self, value: Any, where: str, ctx: Context) -> None:
         return
+
+
+@dataclass(frozen=True)
+class Identifier(Node):
+    """A scenario's ``name``: an identifier (:data:`IDENTIFIER`), never a path.
+
+    The name labels the scenario in tables and figures and becomes a file name inside a
+    result folder (``scenarios/<name>.toml``), so it may hold no ``/``, ``.``, space or
+    markup, and is at most 64 characters.
+    """
+
+    def describe(self) -> str:
+        return IDENTIFIER_TEXT
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if not is_identifier(value):
+            ctx.fail(where, f"expected {IDENTIFIER_TEXT}, got {_show(value)}")
 
 
 @dataclass(frozen=True)

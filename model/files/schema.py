@@ -8,8 +8,11 @@ oil.quantity``, ``germany.synthetic.oil.schedule[2].t_per_month``) and what was 
 The schema (:data:`SCENARIO`) mirrors ``scenarios/baseline.toml`` key by key. It is built
 from a handful of node types, each of which checks one value:
 
-- :class:`Number` -- finite, within bounds (a *share* lies in [0, 1]; quantities are
-  non-negative), an integer where the code needs one (``transit_months``);
+- :class:`Number` -- finite, of magnitude 0 or 1e-12..1e15 (beyond, float64 sums over
+  months overflow or underflow), within bounds (a *share* lies in [0, 1]; quantities are
+  non-negative), an integer where the code needs one (``transit_months``, at most 144);
+- :class:`Identifier` -- the scenario's ``name``: a letter, then up to 63 letters, digits,
+  ``_`` or ``-`` (it labels tables and names a file inside a result folder: never a path);
 - :class:`Month` -- ``YYYY-MM`` in the engine's range; ``"none"`` (never) where the code
   accepts it; inside the scenario window for one-off events (invasion, conquests, lots);
 - :class:`Ref` -- the name of a good, route, supplier, war phase or treaty party that
@@ -35,6 +38,7 @@ from model.files.nodes import (
     Choice,
     Context,
     Flag,
+    Identifier,
     ListOf,
     MapOf,
     Month,
@@ -53,6 +57,10 @@ from model.files.nodes import (
 from model.world.calendar import MonthError, parse_month
 from model.world.distributions import is_distribution
 from model.world.routes import SOVIET_ROUTE
+
+# A route's transit time sizes the model's in-transit arrays (months x runs x goods): longer
+# than the engine's whole calendar (1934-01..1945-12) it would only allocate memory
+MAX_TRANSIT_MONTHS = 144
 
 # The delivery profiles a quota may name. The treaty rules a treaty may hold are the keys of
 # RULE_SCHEMAS below: this file declares them as data and does not import model.treaties;
@@ -142,7 +150,7 @@ ROUTES = MapOf(
         {
             "description": Text(),
             "capacity_t_per_month": QUANTITY,
-            "transit_months": Number(low=0, integer=True),
+            "transit_months": Number(low=0, high=MAX_TRANSIT_MONTHS, integer=True),
             "blockade_exposure": PLAIN_SHARE,
             "winter_months": ListOf(Number(low=1, high=12, integer=True)),
             "winter_capacity_share": PLAIN_SHARE,
@@ -456,7 +464,7 @@ EVENTS = Table(
 
 SCENARIO = Table(
     {
-        "name": Text(),
+        "name": Identifier(),
         "title": Text(),
         "question": Text(),
         "window": WINDOW,

@@ -1,0 +1,94 @@
+"""Before a batch runs: what it will need (disk, memory) and whether its figure names
+exist; and, before it completes, whether the outputs it consolidated are still intact.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from model.batch.checksums import file_digest
+from model.batch.experiment import Experiment
+from model.batch.folder import BatchFolder, TrajectoryLayout
+from model.errors import UserError
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a batch will need: peak disk (parts plus consolidated files) and memory."""
+
+    disk_bytes: int
+    memory_bytes: int
+
+    def text(self) -> str:
+        return f"~{self.disk_bytes / 1e9:,.1f} GB of disk at its peak, ~{self.memory_bytes / 1e9:,.1f} GB of memory"
+
+
+LARGE_BATCH_BYTES = 10**9  # from this much disk on, a batch says what it needs before it starts
+
+
+def estimate_batch(
+    layout: TrajectoryLayout,
+    n_columns: int,
+    n_scenarios: int,
+    chunk: int,
+    workers: int,
+    n_paths: int,
+) -> Estimate:
+    """Disk: the parts, then the consolidated files beside them (raw float32 trajectories,
+    deflated ~3.4x at level 1 and up; 8 bytes per outcome cell). Memory: the design and,
+    per worker, two chunks in flight with the model's own arrays (~4x what it records)."""
+    sizes = layout.sizes()
+    cells = sum(math.prod(sizes[d] for d in dims) for dims in layout.variables.values())
+    per_run = 4 * cells / (3.4 if layout.compression else 1.0) + 8 * n_columns
+    runs = n_scenarios * layout.runs
+    disk = 2 * per_run * runs
+    memory = 8 * layout.runs * (n_paths + 1) + max(1, workers) * 2 * chunk * (
+        4 * cells * 4 + 8 * n_columns
+    )
+    return Estimate(int(disk), int(memory))
+
+
+def check_room(estimate: Estimate, force: bool, where: Path | None = None) -> None:
+    """Print what a large batch needs; refuse (unless ``force``) when the disk cannot hold it."""
+    if estimate.disk_bytes < LARGE_BATCH_BYTES:
+        return
+    target = Path(where or Path("results"))
+    probe = next((p for p in (target, *target.parents) if p.exists()), Path("."))
+    free = shutil.disk_usage(probe).free
+    print(f"this batch needs {estimate.text()}; {free / 1e9:,.1f} GB free on {probe}", flush=True)
+    if free < estimate.disk_bytes and not force:
+        raise UserError(
+            f"not enough disk for the batch on {probe} ({free / 1e9:,.1f} GB free, "
+            f"~{estimate.disk_bytes / 1e9:,.1f} GB needed): free some space, choose another --out, "
+            f"fewer replications or trajectory variables, or pass --force"
+        )
+
+
+def check_figure_names(experiment: Experiment, known: Sequence[str] | None) -> None:
+    """The experiment's figure names, checked against the figures there are (before any run)."""
+    from model.errors import ScenarioError
+
+    if known is None or not experiment.figures:
+        return
+    for i, name in enumerate(experiment.figures):
+        if name not in known:
+            raise ScenarioError(
+                experiment.path,
+                f"figures[{i}]",
+                f"unknown figure {name!r}; figures are: {', '.join(known)}",
+            )
+
+
+def damaged_outputs(folder: BatchFolder, recorded: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The recorded output files that are missing or whose checksum differs."""
+    bad = []
+    for name, digest in recorded.items():
+        path = folder.path / name
+        if not path.is_file() or file_digest(path) != digest:
+            bad.append(name)
+    return bad
