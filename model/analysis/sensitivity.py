@@ -437,7 +437,7 @@ def _morris_table(
 def rare_note(Y: np.ndarray, threshold: float = 0.05) -> str:
     """A warning when almost every run gives the same value: the indices then rest on a few runs."""
     _, counts = np.unique(Y, return_counts=True)
-    differ = 1 - counts.max() / len(Y)
+    differ = 1 - float(np.max(counts)) / len(Y)
     if differ >= threshold:
         return ""
     return f"only {differ:.1%} of runs differ from the most common value: the indices rest on those runs and are unstable"

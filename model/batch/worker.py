@@ -196,7 +196,8 @@ def pack_trajectories(
         if any(labels[d] != target[d] for d in dims):  # a scenario with its own months or goods
             placed = np.full((data.shape[0], *(len(target[d]) for d in dims)), np.nan, dtype="<f4")
             index = [np.array([target[d].index(x) for x in labels[d]]) for d in dims]
-            placed[(slice(None), *np.ix_(*index))] = data  # type: ignore[index]
+            key: tuple[Any, ...] = (slice(None), *np.ix_(*index))
+            placed[key] = data
             data = placed
         blocks = []
         for k in range(layout.n_blocks(ref)):

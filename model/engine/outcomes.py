@@ -86,9 +86,9 @@ def column_name(name: str) -> str:
 
 def first_month(mask: np.ndarray, months: list[str]) -> list[str | None]:
     """First month (axis 0) where ``mask`` is true, per run; None where never."""
-    any_ = mask.any(axis=0)
-    first = mask.argmax(axis=0)
-    return [months[i] if hit else None for i, hit in zip(first, any_, strict=True)]  # type: ignore[arg-type]
+    any_ = np.asarray(mask.any(axis=0)).tolist()
+    first = np.asarray(mask.argmax(axis=0)).tolist()
+    return [months[i] if hit else None for i, hit in zip(first, any_, strict=True)]
 
 
 def stockout_mask(stock: np.ndarray, demand: np.ndarray) -> np.ndarray:

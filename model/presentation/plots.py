@@ -378,7 +378,8 @@ def plot_deliveries_by_supplier(
         )
     ax.set_yticks(y, names)
     ax.set_xlabel("cumulative imports into Germany over the window, M RM (mean over runs)")
-    ax.set_xlim(0, left.max() * 1.12 if len(left) and left.max() > 0 else 1)
+    top = float(np.max(left)) if len(left) else 0.0
+    ax.set_xlim(0, top * 1.12 if top > 0 else 1)
     ax.grid(axis="x", alpha=0.3)
     return ax
 
