@@ -1,5 +1,6 @@
-"""Treaties and their rules: quotas, values, credit, reciprocity, transit and third-party
-purchase (``rules``: the rule classes, ``RULES`` registry and ``Treaty``).
+"""Treaties and their rules: one module per rule (quotas, values, credit, reciprocity,
+transit, purchase), the month they act in (``month``: phases, :class:`TreatyMonth`), and the
+registry with ``Treaty`` (``rules``: ``RULES``, an unknown name lists the valid ones).
 
 May import: ``model.errors``, ``model.world``, ``model.files``, ``model.actors``.
 """

@@ -18,7 +18,7 @@ from model.actors.soviet_policy import BINDING, BINDING_CODE, binding_shares, de
 from model.errors import ScenarioError
 from model.files.scenario import load
 from model.files.schema import validate
-from model.treaties.rules import ValuesRule
+from model.treaties.values import ValuesRule
 from tests.baseline_citations import entries, rows_cited
 
 ROOT = Path(__file__).resolve().parents[2]

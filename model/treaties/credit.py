@@ -1,0 +1,45 @@
+"""``credit``: the 1939 merchandise credit -- a line, interest, a drawing window (rows 25-27)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from model.treaties.month import TreatyMonth
+from model.world.goods import GoodsCatalogue
+from model.world.parameters import ParameterView
+
+if TYPE_CHECKING:
+    from model.treaties.rules import Treaty
+
+
+@dataclass
+class CreditRule:
+    """A merchandise credit: German deliveries drawn on a line, with interest (rows 25-27)."""
+
+    line_rm: np.ndarray
+    interest_share_per_year: np.ndarray
+    draw_first: np.ndarray
+    draw_last: np.ndarray
+    phases = ("clearing",)
+
+    @classmethod
+    def build(
+        cls, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
+    ) -> CreditRule:
+        return cls(
+            line_rm=view.number(f"{path}.line_rm"),
+            interest_share_per_year=view.number(f"{path}.interest_share_per_year", 0.0),
+            draw_first=view.month(f"{path}.draw_from"),
+            draw_last=view.month(f"{path}.draw_to"),
+        )
+
+    def clearing(self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth) -> None:
+        state.drawable |= (self.draw_first <= month) & (month <= self.draw_last) & active
+        state.line_rm = np.maximum(state.line_rm, self.line_rm)
+        state.interest_share_per_year = np.maximum(
+            state.interest_share_per_year, self.interest_share_per_year
+        )

@@ -1,0 +1,87 @@
+"""The month of a treaty: its phases, what the rules in force say, and delivery profiles.
+
+:class:`TreatyMonth` is filled phase by phase by the rules in force (``obligations``,
+``reciprocity``, ``clearing``) and read by the model after each phase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    pass
+
+
+PROFILES = ("even", "front_loaded", "back_loaded")
+PHASES = ("obligations", "reciprocity", "clearing")
+
+
+@dataclass
+class TreatyMonth:
+    """What the treaty rules in force say in one month, per run; filled phase by phase."""
+
+    n_runs: int
+    n_goods: int
+    arrears_rm: np.ndarray = field(init=False)  # (R,) set by the model before reciprocity
+    due_clearing_rm: np.ndarray = field(
+        init=False
+    )  # (R,) all Germany has owed on the clearing account
+    soviet_rm: np.ndarray = field(
+        init=False
+    )  # (R,) set before clearing: Soviet deliveries this month, RM
+    soviet_due: np.ndarray = field(init=False)  # (R, G) Soviet deliveries falling due
+    german_fixed_rm: np.ndarray = field(init=False)  # (R,) fixed German dues (credit orders)
+    transit: np.ndarray = field(init=False)  # (R, G) bool
+    held: np.ndarray = field(init=False)  # (R, G) bool: goods the owed side suspends
+    catch_up: np.ndarray = field(init=False)  # (R,) extra share of German export capacity
+    threatened: np.ndarray = field(init=False)  # (R,) bool
+    drawable: np.ndarray = field(init=False)  # (R,) bool: a credit line may be drawn
+    line_rm: np.ndarray = field(init=False)
+    interest_share_per_year: np.ndarray = field(init=False)
+    due_ratio: np.ndarray = field(init=False)  # German RM owed per Soviet RM, this month's treaty
+    owner: np.ndarray = field(
+        init=False
+    )  # (R,) index of the treaty this month's Soviet deliveries count under
+
+    def __post_init__(self) -> None:
+        R, G = self.n_runs, self.n_goods
+        self.arrears_rm = np.zeros(R)
+        self.due_clearing_rm = np.zeros(R)
+        self.soviet_rm = np.zeros(R)
+        self.soviet_due = np.zeros((R, G))
+        self.german_fixed_rm = np.zeros(R)
+        self.transit = np.zeros((R, G), dtype=bool)
+        self.held = np.zeros((R, G), dtype=bool)
+        self.catch_up = np.zeros(R)
+        self.threatened = np.zeros(R, dtype=bool)
+        self.drawable = np.zeros(R, dtype=bool)
+        self.line_rm = np.zeros(R)
+        self.interest_share_per_year = np.zeros(R)
+        self.due_ratio = np.zeros(R)
+        self.owner = np.full(R, -1)
+
+
+def window_share(
+    month: int, first: np.ndarray, last: np.ndarray, profile: str = "even"
+) -> np.ndarray:
+    """Share (R,) of a window's total due in ``month`` under a delivery profile."""
+    n = np.maximum(last - first + 1, 1).astype(float)
+    k = month - first
+    inside = (k >= 0) & (month <= last)
+    if profile == "even":
+        share = 1.0 / n
+    elif profile == "front_loaded":
+        share = 2.0 * (n - k) / (n * (n + 1))
+    elif profile == "back_loaded":
+        share = 2.0 * (k + 1) / (n * (n + 1))
+    else:  # validated at load time
+        raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+    return np.where(inside, share, 0.0)
+
+
+# ---------------------------------------------------------------------------------------
+# rules
+# ---------------------------------------------------------------------------------------
