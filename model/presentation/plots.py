@@ -336,7 +336,7 @@ def plot_shortage_panel(
     for i, good in enumerate(goods):
         sub = ds.sel(good=good)
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
-        lines = [(scenario, {"lw": 1.6})]
+        lines: list[tuple[str, dict[str, Any]]] = [(scenario, {"lw": 1.6})]
         if scenario != baseline:
             lines.insert(0, (baseline, {"lw": 0.9, "ls": "--", "alpha": 0.6}))
         for name, style in lines:
