@@ -286,39 +286,6 @@ def plot_stock_fan(
     return ax
 
 
-def plot_shortage_curves(
-    ds: xr.Dataset,
-    good: str,
-    scenarios: Sequence[str] | None = None,
-    styles: Mapping[str, Mapping[str, Any]] | None = None,
-    markers: Sequence[tuple[str, str]] = (),
-    event_labels: bool = True,
-    ax: plt.Axes | None = None,
-) -> plt.Axes:
-    """Unmet German demand for one good, % of demand: median line per scenario, 90 % band."""
-    ax = ax or plt.gca()
-    scenarios, styles = _styles(ds, scenarios, styles)
-    months = [str(m) for m in ds["month"].values]
-    x = month_dates(months)
-    sub = ds.sel(good=good)
-    top = 0.0
-    for s in scenarios:
-        st = styles[s]
-        share = 100 * _share(
-            sub["shortage"].sel(scenario=s).values, sub["demand"].sel(scenario=s).values
-        )
-        lo, med, hi = np.nanpercentile(share, [5, 50, 95], axis=0)
-        top = max(top, float(np.nanmax(hi)))
-        ax.fill_between(x, lo, hi, color=st["color"], alpha=0.10, lw=0)
-        ax.plot(x, med, label=s, **_line(st))
-    _events(ax, markers, months, event_labels)
-    _date_axis(ax)
-    ax.set_ylim(0, min(100.0, max(5.0, 1.1 * top)))
-    ax.set_ylabel("unmet demand, % of demand")
-    ax.set_title(good)
-    return ax
-
-
 def plot_shortage_panel(
     ds: xr.Dataset,
     scenario: str,
