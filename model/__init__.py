@@ -4,7 +4,10 @@ The package is built in layers, each a subpackage that may import only the layer
 (``tests/unit/test_layers.py`` holds this), lowest first:
 
 ``errors`` -> ``world`` -> ``files`` -> ``actors`` -> ``treaties`` -> ``engine`` -> ``batch``
--> ``analysis`` -> ``presentation`` -> ``cli``
+-> ``analysis`` -> ``api`` -> ``presentation`` -> ``cli``
+
+``api`` (model/api.py) is the public Python API, re-exported here lazily: ``load_scenario``,
+``with_overrides`` (validated by the scenario schema) and ``evaluate`` (a design, vectorised).
 
 README.md ("Where things are") says what each one owns.
 """
@@ -14,3 +17,22 @@ from pathlib import Path
 PROJECT_ROOT = (
     Path(__file__).resolve().parent.parent
 )  # the checkout: scenarios/, experiments/, results/
+
+# The public API (model/api.py), imported on first use so that `import model` stays cheap.
+_API = (
+    "load_scenario",
+    "with_overrides",
+    "evaluate",
+    "shock_paths",
+    "DEFAULT_SEED",
+    "ScenarioError",
+)
+__all__ = ["PROJECT_ROOT", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        from model import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'model' has no attribute {name!r}")

@@ -71,12 +71,34 @@ def _figure_writers():
     return FIGURE_WRITERS
 
 
+class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows each option's default, except for on/off flags and options without one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False or action.nargs == 0:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"pactsim {version('pactsim')}"
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "pactsim (not installed)"
+
+
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pactsim", description=__doc__.splitlines()[0])
+    defaults = DefaultsHelp  # every --help shows the defaults
+    parser = argparse.ArgumentParser(
+        prog="pactsim", description=__doc__.splitlines()[0], formatter_class=defaults
+    )
+    parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, (_module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, formatter_class=defaults)
         if name == wanted:  # import only the module that will run
             _load(name).add_arguments(p, name)
     return parser

@@ -397,14 +397,17 @@ def _note(row: dict[str, Any], m: Metric, months: Sequence[str]) -> str:
     """
     if not m.censored:
         return ""
+    shares = (
+        f"runs out in {row['share_out_baseline']:.0%} -> {row['share_out_scenario']:.0%} of runs"
+    )
     base, scen = (1 - row["share_out_baseline"]) >= 0.5, (1 - row["share_out_scenario"]) >= 0.5
     if base and scen:
-        return "both censored: see the share"
+        return f"{shares}; most runs censored: the shift is a bound"
     if base:
-        return "upper bound: baseline censored"
+        return f"{shares}; upper bound: baseline censored"
     if scen:
-        return "lower bound: scenario censored"
-    return ""
+        return f"{shares}; lower bound: scenario censored"
+    return shares
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,17 @@ import pandas as pd
 from model.analysis.compare import (
     CONFIDENCE,
     N_RESAMPLES,
+    BatchResults,
     compare,
+    fmt,
     fmt_diff,
     fmt_interval,
     fmt_level,
     load_results,
     method_lines,
 )
+from model.analysis.metrics import KEY_DATE
+from model.engine.outcomes import label as column_date
 from model.errors import UserError
 
 
@@ -61,6 +66,103 @@ def print_table(table: pd.DataFrame, show_all: bool = False) -> None:
     )
     for line in method_lines(table):
         console.print(line, highlight=False)
+
+
+# ---------------------------------------------------------------------------------------
+# the headline table: one line per scenario (the default)
+# ---------------------------------------------------------------------------------------
+# (outcome in the comparison, column heading); a stock-out shows its shift with the share
+HEADLINE_COLUMNS = (
+    ("stockout_oil", "oil runs out: shift, months (share of runs out)"),
+    ("stockout_rubber", "rubber runs out: shift, months (share)"),
+    ("shortage_oil", "oil shortage (kt)"),
+    (f"cover_oil_{column_date(KEY_DATE)}", "oil cover 22 Jun 1941 (months)"),
+    ("imports_rm_soviet_union", "imports from the USSR (M RM)"),
+    ("arrears_rm_max", "peak German arrears (M RM)"),
+)
+
+
+def scenario_titles(results: BatchResults, names: list[str]) -> dict[str, str]:
+    """Each scenario's ``title`` from the copy a batch keeps of it (its name if none)."""
+    titles = {}
+    for name in names:
+        frozen = results.path / "scenarios" / f"{name}.toml"
+        try:
+            titles[name] = str(tomllib.loads(frozen.read_text(encoding="utf-8"))["title"])
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            titles[name] = name
+    return titles
+
+
+def _signed(x: float, unit: str) -> str:
+    return "n/a" if not np.isfinite(x) else ("+" if x > 0 else "") + fmt(x, unit)
+
+
+def _difference(row: dict[str, Any]) -> str:
+    """``+2.1* [+1.8, +2.4]``: the paired difference, * if its interval excludes 0."""
+    star = "*" if row["excludes_zero"] else ""
+    lo, hi, unit = row["ci_low"], row["ci_high"], row["unit"]
+    return f"{_signed(row['difference'], unit)}{star} [{_signed(lo, unit)}, {_signed(hi, unit)}]"
+
+
+def _share(value: float) -> str:
+    return "n/a" if not np.isfinite(value) else f"{value:.0%}"
+
+
+def _cell(rows: dict[str, dict[str, Any]], outcome: str, baseline: bool) -> str:
+    row = rows.get(outcome)
+    if row is None:
+        return "n/a"
+    if "share_out_baseline" in row and np.isfinite(row.get("share_out_baseline", np.nan)):
+        if baseline:
+            return f"{row['baseline_month']} ({_share(row['share_out_baseline'])} of runs)"
+        share = rows.get(f"{outcome}:share")
+        moved = ""
+        if share is not None:
+            star = "*" if share["excludes_zero"] else ""
+            moved = f", {_signed(share['difference'], 'pts')}{star} pts"
+        return f"{_difference(row)} ({_share(row['share_out_scenario'])}{moved})"
+    if baseline:
+        return fmt_level(row, "baseline")
+    return _difference(row)
+
+
+def headline_lines(table: pd.DataFrame, titles: dict[str, str]) -> list[str]:
+    """README's table: a line of baseline levels, then one line per scenario, Markdown."""
+    baseline = table.attrs.get("baseline", "baseline")
+    by_scenario = {
+        name: {str(r["outcome"]): r for r in part.to_dict(orient="records")}
+        for name, part in table.groupby("scenario", sort=False)
+    }
+    present = [(o, h) for o, h in HEADLINE_COLUMNS if any(o in r for r in by_scenario.values())]
+    header = ["scenario", *[h for _, h in present]]
+    first = next(iter(by_scenario.values()), {})
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        f"| **{baseline}** ({titles.get(baseline, baseline)}): level | "
+        + " | ".join(_cell(first, o, True) for o, _ in present)
+        + " |",
+    ]
+    for name, rows in by_scenario.items():
+        cells = [_cell(rows, o, False) for o, _ in present]
+        lines.append(f"| {name} ({titles.get(name, name)}) | " + " | ".join(cells) + " |")
+    return lines
+
+
+def print_headline(table: pd.DataFrame, titles: dict[str, str]) -> None:
+    level = f"{table.attrs.get('confidence', CONFIDENCE):.0%}"
+    n = int(table["n_pairs"].min()) if len(table) else 0
+    for line in headline_lines(table, titles):
+        print(line)
+    print(
+        f"\nEach cell: paired difference, scenario minus {table.attrs.get('baseline', 'baseline')} "
+        f"(mean; median shift for the month a good runs out), its {level} bootstrap interval, "
+        f"over {n:,} paired runs; * the interval excludes 0. Runs out: the median shift of the "
+        "stock-out month in months (censored at the window's end), then the share of runs that "
+        "run out and its change in percentage points. Every outcome: `--full`; terms: "
+        "docs/glossary.md."
+    )
 
 
 def _negligible(row: pd.Series) -> bool:
@@ -105,7 +207,14 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         "--confidence", type=float, default=CONFIDENCE, help="interval level, e.g. 0.9"
     )
     parser.add_argument(
-        "--all", action="store_true", help="also show outcomes that are zero in both scenarios"
+        "--full",
+        action="store_true",
+        help="one table per scenario with every outcome, instead of one line per scenario",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="with --full: also show outcomes that are zero in both scenarios",
     )
 
 
@@ -127,8 +236,10 @@ def main(args: argparse.Namespace) -> int:
             "rows": records(table),
         }
         print(json.dumps(payload, indent=1, default=str))
-    else:
+    elif args.full:
         print_table(table, show_all=args.all)
-        if args.csv:
-            print(f"rows written to {args.csv}")
+    else:
+        print_headline(table, scenario_titles(results, results.scenarios))
+    if args.csv and not args.json:
+        print(f"rows written to {args.csv}")
     return 0

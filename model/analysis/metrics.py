@@ -109,6 +109,23 @@ def metrics_for(
     for col, group, label, unit, scale in extras:
         if col in have:
             out.append(Metric(col, group, label, unit, scale))
+            if col == "soviet_to_invasion_rm":
+                out += soviet_tonnage_metrics(columns, units or {}, key_date)
+    return out
+
+
+def soviet_tonnage_metrics(
+    columns: Sequence[str], units: dict[str, str], key_date: str
+) -> list[Metric]:
+    """Soviet deliveries to Germany up to ``key_date`` by good, in tonnes (kg where the
+    catalogue counts a good in kg, e.g. platinum)."""
+    out = []
+    for col in columns:
+        good = col.removeprefix("soviet_to_invasion_")
+        if col.startswith("soviet_to_invasion_") and good != "rm":
+            unit = "kg" if units.get(good) == "kg" else "t"
+            label = f"Soviet {good.replace('_', ' ')} to {key_date}"
+            out.append(Metric(col, "Soviet deliveries", label, unit))
     return out
 
 
@@ -123,7 +140,7 @@ def goods_metrics(
                 Metric(
                     f"stockout_{good}",
                     "runs out",
-                    f"{good} runs out",
+                    f"{good} runs out: shift of the month",
                     "months",
                     1.0,
                     "median",

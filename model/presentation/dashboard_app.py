@@ -446,6 +446,13 @@ def _suspended(values: np.ndarray) -> str:
     return f"suspended in {n} of {values.size} runs" if n else "not suspended"
 
 
+def _trade(suspended: np.ndarray, invasion: str, month: str) -> str:
+    """Soviet deliveries in a month: ended by the invasion, suspended, or flowing."""
+    if invasion not in ("", "none") and month >= invasion:
+        return f"ended by the invasion ({invasion})"
+    return _suspended(suspended)
+
+
 def status_rows(model: DashboardModel) -> list[tuple[str, str, str]]:
     """(quantity, this scenario, baseline) at the last simulated month."""
     t = model.step_index - 1
@@ -460,8 +467,25 @@ def status_rows(model: DashboardModel) -> list[tuple[str, str, str]]:
             _m_rm(rt["clearing_balance_rm"][t]),
         ),
         ("German arrears, M RM", _m_rm(tr["arrears_rm"][t]), _m_rm(rt["arrears_rm"][t])),
-        ("Soviet deliveries", _suspended(tr["suspended"][t]), _suspended(rt["suspended"][t])),
+        (
+            "Soviet deliveries",
+            _invaded(model, t) or _suspended(tr["suspended"][t]),
+            _trade(rt["suspended"][t], ref.invasion, ref.months[t]),
+        ),
     ]
+
+
+def _invaded(model: DashboardModel, t: int) -> str:
+    """'ended by the invasion (1941-06)' once the month reaches the invasion in every run
+    ('in k of R runs' when the runs differ); '' before it or without an invasion."""
+    month = model.window.first + t
+    ended = np.asarray(model.invasion_month) <= month
+    if not ended.any():
+        return ""
+    first = model.window.labels[int(min(np.min(model.invasion_month) - model.window.first, t))]
+    if ended.all():
+        return f"ended by the invasion ({first})"
+    return f"ended by the invasion in {int(ended.sum())} of {ended.size} runs"
 
 
 def StatusPanel(model: DashboardModel):

@@ -50,7 +50,15 @@ def save(fig: plt.Figure, path: Path) -> None:
     plt.close(fig)
 
 
-def _mark_events(ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Sequence[str]) -> None:
+def event_label(month: str, label: str) -> str:
+    """'invasion, Jun 1941': what happened and when, for a line on a dated axis."""
+    return f"{label}, {month_dates([month])[0]:%b %Y}"
+
+
+def _mark_events(
+    ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Sequence[str], fontsize: float = 7
+) -> None:
+    """A dashed line at each event of the scenario drawn, labelled with what and when."""
     first, last = months[0], months[-1]
     for month, label in markers:
         if not first <= month <= last:
@@ -58,13 +66,13 @@ def _mark_events(ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Seque
         x = month_dates([month])[0]
         ax.axvline(x, color="0.4", lw=0.8, ls="--")
         ax.annotate(
-            label,
+            event_label(month, label),
             (x, 1.0),
             xycoords=("data", "axes fraction"),
             rotation=90,
             va="top",
             ha="right",
-            fontsize=7,
+            fontsize=fontsize,
             color="0.3",
         )
 
@@ -105,9 +113,8 @@ def plot_stock_cover(
     ax.set_ylabel("German stock, months of current demand")
     ax.set_yscale("symlog", linthresh=1.0)
     ax.set_ylim(bottom=0)
-    ax.set_title(
-        f"German stockpiles of critical goods ({ds.attrs.get('scenario', '')}; median, 5-95 % band)"
-    )
+    spread = "median, 5-95 % band" if ds.sizes.get("run", 1) > 1 else "one run at central values"
+    ax.set_title(f"German stockpiles of critical goods ({ds.attrs.get('scenario', '')}; {spread})")
     ax.legend(ncol=4, fontsize=8, loc="upper right")
     return ax
 
@@ -142,7 +149,8 @@ def plot_shortages(
     _date_axis(ax)
     ax.set_ylim(0, 100)
     ax.set_ylabel("shortage, % of German demand")
-    ax.set_title(f"German shortages by good ({ds.attrs.get('scenario', '')}; median, 5-95 % band)")
+    spread = "median, 5-95 % band" if ds.sizes.get("run", 1) > 1 else "one run at central values"
+    ax.set_title(f"German shortages by good ({ds.attrs.get('scenario', '')}; {spread})")
     if drawn:
         ax.legend(ncol=4, fontsize=8, loc="upper left")
     return ax
@@ -151,27 +159,22 @@ def plot_shortages(
 # ---------------------------------------------------------------------------------------
 # Comparing scenarios (pactsim report): the data carry a ``scenario`` dimension.
 # ---------------------------------------------------------------------------------------
+# 20 colours told apart on a white page (Okabe-Ito without yellow and black, then Paul Tol's
+# "muted" and "dark" schemes): up to 20 counterfactuals get a colour each, all solid lines
 LINE_COLOURS = (
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#0072B2",
-    "#D55E00",
-    "#CC79A7",
-)  # Okabe-Ito, no yellow for lines
+    "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7",
+    "#882255", "#332288", "#DDCC77", "#117733", "#88CCEE", "#AA4499",
+    "#44AA99", "#999933", "#661100", "#6699CC", "#888888", "#EE7733",
+    "#004488", "#BB5566",
+)  # fmt: skip
 BASELINE_COLOUR = "#000000"
 
 
 def _events(
     ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Sequence[str], labels: bool
 ) -> None:
-    """Dated events as dashed lines; labelled on large axes, bare on small panels."""
-    if labels:
-        _mark_events(ax, markers, months)
-        return
-    for month, _label in markers:
-        if months[0] <= month <= months[-1]:
-            ax.axvline(month_dates([month])[0], color="0.4", lw=0.8, ls="--")
+    """Dated events as dashed lines, labelled with what and when (smaller on small panels)."""
+    _mark_events(ax, markers, months, fontsize=7 if labels else 5.5)
 
 
 def describe_events(markers: Sequence[tuple[str, str]]) -> str:
@@ -180,7 +183,8 @@ def describe_events(markers: Sequence[tuple[str, str]]) -> str:
 
 
 def scenario_styles(names: Sequence[str], baseline: str = "baseline") -> dict[str, dict[str, Any]]:
-    """Colour and line style per scenario: the baseline black, the others Okabe-Ito (dashed after six)."""
+    """Colour and line style per scenario: the baseline black, the others one of 20 colours
+    each (solid; dashed only beyond 20)."""
     out: dict[str, dict[str, Any]] = {}
     i = 0
     for name in names:
@@ -222,6 +226,11 @@ def tonnage_scale(max_value: float, unit: str = "t") -> tuple[float, str]:
 def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def unmet_share(shortage: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Shortage as a share of demand (0 where there is no demand)."""
+    return _share(shortage, demand)
 
 
 def _styles(
@@ -279,36 +288,35 @@ def plot_stock_fan(
     return ax
 
 
-def plot_shortage_curves(
+def plot_shortage_panel(
     ds: xr.Dataset,
-    good: str,
-    scenarios: Sequence[str] | None = None,
-    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    scenario: str,
+    baseline: str,
+    goods: Sequence[str],
     markers: Sequence[tuple[str, str]] = (),
-    event_labels: bool = True,
+    title: str = "",
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
-    """Unmet German demand for one good, % of demand: median line per scenario, 90 % band."""
+    """One scenario of a small-multiples grid: unmet demand per good, % (median of runs),
+    in the good's colour, over the baseline's as a thin dashed line of the same colour."""
     ax = ax or plt.gca()
-    scenarios, styles = _styles(ds, scenarios, styles)
     months = month_labels(ds)
     x = month_dates(months)
-    sub = ds.sel(good=good)
-    top = 0.0
-    for s in scenarios:
-        st = styles[s]
-        share = 100 * _share(
-            sub["shortage"].sel(scenario=s).values, sub["demand"].sel(scenario=s).values
-        )
-        lo, med, hi = np.nanpercentile(share, [5, 50, 95], axis=0)
-        top = max(top, float(np.nanmax(hi)))
-        ax.fill_between(x, lo, hi, color=st["color"], alpha=0.10, lw=0)
-        ax.plot(x, med, label=s, **_line(st))
-    _events(ax, markers, months, event_labels)
-    _date_axis(ax)
-    ax.set_ylim(0, min(100.0, max(5.0, 1.1 * top)))
-    ax.set_ylabel("unmet demand, % of demand")
-    ax.set_title(good)
+    for i, good in enumerate(goods):
+        sub = ds.sel(good=good)
+        colour = LINE_COLOURS[i % len(LINE_COLOURS)]
+        lines: list[tuple[str, dict[str, Any]]] = [(scenario, {"lw": 1.6})]
+        if scenario != baseline:
+            lines.insert(0, (baseline, {"lw": 0.9, "ls": "--", "alpha": 0.6}))
+        for name, style in lines:
+            share = 100 * _share(
+                sub["shortage"].sel(scenario=name).values, sub["demand"].sel(scenario=name).values
+            )
+            label = good if name == scenario else None
+            ax.plot(x, np.nanmedian(share, axis=0), color=colour, label=label, **style)
+    _events(ax, markers, months, labels=False)
+    ax.set_ylim(0, 100)
+    ax.set_title(title or scenario, fontsize=8)
     return ax
 
 
@@ -458,8 +466,12 @@ def plot_paired_differences(
     title: str = "",
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     ax: plt.Axes | None = None,
+    baseline_level: str = "",
 ) -> plt.Axes:
     """Paired differences of one outcome with their intervals: one row per scenario.
+
+    ``baseline_level`` (e.g. "2.2 months") is written under the title: what the differences
+    are differences from.
 
     ``rows`` is a pandas DataFrame with columns scenario, difference, ci_low, ci_high, unit
     (the output of :func:`model.compare.compare` for one outcome).
@@ -479,7 +491,7 @@ def plot_paired_differences(
     ax.set_ylim(-0.7, len(names) - 0.3)
     unit = str(rows["unit"].iloc[0]) if len(rows) else ""
     ax.set_xlabel(f"difference vs baseline, {unit}")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title + (f"\nbaseline: {baseline_level}" if baseline_level else ""), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return ax
 

@@ -352,16 +352,23 @@ def write_report(
     baseline: str = "baseline",
     seed: int = 0,
     scenarios: Sequence[Scenario] | None = None,
-) -> dict[str, Path]:
-    """Figures, paired_differences.csv, report.md and report.html in ``folder``; their paths."""
+    redraw: bool = True,
+) -> dict[str, Any]:
+    """Figures, paired_differences.csv, report.md and report.html in ``folder``; their paths.
+
+    ``redraw=False`` keeps the figures already in ``figures/`` and draws only missing ones;
+    ``paths["figures_drawn"]`` / ``["figures_kept"]`` count them (as Paths of the folder)."""
     results = load_results(folder)
     names = results.scenarios
     table = None
     if len(names) > 1:
         table = compare(results, baseline if baseline in names else names[0], seed)
-    figures = draw_figures(results, baseline, scenarios, table, seed)
+    figures = draw_figures(results, baseline, scenarios, table, seed, redraw=redraw)
     infos = scenario_infos(results, scenarios)
-    paths = {}
+    paths: dict[str, Any] = {
+        "figures_drawn": [f.path for f in figures if f.drawn],
+        "figures_kept": [f.path for f in figures if not f.drawn],
+    }
     if table is not None:
         paths["csv"] = _write_text(folder / "paired_differences.csv", table.to_csv(index=False))
     paths["md"] = _write_text(folder / "report.md", render_markdown(results, table, figures, infos))
@@ -388,6 +395,11 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         "--baseline", default="baseline", help="the scenario the others are compared with"
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+    parser.add_argument(
+        "--redraw",
+        action="store_true",
+        help="draw every figure again (by default the figures the batch drew are reused)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -397,9 +409,14 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(
             f"{args.result}: no scenario {args.baseline!r}; scenarios are: {', '.join(results.scenarios)}"
         )
-    paths = write_report(args.result, args.baseline, args.seed)
-    n_fig = len(list((args.result / "figures").glob("*.png")))
-    print(f"{n_fig} figures in {args.result / 'figures'}")
+    print(
+        f"pactsim report: {'redrawing every figure' if args.redraw else 'reusing the figures in figures/ (--redraw draws them again)'}, "
+        "then report.md, report.html and paired_differences.csv",
+        flush=True,
+    )
+    paths = write_report(args.result, args.baseline, args.seed, redraw=args.redraw)
+    drawn, kept = paths.pop("figures_drawn"), paths.pop("figures_kept")
+    print(f"figures in {args.result / 'figures'}: {len(drawn)} drawn, {len(kept)} reused")
     for kind in ("html", "md", "csv"):
         if kind in paths:
             print(f"{kind}: {paths[kind]}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from model.analysis.compare import (
     HEADLINE,
     BatchResults,
     compare,
+    fmt_level,
     load_results,
 )
 from model.errors import UserError
@@ -38,6 +40,7 @@ class Figure:
     path: Path
     title: str
     caption: str
+    drawn: bool = True  # False: an existing file was kept
 
 
 # ---------------------------------------------------------------------------------------
@@ -112,18 +115,19 @@ def _scenario_data(prov: dict[str, Any]) -> dict[str, Any]:
 def markers_for(
     infos: dict[str, ScenarioInfo], names: Sequence[str], baseline: str
 ) -> list[tuple[str, str]]:
-    """Event markers of the baseline, plus those a scenario moves (labelled with its name)."""
+    """Event markers of the scenario drawn (the last of ``names``): only the events it has
+    (``no_invasion`` draws no invasion line); an event it moves from the baseline's date is
+    labelled with its name."""
     from model.presentation.plots import event_markers
 
+    shown = names[-1] if names else baseline
+    if shown not in infos:
+        return []
     base = event_markers(infos[baseline].data) if baseline in infos else []
-    out = list(base)
-    for name in names:
-        if name == baseline or name not in infos:
-            continue
-        for month, label in event_markers(infos[name].data):
-            if (month, label) not in base:
-                out.append((month, f"{label} ({name})"))
-    return out
+    return [
+        (month, label if (month, label) in base or shown == baseline else f"{label} ({shown})")
+        for month, label in event_markers(infos[shown].data)
+    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -165,8 +169,9 @@ class Drawing:
     seed: int
 
 
-# each figure: (drawing) -> the (figure, file stem, title, caption) it draws, maybe none
-Drawn = Iterator[tuple[Any, str, str, str]]
+# each figure: (drawing) -> (draw, file stem, title, caption), maybe none; ``draw()`` makes the
+# matplotlib figure, called only when the file is (re)drawn
+Drawn = Iterator[tuple[Callable[[], Any], str, str, str]]
 
 
 def _draw_stocks(d: Drawing) -> Drawn:
@@ -174,7 +179,7 @@ def _draw_stocks(d: Drawing) -> Drawn:
         for name in d.names[1:] or d.names:
             shown = [d.baseline, name] if name != d.baseline else [d.baseline]
             markers = markers_for(d.infos, shown, d.baseline)
-            fig = _stock_fans(d.ds, d.goods, shown, d.styles, markers, d.infos)  # type: ignore[arg-type]
+            fig = partial(_stock_fans, d.ds, d.goods, shown, d.styles, markers, d.infos)  # type: ignore[arg-type]
             title = (
                 f"German stocks: {d.infos[name].title}" if name != d.baseline else "German stocks"
             )
@@ -182,51 +187,37 @@ def _draw_stocks(d: Drawing) -> Drawn:
 
 
 def _draw_shortages(d: Drawing) -> Drawn:
-    from model.presentation import plots
 
     if {"shortage", "demand"} <= d.have:
-        fig = _panels(
-            d.ds,
-            d.goods,
-            d.names,
-            d.styles,
-            d.base_markers,
-            plots.plot_shortage_curves,
-            "German shortages of critical goods: unmet demand, % of demand",
-            _legend_shortages(),
-        )
-        yield fig, "shortages", "Shortages", _caption_shortages()
+        yield partial(_shortage_grid, d), "shortages", "Shortages", _caption_shortages()
 
 
 def _draw_stockout_months(d: Drawing) -> Drawn:
     results = d.results
     if any(f"stockout_{g}" in results.outcomes for g in results.critical):
-        fig = _stockout_panels(
-            results,
-            [g for g in results.critical if f"stockout_{g}" in results.outcomes],
-            d.names,
-            d.styles,
-        )
+        goods = [g for g in results.critical if f"stockout_{g}" in results.outcomes]
+        fig = partial(_stockout_panels, results, goods, d.names, d.styles)
         yield fig, "stockout_months", "When stocks run out", _caption_stockouts(results.months)
 
 
 def _draw_deliveries(d: Drawing) -> Drawn:
-    fig = _deliveries(d.results, d.names)
-    if fig is not None:
+    totals = supplier_totals(d.results.outcomes, d.names)
+    if not totals.empty and totals.shape[1] > 0:
+        fig = partial(_deliveries, d.results, d.names)
         yield fig, "deliveries_by_supplier", "Imports by supplier", _caption_deliveries()
 
 
 def _draw_clearing(d: Drawing) -> Drawn:
     if "clearing_balance_rm" in d.have:
-        fig = _clearing(d.ds, d.names, d.styles, d.base_markers)
+        fig = partial(_clearing, d.ds, d.names, d.styles, d.base_markers)
         yield fig, "clearing_balance", "The clearing account", _caption_clearing()
 
 
 def _draw_differences(d: Drawing) -> Drawn:
     if len(d.names) > 1:
         table = d.table if d.table is not None else compare(d.results, d.baseline, d.seed)
-        fig = _differences(table, d.names, d.styles)
-        if fig is not None:
+        if headline_rows(table):
+            fig = partial(_differences, table, d.names, d.styles)
             title = "Paired differences against the baseline"
             yield fig, "paired_differences", title, _caption_differences(table)
 
@@ -250,8 +241,12 @@ def draw_figures(
     table: pd.DataFrame | None = None,
     seed: int = 0,
     only: Sequence[str] | None = None,
+    redraw: bool = True,
 ) -> list[Figure]:
-    """Draw the figures named in ``only`` (default all of :data:`FIGURES`) into ``figures/``."""
+    """Draw the figures named in ``only`` (default all of :data:`FIGURES`) into ``figures/``.
+
+    ``redraw=False`` keeps a figure already in ``figures/`` (``pactsim report`` reuses the
+    batch's figures); ``Figure.drawn`` says which were drawn now."""
     from model.presentation import plots
 
     unknown = sorted(set(only or ()) - set(FIGURES))
@@ -282,10 +277,12 @@ def draw_figures(
     for key, draw in DRAWERS.items():
         if key not in wanted:
             continue
-        for fig, name, title, caption in draw(drawing):
+        for make, name, title, caption in draw(drawing):
             path = out_dir / f"{name}.png"
-            plots.save(fig, path)
-            figures.append(Figure(path, title, caption))
+            drawn = redraw or not path.exists()
+            if drawn:
+                plots.save(make(), path)
+            figures.append(Figure(path, title, caption, drawn))
     return figures
 
 
@@ -327,20 +324,50 @@ def _stock_fans(
     return fig
 
 
-def _panels(ds, goods, names, styles, markers, draw, title: str, text: str) -> Any:
+def _shortage_grid(d: Drawing) -> Any:
+    """Small multiples: one panel per scenario, the goods ever short (median > 0.5 % of
+    demand in some scenario) in a colour each, the baseline dashed beneath."""
     from model.presentation import plots
 
-    fig = plots.new_figure(14, 7.5)
-    axes = fig.subplots(2, 4).ravel()
-    for ax, good in zip(axes, goods, strict=False):
-        draw(ds, good, names, styles, markers, event_labels=False, ax=ax)
+    ds = d.ds
+    assert ds is not None
+    short = [
+        g
+        for g in d.goods
+        if float(
+            np.nanmax(
+                np.nanmedian(
+                    plots.unmet_share(
+                        ds["shortage"].sel(good=g).values, ds["demand"].sel(good=g).values
+                    ),
+                    axis=1,
+                )
+            )
+        )
+        >= 0.005
+    ] or d.goods[:1]
+    n = len(d.names) + 1  # a panel for the legend
+    cols = min(4, n)
+    rows = -(-n // cols)
+    fig = plots.new_figure(3.6 * cols, 0.6 + 2.3 * rows)
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel()
+    for ax, name in zip(axes, d.names, strict=False):
+        title = d.infos[name].title if name in d.infos else name
+        markers = markers_for(d.infos, [d.baseline, name], d.baseline)
+        plots.plot_shortage_panel(ds, name, d.baseline, short, markers, f"{name}: {title}", ax=ax)
         plots.year_axis(ax)
-    for ax in axes[len(goods) : -1]:
+    for ax in axes[len(d.names) :]:
         ax.axis("off")
-    plots.legend_panel(
-        axes[-1], axes[0], text + _events_text(markers), ncol=1 if len(names) <= 8 else 2
+    for ax in axes[::cols]:
+        ax.set_ylabel("unmet demand, %")
+    text = (
+        "solid: the scenario (median of runs)\ndashed: the baseline\n"
+        "dashed vertical lines: that scenario's\nevents, dated\n"
+        f"goods never short (< 0.5 %):\n{', '.join(g for g in d.goods if g not in short) or 'none'}"
     )
-    fig.suptitle(title, fontsize=12)
+    plots.legend_panel(axes[len(d.names)], axes[0], text)
+    axes[len(d.names)].get_legend().set_title("good")
+    fig.suptitle("German shortages of critical goods: unmet demand, % of demand", fontsize=12)
     return fig
 
 
@@ -451,9 +478,15 @@ def _differences(table: pd.DataFrame, names, styles) -> Any:
             table[table["outcome"] == outcome].set_index("scenario").reindex(others).reset_index()
         )
         label = str(rows["label"].iloc[0])
+        first = rows.dropna(subset=["baseline"]).iloc[0] if rows["baseline"].notna().any() else None
+        level = ""
         if rows["unit"].iloc[0] == "months" and rows["group"].iloc[0] == "runs out":
             label += " (median)"
-        plots.plot_paired_differences(rows, label, styles, ax=ax)
+            if first is not None:
+                level = f"{first['baseline_month']} ({first['share_out_baseline']:.0%} of runs out)"
+        elif first is not None:
+            level = f"{fmt_level(first, 'baseline')} {first['unit']}"
+        plots.plot_paired_differences(rows, label, styles, ax=ax, baseline_level=level)
         if i % n_cols:
             ax.set_yticklabels([])
     for ax in axes[len(heads) :]:
@@ -480,10 +513,6 @@ def _caption_stocks(name: str, baseline: str, infos: dict[str, ScenarioInfo]) ->
         "The strips along the bottom mark months in which most runs are short of the good (1 % or more of "
         "demand unmet). Dashed vertical lines: treaty signatures and the invasion."
     )
-
-
-def _legend_shortages() -> str:
-    return "line: median of the runs\nband: 90 % of runs\n"
 
 
 def _events_text(markers: Sequence[tuple[str, str]]) -> str:

@@ -56,3 +56,8 @@ def set_path(data: Any, path: str, value: Any) -> None:
     for part in parts[:-1]:
         node = node[part]
     node[parts[-1]] = value
+
+
+def split_path(path: str) -> list[str | int]:
+    """``"a.b[2].c"`` -> ``["a", "b", 2, "c"]``: table keys and array indices in order."""
+    return _split(path)

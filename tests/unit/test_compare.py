@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -124,7 +125,7 @@ def test_mostly_censored_median_is_flagged_as_a_bound(tmp_path):
     )
     r = row(compare(load_results(path)), "early", "stockout_oil")
     assert r["difference"] == MONTHS.index("1941-01") - 43
-    assert r["note"] == "upper bound: baseline censored"
+    assert r["note"] == "runs out in 0% -> 100% of runs; upper bound: baseline censored"
     assert r["baseline_month"] == "after 1942-12"
 
 
@@ -159,9 +160,16 @@ def test_cli_json_csv_and_errors(folder, tmp_path, capsys):
     assert payload["baseline"] == "baseline" and payload["confidence"] == 0.9
     assert {r["scenario"] for r in payload["rows"]} == {"shifted", "same"}
     assert pd.read_csv(csv).shape[0] == len(payload["rows"])
-    assert cli_main(["compare", str(folder)]) == 0
+    assert cli_main(["compare", str(folder), "--full"]) == 0
     text = capsys.readouterr().out
     assert "shifted vs baseline" in text and "oil shortage, kt" in text and "1943-01" in text
+    assert cli_main(["compare", str(folder)]) == 0  # the default: one line per scenario
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert lines[0].startswith("| scenario | oil runs out: shift, months")
+    assert "level" in lines[1] and len(lines) == 2 + 2  # header, baseline levels, 2 scenarios
+    shifted = next(line for line in lines if line.startswith("| shifted"))
+    cell = shifted.split(" | ")[1]  # oil: a shift in months, then the share of runs that run out
+    assert re.fullmatch(r"[+-]?[\d.,]+\*? \[[^\]]+\] \(\d+%, [+-]?[\d.,]+\*? pts\)", cell), cell
     assert cli_main(["compare", str(folder), "--baseline", "nope"]) == 2
     assert "no scenario 'nope'" in capsys.readouterr().err
     assert cli_main(["compare", str(tmp_path / "missing")]) == 2

@@ -23,6 +23,7 @@ LAYERS = (
     "engine",
     "batch",
     "analysis",
+    "api",
     "presentation",
     "cli",
 )
