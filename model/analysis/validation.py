@@ -25,7 +25,6 @@ for [S]/[W]), or an explicit ``band = [low, high]``, which [F]/[U] figures must 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +32,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model.files.scenario import ScenarioError, read_toml
-from model.world.calendar import MonthError, parse_month
+from model.files.nodes import (
+    Choice,
+    Context,
+    ListOf,
+    MapOf,
+    Month,
+    Name,
+    Number,
+    Ref,
+    Table,
+    Text,
+    _join,
+    _show,
+)
+from model.files.rules import ordered
+from model.files.scenario import read_toml
+from model.world.calendar import parse_month
 
 if TYPE_CHECKING:
     from model.engine.runner import RunResult
@@ -61,23 +75,6 @@ UNITS: dict[str, float] = {
     "share of runs": 1.0,
 }
 SUMMARIES = ("median", "share")
-TARGET_KEYS = {
-    "id", "description", "variable", "statistic", "good", "supplier", "from", "to", "value_in",
-    "unit", "record", "tag", "rows", "tolerance", "band", "summary", "note", "role", "scenario",
-}  # fmt: skip
-REQUIRED_KEYS = (
-    "id",
-    "description",
-    "variable",
-    "statistic",
-    "from",
-    "to",
-    "unit",
-    "record",
-    "tag",
-    "rows",
-    "role",
-)
 # DESIGN.md §9: a calibration target may be used to fit parameters; a validation target must
 # not be cited by any input (tests/unit/test_validation_disjoint.py holds it).
 ROLES = ("calibration", "validation")
@@ -194,172 +191,6 @@ class TargetResult:
         }
 
 
-class _Checker:
-    """Turns one ``[[target]]`` table into a Target, or raises a ScenarioError naming it."""
-
-    def __init__(
-        self,
-        path: Path,
-        tolerance: Mapping[str, float],
-        scenario: Scenario,
-        variables: Mapping[str, int],
-    ):
-        self.path = path
-        self.tolerance = tolerance
-        self.goods = tuple(scenario.get("goods", {}) or {})
-        self.suppliers = (*tuple(scenario.get("suppliers", {}) or {}), "soviet_union")
-        self.window = (
-            parse_month(scenario.get("window.start")),
-            parse_month(scenario.get("window.end")),
-        )
-        self.variables = variables  # name -> 3 (month, run, good) or 2 (month, run); imports: 4
-
-    def fail(self, where: str, expected: str) -> ScenarioError:
-        return ScenarioError(self.path, where, expected)
-
-    def number(self, where: str, value: Any) -> float:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise self.fail(where, f"expected a number, got {value!r}")
-        return float(value)
-
-    def choice(self, where: str, value: Any, options: Sequence[str]) -> str:
-        if value not in options:
-            raise self.fail(where, f"must be one of {', '.join(options)}; got {value!r}")
-        return str(value)
-
-    def month(self, where: str, value: Any) -> int:
-        try:
-            index = parse_month(value)
-        except MonthError as err:
-            raise self.fail(where, str(err)) from None
-        if not self.window[0] <= index <= self.window[1]:
-            raise self.fail(where, f"month {value} is outside the scenario's window")
-        return index
-
-    def build(self, i: int, table: Any) -> Target:
-        """One target from its table. Long because it checks each key in the file's order,
-        each with the same error form (file, key path, what was expected)."""
-        at = f"target[{i}]"
-        if not isinstance(table, Mapping):
-            raise self.fail(at, "expected a table")
-        unknown = sorted(set(table) - TARGET_KEYS)
-        if unknown:
-            raise self.fail(
-                f"{at}.{unknown[0]}", f"unknown key; allowed keys: {', '.join(sorted(TARGET_KEYS))}"
-            )
-        for key in REQUIRED_KEYS:
-            if key not in table:
-                raise self.fail(f"{at}.{key}", "missing required key")
-        at = f"target[{i}] ({table['id']})"
-        variable = self.choice(f"{at}.variable", table["variable"], sorted(self.variables))
-        good, supplier = self.good_and_supplier(at, table, variable)
-        statistic = self.choice(f"{at}.statistic", table["statistic"], tuple(STATISTICS))
-        first, last = self.month(f"{at}.from", table["from"]), self.month(f"{at}.to", table["to"])
-        if last < first:
-            raise self.fail(f"{at}.to", f"ends ({table['to']}) before it starts ({table['from']})")
-        value_in = self.choice(f"{at}.value_in", table.get("value_in", "units"), ("units", "rm"))
-        if value_in == "rm" and good is None:
-            raise self.fail(f"{at}.value_in", "'rm' values a good: give 'good'")
-        unit = self.choice(f"{at}.unit", table["unit"], tuple(UNITS))
-        record = self.number(f"{at}.record", table["record"])
-        tag = self.choice(f"{at}.tag", table["tag"], TAGS)
-        rows = table["rows"]
-        if (
-            not isinstance(rows, list)
-            or not rows
-            or not all(isinstance(r, str) and r for r in rows)
-        ):
-            raise self.fail(
-                f"{at}.rows", 'expected a non-empty list of history rows, e.g. ["row 63", "O17"]'
-            )
-        low, high = self.band(at, table, record, tag)
-        summary = self.choice(f"{at}.summary", table.get("summary", "median"), SUMMARIES)
-        role = self.choice(f"{at}.role", table["role"], ROLES)
-        scenario = table.get("scenario")
-        if scenario is not None:
-            if not isinstance(scenario, str) or not scenario:
-                raise self.fail(
-                    f"{at}.scenario",
-                    "expected the path of a scenario file, relative to the targets file",
-                )
-            file = self.path.parent / (
-                scenario if scenario.endswith(".toml") else f"{scenario}.toml"
-            )
-            if not file.is_file():
-                raise self.fail(f"{at}.scenario", f"no scenario file {file}")
-            scenario = str(file.resolve())
-        return Target(
-            id=str(table["id"]),
-            description=str(table["description"]),
-            variable=variable,
-            statistic=statistic,
-            first=table["from"],
-            last=table["to"],
-            unit=unit,
-            record=record,
-            low=low,
-            high=high,
-            tag=tag,
-            rows=tuple(rows),
-            good=good,
-            supplier=supplier,
-            value_in=value_in,
-            summary=summary,
-            note=str(table.get("note", "")),
-            role=role,
-            scenario=scenario,
-        )
-
-    def good_and_supplier(
-        self, at: str, table: Mapping[str, Any], variable: str
-    ) -> tuple[Any, Any]:
-        """``good`` (for a per-good variable) and ``supplier`` (for imports), checked."""
-        ndim = self.variables[variable]
-        good = table.get("good")
-        supplier = table.get("supplier")
-        if ndim >= 3:
-            good = self.choice(f"{at}.good", good, self.goods)
-        elif good is not None:
-            raise self.fail(f"{at}.good", f"{variable!r} is recorded per run, not per good")
-        if variable == "imports":
-            supplier = self.choice(f"{at}.supplier", supplier, self.suppliers)
-        elif supplier is not None:
-            raise self.fail(f"{at}.supplier", "only the 'imports' variable is recorded by supplier")
-        return good, supplier
-
-    def band(
-        self, at: str, table: Mapping[str, Any], record: float, tag: str
-    ) -> tuple[float, float]:
-        if "band" in table:
-            band = table["band"]
-            if not isinstance(band, list) or len(band) != 2:
-                raise self.fail(f"{at}.band", "expected [low, high]")
-            low, high = (self.number(f"{at}.band", b) for b in band)
-            if not low <= high:
-                raise self.fail(f"{at}.band", "low must not exceed high")
-            return low, high
-        if tag in BOUND_ONLY_TAGS:
-            raise self.fail(
-                f"{at}.band",
-                f"a [{tag}] figure is a bound only: give an explicit band = [low, high]",
-            )
-        if "tolerance" in table:
-            tol = self.number(f"{at}.tolerance", table["tolerance"])
-        elif tag in self.tolerance:
-            tol = self.tolerance[tag]
-        else:
-            raise self.fail(
-                f"{at}.tolerance", f"no tolerance for tag [{tag}] in [tolerance]; give one"
-            )
-        if not 0 <= tol:
-            raise self.fail(f"{at}.tolerance", "must not be negative")
-        return record - tol * abs(record), record + tol * abs(record)
-
-
 # goods variables computed from recorded ones: a stock-out (model.outcomes.stockout_mask, 1/0)
 # and months of cover (stock / demand), for the record's stock claims (M4, G13)
 DERIVED_VARIABLES = ("stockout", "cover")
@@ -375,35 +206,183 @@ def recorded_variables() -> dict[str, int]:
     return out
 
 
+# ---------------------------------------------------------------------------------------
+# the schema of a targets file, with the scenario schema's node types
+# ---------------------------------------------------------------------------------------
+def _good_and_supplier(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+    """``good`` for a per-good variable only, ``supplier`` for imports only."""
+    variable = table["variable"]
+    per_good = variable in ctx.names["per-good variables"]
+    if per_good and "good" not in table:
+        ctx.fail(
+            _join(where, "good"),
+            f"missing; {_show(variable)} is recorded per good: expected one of "
+            f"{', '.join(ctx.names['goods'])}",
+        )
+    if not per_good and "good" in table:
+        ctx.fail(
+            _join(where, "good"),
+            f"expected no good: {_show(variable)} is recorded per run, not per good",
+        )
+    if variable == "imports" and "supplier" not in table:
+        ctx.fail(
+            _join(where, "supplier"),
+            f"missing; imports are recorded by supplier: expected one of "
+            f"{', '.join(ctx.names['suppliers'])}",
+        )
+    if variable != "imports" and "supplier" in table:
+        ctx.fail(
+            _join(where, "supplier"),
+            "expected no supplier: only the 'imports' variable is recorded by supplier",
+        )
+
+
+def _valued_good(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+    if table.get("value_in") == "rm" and "good" not in table:
+        ctx.fail(
+            _join(where, "value_in"),
+            "expected a 'good' with value_in = \"rm\" (it values a good at its price)",
+        )
+
+
+def _band_or_tolerance(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+    """An explicit band, or a tolerance (the target's own or its tag's in [tolerance])."""
+    tag = table["tag"]
+    if "band" in table:
+        low, high = table["band"]
+        if not low <= high:
+            ctx.fail(
+                _join(where, "band"), f"expected [low, high] with low <= high, got [{low}, {high}]"
+            )
+    elif tag in BOUND_ONLY_TAGS:
+        ctx.fail(
+            _join(where, "band"),
+            f"missing; a [{tag}] figure is a bound only: expected an explicit band = [low, high]",
+        )
+    elif "tolerance" not in table and tag not in ctx.names["tolerance tags"]:
+        ctx.fail(
+            _join(where, "tolerance"),
+            f"missing; expected a tolerance: [tolerance] has none for tag [{tag}] (it has "
+            f"{', '.join(ctx.names['tolerance tags']) or 'none'})",
+        )
+
+
+def _scenario_file(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+    if "scenario" in table and not _beside(ctx.path, table["scenario"]).is_file():
+        ctx.fail(
+            _join(where, "scenario"),
+            f"expected a scenario file, relative to the targets file, got {_show(table['scenario'])}: "
+            f"there is no {_beside(ctx.path, table['scenario'])}",
+        )
+
+
+def _beside(targets_path: Path, name: str) -> Path:
+    """A scenario named in a targets file: a path relative to it, ``.toml`` optional."""
+    return targets_path.parent / (name if name.endswith(".toml") else f"{name}.toml")
+
+
+TARGET = Table(
+    {
+        "id": Name(),
+        "description": Text(),
+        "variable": Ref("variables", "recorded variable"),
+        "statistic": Choice(tuple(STATISTICS), "statistic"),
+        "good": Ref("goods", "good"),
+        "supplier": Ref("suppliers", "supplier"),
+        "from": Month(in_window=True),
+        "to": Month(in_window=True),
+        "value_in": Choice(("units", "rm"), "valuation"),
+        "unit": Choice(tuple(UNITS), "unit"),
+        "record": Number(),
+        "tag": Choice(TAGS, "reliability tag"),
+        "rows": ListOf(
+            Text(non_empty=True, what='a history row, e.g. "row 63" or "O17"'), min_len=1
+        ),
+        "tolerance": Number(low=0),
+        "band": ListOf(Number(), min_len=2, max_len=2, what="[low, high]"),
+        "summary": Choice(SUMMARIES, "summary"),
+        "note": Text(),
+        "role": Choice(ROLES, "role"),
+        "scenario": Text(non_empty=True, what="the path of a scenario file"),
+    },
+    required=(
+        "id",
+        "description",
+        "variable",
+        "statistic",
+        "from",
+        "to",
+        "unit",
+        "record",
+        "tag",
+        "rows",
+        "role",
+    ),  # fmt: skip
+    rules=(_good_and_supplier, _valued_good, ordered(), _band_or_tolerance, _scenario_file),
+)
+TARGETS_FILE = Table(
+    {
+        "scenario": Text(non_empty=True, what="the name of a scenario"),
+        "title": Text(),
+        "tolerance": MapOf(
+            Choice(TAGS, "tag"), Number(low=0), what="a table of tag = relative tolerance"
+        ),
+        "target": ListOf(TARGET, min_len=1, distinct="id", what="one or more [[target]] tables"),
+    },
+    required=("target",),
+    first=("scenario", "title", "tolerance"),
+)
+
+
+def _target(table: Mapping[str, Any], tolerance: Mapping[str, float], path: Path) -> Target:
+    """A checked ``[[target]]`` table as a Target (display units)."""
+    record = float(table["record"])
+    if "band" in table:
+        low, high = (float(b) for b in table["band"])
+    else:
+        tol = float(table["tolerance"]) if "tolerance" in table else tolerance[table["tag"]]
+        low, high = record - tol * abs(record), record + tol * abs(record)
+    scenario = table.get("scenario")
+    return Target(
+        id=str(table["id"]),
+        description=str(table["description"]),
+        variable=table["variable"],
+        statistic=table["statistic"],
+        first=table["from"],
+        last=table["to"],
+        unit=table["unit"],
+        record=record,
+        low=low,
+        high=high,
+        tag=table["tag"],
+        rows=tuple(table["rows"]),
+        good=table.get("good"),
+        supplier=table.get("supplier"),
+        value_in=table.get("value_in", "units"),
+        summary=table.get("summary", "median"),
+        note=str(table.get("note", "")),
+        role=table["role"],
+        scenario=None if scenario is None else str(_beside(path, scenario).resolve()),
+    )
+
+
 def load_targets(path: str | Path, scenario: Scenario) -> list[Target]:
     """Read and check a targets file against the scenario it validates."""
     path = Path(path)
     data = read_toml(path)
-    tolerance = data.get("tolerance", {})
-    if not isinstance(tolerance, Mapping):
-        raise ScenarioError(path, "tolerance", "expected a table of tag = relative tolerance")
-    unknown = sorted(set(tolerance) - set(TAGS))
-    if unknown:
-        raise ScenarioError(
-            path, f"tolerance.{unknown[0]}", f"unknown tag; tags are {', '.join(TAGS)}"
-        )
-    checker = _Checker(path, {}, scenario, recorded_variables())
-    checker.tolerance = {tag: checker.number(f"tolerance.{tag}", v) for tag, v in tolerance.items()}
-    tables = data.get("target")
-    if not isinstance(tables, list) or not tables:
-        raise ScenarioError(path, "target", "expected one or more [[target]] tables")
-    unknown_top = sorted(set(data) - {"scenario", "title", "tolerance", "target"})
-    if unknown_top:
-        raise ScenarioError(
-            path, unknown_top[0], "unknown key; allowed: scenario, title, tolerance, [[target]]"
-        )
-    targets = [checker.build(i, t) for i, t in enumerate(tables)]
-    seen: set[str] = set()
-    for i, t in enumerate(targets):
-        if t.id in seen:
-            raise ScenarioError(path, f"target[{i}].id", f"duplicate id {t.id!r}")
-        seen.add(t.id)
-    return targets
+    variables = recorded_variables()
+    tolerance = data.get("tolerance")
+    names = {
+        "variables": tuple(sorted(variables)),
+        "per-good variables": tuple(v for v, rank in variables.items() if rank >= 3),
+        "goods": tuple(scenario.get("goods", {}) or {}),
+        "suppliers": (*tuple(scenario.get("suppliers", {}) or {}), "soviet_union"),
+        "tolerance tags": tuple(tolerance) if isinstance(tolerance, Mapping) else (),
+    }
+    window = (parse_month(scenario.get("window.start")), parse_month(scenario.get("window.end")))
+    TARGETS_FILE.check(data, "", Context(path, window, names))
+    tolerances = {tag: float(v) for tag, v in (tolerance or {}).items()}
+    return [_target(t, tolerances, path) for t in data["target"]]
 
 
 def scenario_path(targets_path: str | Path) -> Path:
@@ -411,11 +390,8 @@ def scenario_path(targets_path: str | Path) -> Path:
     targets_path = Path(targets_path)
     data = read_toml(targets_path)
     name = data.get("scenario", "baseline")
-    if not isinstance(name, str) or not name:
-        raise ScenarioError(
-            targets_path, "scenario", f"expected the name of a scenario, got {name!r}"
-        )
-    return targets_path.parent / (name if name.endswith(".toml") else f"{name}.toml")
+    TARGETS_FILE.fields["scenario"].check(name, "scenario", Context(targets_path))
+    return _beside(targets_path, name)
 
 
 # ---------------------------------------------------------------------------------------

@@ -42,8 +42,10 @@ quantiles at the centres of p equal-probability cells, (2k + 1) / 2p, so unbound
 distributions never take their 1e-12 tails; the design stored for SALib's analysis is the
 untransformed grid (bounds [0, 1]).
 
-Every problem with a file raises :class:`~model.scenario.ScenarioError` naming the file,
-the key path and what was expected.
+The file is checked by :data:`EXPERIMENT`, declared with the scenario schema's node types
+(:mod:`model.files.nodes`): every problem raises one :class:`~model.scenario.ScenarioError`
+naming the file, the key path and what was expected (and the valid names, where a name is
+wrong), in the same form as a scenario file's.
 """
 
 from __future__ import annotations
@@ -52,25 +54,34 @@ import re
 import tomllib
 import warnings
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from model.files.nodes import (
+    Anything,
+    Choice,
+    Context,
+    FalseOr,
+    Flag,
+    Integer,
+    ListOf,
+    MapOf,
+    Matches,
+    Node,
+    Ref,
+    Table,
+    Text,
+    _join,
+    _show,
+)
 from model.files.scenario import Scenario, ScenarioError, load, read_toml
 from model.world.randomness import master_key, parameter_uniforms
 
 SAMPLERS = ("mc", "lhs", "sobol", "morris")
-KEYS = (
-    "name", "description", "scenarios", "replications", "sampler", "seed", "outcomes",
-    "figures", "chunk", "trajectories", "sobol", "morris", "sensitivity",
-)  # fmt: skip
-SAMPLER_OPTIONS: dict[str, dict[str, type]] = {
-    "sobol": {"second_order": bool},
-    "morris": {"levels": int, "optimal_trajectories": int},
-}
 # Trajectories kept by default: Germany's stock, shortage, demand, consumption and
 # production of every good, and every run-level series (see model.batch.worker).
 DEFAULT_TRAJECTORY_GOODS = ("stock", "shortage", "demand", "consumption", "production")
@@ -88,6 +99,100 @@ MAX_RUNS_PER_SCENARIO = 10_000_000
 MAX_RUNS = 100_000_000
 MAX_MORRIS_LEVELS = 1000
 MAX_CHUNK = 100_000
+
+
+# ---------------------------------------------------------------------------------------
+# the schema of an experiment file, with the scenario schema's node types
+# ---------------------------------------------------------------------------------------
+def _sampler_tables(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+    """A [sobol] or [morris] table only with its sampler (checked before its options)."""
+    sampler = table.get("sampler", "mc")
+    for name in SAMPLER_OPTIONS:
+        if name in table and name != sampler:
+            ctx.fail(
+                _join(where, name),
+                f"expected [{name}] options only with sampler = {_show(name)}, "
+                f"got sampler = {_show(sampler)}",
+            )
+
+
+def _power_of_two(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+    n = table["replications"]
+    if table.get("sampler", "mc") == "sobol" and n & (n - 1):
+        ctx.fail(
+            _join(where, "replications"),
+            f"expected a power of two for the sobol sampler (Saltelli's base sample N), got {n:,}",
+        )
+
+
+def _fewer_trajectories(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+    """Morris's optimal trajectories are drawn among the ``replications`` trajectories."""
+    n = table.get("morris", {}).get("optimal_trajectories")
+    if n is not None and not n < table["replications"]:
+        ctx.fail(
+            _join(_join(where, "morris"), "optimal_trajectories"),
+            f"expected a whole number from 2 to replications - 1 = {table['replications'] - 1:,} "
+            f"(the trajectories drawn), got {n:,}",
+        )
+
+
+def _unknown_option(sampler: str) -> Callable[[str, Mapping[str, Node]], str]:
+    def message(key: str, fields: Mapping[str, Node]) -> str:
+        return f"unknown option {key!r}; {sampler} options are: {', '.join(fields)}"
+
+    return message
+
+
+NAME = Matches(
+    NAME_PATTERN.pattern,
+    "a name of letters, digits, '_', '-' or '.' (a letter or digit first, 64 at most)",
+)
+SAMPLER_OPTIONS: dict[str, Table] = {
+    "sobol": Table({"second_order": Flag()}, unknown=_unknown_option("sobol")),
+    "morris": Table(
+        {"levels": Integer(2, MAX_MORRIS_LEVELS), "optimal_trajectories": Integer(low=2)},
+        unknown=_unknown_option("morris"),
+    ),
+}
+TRAJECTORIES = FalseOr(
+    Table(
+        {
+            "variables": ListOf(Ref("trajectory variables", "variable")),
+            "compression": Integer(0, 9, what="a zlib level from 0 (none) to 9"),
+        }
+    )
+)
+EXPERIMENT = Table(
+    {
+        "name": NAME,
+        "description": Text(),
+        "scenarios": ListOf(
+            Text(non_empty=True, what="the name or path of a scenario file"),
+            min_len=1,
+            distinct=True,
+        ),
+        "replications": Integer(1, MAX_REPLICATIONS),
+        "sampler": Choice(SAMPLERS, "sampler"),
+        "seed": Integer(0, SEED_MAX),
+        "outcomes": ListOf(
+            Text(non_empty=True, what="an outcome column or pattern"),
+            min_len=1,
+            hint="leave outcomes out to keep every column",
+        ),
+        "figures": ListOf(Text(non_empty=True, what="the name of a figure")),
+        "chunk": Integer(1, MAX_CHUNK),
+        "trajectories": TRAJECTORIES,
+        **SAMPLER_OPTIONS,
+        # read by `pactsim sensitivity` (model.analysis.sensitivity.SENSITIVITY_TABLE) only
+        "sensitivity": MapOf(
+            Text(), Anything(), what="a table of options for `pactsim sensitivity`"
+        ),
+    },
+    required=("scenarios", "replications"),
+    before=(_sampler_tables,),
+    rules=(_power_of_two, _fewer_trajectories),
+)
+KEYS = tuple(EXPERIMENT.fields)
 
 
 @dataclass(frozen=True)
@@ -153,76 +258,46 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def parse_experiment(data: Mapping[str, Any], path: Path, text: str = "") -> Experiment:
     """Validate an experiment's data (without touching its scenario files)."""
-    unknown = sorted(set(data) - set(KEYS))
-    if unknown:
-        raise ScenarioError(path, unknown[0], f"unknown key; expected one of {', '.join(KEYS)}")
+    from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES
+
+    variables = (*GOODS_VARIABLES, *RUN_VARIABLES, "imports", "soviet_machinery_rm")
+    ctx = Context(path, names={"trajectory variables": variables})
+    EXPERIMENT.check(data, "", ctx)
     name = data.get("name", path.stem)
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise ScenarioError(
-            path, "name", f"expected a name of letters, digits, '_', '-' or '.', got {name!r}"
-        )
-    description = data.get("description", "")
-    if not isinstance(description, str):
-        raise ScenarioError(path, "description", f"expected text, got {description!r}")
-    entries = _text_list(data, "scenarios", path, required=True)
-    if not entries:
-        raise ScenarioError(path, "scenarios", "expected at least one scenario")
-    for i, entry in enumerate(entries):
-        if entry in entries[:i]:
-            raise ScenarioError(path, f"scenarios[{i}]", f"{entry!r} is listed twice")
+    NAME.check(name, "name", ctx)  # the file's stem when the name is left out
     sampler = data.get("sampler", "mc")
-    if sampler not in SAMPLERS:
-        raise ScenarioError(
-            path, "sampler", f"must be one of {', '.join(SAMPLERS)}, got {sampler!r}"
-        )
-    replications = _integer(
-        data, "replications", path, minimum=1, required=True, maximum=MAX_REPLICATIONS
-    )
-    if sampler == "sobol" and replications & (replications - 1):
-        raise ScenarioError(
-            path,
-            "replications",
-            f"the sobol sampler needs a power of two (Saltelli's base sample N), got {replications}",
-        )
-    seed = _integer(data, "seed", path, minimum=0, default=0, maximum=SEED_MAX)
-    chunk = _integer(data, "chunk", path, minimum=1, default=None, maximum=MAX_CHUNK)
-    outcomes, figures = _outcomes_and_figures(data, path)
-    options = _sampler_options(data, sampler, path)
-    if not isinstance(data.get("sensitivity", {}), Mapping):  # read by `pactsim sensitivity` only
-        raise ScenarioError(
-            path, "sensitivity", "expected a table of options for `pactsim sensitivity`"
-        )
-    trajectories = _trajectory_spec(data.get("trajectories", {}), path)
+    options = dict(data.get(sampler, {}))
+    if sampler == "sobol":
+        options.setdefault("second_order", True)
+    if sampler == "morris":
+        options.setdefault("levels", 4)
+    outcomes, figures = data.get("outcomes"), data.get("figures")
     return Experiment(
         name=name,
         path=path.resolve(),
-        scenario_entries=tuple(entries),
-        replications=replications,
+        scenario_entries=tuple(data["scenarios"]),
+        replications=data["replications"],
         sampler=sampler,
-        seed=seed,
-        description=description,
+        seed=data.get("seed", 0),
+        description=data.get("description", ""),
         outcomes=None if outcomes is None else tuple(outcomes),
         figures=None if figures is None else tuple(figures),
-        chunk=chunk,
-        trajectories=trajectories,
+        chunk=data.get("chunk"),
+        trajectories=_trajectory_spec(data.get("trajectories", {})),
         options=options,
         text=text,
     )
 
 
-def _outcomes_and_figures(
-    data: Mapping[str, Any], path: Path
-) -> tuple[list[str] | None, list[str] | None]:
-    """The outcome patterns (None: all; never an empty list) and figure names (None: all)."""
-    outcomes = _text_list(data, "outcomes", path) if "outcomes" in data else None
-    if outcomes is not None and not outcomes:
-        raise ScenarioError(
-            path,
-            "outcomes",
-            "expected at least one pattern (leave outcomes out to keep every column)",
-        )
-    figures = _text_list(data, "figures", path) if "figures" in data else None
-    return outcomes, figures
+def _trajectory_spec(value: Mapping[str, Any] | bool) -> TrajectorySpec:
+    if value is False:
+        return TrajectorySpec(variables=(), compression=DEFAULT_COMPRESSION)
+    assert isinstance(value, Mapping)  # checked by TRAJECTORIES
+    variables = value.get("variables")
+    return TrajectorySpec(
+        variables=None if variables is None else tuple(dict.fromkeys(variables)),
+        compression=value.get("compression", DEFAULT_COMPRESSION),
+    )
 
 
 def find_scenario(entry: str, experiment_path: Path, key_path: str) -> Path:
@@ -247,135 +322,6 @@ def find_scenario(entry: str, experiment_path: Path, key_path: str) -> Path:
         key_path,
         f"no scenario {entry!r} (looked in {here} and {folder}); available: {', '.join(available) or 'none'}",
     )
-
-
-def _integer(
-    data: Mapping[str, Any],
-    key: str,
-    path: Path,
-    minimum: int,
-    required: bool = False,
-    default: Any = None,
-    maximum: int | None = None,
-) -> Any:
-    if key not in data:
-        if required:
-            raise ScenarioError(path, key, "missing; expected a whole number")
-        return default
-    value = data[key]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ScenarioError(path, key, f"expected a whole number, got {value!r}")
-    if value < minimum:
-        raise ScenarioError(path, key, f"expected a whole number >= {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise ScenarioError(
-            path, key, f"expected a whole number from {minimum} to {maximum:,}, got {value:,}"
-        )
-    return value
-
-
-def _text_list(data: Mapping[str, Any], key: str, path: Path, required: bool = False) -> list[str]:
-    if key not in data:
-        if required:
-            raise ScenarioError(path, key, "missing; expected a list of names")
-        return []
-    value = data[key]
-    if not isinstance(value, list):
-        raise ScenarioError(path, key, f"expected a list of names, got {value!r}")
-    for i, item in enumerate(value):
-        if not isinstance(item, str) or not item:
-            raise ScenarioError(path, f"{key}[{i}]", f"expected a non-empty name, got {item!r}")
-    return list(value)
-
-
-def _sampler_options(data: Mapping[str, Any], sampler: str, path: Path) -> dict[str, Any]:
-    for table, keys in SAMPLER_OPTIONS.items():
-        if table not in data:
-            continue
-        options = data[table]
-        if not isinstance(options, Mapping):
-            raise ScenarioError(
-                path, table, f"expected a table of {table} options, got {options!r}"
-            )
-        if table != sampler:
-            raise ScenarioError(
-                path, table, f"options for the {table} sampler, but sampler = {sampler!r}"
-            )
-        for key, value in options.items():
-            if key not in keys:
-                raise ScenarioError(
-                    path, f"{table}.{key}", f"unknown option; expected one of {', '.join(keys)}"
-                )
-            kind = keys[key]
-            if isinstance(value, bool) != (kind is bool) or not isinstance(value, kind):
-                raise ScenarioError(
-                    path,
-                    f"{table}.{key}",
-                    f"expected {'true or false' if kind is bool else 'a whole number'}, got {value!r}",
-                )
-    options = dict(data.get(sampler, {}))
-    if sampler == "sobol":
-        options.setdefault("second_order", True)
-    if sampler == "morris":
-        options.setdefault("levels", 4)
-        if not 2 <= options["levels"] <= MAX_MORRIS_LEVELS:
-            raise ScenarioError(
-                path,
-                "morris.levels",
-                f"expected 2 to {MAX_MORRIS_LEVELS} levels, got {options['levels']:,}",
-            )
-        if (
-            "optimal_trajectories" in options
-            and not 2 <= options["optimal_trajectories"] < data["replications"]
-        ):
-            raise ScenarioError(
-                path,
-                "morris.optimal_trajectories",
-                "expected a number from 2 to replications - 1 (the trajectories drawn)",
-            )
-    return options
-
-
-def _trajectory_spec(value: Any, path: Path) -> TrajectorySpec:
-    from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES
-
-    if value is False:
-        return TrajectorySpec(variables=(), compression=DEFAULT_COMPRESSION)
-    if not isinstance(value, Mapping):
-        raise ScenarioError(
-            path,
-            "trajectories",
-            f"expected a table (variables, compression) or false, got {value!r}",
-        )
-    for key in value:
-        if key not in ("variables", "compression"):
-            raise ScenarioError(
-                path, f"trajectories.{key}", "unknown key; expected variables or compression"
-            )
-    variables = None
-    if "variables" in value:
-        variables = _text_list(value, "variables", path)
-        known = (*GOODS_VARIABLES, *RUN_VARIABLES, "imports", "soviet_machinery_rm")
-        for i, name in enumerate(variables):
-            if name not in known:
-                raise ScenarioError(
-                    path,
-                    f"trajectories.variables[{i}]",
-                    f"unknown variable {name!r}; expected one of {', '.join(known)}",
-                )
-        variables = tuple(dict.fromkeys(variables))  # type: ignore[assignment]
-    compression = value.get("compression", DEFAULT_COMPRESSION)
-    if (
-        isinstance(compression, bool)
-        or not isinstance(compression, int)
-        or not 0 <= compression <= 9
-    ):
-        raise ScenarioError(
-            path,
-            "trajectories.compression",
-            f"expected a zlib level from 0 (none) to 9, got {compression!r}",
-        )
-    return TrajectorySpec(variables=variables, compression=compression)  # type: ignore[arg-type]
 
 
 def parse_frozen(text: str, path: Path) -> Experiment:

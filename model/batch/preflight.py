@@ -15,6 +15,7 @@ from model.batch.checksums import file_digest
 from model.batch.experiment import Experiment
 from model.batch.folder import BatchFolder, TrajectoryLayout
 from model.errors import UserError
+from model.files.nodes import Context, ListOf, Ref
 
 
 @dataclass(frozen=True)
@@ -71,17 +72,10 @@ def check_room(estimate: Estimate, force: bool, where: Path | None = None) -> No
 
 def check_figure_names(experiment: Experiment, known: Sequence[str] | None) -> None:
     """The experiment's figure names, checked against the figures there are (before any run)."""
-    from model.errors import ScenarioError
-
     if known is None or not experiment.figures:
         return
-    for i, name in enumerate(experiment.figures):
-        if name not in known:
-            raise ScenarioError(
-                experiment.path,
-                f"figures[{i}]",
-                f"unknown figure {name!r}; figures are: {', '.join(known)}",
-            )
+    ctx = Context(experiment.path, names={"figures": tuple(known)})
+    ListOf(Ref("figures", "figure")).check(list(experiment.figures), "figures", ctx)
 
 
 def damaged_outputs(folder: BatchFolder, recorded: Mapping[str, Mapping[str, Any]]) -> list[str]:

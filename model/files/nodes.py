@@ -1,12 +1,14 @@
 """The node types of the file schemas: each checks one value and names what was wrong.
 
-:class:`Number`, :class:`Month`, :class:`Text`, :class:`Flag`, :class:`Choice`,
-:class:`Ref`, :class:`Year`, :class:`Name`, :class:`Anything` are leaves; :class:`Table`,
-:class:`MapOf` and :class:`ListOf` contain other nodes; ``ordered``, ``exactly_one`` and
-``together`` are cross-key rules attached to tables. A failed check raises one
+:class:`Number`, :class:`Integer`, :class:`Month`, :class:`Text`, :class:`Flag`,
+:class:`Choice`, :class:`Ref`, :class:`Year`, :class:`Name`, :class:`Matches`,
+:class:`Anything` are leaves; :class:`Table`, :class:`MapOf`, :class:`ListOf` and
+:class:`FalseOr` contain other nodes; the cross-key rules attached to tables (``ordered``,
+``exactly_one``, ``together``) are in :mod:`model.files.rules`. A failed check raises one
 :class:`~model.errors.ScenarioError` with the file, the key path, what was expected and,
 where there is a list, the valid names. :mod:`model.files.schema` declares the scenario
-schema with them.
+schema with them, :mod:`model.batch.experiment` the experiment files' and
+:mod:`model.analysis.validation` the validation targets'.
 """
 
 from __future__ import annotations
@@ -178,6 +180,33 @@ class Number(Node):
             )
 
 
+@dataclass(frozen=True)
+class Integer(Node):
+    """A whole number compared exactly, never as a float: bounds beyond 2**53 hold (a seed
+    below 2**64); bounds and values are written with thousands separators."""
+
+    low: int | None = None
+    high: int | None = None
+    what: str = ""  # says what the number is, bounds included ("a zlib level from 0 to 9")
+
+    def describe(self) -> str:
+        if self.what:
+            return self.what
+        if self.low is not None and self.high is not None:
+            return f"a whole number from {self.low:,} to {self.high:,}"
+        if self.low is not None:
+            return f"a whole number >= {self.low:,}"
+        return "a whole number" if self.high is None else f"a whole number <= {self.high:,}"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
+        if (self.low is not None and value < self.low) or (
+            self.high is not None and value > self.high
+        ):
+            ctx.fail(where, f"expected {self.describe()}, got {value:,}")
+
+
 def _check_spec(spec: Mapping, where: str, ctx: Context) -> None:
     try:
         check(spec)
@@ -269,12 +298,15 @@ class Month(Node):
 
 @dataclass(frozen=True)
 class Text(Node):
+    non_empty: bool = False
+    what: str = ""  # what the text is ("the name of a scenario")
+
     def describe(self) -> str:
-        return "a text"
+        return self.what or ("a non-empty text" if self.non_empty else "a text")
 
     def check(self, value: Any, where: str, ctx: Context) -> None:
-        if not isinstance(value, str):
-            ctx.fail(where, f"expected a text, got {_show(value)}")
+        if not isinstance(value, str) or (self.non_empty and not value):
+            ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
 
 
 @dataclass(frozen=True)
@@ -380,6 +412,21 @@ class Name(Node):
             ctx.fail(where, f"expected a name of letters, digits and '_', got {_show(value)}")
 
 
+@dataclass(frozen=True)
+class Matches(Node):
+    """A text matching a regular expression (an experiment's name), described by ``what``."""
+
+    pattern: str
+    what: str
+
+    def describe(self) -> str:
+        return self.what
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if not (isinstance(value, str) and re.fullmatch(self.pattern, value)):
+            ctx.fail(where, f"expected {self.what}, got {_show(value)}")
+
+
 # ---------------------------------------------------------------------------------------
 # containers
 # ---------------------------------------------------------------------------------------
@@ -396,6 +443,7 @@ class Table(Node):
     first: tuple[str, ...] = ()  # keys to check before the others (the names they define)
     empty_ok: bool = False  # an empty table means "none of this" (e.g. no withholding)
     unknown: Callable[[str, Mapping[str, Node]], str] | None = None
+    before: tuple[Rule, ...] = ()  # rules checked before the values (a key that rules out others)
 
     def describe(self) -> str:
         return f"a table with keys {', '.join(self.fields)}"
@@ -415,6 +463,8 @@ class Table(Node):
         for key in self.required:
             if key not in value:
                 ctx.fail(_join(where, key), f"missing; expected {self.fields[key].describe()}")
+        for rule in self.before:
+            rule(value, where, ctx)
         order = [k for k in self.first if k in value] + [k for k in value if k not in self.first]
         for key in order:
             self.fields[key].check(value[key], _join(where, key), ctx)
@@ -431,9 +481,10 @@ class MapOf(Node):
     min_len: int = 0
     required: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
+    what: str = ""  # what the table is ("a table of tag = relative tolerance")
 
     def describe(self) -> str:
-        return f"a table keyed by {self.key.describe()}"
+        return self.what or f"a table keyed by {self.key.describe()}"
 
     def check(self, value: Any, where: str, ctx: Context) -> None:
         if not isinstance(value, Mapping) or is_distribution(value):
@@ -457,21 +508,71 @@ class ListOf(Node):
     item: Node
     min_len: int = 0
     ascending: str | None = None  # entries must be in order of this month key
+    max_len: int | None = None
+    distinct: bool | str = False  # entries (True) or the tables' values under this key differ
+    hint: str = ""  # what to do about too few entries
+    what: str = ""  # what the array is ("[low, high]")
 
     def describe(self) -> str:
-        return f"an array (each {self.item.describe()})"
+        return self.what or f"an array (each {self.item.describe()})"
 
     def check(self, value: Any, where: str, ctx: Context) -> None:
         if not isinstance(value, list):
             ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
         if len(value) < self.min_len:
+            hint = f" ({self.hint})" if self.hint else ""
+            if self.min_len == self.max_len:
+                ctx.fail(
+                    where,
+                    f"expected {self.describe()}: exactly {self.min_len} entries, got {len(value)}",
+                )
             ctx.fail(
-                where, f"expected at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}"
+                where,
+                f"expected at least {self.min_len} entr{'y' if self.min_len == 1 else 'ies'}{hint}",
+            )
+        if self.max_len is not None and len(value) > self.max_len:
+            exactly = "exactly" if self.min_len == self.max_len else "at most"
+            ctx.fail(
+                where,
+                f"expected {self.describe()}: {exactly} {self.max_len} entries, got {len(value)}",
             )
         for i, item in enumerate(value):
             self.item.check(item, f"{where}[{i}]", ctx)
         if self.ascending:
             _check_ascending(value, self.ascending, where, ctx)
+        if self.distinct:
+            _check_distinct(value, self.distinct, where, ctx)
+
+
+def _check_distinct(items: Sequence[Any], key: bool | str, where: str, ctx: Context) -> None:
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        value = item[key] if isinstance(key, str) else item
+        at = f"{where}[{i}]" + (f".{key}" if isinstance(key, str) else "")
+        seen = first.setdefault(json.dumps(value, sort_keys=True, default=str), i)
+        if seen != i:
+            what = f"each {key}" if isinstance(key, str) else "each entry"
+            ctx.fail(
+                at,
+                f"{_show(value)} is listed twice (first at {where}[{seen}]); expected {what} once",
+            )
+
+
+@dataclass(frozen=True)
+class FalseOr(Node):
+    """``false`` (this is turned off) or a table of ``node``."""
+
+    node: Table
+
+    def describe(self) -> str:
+        return f"{self.node.describe()}, or false"
+
+    def check(self, value: Any, where: str, ctx: Context) -> None:
+        if value is False:
+            return
+        if not isinstance(value, Mapping):
+            ctx.fail(where, f"expected {self.describe()}, got {_show(value)}")
+        self.node.check(value, where, ctx)
 
 
 # ---------------------------------------------------------------------------------------
@@ -495,43 +596,3 @@ def _check_ascending(items: Sequence[Mapping], key: str, where: str, ctx: Contex
                 f"entries must be in order of '{key}': {format_month(cur)} comes after "
                 f"{format_month(prev)} (entry {i - 1})",
             )
-
-
-def ordered(start: str = "from", end: str = "to") -> Rule:
-    """``end`` must not come before ``start`` (central values; "none" never starts)."""
-
-    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
-        if start not in table or end not in table:
-            return
-        first, last = _central_month(table[start]), _central_month(table[end])
-        if first is not None and last is not None and last < first:
-            ctx.fail(
-                _join(where, end),
-                f"'{end}' ({format_month(last)}) is before '{start}' ({format_month(first)}); "
-                f"expected '{end}' on or after '{start}'",
-            )
-
-    return rule
-
-
-def exactly_one(*keys: str) -> Rule:
-    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
-        present = [k for k in keys if k in table]
-        if len(present) != 1:
-            found = f"found {', '.join(present)}" if present else "found neither"
-            ctx.fail(where, f"expected exactly one of {', '.join(keys)}; {found}")
-
-    return rule
-
-
-def together(trigger: tuple[str, ...], needed: tuple[str, ...]) -> Rule:
-    """If any key of ``trigger`` is present, every key of ``needed`` must be too."""
-
-    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
-        if any(k in table for k in trigger):
-            for key in needed:
-                if key not in table:
-                    given = next(k for k in trigger if k in table)
-                    ctx.fail(_join(where, key), f"missing; required when '{given}' is given")
-
-    return rule

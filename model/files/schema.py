@@ -50,10 +50,8 @@ from model.files.nodes import (
     Text,
     Year,
     _join,
-    exactly_one,
-    ordered,
-    together,
 )
+from model.files.rules import exactly_one, ordered, together
 from model.world.calendar import MonthError, parse_month
 from model.world.distributions import is_distribution
 from model.world.routes import SOVIET_ROUTE

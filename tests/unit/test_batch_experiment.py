@@ -33,12 +33,12 @@ BASE = f'scenarios = ["{SCENARIOS / "baseline.toml"}", "{SCENARIOS / "no_pact.to
     ("text", "key_path", "expected"),
     [
         (BASE + "replications = 10\ncolour = 3\n", "colour", "unknown key"),
-        (BASE + "replications = 0\n", "replications", ">= 1"),
+        (BASE + "replications = 0\n", "replications", "from 1 to 10,000,000, got 0"),
         (BASE + 'replications = "ten"\n', "replications", "whole number"),
         (BASE, "replications", "missing"),
         (BASE + 'replications = 10\nsampler = "halton"\n', "sampler", "mc, lhs, sobol, morris"),
         (BASE + 'replications = 12\nsampler = "sobol"\n', "replications", "power of two"),
-        (BASE + "replications = 8\n[sobol]\nsecond_order = 1\n", "sobol", "sampler = 'mc'"),
+        (BASE + "replications = 8\n[sobol]\nsecond_order = 1\n", "sobol", 'sampler = "mc"'),
         (
             BASE + 'replications = 8\nsampler = "sobol"\n[sobol]\norder = 2\n',
             "sobol.order",
@@ -59,11 +59,11 @@ BASE = f'scenarios = ["{SCENARIOS / "baseline.toml"}", "{SCENARIOS / "no_pact.to
             "scenarios[1]",
             "listed twice",
         ),
-        ("scenarios = []\nreplications = 5\n", "scenarios", "at least one"),
+        ("scenarios = []\nreplications = 5\n", "scenarios", "at least 1 entry"),
         (
             BASE + "replications = 5\n[trajectories]\nvariables = ['stock', 'morale']\n",
             "trajectories.variables[1]",
-            "unknown variable 'morale'",
+            'unknown variable "morale"',
         ),
         (
             BASE + "replications = 5\n[trajectories]\ncompression = 12\n",
@@ -71,7 +71,7 @@ BASE = f'scenarios = ["{SCENARIOS / "baseline.toml"}", "{SCENARIOS / "no_pact.to
             "0 (none) to 9",
         ),
         (BASE + 'replications = 5\nname = "a b"\n', "name", "expected a name"),
-        (BASE + "replications = 5\nchunk = -1\n", "chunk", ">= 1"),
+        (BASE + "replications = 5\nchunk = -1\n", "chunk", "from 1 to 100,000, got -1"),
     ],
 )
 def test_a_bad_experiment_names_the_file_and_key_path(tmp_path, text, key_path, expected):
