@@ -57,15 +57,6 @@ if TYPE_CHECKING:
     from model.files.scenario import Scenario
 
 
-def _distinct(key: str) -> Rule:
-    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
-        values = table.get(key)
-        if isinstance(values, list) and len(set(values)) != len(values):
-            ctx.fail(f"{where}.{key}", "a key path is listed twice")
-
-    return rule
-
-
 def _below_one(key: str) -> Rule:
     def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
         if table.get(key, 0) == 1:
@@ -81,12 +72,13 @@ SENSITIVITY_TABLE = Table(
         "parameters": ListOf(
             Ref("uncertain", "uncertain key path", "uncertain key paths (distributions)"),
             min_len=1,
+            distinct=True,
         ),
         "confidence": Number(low=0, high=1, positive=True),
         "resamples": Number(low=10, integer=True),
         "shocks": Choice(("fixed", "vary"), "shock mode"),
     },
-    rules=(_distinct("parameters"), _below_one("confidence")),
+    rules=(_below_one("confidence"),),
 )
 SENSITIVITY_KEYS = tuple(SENSITIVITY_TABLE.fields)
 MONTH_OUTCOMES = ("stockout_", "first_suspension")
