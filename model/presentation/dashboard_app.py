@@ -1,32 +1,32 @@
 """The dashboard page: a Mesa SolaraViz app over :class:`model.dashboard.DashboardModel`.
 
 Served by ``pactsim dashboard`` (``solara run model.presentation.dashboard_app``). SolaraViz provides
-the controls (Reset, Play/Pause, Step) and the "Model Parameters" card built from
+the sidebar: the controls (Reset, Play/Pause, Step) and the "Model Parameters" card built from
 :func:`model_params`; a lever takes effect when Reset rebuilds the model. Each browser
-session gets its own model (``Page`` builds one per session; a module-level model would
-be shared by every session).
+session gets its own model (``Page`` builds one per session, in a reactive that Reset
+replaces; a module-level model would be shared by every session).
 
-The three components are plain functions of the model, so SolaraViz re-renders them after
-every step:
+The page draws the main area itself (:func:`Charts`, re-rendered after every step through
+Mesa's ``update_counter``), one part under the other across the page's width, instead of
+handing components to SolaraViz, whose view puts each in a half-width tile under a "Page 0"
+tab:
 
 - :func:`StatusPanel` -- the month, the levers in effect, refused values, the clearing
-  balance, the arrears and the suspension state;
+  balance, the arrears and the suspension state (or the invasion that ended trade);
 - :func:`StockCoverChart` -- German stocks of the critical goods in months of cover
   (stock / demand of the month);
 - :func:`ShortageChart` -- unmet German demand as a share of demand.
 
-The charts are small SVG multiples (one panel per critical good): the live scenario as
-the median over runs with a 5-95 % band, the unmodified baseline's whole curve drawn
-faintly behind. Each panel carries its plotted values in ``data-*`` attributes (read by
-the browser test). SVG keeps the page offline-safe and quick to redraw every month; the
-figures of result folders stay in :mod:`model.presentation.plots`.
+The charts are SVG small multiples (:mod:`model.presentation.dashboard_svg`). A style sheet
+(:data:`PAGE_CSS`) hides Mesa's controls this page does not use and keeps every slider's
+track wide and its value shown.
 """
 
 from __future__ import annotations
 
 import html
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ from model.presentation.dashboard import (
     scenario_dir,
     scenario_files,
 )
-from model.presentation.plots import OKABE_ITO
+from model.presentation.dashboard_svg import small_multiples
 from model.world.calendar import format_month, parse_month
 from model.world.distributions import central, is_distribution
 
@@ -124,237 +124,10 @@ def shortage_percent(trajectory: dict[str, np.ndarray], good: int, upto: int) ->
     return 100 * np.nan_to_num(share, nan=0.0).T
 
 
-def _summary(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """Median over runs and, for several runs, the 5 and 95 % quantiles (per month).
-
-    A month where some run has no demand (NaN) is left out of the line (plain percentiles:
-    ``nanpercentile`` costs ~10 ms per good, too slow to redraw every month).
-    """
-    if values.shape[0] == 1 or values.shape[1] == 0:
-        return values[0] if len(values) else np.zeros(0), None, None
-    lo, median, hi = np.percentile(values, [5, 50, 95], axis=0)
-    return median, lo, hi
-
-
 def _invasion_label(value: Any) -> str:
     if is_distribution(value):
         value = central(value)
     return str(value) if value is not None else "none"
-
-
-# ---------------------------------------------------------------------------------------
-# SVG small multiples
-# ---------------------------------------------------------------------------------------
-PANEL_W, PANEL_H, COLS = 150.0, 112.0, 3
-LEFT, RIGHT, TOP, BOTTOM = 30.0, 8.0, 16.0, 17.0
-CHART_MAX_HEIGHT = "345px"  # SolaraViz's grid items are ~390 px high
-
-
-def _nice_ceiling(x: float) -> float:
-    if not np.isfinite(x) or x <= 0:
-        return 1.0
-    exponent = 10 ** np.floor(np.log10(x))
-    for m in (1, 2, 2.5, 5, 10):
-        if m * exponent >= x * 0.999:
-            return float(m * exponent)
-    return float(10 * exponent)
-
-
-def _fmt(v: float) -> str:
-    return "nan" if not np.isfinite(v) else f"{v:.4g}"
-
-
-def _path(xs: Sequence[float], ys: Sequence[float]) -> str:
-    """SVG path data; a NaN breaks the line."""
-    parts, pen_down = [], False
-    for x, y in zip(xs, ys, strict=True):
-        if not np.isfinite(y):
-            pen_down = False
-            continue
-        parts.append(f"{'L' if pen_down else 'M'}{x:.1f},{y:.1f}")
-        pen_down = True
-    return "".join(parts)
-
-
-def small_multiples(
-    chart: str,
-    months: Sequence[str],
-    goods: Sequence[str],
-    live: dict[str, np.ndarray],
-    reference: dict[str, np.ndarray],
-    unit: str,
-    y_floor: float,
-    invasion: str,
-    reference_invasion: str,
-    n_runs: int,
-    step: int,
-) -> str:
-    """One SVG: a panel per good; ``live[g]`` is (run, months so far), ``reference[g]`` (run, ``months``)."""
-    rows = -(-(len(goods) + 2) // COLS)  # the legend takes two slots
-    width, height = COLS * PANEL_W, rows * PANEL_H
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="100%" '
-        f'role="img" data-chart="{chart}" data-step="{step}" '
-        f'style="font-family: sans-serif; font-size: 10px; display: block; max-height: {CHART_MAX_HEIGHT}">'
-    ]
-    for k, good in enumerate(goods):
-        out += _panel(
-            k,
-            good,
-            months,
-            live[good],
-            reference[good],
-            unit,
-            y_floor,
-            invasion,
-            reference_invasion,
-        )
-    out += _legend(len(goods), n_runs, unit)
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _panel(
-    k: int,
-    good: str,
-    months: Sequence[str],
-    live_runs: np.ndarray,
-    reference_runs: np.ndarray,
-    unit: str,
-    y_floor: float,
-    invasion: str,
-    reference_invasion: str,
-) -> list[str]:
-    """The SVG elements of the ``k``-th panel: one good, live median and band over the baseline."""
-    n_months = len(months)
-    inner_w, inner_h = PANEL_W - LEFT - RIGHT, PANEL_H - TOP - BOTTOM
-    out: list[str] = []
-    ox, oy = (k % COLS) * PANEL_W + LEFT, (k // COLS) * PANEL_H + TOP
-    colour = OKABE_ITO[k % len(OKABE_ITO)]
-    median, lo, hi = _summary(live_runs)
-    ref_median, _, _ = _summary(reference_runs)
-    top_value = max(
-        np.nanmax(ref_median, initial=0.0),
-        np.nanmax(hi if hi is not None else median, initial=0.0),
-        y_floor,
-    )
-    y_max = _nice_ceiling(top_value)
-
-    def x(i: float, ox: float = ox) -> float:
-        return ox + inner_w * i / max(n_months - 1, 1)
-
-    def y(v: np.ndarray, oy: float = oy, y_max: float = y_max) -> np.ndarray:
-        return oy + inner_h * (1 - np.clip(v, 0, y_max) / y_max)
-
-    out.append(
-        f'<g data-good="{good}" data-median="{",".join(_fmt(v) for v in median)}" '
-        f'data-baseline="{",".join(_fmt(v) for v in ref_median)}">'
-    )
-    out += _panel_frame(good, ox, oy, y_max, months, x, invasion, reference_invasion)
-    ref_x = [x(i) for i in range(len(ref_median))]
-    out.append(
-        f'<path d="{_path(ref_x, y(ref_median))}" fill="none" stroke="#555" stroke-opacity="0.45" '  # type: ignore[arg-type]
-        'stroke-width="1.3" stroke-dasharray="3 2"><title>baseline (unmodified)</title></path>'
-    )
-    xs = [x(i) for i in range(len(median))]
-    if lo is not None and hi is not None and len(xs) > 1:
-        out += _band(xs, lo, hi, y, colour)
-    out.append(
-        f'<path d="{_path(xs, y(median))}" fill="none" stroke="{colour}" stroke-width="1.8"/>'  # type: ignore[arg-type]
-    )
-    if len(median) and np.isfinite(median[-1]):
-        out.append(
-            f'<circle cx="{xs[-1]:.1f}" cy="{y(median[-1:])[0]:.1f}" r="2.2" fill="{colour}">'
-            f"<title>{html.escape(good)} {months[len(median) - 1]}: {median[-1]:.3g} {html.escape(unit)}</title></circle>"
-        )
-    out.append("</g>")
-    return out
-
-
-def _band(
-    xs: Sequence[float],
-    lo: np.ndarray,
-    hi: np.ndarray,
-    y: Callable[[np.ndarray], np.ndarray],
-    colour: str,
-) -> list[str]:
-    """The 5-95 % band as one polygon (months where either edge is missing are skipped)."""
-    ok = np.isfinite(lo) & np.isfinite(hi)
-    upper = [f"{xx:.1f},{yy:.1f}" for xx, yy, keep in zip(xs, y(hi), ok, strict=True) if keep]
-    lower = [f"{xx:.1f},{yy:.1f}" for xx, yy, keep in zip(xs, y(lo), ok, strict=True) if keep]
-    if not upper:
-        return []
-    return [
-        f'<polygon points="{" ".join(upper + lower[::-1])}" fill="{colour}" fill-opacity="0.22" stroke="none"/>'
-    ]
-
-
-def _panel_frame(
-    good: str,
-    ox: float,
-    oy: float,
-    y_max: float,
-    months: Sequence[str],
-    x: Callable[[float], float],
-    invasion: str,
-    reference_invasion: str,
-) -> list[str]:
-    """A panel's title, box, y labels and grid, year ticks and the two invasion lines."""
-    inner_w, inner_h = PANEL_W - LEFT - RIGHT, PANEL_H - TOP - BOTTOM
-    out: list[str] = []
-    out.append(
-        f'<text x="{ox:.1f}" y="{oy - 5:.1f}" font-weight="bold" font-size="11px" fill="#333">{html.escape(good)}</text>'
-    )
-    out.append(
-        f'<rect x="{ox:.1f}" y="{oy:.1f}" width="{inner_w:.1f}" height="{inner_h:.1f}" fill="none" stroke="#ccc"/>'
-    )
-    for frac in (0.0, 0.5, 1.0):
-        yy = oy + inner_h * (1 - frac)
-        out.append(
-            f'<text x="{ox - 3:.1f}" y="{yy + 3:.1f}" text-anchor="end" fill="#555">{y_max * frac:.3g}</text>'
-        )
-        if 0 < frac < 1:
-            out.append(
-                f'<line x1="{ox:.1f}" x2="{ox + inner_w:.1f}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#eee"/>'
-            )
-    for i, label in enumerate(months):
-        if label.endswith("-01"):
-            xx = x(i)
-            out.append(
-                f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{oy + inner_h:.1f}" y2="{oy + inner_h + 3:.1f}" stroke="#999"/>'
-            )
-            out.append(
-                f'<text x="{xx:.1f}" y="{oy + inner_h + 12:.1f}" text-anchor="middle" fill="#555">{label[:4]}</text>'
-            )
-    for month, style in (
-        (reference_invasion, 'stroke="#999" stroke-dasharray="2 2"'),
-        (invasion, 'stroke="#c00" stroke-dasharray="4 2"'),
-    ):
-        if month in months:
-            xx = x(months.index(month))
-            out.append(
-                f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{oy:.1f}" y2="{oy + inner_h:.1f}" {style}/>'
-            )
-    return out
-
-
-def _legend(k: int, n_runs: int, unit: str) -> list[str]:
-    """The legend, in the slot after the last panel (``k``: the number of panels)."""
-    out: list[str] = []
-    lx, ly = (k % COLS) * PANEL_W + 8, (k // COLS) * PANEL_H + TOP + 4
-    runs_text = "median of 1 run" if n_runs == 1 else f"median of {n_runs} runs, 5-95 % band"
-    legend = [
-        (f'<line x1="{lx}" x2="{lx + 18}" y1="{ly}" y2="{ly}" stroke="{OKABE_ITO[0]}" stroke-width="1.8"/>', "this scenario"),
-        ("", f"({runs_text})"),
-        (f'<line x1="{lx}" x2="{lx + 18}" y1="{ly + 28}" y2="{ly + 28}" stroke="#555" stroke-opacity="0.45" stroke-dasharray="3 2" stroke-width="1.3"/>', "baseline, unmodified"),
-        (f'<line x1="{lx + 9}" x2="{lx + 9}" y1="{ly + 36}" y2="{ly + 48}" stroke="#c00" stroke-dasharray="4 2"/>', "invasion (grey: baseline's)"),
-        ("", unit),
-    ]  # fmt: skip
-    for j, (mark, text) in enumerate(legend):
-        yy = ly + 14 * j + (0 if j < 3 else 6 * (j - 2))
-        out.append(mark)
-        out.append(f'<text x="{lx + 22}" y="{yy + 3}" fill="#333">{html.escape(text)}</text>')
-    return out
 
 
 def _on_months(values: np.ndarray, months: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
@@ -549,6 +322,40 @@ def StatusPanel(model: DashboardModel):
 # ---------------------------------------------------------------------------------------
 # the page
 # ---------------------------------------------------------------------------------------
+# Mesa offers no switch for its own controls; this page hides them with a style sheet (no
+# private attributes): the sliders "Play Interval", "Render Interval" and the "Use Threads"
+# box of its Controls card (this page sets its own pace, PLAY_INTERVAL_MS), and its
+# "Information" card (Mesa 3.3 "Step: N", 3.5 "Time: N.0"; the status panel shows the month).
+# A slider's label goes above its track (a long label left the track 0 px wide in Vuetify),
+# and the value in the slider's thumb label, which Vuetify shows only while dragging, stays.
+PAGE_CSS = """
+.v-navigation-drawer .v-card:first-child > .v-card__text > .v-input { display: none; }
+.v-navigation-drawer .v-card:nth-child(3) { display: none; }
+.v-navigation-drawer .v-input__slider .v-input__slot { flex-wrap: wrap; }
+.v-navigation-drawer .v-input__slider .v-label {
+  flex: 1 0 100%; max-width: 100%; white-space: normal; margin: 0 0 26px 0; line-height: 1.3;
+}
+.v-navigation-drawer .v-input__slider .v-slider { flex: 1 1 100%; }
+.v-navigation-drawer .v-slider__thumb-label-container { display: block !important; }
+.v-navigation-drawer .v-slider__thumb-label { transform: translateY(-6px) translateX(-50%) !important;
+  width: auto !important; min-width: 32px; height: 22px !important; border-radius: 4px; padding: 0 5px; }
+.v-navigation-drawer .v-slider__thumb-label > * { transform: none !important; }
+"""
+
+
+@solara.component
+def Charts(model: DashboardModel):
+    """The status panel and the two charts, one under the other across the page's width."""
+    from mesa.visualization.utils import update_counter  # Mesa's "the model stepped" signal
+
+    update_counter.get()  # re-render after every Step (Mesa increments it)
+    with solara.Column(gap="12px", style="width: 100%; max-width: 1500px") as main:
+        StatusPanel(model)
+        StockCoverChart(model)
+        ShortageChart(model)
+    return main
+
+
 @solara.component
 def Page():
     from mesa.visualization import SolaraViz  # after the warnings filter above
@@ -558,10 +365,9 @@ def Page():
     first = solara.use_memo(
         lambda: DashboardModel(**initial_arguments(params)), []
     )  # one model per session
-    SolaraViz(
-        first,
-        components=[StatusPanel, StockCoverChart, ShortageChart],
-        model_params=params,
-        name=TITLE,
-        play_interval=PLAY_INTERVAL_MS,
-    )
+    model = solara.use_reactive(first)  # Reset puts the new model here
+    solara.Style(PAGE_CSS)
+    # no components: Mesa's view lays them out in half-width draggable tiles under a "Page 0"
+    # tab; this page draws its own, full width, below
+    SolaraViz(model, components=[], model_params=params, name=TITLE, play_interval=PLAY_INTERVAL_MS)
+    Charts(model.value)

@@ -10,7 +10,7 @@ on a dated axis; the invasion and treaty dates are marked; the palette is Okabe-
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +78,17 @@ def _mark_events(
 
 
 def _date_axis(ax: plt.Axes) -> None:
+    if _years_shown(ax) > 5:  # a wide window (up to 1934-45): a label every year or two
+        year_axis(ax)
+        return
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     ax.grid(alpha=0.3)
+
+
+def _years_shown(ax: plt.Axes) -> float:
+    low, high = ax.get_xlim()
+    return (high - low) / 365.25
 
 
 def _band(ax: plt.Axes, x: list, values: np.ndarray, color: str, label: str) -> None:
@@ -242,6 +250,12 @@ def _styles(
     return scenarios, dict(styles or scenario_styles(scenarios))
 
 
+def _finite_max(arrays: Iterable[np.ndarray], default: float = 1.0) -> float:
+    """The largest finite value (months outside a scenario's own window are NaN)."""
+    finite = [a[np.isfinite(a)] for a in map(np.asarray, arrays)]
+    return max((float(a.max()) for a in finite if a.size), default=default)
+
+
 def plot_stock_fan(
     ds: xr.Dataset,
     good: str,
@@ -263,7 +277,7 @@ def plot_stock_fan(
     sub = ds.sel(good=good)
     stock = {s: np.asarray(sub["stock"].sel(scenario=s).values, dtype=float) for s in scenarios}
     unit = str(np.ravel(sub["unit"].values)[0]) if "unit" in sub else "t"
-    top = max((np.nanpercentile(v, 95, axis=0).max() for v in stock.values()), default=1.0)
+    top = _finite_max(np.nanpercentile(v, 95, axis=0) for v in stock.values())
     div, label = tonnage_scale(top, unit)
     strip = 0.035
     for i, s in enumerate(scenarios):
@@ -555,8 +569,8 @@ def plot_morris(
 
 
 def year_axis(ax: plt.Axes) -> plt.Axes:
-    """A dated axis for small panels: a label each January, a tick each July."""
-    ax.xaxis.set_major_locator(mdates.YearLocator())
+    """A dated axis for small panels: a label each January (every 2nd past 7 years), a tick each July."""
+    ax.xaxis.set_major_locator(mdates.YearLocator(base=max(1, int(np.ceil(_years_shown(ax) / 7)))))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=7))
     ax.grid(alpha=0.3)

@@ -17,6 +17,7 @@ import argparse
 import base64
 import html
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,10 +147,10 @@ def render_markdown(
     results: BatchResults, table: pd.DataFrame | None, figures: Sequence[Figure], infos
 ) -> str:
     names = results.scenarios
-    out = [f"# {dict(_experiment_lines(results))['experiment']}", ""]
+    out = [f"# {_md(dict(_experiment_lines(results))['experiment'])}", ""]
     out += (
         ["## The experiment", ""]
-        + [f"- **{k}**: {v}" for k, v in _experiment_lines(results)]
+        + [f"- **{k}**: {_md(v)}" for k, v in _experiment_lines(results)]
         + [""]
     )
     out += [
@@ -168,7 +169,12 @@ def render_markdown(
             "",
         ]
         out += ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
-        out += ["| " + " | ".join(_md(c) for c in r) + " |" for r in rows] + [""]
+        out += (
+            [  # the numbers need only the cell separator escaped ("-400* [-401, -399]")
+                f"| {_md(r[0])} | " + " | ".join(_cell(c) for c in r[1:]) + " |" for r in rows
+            ]
+            + [""]
+        )
         out += [f"- {line}" for line in method_lines(table)] + [""]
         out += [
             "The full table (every outcome, every scenario) is `paired_differences.csv` in this folder.",
@@ -184,6 +190,14 @@ def render_markdown(
                         + [f"- {_md(x)}" for x in lines]
                         + [""]
                     )
+    out += _md_figures_and_provenance(results, figures, infos, names)
+    return "\n".join(out)
+
+
+def _md_figures_and_provenance(
+    results: BatchResults, figures: Sequence[Figure], infos: Any, names: Sequence[str]
+) -> list[str]:
+    out: list[str] = []
     out += ["## Figures", ""]
     for i, f in enumerate(figures, 1):
         rel = f.path.relative_to(results.path).as_posix()
@@ -195,16 +209,29 @@ def render_markdown(
             _md(f.caption),
             "",
         ]
-    out += ["## Provenance", ""] + [f"- **{k}**: {v}" for k, v in _provenance_lines(results)] + [""]
+    out += ["## Provenance", ""] + [f"- **{k}**: {_md(v)}" for k, v in _provenance_lines(results)]
+    out += [""]
     out += ["| scenario | file | SHA-256 (at run time) | file now |", "|---|---|---|---|"]
     for n in names:
         for path, sha, status in infos[n].files:
             out.append(f"| `{n}` | `{path}` | `{sha[:16]}…` | {status} |")
     out.append("")
-    return "\n".join(out)
+    return out
+
+
+# characters Markdown may read as markup anywhere in a line (emphasis, code, links, table
+# cells, a heading's closing #s) get a backslash; those that start HTML, entities or GFM
+# strikethrough become entities (Python-Markdown, unlike CommonMark, does not unescape them)
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
+_MD_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "~": "&#126;"})
 
 
 def _md(text: Any) -> str:
+    """User text (titles, questions, names, paths) and prose as literal Markdown, on one line."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).splitlines()).translate(_MD_ENTITIES))
+
+
+def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 

@@ -9,6 +9,8 @@ into ``figures/``; nothing re-runs the model. The statistics are those of
 from __future__ import annotations
 
 import hashlib
+import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -234,6 +236,10 @@ DRAWERS: dict[str, Callable[[Drawing], Drawn]] = {
 FIGURES = tuple(DRAWERS)
 
 
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
 def draw_figures(
     results: BatchResults,
     baseline: str = "baseline",
@@ -242,11 +248,13 @@ def draw_figures(
     seed: int = 0,
     only: Sequence[str] | None = None,
     redraw: bool = True,
+    say: Callable[[str], None] | None = _print,
 ) -> list[Figure]:
     """Draw the figures named in ``only`` (default all of :data:`FIGURES`) into ``figures/``.
 
     ``redraw=False`` keeps a figure already in ``figures/`` (``pactsim report`` reuses the
-    batch's figures); ``Figure.drawn`` says which were drawn now."""
+    batch's figures); ``Figure.drawn`` says which were drawn now. ``say`` gets a line saying
+    how many figures are to be drawn, then one line per figure (None: silent)."""
     from model.presentation import plots
 
     unknown = sorted(set(only or ()) - set(FIGURES))
@@ -273,16 +281,36 @@ def draw_figures(
     drawing = Drawing(
         results, baseline, names, infos, styles, ds, have, goods, base_markers, table, seed
     )
+    jobs = [job for key, draw in DRAWERS.items() if key in wanted for job in draw(drawing)]
+    return _draw_jobs(jobs, out_dir, redraw, say)
+
+
+def _draw_jobs(
+    jobs: Sequence[tuple[Callable[[], Any], str, str, str]],
+    out_dir: Path,
+    redraw: bool,
+    say: Callable[[str], None] | None,
+) -> list[Figure]:
+    """Draw (or keep) each figure, one progress line per figure drawn (~6 s each)."""
+    from model.presentation import plots
+
+    todo = [name for _, name, _, _ in jobs if redraw or not (out_dir / f"{name}.png").exists()]
+    if say and todo:
+        kept = f" ({len(jobs) - len(todo)} kept)" if len(todo) < len(jobs) else ""
+        say(f"figures: drawing {len(todo)} into {out_dir}{kept}")
     figures: list[Figure] = []
-    for key, draw in DRAWERS.items():
-        if key not in wanted:
-            continue
-        for make, name, title, caption in draw(drawing):
-            path = out_dir / f"{name}.png"
-            drawn = redraw or not path.exists()
-            if drawn:
+    for make, name, title, caption in jobs:
+        path = out_dir / f"{name}.png"
+        drawn = name in todo
+        if drawn:
+            t0 = time.perf_counter()
+            with warnings.catch_warnings():  # months outside a scenario's window are NaN
+                warnings.filterwarnings("ignore", "All-NaN slice|Mean of empty slice")
                 plots.save(make(), path)
-            figures.append(Figure(path, title, caption, drawn))
+            if say:
+                n = todo.index(name) + 1
+                say(f"figure {n}/{len(todo)}: {path.name} ({time.perf_counter() - t0:.1f} s)")
+        figures.append(Figure(path, title, caption, drawn))
     return figures
 
 

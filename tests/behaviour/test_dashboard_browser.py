@@ -4,8 +4,11 @@ Starts the real command on a free localhost port (and stops it, with anything it
 at the end), then checks what a user sees: the page loads with both charts, an earlier
 invasion + Reset + Play changes the plotted oil curve while the baseline behind it stays
 put, a bad reciprocity tolerance is refused with a visible message while the page keeps
-working, and a second browser session gets a model of its own. The charts carry their plotted values in ``data-*`` attributes, which is
-what the test compares. Saves ``test-artifacts/dashboard.png``.
+working, and a second browser session gets a model of its own. The charts carry their
+plotted values in ``data-*`` attributes, which is what the test compares. The sliders: each
+is wide enough to use and shows its value, which follows the slider; Mesa's own controls
+(play and render interval, threads, the step counter, the "Page 0" tab) are not shown and
+the charts take the page's width. Saves ``test-artifacts/dashboard.png``.
 
 Needs Debian's Chromium (STACK.md: playwright cannot download a browser here); skipped
 when /usr/bin/chromium is absent.
@@ -255,3 +258,62 @@ def test_dashboard_in_the_browser(dashboard_url, page, record_property):
     page.get_by_role("button", name="Step").click()
     _wait_step(page, 1)
     assert len(_series(page, "cover", "oil")) == 1
+
+
+# ---------------------------------------------------------------------------------------
+# the sliders and Mesa's controls
+# ---------------------------------------------------------------------------------------
+SLIDERS = {  # label (its start): the value shown before anything moves (the baseline's)
+    "German delivery rate": "1",
+    "Blockade effectiveness": "0.95",
+    "Trans-Siberian capacity": "60000",
+    "Synthetic oil capacity": "1",
+}
+MIN_SLIDER_PX = 100
+
+
+def _value_label(slider):
+    """The value shown on the slider's thumb (Vuetify's thumb label, kept visible)."""
+    return slider.locator(".v-slider__thumb-label")
+
+
+def test_sliders_are_wide_and_show_their_value(dashboard_url, page):
+    from playwright.sync_api import expect
+
+    page.goto(dashboard_url)
+    page.wait_for_selector("[data-chart=cover] [data-good=oil]", timeout=STEP_TIMEOUT_MS)
+    sliders = page.get_by_role("slider")  # visible ones only: Mesa's two are hidden
+    expect(sliders).to_have_count(len(SLIDERS))
+    for label, value in SLIDERS.items():
+        thumb = page.get_by_role("slider", name=re.compile(rf"^{re.escape(label)}"))
+        track = thumb.locator("xpath=ancestor::div[contains(@class, 'v-slider')][1]")
+        width = track.bounding_box()["width"]
+        assert width > MIN_SLIDER_PX, f"{label}: the slider is {width:.0f} px wide"
+        shown = _value_label(thumb)
+        expect(shown).to_be_visible()
+        expect(shown).to_have_text(value)
+        assert thumb.get_attribute("aria-valuenow") == value
+
+    # the value label follows the slider (one step left with the keyboard), and Reset uses it
+    thumb = page.get_by_role("slider", name=re.compile(r"^Synthetic oil capacity"))
+    thumb.focus()
+    thumb.press("ArrowLeft")
+    expect(_value_label(thumb)).to_have_text("0.95")
+    thumb.blur()
+    expect(_value_label(thumb)).to_be_visible()  # also when the slider is not being dragged
+    page.get_by_role("button", name="Reset").click()
+    expect(page.get_by_text("Synthetic oil capacity: x0.95")).to_be_visible()
+
+    # Mesa's own controls are not shown: the page sets its pace, the panel shows the month
+    for text in ("Play Interval", "Render Interval", "Use Threads", "Information"):
+        expect(page.get_by_text(text)).to_be_hidden()
+    expect(page.locator(".v-tab", has_text=re.compile("page", re.I))).to_have_count(0)
+    expect(page.get_by_text(re.compile(r"^(Step|Time): \d"))).to_be_hidden()
+
+    # the charts use the width of the page beside the sidebar
+    main = (
+        page.viewport_size["width"] - page.locator(".v-navigation-drawer").bounding_box()["width"]
+    )
+    for chart in ("cover", "shortage"):
+        width = page.locator(f"[data-chart={chart}]").bounding_box()["width"]
+        assert width > 0.8 * main, f"the {chart} chart is {width:.0f} of {main:.0f} px"

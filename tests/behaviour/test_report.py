@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 from pathlib import Path
@@ -184,7 +185,7 @@ def test_headline_table_shows_the_known_effects(reported):
     assert oil["difference"] < 0 and oil["excludes_zero"]
     md = (folder / "report.md").read_text(encoding="utf-8")
     headline = md.split("## Headline")[1].split("## Figures")[0]
-    assert "| no_pact |" in headline and "-400*" in headline
+    assert "| no\\_pact |" in headline and "-400*" in headline
 
 
 def test_write_figures_for_the_batch_and_for_a_single_run(tmp_path):
@@ -213,3 +214,47 @@ def test_figures_from_outcomes_alone_and_a_chosen_subset(tmp_path):
     assert cli_main(["report", str(folder)]) == 0
     drawn = {p.stem for p in (folder / "figures").glob("*.png")}
     assert drawn == {"paired_differences", "stockout_months", "deliveries_by_supplier"}
+
+
+def test_report_md_escapes_names_and_titles(tmp_path):
+    markdown = pytest.importorskip("markdown")
+    title = "A *tight* blockade_x | [see](http://x) <b>bold</b> & #1"
+    scenarios = {
+        "baseline": SCENARIOS["baseline"],
+        "tight_blockade": (title, "What if _this_ | *that*?", 8.0, 1.0),
+    }
+    folder = synthetic_batch(tmp_path / "escape", scenarios)
+    assert cli_main(["report", str(folder)]) == 0
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "blockade\\_x \\| \\[see\\](http://x) &lt;b&gt;bold&lt;/b&gt; &amp; \\#1" in md
+    assert "| tight\\_blockade |" in md  # the name in the headline table
+    page = markdown.markdown(md, extensions=["tables"])
+    assert "<em>" not in page and "<strong>bold" not in page and "<b>" not in page
+    assert 'href="http://x"' not in page
+    scenario_rows = page.split("<h2>Scenarios and their questions</h2>")[1].split("<h2>")[0]
+    assert scenario_rows.count("<tr>") == 3  # header, baseline, tight_blockade: no cell split
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert title in text and "What if _this_ | *that*?" in text
+
+
+def test_figures_of_scenarios_on_different_windows(tmp_path, capsys):
+    """A batch whose scenarios have different windows pads months outside a scenario's
+    window with NaN (here the baseline's first and last six months): the figures are drawn
+    (before: `Axis limits cannot be NaN or Inf`), one progress line each."""
+    folder = synthetic_batch(tmp_path / "windows")
+    ds = xr.open_dataset(folder / "trajectories.nc", engine="h5netcdf").load()
+    outside = np.r_[0:6, len(MONTHS) - 6 : len(MONTHS)]
+    for var in ("stock", "shortage", "demand", "clearing_balance_rm", "suspended"):
+        values = ds[var].values
+        values[0, :, outside] = np.nan  # scenario 0: the baseline
+        ds[var].values = values
+    (folder / "trajectories.nc").unlink()
+    ds.to_netcdf(folder / "trajectories.nc", engine="h5netcdf")
+    assert cli_main(["report", str(folder), "--redraw"]) == 0
+    assert {p.stem for p in (folder / "figures").glob("*.png")} == EXPECTED
+    printed = capsys.readouterr().out
+    assert f"figures: drawing {len(EXPECTED)} into {folder / 'figures'}" in printed
+    lines = re.findall(r"^figure (\d+)/(\d+): (\w+)\.png \(\d+\.\d s\)$", printed, re.M)
+    assert [int(n) for n, _, _ in lines] == list(range(1, len(EXPECTED) + 1))
+    assert {stem for _, _, stem in lines} == EXPECTED
+    assert "All-NaN slice" not in capsys.readouterr().err
