@@ -131,6 +131,31 @@ def write_atomic(path: Path, write: Callable[[Path], None] | bytes | str) -> Non
     os.replace(tmp, path)
 
 
+def unified_schema(schemas: Sequence[pa.Schema]) -> pa.Schema:
+    """One schema for the parts of all scenarios. A column that is text in one scenario and a
+    number in another is text: a parameter that is a month in one scenario is missing (NaN,
+    its part being written without knowing the others) where another scenario fixes it."""
+    text = {f.name for s in schemas for f in s if f.type == pa.string()}
+    fixed = [
+        pa.schema([pa.field(f.name, pa.string()) if f.name in text else f for f in s])
+        for s in schemas
+    ]
+    return pa.unify_schemas(fixed, promote_options="permissive").remove_metadata()
+
+
+def as_type(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
+    """``column`` as ``kind``; a number column that must become text is all missing (NaN) and
+    becomes nulls (anything else is an error, not a silent 'nan' string)."""
+    if kind == pa.string() and column.type != pa.string():
+        values = column.to_numpy(zero_copy_only=False)
+        if not np.all(pd.isna(values)):
+            raise ValueError(
+                f"a column is text in one scenario and numbers in another ({column.type})"
+            )
+        return pa.chunked_array([pa.nulls(len(column), pa.string())])
+    return column.cast(kind)
+
+
 @dataclass(frozen=True)
 class ChunkRef:
     """One chunk of the plan: runs start..stop-1 of one scenario."""
@@ -389,8 +414,7 @@ class BatchFolder:
         paths = [self._part(r, "outcomes.parquet") for r in refs if r.tag in done]
         if not paths:
             return 0
-        schema = pa.unify_schemas([pq.read_schema(p) for p in paths], promote_options="permissive")
-        schema = schema.remove_metadata()
+        schema = unified_schema([pq.read_schema(p) for p in paths])
         rows = 0
 
         def write(tmp: Path) -> None:
@@ -400,7 +424,7 @@ class BatchFolder:
                     table = pq.read_table(p)
                     have = set(table.column_names)
                     columns = [
-                        table.column(f.name).cast(f.type)
+                        as_type(table.column(f.name), f.type)
                         if f.name in have
                         else pa.nulls(table.num_rows, f.type)
                         for f in schema
