@@ -36,6 +36,9 @@ from model.analysis.compare import (
     method_lines,
 )
 from model.errors import UserError
+from model.presentation.binding_table import HEADER as BINDING_HEADER
+from model.presentation.binding_table import NOTE as BINDING_NOTE
+from model.presentation.binding_table import binding_rows
 from model.presentation.report_figures import (
     Figure,
     draw_figures,
@@ -190,6 +193,14 @@ def render_markdown(
                         + [f"- {_md(x)}" for x in lines]
                         + [""]
                     )
+    bound = binding_rows(results, names)
+    if bound:
+        out += ["## What limited Soviet deliveries", "", _md(BINDING_NOTE), ""]
+        out += [
+            "| " + " | ".join(_md(h) for h in BINDING_HEADER) + " |",
+            "|" + "---|" * len(BINDING_HEADER),
+        ]
+        out += ["| " + " | ".join(_md(c) for c in r) + " |" for r in bound] + [""]
     out += _md_figures_and_provenance(results, figures, infos, names)
     return "\n".join(out)
 
@@ -276,6 +287,12 @@ def render_html(
     parts.append("</table>")
     if table is not None and not table.empty:
         parts += _html_headline(table, names, infos)
+    bound = binding_rows(results, names)
+    if bound:
+        parts.append(f"<h2>What limited Soviet deliveries</h2><p>{e(BINDING_NOTE)}</p><table><tr>")
+        parts.append("".join(f"<th>{e(h)}</th>" for h in BINDING_HEADER) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in bound]
+        parts.append("</table>")
     parts.append("<h2>Figures</h2>")
     for i, f in enumerate(figures, 1):
         data = base64.b64encode(f.path.read_bytes()).decode("ascii")
