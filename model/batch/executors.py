@@ -202,11 +202,14 @@ def _watch_parent(parent: int, main_pid: int) -> None:
     """Exit this worker as soon as its parent (or the batch's main process) is gone."""
     while True:
         time.sleep(WATCHDOG_INTERVAL_S)
-        if os.getppid() != parent or not _process_alive(main_pid):
+        if os.getppid() != parent or not process_alive(main_pid):
             os._exit(1)
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: Any) -> bool:
+    """Whether a process with this id exists (a pid that is not a positive int: no)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -70,6 +70,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model.batch.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
+from model.batch.executors import process_alive
 from model.batch.results import now
 from model.engine import cf
 from model.errors import UserError
@@ -247,7 +248,7 @@ class BatchFolder:
                 holder = json.loads(lock.read_text())
             except (OSError, ValueError):
                 holder = {}
-            if holder.get("host") == me["host"] and _alive(holder.get("pid")):
+            if holder.get("host") == me["host"] and process_alive(holder.get("pid")):
                 raise FolderInUse(
                     f"{self.path} is being written by process {holder['pid']}"
                 ) from None
@@ -573,17 +574,5 @@ def remove_dead_staging(final: Path) -> None:
         return
     for p in final.parent.glob(f"{staging_prefix(final)}*"):
         pid = p.name[len(staging_prefix(final)) :]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(p, ignore_errors=True)
-
-
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
