@@ -14,12 +14,17 @@ Other buyers take ``other_buyers_share`` of each month's surplus before Germany;
 pool holds beyond ``pool_cap_months`` of surplus goes to the Soviet reserve and home use.
 Both leave the pool as consumption (the USSR's own ledger conserves).
 
-**Deliveries.** What the treaties in force make due is carried forward while unmet; each
-month the outstanding dues are cut in turn by the pool (supply), the goods held back
-(suspension: the treaty's balancing and the export policy, :mod:`model.actors.soviet_policy`),
-the value German counter-deliveries justify (pacing) and the border railway (rail). Which
-of them bound is recorded per month and good (``binding``). The USSR also holds the German
-machinery it receives: its gains in machinery and technology.
+**Deliveries.** What the treaties in force make due is carried forward while unmet, kept
+apart by agreement; each month the outstanding dues are cut in turn by the pool (supply),
+the goods held back (suspension: the treaty's balancing and the export policy,
+:mod:`model.actors.soviet_policy`), the value German counter-deliveries justify (pacing) and
+the border railway (rail). The pool, the value budget and the railway's room serve the
+agreements in the order they came into force (``dues_order = "seniority"``): the Feb 1940
+deliveries were owed "in addition to the credit-agreement deliveries" (row 34), so Schedule C
+(row 29) is not crowded out by the later quotas; within an agreement every good is cut in
+the same proportion (no record of how wagons were allocated). ``"pro_rata"`` pools every due
+instead. Which step bound is recorded per month and good (``binding``). The USSR also holds
+the German machinery it receives: its gains in machinery and technology.
 """
 
 from __future__ import annotations
@@ -35,7 +40,15 @@ from model.world.parameters import ParameterView
 
 
 class SovietUnion(mesa.Agent):
-    def __init__(self, model: mesa.Model, view: ParameterView, goods: GoodsCatalogue, shocks: dict):
+    def __init__(
+        self,
+        model: mesa.Model,
+        view: ParameterView,
+        goods: GoodsCatalogue,
+        shocks: dict,
+        dues_starts: np.ndarray | None = None,
+    ):
+        """``dues_starts`` (K, R): the month each agreement with Soviet dues came into force."""
         super().__init__(model)
         R, G = view.n_runs, goods.n
         self.goods = goods
@@ -61,7 +74,13 @@ class SovietUnion(mesa.Agent):
         # dues not shipped within `dues_carry_months` of falling due lapse (oldest shipped first)
         carry = view.raw("soviet_union.dues_carry_months", None)
         self.carry_months = int(carry) if carry is not None else model.window.n_months
-        self.dues_by_age = np.zeros((self.carry_months + 1, R, G))  # [0] = due this month
+        starts = np.zeros((1, R), dtype=np.int64) if dues_starts is None else dues_starts
+        self.n_tiers = starts.shape[0]
+        # the agreement slot served at each position, per run: earliest in force first
+        self.seniority = np.argsort(starts, axis=0, kind="stable")[:, :, None]  # (K, R, 1)
+        # dues by age (a ring: slot `head` is this month's), then agreement by seniority
+        self.dues = np.zeros((self.carry_months + 1, self.n_tiers, R, G))
+        self.head = 0
         self.lapsed = np.zeros((R, G))
         self.shipped_cumulative = np.zeros((R, G))
         self.suspended_goods = np.zeros((R, G), dtype=bool)
@@ -105,32 +124,32 @@ class SovietUnion(mesa.Agent):
         treaty_held: np.ndarray,
         threatened: np.ndarray,
     ) -> np.ndarray:
-        """What the USSR ships this month (R, G), and why not more (``self.binding``)."""
-        self.lapsed += self.dues_by_age[-1]
-        self.dues_by_age = np.roll(self.dues_by_age, 1, axis=0)
-        self.dues_by_age[0] = due_this_month
-        trading = ctx.trading[:, None]
-        outstanding = self.dues_by_age.sum(axis=0) * trading
-        supplied = np.minimum(outstanding, self.ledger.stock)
-        held = treaty_held.copy()
+        """What the USSR ships this month (R, G), and why not more (``self.binding``).
+
+        ``due_this_month`` and ``treaty_held`` are (K, R, G) by agreement slot; each stage
+        below works on the agreements by seniority (axis 0).
+        """
+        by_seniority = np.take_along_axis(due_this_month, self.seniority, axis=0)
+        oldest = (self.head - 1) % len(self.dues)  # becomes this month's slot
+        self.lapsed += self.dues[oldest].sum(axis=0)
+        self.dues[oldest] = by_seniority
+        self.head = oldest
+        trading = ctx.trading[None, :, None]
+        outstanding = self.dues.sum(axis=0) * trading
+        supplied = _serve_goods(outstanding, self.ledger.stock)
+        held = np.take_along_axis(treaty_held, self.seniority, axis=0)
         for name in ("suspension", "political_events"):
             rule = self.policy.get(name)
             extra = rule.held_back(ctx.month) if rule is not None else None
             if extra is not None:
-                held |= extra
-        self.suspended_goods = held & trading
+                held = held | extra[None]
+        self.suspended_goods = held.any(axis=0) & ctx.trading[:, None]
         released = supplied * ~held
         paced = self._pace(released, ctx, threatened)
         shipped = self._fit_to_border(paced) if "border_rail" in self.policy.rules else paced
-        self._stages = (
-            outstanding,
-            supplied,
-            released,
-            paced,
-            shipped,
-        )  # read by binding(), if recorded
+        self._stages = (outstanding, supplied, released, paced, shipped)  # read by binding()
         self.threatened = threatened
-        return shipped
+        return shipped.sum(axis=0)
 
     def _pace(self, offer: np.ndarray, ctx: PolicyMonth, threatened: np.ndarray) -> np.ndarray:
         rule = self.policy.get("clearing_pacing")
@@ -138,33 +157,25 @@ class SovietUnion(mesa.Agent):
             return offer
         events = self.policy.get("political_events")
         factor = events.lead_factor(ctx.month) if events is not None else 1.0
-        budget = rule.budget_rm(ctx, factor)
-        value = (offer * self.goods.price_rm_per_unit).sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(value > budget, budget / np.where(value > 0, value, 1.0), 1.0)
-        return offer * scale[:, None]
+        return _serve_budget(offer, rule.budget_rm(ctx, factor), self.goods.price_rm_per_unit)
 
     def binding(self) -> np.ndarray:
-        """Code (R, G) of the step that cut this month's deliveries by the largest share of what reached it.
+        """Code (R, G) of the step that set this month's deliveries of each good.
 
-        The steps are supply, suspension, pacing and rail, in that order; ``quota`` when
-        everything due shipped, ``no_dues`` when nothing was due (codes of
-        :data:`model.actors.soviet_policy.BINDING`). Computed only when it is recorded.
+        The steps are supply, suspension, pacing and rail, applied in that order; the one
+        that binds is the last that cut anything (over all agreements): loosening an earlier
+        step would only have met the later one. ``quota`` when everything due shipped,
+        ``no_dues`` when nothing was due (codes of :data:`model.actors.soviet_policy.BINDING`).
+        Computed only when it is recorded.
         """
         if self._stages is None:
             return np.zeros(self.ledger.stock.shape, dtype=np.int8)
-        due, *stages = self._stages
-        steps = [due, *stages]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cuts = np.stack(
-                [
-                    np.where(b > 0, (b - a) / np.where(b > 0, b, 1.0), 0.0)
-                    for b, a in zip(steps[:-1], steps[1:], strict=True)
-                ]
-            )
-        code = (cuts.argmax(axis=0) + BINDING_CODE["supply"]).astype(np.int8)
-        code = np.where(cuts.max(axis=0) <= 1e-9, BINDING_CODE["quota"], code)
-        return np.where(due <= 1e-9, BINDING_CODE["no_dues"], code).astype(np.int8)
+        steps = [stage.sum(axis=0) for stage in self._stages]
+        code = np.full(steps[0].shape, BINDING_CODE["quota"], dtype=np.int8)
+        for i, (before, after) in enumerate(zip(steps[:-1], steps[1:], strict=True)):
+            cut = before - after > 1e-9 * np.maximum(before, 1.0)
+            code = np.where(cut, BINDING_CODE["supply"] + i, code).astype(np.int8)
+        return np.where(steps[0] <= 1e-9, BINDING_CODE["no_dues"], code).astype(np.int8)
 
     def _fit_to_border(self, offer: np.ndarray) -> np.ndarray:
         """Load no more than the border railway can take after the transit already booked.
@@ -181,27 +192,25 @@ class SovietUnion(mesa.Agent):
             return offer
         own = model.soviet_flow
         tonnes = self.goods.tonnes_per_unit
-        room = np.full(offer.shape[0], np.inf)
+        room = np.full(offer.shape[1], np.inf)
         for route_id in flows.specs[own].route_ids:
             lanes = flows.lanes_of([f for f in flows.through(route_id) if f != own])
             booked = (flows.requests[lanes] * tonnes[flows.lane_good[lanes]][:, None]).sum(axis=0)
             room = np.minimum(
                 room, np.maximum(model.network.routes[route_id].capacity(model.month) - booked, 0.0)
             )
-        load = (offer * tonnes).sum(
-            axis=1
-        )  # not a BLAS product: bitwise equal whatever the number of runs
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(load > room, room / np.where(load > 0, load, 1.0), 1.0)
-        return offer * scale[:, None]
+        return _serve_budget(offer, room, tonnes)
 
     def record_shipped(self, loaded: np.ndarray) -> None:
-        """Shipments settle the oldest dues first."""
+        """Shipments settle the earliest agreement's dues first, and within it the oldest."""
         left = loaded.copy()
-        for age in range(self.carry_months, -1, -1):
-            settled = np.minimum(self.dues_by_age[age], left)
-            self.dues_by_age[age] -= settled
-            left -= settled
+        n = len(self.dues)
+        for k in range(self.n_tiers):
+            for age in range(n - 1, -1, -1):
+                dues = self.dues[(self.head + age) % n, k]
+                settled = np.minimum(dues, left)
+                dues -= settled
+                left -= settled
         self.shipped_cumulative += loaded
         self.suspension_months += self.suspended_goods.any(axis=1)
 
@@ -213,3 +222,30 @@ class SovietUnion(mesa.Agent):
             * self.goods.machinery[None, :]
             * self.goods.price_rm_per_unit[None, :]
         )
+
+
+def _serve_goods(amounts: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """Share ``available`` (R, G) among ``amounts`` (K, R, G), position 0 first, good by good."""
+    out = np.empty_like(amounts)
+    left = available.copy()
+    for k in range(len(amounts)):
+        out[k] = np.minimum(amounts[k], left)
+        left -= out[k]
+    return out
+
+
+def _serve_budget(amounts: np.ndarray, budget: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Fit ``amounts`` (K, R, G) weighted by ``weight`` (G,) into ``budget`` (R,), position 0 first.
+
+    Each position takes what the budget left by the earlier ones allows, all its goods cut
+    in the same proportion; ``budget`` may be infinite.
+    """
+    out = np.empty_like(amounts)
+    left = np.asarray(budget, dtype=float).copy()
+    for k in range(len(amounts)):
+        need = (amounts[k] * weight).sum(axis=1)  # not a BLAS product: bitwise equal for any R
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(need > left, left / np.where(need > 0, need, 1.0), 1.0)
+        out[k] = amounts[k] * scale[:, None]
+        left = np.maximum(left - need * scale, 0.0)
+    return out

@@ -127,7 +127,7 @@ class PactModel(mesa.Model):
             for i, t in enumerate(view.raw("treaties", {}) or {})
         ]
         self.germany = Germany(self, view, self.goods, shocks)
-        self.soviet_union = SovietUnion(self, view, self.goods, shocks)
+        self.soviet_union = SovietUnion(self, view, self.goods, shocks, self._dues_starts(view))
         self.blockade = Blockade(self, view, self.goods, shocks)
         self.suppliers = [
             ThirdPartySupplier(self, sid, view, self.goods, self.network)
@@ -148,6 +148,21 @@ class PactModel(mesa.Model):
         return self.view.resolved(path)
 
     # construction ---------------------------------------------------------------------
+    def _dues_starts(self, view: ParameterView) -> np.ndarray:
+        """Give each treaty that makes Soviet goods fall due its slot; their starts (K, R).
+
+        The USSR serves its agreements in the order they came into force
+        (``soviet_union.dues_order = "seniority"``, the default) or pools every due
+        (``"pro_rata"``: one slot).
+        """
+        owing = [t for t in self.treaties if t.owes_soviet_goods]
+        pooled = view.raw("soviet_union.dues_order", "seniority") == "pro_rata"
+        for k, t in enumerate(owing):
+            t.due_slot = 0 if pooled else k
+        if pooled or not owing:
+            return np.zeros((1, self.n_runs), dtype=np.int64)
+        return np.stack([t.first for t in owing])
+
     def _draw_shocks(self) -> dict[str, np.ndarray]:
         key = master_key(self.seed)
         n_years = self.window.last // 12 - self.window.first // 12 + 1
@@ -302,7 +317,7 @@ class PactModel(mesa.Model):
     # 3. treaty obligations become offers
     def offer_obligations(self, month: int) -> None:
         G = self.goods.n
-        state = self.treaty_month = TreatyMonth(self.n_runs, G)
+        state = self.treaty_month = TreatyMonth(self.n_runs, G, self.soviet_union.n_tiers)
         for t in self.treaties:
             t.act("obligations", month, self.active[t.id], state)
         self.soviet_due = state.soviet_due

@@ -302,6 +302,9 @@ SOVIET_UNION = Table(
         ),
         "other_buyers_share": MapOf(GOOD, SHARE),
         "dues_carry_months": Number(low=0, high=120, integer=True),
+        "dues_order": Choice(
+            ("seniority", "pro_rata"), "order in which the USSR serves its agreements"
+        ),
         "harvest": _harvest("exportable_t", {"initial_t": QUANTITY}),
         "policy": Table(POLICY_SCHEMAS, unknown=_unknown_policy, empty_ok=True),
     },

@@ -25,6 +25,7 @@ class TreatyMonth:
 
     n_runs: int
     n_goods: int
+    n_tiers: int = 1  # Soviet dues are kept apart by agreement (Treaty.due_slot)
     arrears_rm: np.ndarray = field(init=False)  # (R,) set by the model before reciprocity
     due_clearing_rm: np.ndarray = field(
         init=False
@@ -32,10 +33,14 @@ class TreatyMonth:
     soviet_rm: np.ndarray = field(
         init=False
     )  # (R,) set before clearing: Soviet deliveries this month, RM
-    soviet_due: np.ndarray = field(init=False)  # (R, G) Soviet deliveries falling due
+    soviet_due: np.ndarray = field(
+        init=False
+    )  # (K, R, G) Soviet deliveries falling due, by agreement
     german_fixed_rm: np.ndarray = field(init=False)  # (R,) fixed German dues (credit orders)
     transit: np.ndarray = field(init=False)  # (R, G) bool
-    held: np.ndarray = field(init=False)  # (R, G) bool: goods the owed side suspends
+    held: np.ndarray = field(
+        init=False
+    )  # (K, R, G) bool: goods the owed side suspends, by agreement
     catch_up: np.ndarray = field(init=False)  # (R,) extra share of German export capacity
     threatened: np.ndarray = field(init=False)  # (R,) bool
     drawable: np.ndarray = field(init=False)  # (R,) bool: a credit line may be drawn
@@ -51,10 +56,11 @@ class TreatyMonth:
         self.arrears_rm = np.zeros(R)
         self.due_clearing_rm = np.zeros(R)
         self.soviet_rm = np.zeros(R)
-        self.soviet_due = np.zeros((R, G))
+        K = max(self.n_tiers, 1)
+        self.soviet_due = np.zeros((K, R, G))
         self.german_fixed_rm = np.zeros(R)
         self.transit = np.zeros((R, G), dtype=bool)
-        self.held = np.zeros((R, G), dtype=bool)
+        self.held = np.zeros((K, R, G), dtype=bool)
         self.catch_up = np.zeros(R)
         self.threatened = np.zeros(R, dtype=bool)
         self.drawable = np.zeros(R, dtype=bool)

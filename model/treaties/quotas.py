@@ -51,5 +51,6 @@ class QuotaRule:
     def obligations(
         self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth
     ) -> None:
+        due = state.soviet_due[treaty.due_slot]
         for g, qty, first, last, profile in self.entries:
-            state.soviet_due[:, g] += qty * window_share(month, first, last, profile) * active
+            due[:, g] += qty * window_share(month, first, last, profile) * active

@@ -70,6 +70,7 @@ class Treaty:
     first: np.ndarray  # (R,) month index
     last: np.ndarray
     rules: dict[str, Any]
+    due_slot: int = -1  # where its Soviet dues are kept (TreatyMonth.soviet_due); -1: none
 
     @classmethod
     def from_view(
@@ -90,6 +91,12 @@ class Treaty:
             last=view.month(f"{base}.to"),
             rules=rules,
         )
+
+    @property
+    def owes_soviet_goods(self) -> bool:
+        """Its rules make Soviet goods fall due (quotas, or a Soviet value in a mix)."""
+        values = self.rules.get("values")
+        return "quotas" in self.rules or (values is not None and values.soviet_rm is not None)
 
     @property
     def german_soviet(self) -> bool:

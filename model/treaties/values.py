@@ -92,7 +92,7 @@ class ValuesRule:
             first, last, mix = self.soviet_first, self.soviet_last, self.soviet_mix_units_per_rm
             assert first is not None and last is not None and mix is not None  # set with soviet_rm
             rm = self.soviet_rm * window_share(month, first, last) * active
-            state.soviet_due += rm[:, None] * mix[None, :]
+            state.soviet_due[treaty.due_slot] += rm[:, None] * mix[None, :]
         if self.german_rm is not None:
             state.german_fixed_rm += (
                 self.german_rm * window_share(month, self.german_first, self.german_last) * active

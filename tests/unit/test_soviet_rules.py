@@ -68,18 +68,36 @@ def test_counter_value_as_signed_is_18_27_then_all_by_month_27():
     assert rule.ratio(40)[0] == pytest.approx(1.0)
 
 
-def test_binding_codes_follow_the_stage_that_cut_most():
+def test_binding_codes_name_the_last_stage_that_cut():
+    """The step that binds is the last that cut: loosening an earlier one would only meet it."""
     from model.actors.soviet_union import SovietUnion
 
-    due = np.array([[10.0, 10.0, 10.0, 10.0, 0.0, 10.0]])
-    supplied = np.array([[10.0, 2.0, 10.0, 10.0, 0.0, 10.0]])  # good 1: supply
-    released = np.array([[10.0, 2.0, 0.0, 10.0, 0.0, 10.0]])  # good 2: suspension
-    paced = np.array([[10.0, 2.0, 0.0, 5.0, 0.0, 10.0]])  # good 3: pacing
-    shipped = np.array([[10.0, 1.9, 0.0, 5.0, 0.0, 8.0]])  # good 5: rail
+    due = np.array([[10.0, 10.0, 10.0, 10.0, 0.0, 10.0, 10.0]])
+    supplied = np.array([[10.0, 2.0, 10.0, 10.0, 0.0, 10.0, 2.0]])  # goods 1 and 6: supply
+    released = np.array([[10.0, 2.0, 0.0, 10.0, 0.0, 10.0, 2.0]])  # good 2: suspension
+    paced = np.array([[10.0, 2.0, 0.0, 5.0, 0.0, 10.0, 2.0]])  # good 3: pacing
+    shipped = np.array([[10.0, 2.0, 0.0, 5.0, 0.0, 8.0, 1.9]])  # goods 5 and 6: rail
     agent = SovietUnion.__new__(SovietUnion)  # only the recorder's state is needed
-    agent._stages = (due, supplied, released, paced, shipped)
+    # (agreements, runs, goods): two agreements whose stages add up to the arrays above
+    agent._stages = tuple(
+        np.stack([0.25 * s, 0.75 * s]) for s in (due, supplied, released, paced, shipped)
+    )
     codes = [BINDING[c] for c in agent.binding()[0]]
-    assert codes == ["quota", "supply", "suspension", "pacing", "no_dues", "rail"]
+    assert codes == ["quota", "supply", "suspension", "pacing", "no_dues", "rail", "rail"]
+
+
+def test_the_earliest_agreement_is_served_first_and_goods_within_it_in_proportion():
+    from model.actors.soviet_union import _serve_budget, _serve_goods
+
+    dues = np.array([[[4.0, 6.0]], [[10.0, 10.0]]])  # (agreements by seniority, runs, goods)
+    supplied = _serve_goods(dues, np.array([[8.0, 20.0]]))
+    assert supplied.tolist() == [[[4.0, 6.0]], [[4.0, 10.0]]]
+    # 12 t of room: the first agreement's 10 t pass whole, the second gets 2 t of its 14 t
+    loaded = _serve_budget(supplied, np.array([12.0]), np.array([1.0, 1.0]))
+    assert loaded[0].tolist() == [[4.0, 6.0]]
+    assert np.allclose(loaded[1], [[4.0 * 2 / 14, 10.0 * 2 / 14]])
+    unlimited = _serve_budget(supplied, np.array([np.inf]), np.array([1.0, 1.0]))
+    assert np.array_equal(unlimited, supplied)
 
 
 def test_binding_shares_leave_out_months_without_dues():
