@@ -85,8 +85,8 @@ class BalanceWatch:
     Arrears count against the tolerance when they exceed both ``tolerated_imbalance_rm``
     and ``tolerated_shortfall_share`` of all Germany has owed so far (row 38 balances to a
     fixed *ratio*: the same arrears weigh less once much has been delivered). A suspension
-    lasts at least ``suspension_months`` and ends once arrears fall below
-    ``resume_below_share`` of the tolerance. Shared by the treaty's six-monthly balancing
+    lasts at least ``suspension_months`` and ends once arrears fall below either threshold of the
+    tolerance scaled by ``resume_below_share``. Shared by the treaty's six-monthly balancing
     and the USSR's own monthly watch; ``review_interval_months`` tells them apart.
     """
 
@@ -127,7 +127,11 @@ class BalanceWatch:
             arrears > np.where(np.isfinite(self.threat_share), self.threat_share, 0.0) * due
         )
         self.threatened = reviewing & ~lagging & threat & (arrears > 0)
-        resume = suspended & (arrears < self.resume_below_share * self.tolerated_rm)
+        # back under the tolerance, scaled by the resume share: either of its two tests passes
+        r = self.resume_below_share
+        resume = suspended & (
+            (arrears < r * self.tolerated_rm) | (arrears < r * self.tolerated_share * due)
+        )
         self.until = np.where(resume | ~active, np.minimum(self.until, month), self.until)
 
     def suspended(self, month: int) -> np.ndarray:
