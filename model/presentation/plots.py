@@ -10,6 +10,7 @@ on a dated axis; the invasion and treaty dates are marked; the palette is Okabe-
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -505,7 +506,8 @@ def plot_paired_differences(
     ax.set_ylim(-0.7, len(names) - 0.3)
     unit = str(rows["unit"].iloc[0]) if len(rows) else ""
     ax.set_xlabel(f"difference vs baseline, {unit}")
-    ax.set_title(title + (f"\nbaseline: {baseline_level}" if baseline_level else ""), fontsize=10)
+    heading = textwrap.fill(title, 34)  # panels side by side: a long title must not overrun
+    ax.set_title(heading + (f"\nbaseline: {baseline_level}" if baseline_level else ""), fontsize=10)
     ax.grid(axis="x", alpha=0.3)
     return ax
 
