@@ -129,7 +129,7 @@ class SovietUnion(mesa.Agent):
         ``due_this_month`` and ``treaty_held`` are (K, R, G) by agreement slot; each stage
         below works on the agreements by seniority (axis 0).
         """
-        by_seniority = np.take_along_axis(due_this_month, self.seniority, axis=0)
+        by_seniority = self._by_seniority(due_this_month)
         oldest = (self.head - 1) % len(self.dues)  # becomes this month's slot
         self.lapsed += self.dues[oldest].sum(axis=0)
         self.dues[oldest] = by_seniority
@@ -137,7 +137,7 @@ class SovietUnion(mesa.Agent):
         trading = ctx.trading[None, :, None]
         outstanding = self.dues.sum(axis=0) * trading
         supplied = _serve_goods(outstanding, self.ledger.stock)
-        held = np.take_along_axis(treaty_held, self.seniority, axis=0)
+        held = self._by_seniority(treaty_held)
         for name in ("suspension", "political_events"):
             rule = self.policy.get(name)
             extra = rule.held_back(ctx.month) if rule is not None else None
@@ -150,6 +150,12 @@ class SovietUnion(mesa.Agent):
         self._stages = (outstanding, supplied, released, paced, shipped)  # read by binding()
         self.threatened = threatened
         return shipped.sum(axis=0)
+
+    def _by_seniority(self, by_slot: np.ndarray) -> np.ndarray:
+        """(K, R, G) by agreement slot -> by each run's order of seniority."""
+        if self.n_tiers == 1:
+            return by_slot
+        return np.take_along_axis(by_slot, self.seniority, axis=0)
 
     def _pace(self, offer: np.ndarray, ctx: PolicyMonth, threatened: np.ndarray) -> np.ndarray:
         rule = self.policy.get("clearing_pacing")
@@ -170,7 +176,7 @@ class SovietUnion(mesa.Agent):
         """
         if self._stages is None:
             return np.zeros(self.ledger.stock.shape, dtype=np.int8)
-        steps = [stage.sum(axis=0) for stage in self._stages]
+        steps = [stage[0] if len(stage) == 1 else stage.sum(axis=0) for stage in self._stages]
         code = np.full(steps[0].shape, BINDING_CODE["quota"], dtype=np.int8)
         for i, (before, after) in enumerate(zip(steps[:-1], steps[1:], strict=True)):
             cut = before - after > 1e-9 * np.maximum(before, 1.0)
