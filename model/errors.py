@@ -24,3 +24,17 @@ class ScenarioError(ValueError):
         self.expected = expected
         where = f"{self.file}: {key_path}" if key_path else self.file
         super().__init__(f"{where}: {expected}")
+
+
+def resolve_path(path: str | Path) -> Path:
+    """``Path(path).resolve()``, with a loop of symbolic links as ``OSError(ELOOP)`` on every Python.
+
+    Python 3.11 and 3.12 raise ``RuntimeError("Symlink loop from ...")`` there, which the
+    command would show as a traceback; 3.13 raises the ``OSError`` the command explains.
+    """
+    try:
+        return Path(path).resolve()
+    except RuntimeError as err:  # Python < 3.13
+        import errno
+
+        raise OSError(errno.ELOOP, "Too many levels of symbolic links", str(path)) from err

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from model.errors import resolve_path
 from model.files.nodes import (
     Choice,
     Context,
@@ -362,7 +363,7 @@ def _target(table: Mapping[str, Any], tolerance: Mapping[str, float], path: Path
         summary=table.get("summary", "median"),
         note=str(table.get("note", "")),
         role=table["role"],
-        scenario=None if scenario is None else str(_beside(path, scenario).resolve()),
+        scenario=None if scenario is None else str(resolve_path(_beside(path, scenario))),
     )
 
 

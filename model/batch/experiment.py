@@ -61,6 +61,7 @@ from typing import Any
 
 import numpy as np
 
+from model.errors import resolve_path
 from model.files.nodes import (
     Anything,
     Choice,
@@ -274,7 +275,7 @@ def parse_experiment(data: Mapping[str, Any], path: Path, text: str = "") -> Exp
     outcomes, figures = data.get("outcomes"), data.get("figures")
     return Experiment(
         name=name,
-        path=path.resolve(),
+        path=resolve_path(path),
         scenario_entries=tuple(data["scenarios"]),
         replications=data["replications"],
         sampler=sampler,
@@ -302,7 +303,7 @@ def _trajectory_spec(value: Mapping[str, Any] | bool) -> TrajectorySpec:
 
 def find_scenario(entry: str, experiment_path: Path, key_path: str) -> Path:
     """A scenario named in an experiment: a name in scenarios/ or a path."""
-    here = experiment_path.resolve().parent
+    here = resolve_path(experiment_path).parent
     name = entry if entry.endswith(".toml") else f"{entry}.toml"
     candidates = [
         here / name,
@@ -312,7 +313,7 @@ def find_scenario(entry: str, experiment_path: Path, key_path: str) -> Path:
     ]
     for candidate in candidates:
         if candidate.is_file():
-            return candidate.resolve()
+            return resolve_path(candidate)
     folder = here.parent / "scenarios"
     if not folder.is_dir():
         folder = Path.cwd() / "scenarios"

@@ -73,7 +73,7 @@ from model.batch.checksums import bytes_digest, chunk_identity, chunk_problem, f
 from model.batch.executors import process_alive
 from model.batch.results import now
 from model.engine import cf
-from model.errors import UserError
+from model.errors import UserError, resolve_path
 from model.files.nodes import IDENTIFIER_TEXT, is_identifier
 from model.files.scenario import Scenario, dumps
 
@@ -228,8 +228,8 @@ class BatchFolder:
 
     def inside(self, path: Path) -> Path:
         """``path``, checked to lie inside this folder (never a file elsewhere)."""
-        root = self.path.resolve()
-        resolved = path.resolve()
+        root = resolve_path(self.path)
+        resolved = resolve_path(path)
         if resolved != root and root not in resolved.parents:
             raise UserError(f"refusing to write {path}: it lies outside the result folder {root}")
         return path

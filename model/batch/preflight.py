@@ -26,7 +26,15 @@ class Estimate:
     memory_bytes: int
 
     def text(self) -> str:
-        return f"~{self.disk_bytes / 1e9:,.1f} GB of disk at its peak, ~{self.memory_bytes / 1e9:,.1f} GB of memory"
+        return f"~{size_text(self.disk_bytes)} of disk at its peak, ~{size_text(self.memory_bytes)} of memory"
+
+
+def size_text(n_bytes: float) -> str:
+    """``"1.2 GB"``, ``"340 MB"``, ``"12 kB"``: bytes in the unit that reads best."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:,.1f} {unit}"
+    return f"{n_bytes / 1e3:,.0f} kB"
 
 
 LARGE_BATCH_BYTES = 10**9  # from this much disk on, a batch says what it needs before it starts
@@ -55,17 +63,16 @@ def estimate_batch(
 
 
 def check_room(estimate: Estimate, force: bool, where: Path | None = None) -> None:
-    """Print what a large batch needs; refuse (unless ``force``) when the disk cannot hold it."""
-    if estimate.disk_bytes < LARGE_BATCH_BYTES:
-        return
+    """Refuse (unless ``force``) a batch the disk cannot hold; say what a large one needs."""
     target = Path(where or Path("results"))
     probe = next((p for p in (target, *target.parents) if p.exists()), Path("."))
     free = shutil.disk_usage(probe).free
-    print(f"this batch needs {estimate.text()}; {free / 1e9:,.1f} GB free on {probe}", flush=True)
+    if estimate.disk_bytes >= LARGE_BATCH_BYTES:
+        print(f"this batch needs {estimate.text()}; {size_text(free)} free on {probe}", flush=True)
     if free < estimate.disk_bytes and not force:
         raise UserError(
-            f"not enough disk for the batch on {probe} ({free / 1e9:,.1f} GB free, "
-            f"~{estimate.disk_bytes / 1e9:,.1f} GB needed): free some space, choose another --out, "
+            f"not enough disk for the batch on {probe} ({size_text(free)} free, "
+            f"~{size_text(estimate.disk_bytes)} needed): free some space, choose another --out, "
             f"fewer replications or trajectory variables, or pass --force"
         )
 

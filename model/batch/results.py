@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import json
 import os
 import platform
@@ -175,4 +176,14 @@ class Writer:
             for name in ds.data_vars
             if ds[name].dtype.kind == "f"
         }
-        ds.to_netcdf(self.path / "trajectories.nc", engine="h5netcdf", encoding=encoding)
+        # encoded in memory, then written by Python: a full disk is then an ordinary OSError,
+        # where h5py writing to the disk itself printed a traceback per handle and crashed
+        # the interpreter at exit
+        buffer = io.BytesIO()
+        try:
+            ds.to_netcdf(buffer, engine="h5netcdf", encoding=encoding)
+        except (TypeError, ValueError):  # an xarray that cannot write to a file object
+            ds.to_netcdf(self.path / "trajectories.nc", engine="h5netcdf", encoding=encoding)
+            return
+        with open(self.path / "trajectories.nc", "wb") as f:
+            f.write(buffer.getbuffer())

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.errors import ScenarioError
+from model.errors import ScenarioError, resolve_path
 from model.world.distributions import is_distribution
 from model.world.keypaths import get_path, set_path, walk
 
@@ -101,7 +101,10 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    path = path.resolve()
+    try:
+        path = resolve_path(path)
+    except OSError as err:  # a loop of symbolic links, or a folder that cannot be listed
+        raise ScenarioError(path, "", f"cannot be read ({err.strerror or err})") from None
     if path in chain:
         cycle = " -> ".join(p.stem for p in (*chain, path))
         raise ScenarioError(path, "extends", f"'extends' forms a cycle: {cycle}")
@@ -137,7 +140,7 @@ def load(path: str | Path) -> Scenario:
     data, files = _resolve(path, ())
     data.setdefault("name", path.stem)
     validate(data, path)
-    return Scenario(name=str(data["name"]), path=path.resolve(), data=data, files=tuple(files))
+    return Scenario(name=str(data["name"]), path=resolve_path(path), data=data, files=tuple(files))
 
 
 def dumps(data: Mapping[str, Any]) -> str:

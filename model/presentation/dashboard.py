@@ -53,7 +53,7 @@ import numpy as np
 from model import PROJECT_ROOT
 from model.engine.runner import draw_uniforms
 from model.engine.simulation import PactModel
-from model.errors import UserError
+from model.errors import UserError, resolve_path
 from model.files.scenario import Scenario, ScenarioError, load
 from model.world.calendar import MonthError, is_month_text, parse_month
 from model.world.distributions import central, is_distribution
@@ -496,7 +496,7 @@ def main(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise UserError(f"--port must be between 1 and 65535, got {args.port}")
-    folder = (args.scenarios or scenario_dir()).resolve()
+    folder = resolve_path(args.scenarios or scenario_dir())
     if not (folder / BASELINE_FILE).exists():
         raise UserError(f"no {BASELINE_FILE} in {folder}; pass --scenarios DIR")
     if not _port_free(args.host, args.port):
