@@ -18,11 +18,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
 DERIVATIONS = ROOT / "scenarios" / "validation" / "derivations.toml"
 
-# The lead engineer is rewriting the Soviet side and the treaties (issue 11), and the
-# reference prices with them; until that lands, their citations are not held by these
-# tests. DELETE THIS CONSTANT (and its uses) once the Soviet-side rewrite is merged.
-PENDING_SOVIET_SIDE: tuple[str, ...] = ()  # the Soviet side landed with issue 11: nothing is exempt
-
 # a history row as it is cited: "row 63", "rows 63-72", "rows 52, 56", "O34", "G8/G9", "H98"
 _ROW_LIST = re.compile(
     r"\brows?\s+(\d+(?:\s*[-–]\s*\d+)?(?:\s*(?:,|and|/)\s*\d+(?:\s*[-–]\s*\d+)?)*)", re.I
@@ -67,18 +62,6 @@ class Entry:
     path: str  # key path, e.g. germany.initial_stock.grain or suppliers.romania.offers[1].per_month
     value: str  # text of the value on its line ("" for a comment line)
     comment: str
-
-    @property
-    def pending(self) -> bool:
-        """Under the lead's rewrite (PENDING_SOVIET_SIDE)."""
-        for prefix in PENDING_SOVIET_SIDE:
-            if "*" in prefix:
-                head, tail = prefix.split("*", 1)
-                if self.path.startswith(head) and self.path.endswith(tail.lstrip(".")):
-                    return True
-            elif self.path.startswith(prefix) or self.path == prefix.rstrip("."):
-                return True
-        return False
 
 
 def entries(path: Path = BASELINE) -> list[Entry]:

@@ -4,7 +4,7 @@ A source is a history row ("row 63", "O34", "G8/G9"), a named document (DESIGN.m
 Hansard, the timeline) or, for a number the record does not pin down, its basis stated in
 one of three forms: a range from named rows ("range from rows: ..."), an analogy
 ("analogy: ..."), or "no record: chosen ..." (with why). "estimate" alone is not a source.
-The lead's sections under rewrite are exempt through PENDING_SOVIET_SIDE, and only they.
+Nothing is exempt.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def test_every_calibrated_number_cites_its_source_or_states_its_basis():
     missing = [
         f"line {e.line}: {e.path} = {e.value[:50]}  # {e.comment[:60]}"
         for e in calibrated()
-        if not e.pending and not sourced(e.comment)
+        if not sourced(e.comment)
     ]
     assert not missing, "numbers without a source or basis:\n" + "\n".join(missing)
 

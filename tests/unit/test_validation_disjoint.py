@@ -3,15 +3,15 @@
 The test follows the citations in the comments of scenarios/baseline.toml ("row 63",
 "rows 63-72", "O34", "G8/G9", "H98"), expands STOCKS.md/FACTS.md aliases (G4 = row 98, from
 scenarios/validation/derivations.toml) and fails if any key path cites a row that a
-target with role = "validation" uses. The lead's sections under rewrite are exempt through
-PENDING_SOVIET_SIDE (tests/baseline_citations.py) and nothing else.
+target with role = "validation" uses. Nothing is exempt (the Soviet side and the treaties
+included, since issue 11).
 """
 
 from __future__ import annotations
 
 from model.analysis.validation import DEFAULT_TARGETS, load_targets, scenario_path
 from model.files.scenario import load
-from tests.baseline_citations import PENDING_SOVIET_SIDE, aliases, entries, expand, rows_cited
+from tests.baseline_citations import aliases, entries, expand, rows_cited
 
 TARGETS = load_targets(DEFAULT_TARGETS, load(scenario_path(DEFAULT_TARGETS)))
 
@@ -44,13 +44,7 @@ def test_no_input_cites_a_validation_target():
     assert {"M4", "row 123", "G8", "G9", "G13", "row 100", "O34", "row 91", "row 63"} <= banned
     offending = []
     for e in entries():
-        if e.pending:
-            continue
         hit = expand(rows_cited(e.comment), aliases()) & banned
         if hit:
             offending.append(f"line {e.line}: {e.path} cites {sorted(hit)}: {e.comment[:100]}")
     assert not offending, "inputs that cite a validation target's rows:\n" + "\n".join(offending)
-
-
-def test_the_exemption_is_exactly_the_pending_soviet_side():
-    assert PENDING_SOVIET_SIDE == ()  # the Soviet side landed (issue 11): nothing is exempt
