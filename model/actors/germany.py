@@ -57,7 +57,7 @@ def goods_vector(view: ParameterView, path: str, goods: GoodsCatalogue) -> np.nd
 
 def schedule_value(month: int, starts: list[np.ndarray], values: list[np.ndarray]) -> np.ndarray:
     """Value of a step schedule (entries sorted by start) at ``month``, per run (0 before)."""
-    out = np.zeros_like(values[0]) if values else 0.0
+    out = np.zeros_like(values[0]) if values else np.zeros(())
     for start, value in zip(starts, values, strict=True):
         out = np.where(start <= month, value, out)
     return out
@@ -278,9 +278,7 @@ class Germany(mesa.Agent):
 
     # phases -----------------------------------------------------------------------------
     def war_phase(self, month: int, invaded: np.ndarray) -> np.ndarray:
-        phase = (
-            np.full(self.phase_starts[0].shape, self.phase_index[0]) if self.phase_starts else None
-        )
+        phase = np.full(invaded.shape, self.phase_index[0] if self.phase_index else 0)
         for start, index in zip(self.phase_starts, self.phase_index, strict=True):
             phase = np.where(start <= month, index, phase)
         return np.where(invaded, self.invasion_phase, phase)

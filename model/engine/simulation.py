@@ -247,7 +247,7 @@ class PactModel(mesa.Model):
             raise ValueError(
                 f"unknown trajectory variables {sorted(unknown)}; known: {', '.join(ALL_VARIABLES)}"
             )
-        out = {}
+        out: dict[str, np.ndarray] = {}
         for name in ALL_VARIABLES:
             if name not in wanted:
                 continue
@@ -263,9 +263,10 @@ class PactModel(mesa.Model):
 
     def _import_pairs(self) -> list[tuple[int, int]]:
         """The (origin, good) pairs that can arrive in Germany; imports are recorded for these only."""
-        pairs = {(self.origins.index("soviet_union"), g) for g in np.flatnonzero(self.goods.raw)}
+        soviet = self.origins.index("soviet_union")
+        pairs = {(soviet, int(g)) for g in np.flatnonzero(self.goods.raw)}
         for s in self.suppliers:
-            pairs |= {(self.origins.index(s.supplier_id), g) for g in s.offered_goods}
+            pairs |= {(self.origins.index(s.supplier_id), int(g)) for g in s.offered_goods}
         return sorted(pairs)
 
     # the month ----------------------------------------------------------------------------
