@@ -96,15 +96,15 @@ class BalanceWatch:
         table: Mapping[str, Any],
         view: ParameterView,
         goods: GoodsCatalogue,
-        interval: int,
     ):
-        self.interval = int(table.get("review_interval_months", interval))
+        # the schema requires these (model.files.schema.BALANCE_WATCH_REQUIRED)
+        self.interval = int(table["review_interval_months"])
         self.tolerated_rm = view.number(f"{path}.tolerated_imbalance_rm")
         self.tolerated_share = view.number(f"{path}.tolerated_shortfall_share", 0.0)
-        self.suspend_mask = goods.mask(table.get("suspend_goods", []))
-        self.min_months = int(table.get("suspension_months", 1))
-        self.resume_below_share = float(table.get("resume_below_share", 0.5))
-        self.german_catch_up_share = float(table.get("german_catch_up_share", 0.0))
+        self.suspend_mask = goods.mask(table["suspend_goods"])
+        self.min_months = int(table["suspension_months"])
+        self.resume_below_share = float(table["resume_below_share"])
+        self.german_catch_up_share = float(table["german_catch_up_share"])
         self.threat_share = view.number(f"{path}.threat_share", np.inf)
         self.until = np.full(view.n_runs, -1, dtype=np.int64)
         self.threatened = np.zeros(view.n_runs, dtype=bool)
@@ -147,13 +147,13 @@ class SuspensionPolicy:
     Between the treaty's six-monthly reckonings the USSR looked at the balance itself: it
     stopped oil and grain in late March 1940, about seven weeks after signing (row 51),
     when Germany had delivered next to nothing. Reviewed every ``review_interval_months``
-    (default 1) from the start of each German-Soviet treaty in force.
+    (monthly in the baseline) from the start of each German-Soviet treaty in force.
     """
 
     def __init__(
         self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
     ):
-        self.watch = BalanceWatch(path, table, view, goods, interval=1)
+        self.watch = BalanceWatch(path, table, view, goods)
 
     def review(self, ctx: PolicyMonth, start: np.ndarray) -> None:
         self.watch.review(ctx.month, start, ctx.trading, ctx.arrears_rm, ctx.due_clearing_rm)

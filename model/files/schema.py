@@ -264,9 +264,20 @@ BALANCE_WATCH: dict[str, Node] = {
     "german_catch_up_share": PLAIN_SHARE,
 }
 
+# every number a balance watch acts on is stated in the file (no defaults in the code); a
+# missing threat_share means no threat, a missing tolerated_shortfall_share no share test
+BALANCE_WATCH_REQUIRED = (
+    "review_interval_months",
+    "tolerated_imbalance_rm",
+    "suspend_goods",
+    "suspension_months",
+    "resume_below_share",
+    "german_catch_up_share",
+)
+
 # one schema per rule of model.actors.soviet_policy.POLICIES
 POLICY_SCHEMAS: dict[str, Node] = {
-    "suspension": Table(BALANCE_WATCH, required=("tolerated_imbalance_rm",)),
+    "suspension": Table(BALANCE_WATCH, required=BALANCE_WATCH_REQUIRED),
     "clearing_pacing": Table({"lead_rm": QUANTITY}, required=("lead_rm",)),
     "political_events": ListOf(
         Table(
@@ -395,7 +406,7 @@ RULE_SCHEMAS: dict[str, Node] = {
         required=("line_rm", "draw_from", "draw_to"),
         rules=(ordered("draw_from", "draw_to"),),
     ),
-    "reciprocity": Table(BALANCE_WATCH, required=("tolerated_imbalance_rm",)),
+    "reciprocity": Table(BALANCE_WATCH, required=BALANCE_WATCH_REQUIRED),
     "transit": Table(
         {"goods": ListOf(GOOD), "route": ROUTE, "from": START, "to": MONTH},
         required=("goods", "route", "from", "to"),

@@ -37,7 +37,7 @@ class ReciprocityRule:
     def build(
         cls, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
     ) -> ReciprocityRule:
-        return cls(BalanceWatch(path, table, view, goods, interval=6))
+        return cls(BalanceWatch(path, table, view, goods))
 
     def reciprocity(
         self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth

@@ -68,6 +68,9 @@ def test_arrears_that_are_a_small_share_of_the_dues_do_not_suspend():
         "tolerated_imbalance_rm": 150_000.0,
         "tolerated_shortfall_share": 0.5,
         "suspend_goods": ["oil"],
+        "suspension_months": 1,
+        "resume_below_share": 0.5,
+        "german_catch_up_share": 0.0,
     }
     m = run(merge(exports_capacity(80_000.0), pact(**RATIO_RULE, reciprocity=reciprocity)))
     arrears = m.trajectory["arrears_rm"][:, 0]
@@ -87,6 +90,9 @@ def test_a_partner_that_has_delivered_almost_nothing_is_suspended():
         "tolerated_imbalance_rm": 50_000.0,
         "tolerated_shortfall_share": 0.5,
         "suspend_goods": ["oil"],
+        "suspension_months": 1,
+        "resume_below_share": 0.5,
+        "german_catch_up_share": 0.0,
     }
     m = run(merge(exports_capacity(10_000.0), pact(**RATIO_RULE, reciprocity=reciprocity)))
     suspended = m.trajectory["suspended"][:, 0]

@@ -188,6 +188,7 @@ def test_german_arrears_lead_to_a_suspension_of_the_listed_goods():
                     "suspend_goods": ["oil"],
                     "suspension_months": 2,
                     "resume_below_share": 0.0,
+                    "german_catch_up_share": 0.0,
                 },
             }
         }
