@@ -18,8 +18,9 @@ from model.analysis.compare import BatchResults
 GOODS = ("oil", "grain")
 HEADER = ["scenario", *(f"{g}: what bound (share of treaty months)" for g in GOODS)]
 NOTE = (
-    "Per good, the constraint that cut Soviet deliveries by the largest share of what reached "
-    "it, over the run-months a German-Soviet treaty was in force: quota (everything due shipped), "
+    "Per good, the constraint that set Soviet deliveries -- the last of the steps that cut them, "
+    "since loosening an earlier one would only have met it -- over the run-months a German-Soviet "
+    "treaty was in force: quota (everything due shipped), "
     "supply (the Soviet export pool), suspension (held back by the balancing rule, the USSR's own "
     "watch or an embargo), pacing (German counter-deliveries), rail (the border railway)."
 )
