@@ -18,13 +18,15 @@ Both leave the pool as consumption (the USSR's own ledger conserves).
 apart by agreement; each month the outstanding dues are cut in turn by the pool (supply),
 the goods held back (suspension: the treaty's balancing and the export policy,
 :mod:`model.actors.soviet_policy`), the value German counter-deliveries justify (pacing) and
-the border railway (rail). The pool, the value budget and the railway's room serve the
-agreements in the order they came into force (``dues_order = "seniority"``): the Feb 1940
+the border railway (rail). How the pool, the value budget and the railway's room are shared
+among agreements is ``soviet_union.dues_order``, which the record leaves open: ``"pro_rata"``
+(the baseline, and the default) pools every due, each good cut in the same proportion;
+``"seniority"`` serves the agreements in the order they came into force -- the Feb 1940
 deliveries were owed "in addition to the credit-agreement deliveries" (row 34), so Schedule C
-(row 29) is not crowded out by the later quotas; within an agreement every good is cut in
-the same proportion (no record of how wagons were allocated). ``"pro_rata"`` pools every due
-instead. Which step bound is recorded per month and good (``binding``). The USSR also holds
-the German machinery it receives: its gains in machinery and technology.
+(row 29) is not crowded out by the later quotas -- and within an agreement cuts every good in
+the same proportion (no record of how wagons were allocated). Which step bound is recorded
+per month and good (``binding``). The USSR also holds the German machinery it receives: its
+gains in machinery and technology.
 """
 
 from __future__ import annotations

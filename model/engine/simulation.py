@@ -151,12 +151,12 @@ class PactModel(mesa.Model):
     def _dues_starts(self, view: ParameterView) -> np.ndarray:
         """Give each treaty that makes Soviet goods fall due its slot; their starts (K, R).
 
-        The USSR serves its agreements in the order they came into force
-        (``soviet_union.dues_order = "seniority"``, the default) or pools every due
-        (``"pro_rata"``: one slot).
+        The USSR pools every due (``soviet_union.dues_order = "pro_rata"``, the default:
+        one slot) or serves its agreements in the order they came into force
+        (``"seniority"``: a slot each).
         """
         owing = [t for t in self.treaties if t.owes_soviet_goods]
-        pooled = view.raw("soviet_union.dues_order", "seniority") == "pro_rata"
+        pooled = view.raw("soviet_union.dues_order", "pro_rata") == "pro_rata"
         for k, t in enumerate(owing):
             t.due_slot = 0 if pooled else k
         if pooled or not owing:

@@ -21,8 +21,9 @@ class ReciprocityRule:
 
     Every ``review_interval_months`` (six in the Feb 1940 agreement, row 38) from the
     treaty's start the USSR compares German arrears with the tolerance (see
-    :class:`model.soviet_policy.BalanceWatch`): above it the listed goods of this treaty's dues are suspended (an earlier agreement's
-    dues, such as Schedule C of the 1939 credit agreement, keep flowing);
+    :class:`model.soviet_policy.BalanceWatch`): above it the listed goods of this treaty's
+    dues are suspended (served by seniority, an earlier agreement's dues such as Schedule C
+    keep flowing; pooled pro rata, every due shares the one slot);
     above ``threat_share`` of the dues but short of the tolerance it threatens (rows 53,
     54). While suspended, Germany raises its deliveries by ``german_catch_up_share`` of its
     export capacity.
@@ -45,7 +46,7 @@ class ReciprocityRule:
         w = self.watch
         w.review(month, treaty.first, active, state.arrears_rm, state.due_clearing_rm)
         now = w.suspended(month) & active
-        # the treaty's clause suspends that treaty's deliveries (row 38), not earlier agreements'
+        # the treaty's clause suspends that treaty's deliveries (row 38): its own slot
         held = state.held[treaty.due_slot] if treaty.due_slot >= 0 else state.held
         held |= now[:, None] & w.suspend_mask[None, :]
         state.catch_up = np.maximum(state.catch_up, now * w.german_catch_up_share)
