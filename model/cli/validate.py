@@ -19,13 +19,14 @@ from model.analysis.validation import (
     validate,
 )
 from model.errors import UserError
+from model.world.randomness import DEFAULT_SEED
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--runs", type=int, default=DEFAULT_RUNS, help=f"Monte Carlo runs (default {DEFAULT_RUNS})"
     )
-    parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="master seed")
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     parser.add_argument(
         "--targets",
@@ -98,7 +99,7 @@ ROLE_TITLES = {
 
 
 def print_table(results: Sequence[TargetResult], n_runs: int, seed: int) -> None:
-    """One table per role, calibration first, each with its count (DESIGN.md §9)."""
+    """One table per role, calibration first, each with its count (docs/architecture.md §9)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table

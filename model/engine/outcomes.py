@@ -1,6 +1,6 @@
-"""Outcomes of a run: the per-run numbers users compare across scenarios (DESIGN.md §8).
+"""Outcomes of a run: the per-run numbers users compare across scenarios (docs/architecture.md §8).
 
-From a :class:`~model.runner.RunResult` this builds one tidy table, one row per run:
+From a :class:`~model.engine.runner.RunResult` this builds one tidy table, one row per run:
 
 - ``param__<key path>``: the run's value of each uncertain parameter (``.`` of the path as
   ``__``, ``[i]`` as ``_i``; see :func:`param_column`), months as ``YYYY-MM`` texts;
@@ -170,7 +170,7 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
     price = result.prices
     for s, origin in enumerate(result.origins):
         # a row-wise sum, not `@`: BLAS sums in an order that depends on the number of
-        # rows, so the last bits would depend on the chunking (DESIGN.md §6)
+        # rows, so the last bits would depend on the chunking (docs/architecture.md §6)
         cols[f"imports_rm_{origin}"] = (imports[s] * price).sum(axis=1)
         for g in raw:
             cols[f"imports_{origin}_{goods[g]}"] = imports[s, :, g]

@@ -1,7 +1,7 @@
 """The schema of a scenario file, written as data, and the check of a resolved scenario.
 
-:func:`validate` is called by :func:`model.scenario.load` on the resolved scenario (after
-``extends`` has been merged). It raises ONE :class:`~model.scenario.ScenarioError` -- the
+:func:`validate` is called by :func:`model.files.scenario.load` on the resolved scenario (after
+``extends`` has been merged). It raises ONE :class:`~model.errors.ScenarioError` -- the
 first problem found -- naming the file, the key path (``treaties.commercial_1940.quotas.
 oil.quantity``, ``germany.synthetic.oil.schedule[2].t_per_month``) and what was expected.
 
