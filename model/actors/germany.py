@@ -208,6 +208,9 @@ class Germany(mesa.Agent):
 
     def _build_rationing(self, view: ParameterView) -> None:
         self.cover_threshold = view.number("germany.rationing.cover_threshold_months")[:, None]
+        # the cover rules (rationing, substitution) are war-economy rules: a run that starts
+        # in peacetime names the month they begin (absent: from the window's start)
+        self.rationing_from = view.month("germany.rationing.from", "1934-01")
         self.civil_floor = view.number("germany.rationing.civil_floor_share")[:, None]
         self.military_priority = bool(view.raw("germany.rationing.military_priority", True))
         self.substitutions = []
@@ -407,7 +410,8 @@ class Germany(mesa.Agent):
         total = military + civil
         with np.errstate(divide="ignore", invalid="ignore"):
             cover = np.where(total > 0, available / np.where(total > 0, total, 1.0), np.inf)
-        short_cover = np.clip(1.0 - cover / self.cover_threshold, 0.0, 1.0)
+        rules_on = (self.rationing_from <= month)[:, None]
+        short_cover = np.clip(1.0 - cover / self.cover_threshold, 0.0, 1.0) * rules_on
         for good, share, to, ratio, military_share in self.substitutions:
             moved = share * short_cover[:, good] * civil[:, good]
             saved = military_share * short_cover[:, good] * military[:, good]
@@ -422,7 +426,7 @@ class Germany(mesa.Agent):
             cover / self.cover_threshold, 0.0, 1.0
         )
         civil_factor = np.where(
-            self.reserve_mask[None, :], 1.0, civil_factor
+            self.reserve_mask[None, :] | ~rules_on, 1.0, civil_factor
         )  # reserve goods: the rules ration
         civil_target = civil * civil_factor
         if self.military_priority:

@@ -1,13 +1,14 @@
 """Germany's stockpiling of critical goods (the Four Year Plan, from 1936): a rule, not dates.
 
-``[germany.stockpiling]`` names a window (``from``..``to``), a foreign-exchange limit
-(``fx_rm_per_month``: RM a month that may be spent on purchases beyond the normal trade,
-at reference prices) and, per good, a target in months of demand and the supplier it is
-bought from (``goods.<good> = {target_months, supplier}``). Each month of the window:
+Each rule ``[germany.stockpiling.<name>]`` names a window (``from``..``to``), optionally a
+foreign-exchange limit (``fx_rm_per_month``: RM a month the rule may spend, at reference
+prices; absent: unlimited) and, per good, a target in months of demand and the supplier it
+is bought from (``goods.<good> = {target_months, supplier}``). Each month of its window:
 
-1. the gap of each good is ``target_months x last month's demand - stock - purchases
-   still in transit`` (those of the last ``transit`` months of the supplier's route), if
-   positive;
+1. the gap of each good is what brings the stock to ``target_months`` of last month's
+   demand ``D`` at the end of the month the purchase arrives, ``lag`` months on (the
+   transit of the supplier's first route): ``target x D + (lag + 1) x D - lag x P - stock -
+   purchases still in transit``, ``P`` this month's production, if positive;
 2. the gaps are valued at reference prices; if their value exceeds the foreign-exchange
    limit, every gap is cut in the same proportion (the Reichsbank rationed foreign
    exchange across raw materials, not good by good);
@@ -24,12 +25,12 @@ from __future__ import annotations
 import numpy as np
 
 from model.world.goods import GoodsCatalogue
-from model.world.parameters import NEVER, ParameterView
+from model.world.parameters import ParameterView
 from model.world.routes import RouteNetwork
 
 
 class Stockpiling:
-    """The stockpiling rule of ``germany.stockpiling`` (absent: never buys)."""
+    """The purchase rules of ``germany.stockpiling`` (none: Germany buys only the offers)."""
 
     def __init__(
         self,
@@ -38,43 +39,56 @@ class Stockpiling:
         network: RouteNetwork,
         supplier_routes: dict[str, list[list[str]]],
     ):
-        base = "germany.stockpiling"
-        table = view.raw(base) or {}
         R, G = view.n_runs, goods.n
-        self.enabled = bool(table)
-        self.first = view.month(f"{base}.from", "none") if table else np.full(R, NEVER)
-        self.last = view.month(f"{base}.to", "none") if table else np.full(R, NEVER)
-        self.fx_rm = view.number(f"{base}.fx_rm_per_month", 0.0)
         self.price = goods.price_rm_per_unit
-        self.target = np.zeros((R, G))
+        self.rules = []  # (first (R,), last (R,), fx (R,) or None, target (R, G), goods (G,) bool)
         self.supplier_of: dict[int, str] = {}
         self.lag = np.zeros(G, dtype=np.int64)  # months a purchase travels
-        for good, entry in (table.get("goods", {}) or {}).items():
-            g = goods.index(good)
-            self.target[:, g] = view.number(f"{base}.goods.{good}.target_months")
-            supplier = str(entry["supplier"])
-            self.supplier_of[g] = supplier
-            first_group = supplier_routes[supplier][0]
-            self.lag[g] = sum(r.transit_months for r in network.path(first_group))
+        for name, table in (view.raw("germany.stockpiling", {}) or {}).items():
+            base = f"germany.stockpiling.{name}"
+            target = np.zeros((R, G))
+            listed = np.zeros(G, dtype=bool)
+            for good, entry in (table.get("goods", {}) or {}).items():
+                g = goods.index(good)
+                target[:, g] = view.number(f"{base}.goods.{good}.target_months")
+                listed[g] = True
+                supplier = str(entry["supplier"])
+                self.supplier_of.setdefault(g, supplier)
+                group = supplier_routes[supplier][0]
+                self.lag[g] = max(self.lag[g], sum(r.transit_months for r in network.path(group)))
+            fx = view.number(f"{base}.fx_rm_per_month") if "fx_rm_per_month" in table else None
+            self.rules.append(
+                (view.month(f"{base}.from"), view.month(f"{base}.to"), fx, target, listed)
+            )
+        self.enabled = bool(self.rules)
         self.history: list[np.ndarray] = []  # purchases of past months, (R, G)
         self.bought = np.zeros((R, G))  # this month's purchases
 
-    def purchases(self, month: int, stock: np.ndarray, demand: np.ndarray) -> dict[str, np.ndarray]:
-        """This month's purchases by supplier, (R, G) each; records them."""
+    def purchases(
+        self, month: int, stock: np.ndarray, demand: np.ndarray, production: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """This month's purchases by supplier, (R, G) each; records them.
+
+        The rules act in the order of the file, each on what the earlier ones left: a normal
+        trade that keeps a working stock first, then a stockpiling plan within its exchange.
+        """
         R, G = stock.shape
+        pending = np.zeros((R, G))
+        for k, past in enumerate(reversed(self.history)):
+            pending += past * (k < self.lag)[None, :]
         bought = np.zeros((R, G))
-        if self.enabled and self.supplier_of:
-            live = (self.first <= month) & (month <= self.last)
-            pending = np.zeros((R, G))
-            for k, past in enumerate(reversed(self.history)):
-                pending += past * (k < self.lag)[None, :]
-            gap = np.maximum(self.target * demand - stock - pending, 0.0) * live[:, None]
-            value = (gap * self.price).sum(axis=1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                scale = np.where(
-                    value > self.fx_rm, self.fx_rm / np.where(value > 0, value, 1.0), 1.0
-                )
-            bought = gap * scale[:, None]
+        lag = self.lag[None, :]
+        use_to_arrival = (lag + 1) * demand - lag * production
+        for first, last, fx, target, listed in self.rules:
+            live = ((first <= month) & (month <= last))[:, None] & listed[None, :]
+            need = target * demand + use_to_arrival
+            gap = np.maximum(need - stock - pending - bought, 0.0) * live
+            if fx is not None:
+                value = (gap * self.price).sum(axis=1)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    scale = np.where(value > fx, fx / np.where(value > 0, value, 1.0), 1.0)
+                gap = gap * scale[:, None]
+            bought = bought + gap
         self.bought = bought
         self.history.append(bought)
         if len(self.history) > int(self.lag.max(initial=0)) + 1:

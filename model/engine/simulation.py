@@ -338,8 +338,9 @@ class PactModel(mesa.Model):
             self.flows.set_request(f, amount)
         # third-party suppliers' offers, routed, with Germany's stockpile purchases
         if self.stockpiling.enabled:
+            g = self.germany
             extra = self.stockpiling.purchases(
-                month, self.germany.ledger.stock, self.germany.demand
+                month, g.ledger.stock, g.demand, g.ledger.flow("production")
             )
             for s in self.suppliers:
                 s.extra = extra.get(s.supplier_id)

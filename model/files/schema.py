@@ -215,22 +215,25 @@ GERMANY = Table(
             ),
         ),
         "recycling": MapOf(GOOD, SHARE),
-        "stockpiling": Table(
-            {
-                "from": START,
-                "to": MONTH,
-                "fx_rm_per_month": QUANTITY,
-                "goods": MapOf(
-                    GOOD,
-                    Table(
-                        {"target_months": QUANTITY, "supplier": SUPPLIER},
-                        required=("target_months", "supplier"),
+        "stockpiling": MapOf(
+            Name(),
+            Table(
+                {
+                    "from": START,
+                    "to": MONTH,
+                    "fx_rm_per_month": QUANTITY,
+                    "goods": MapOf(
+                        GOOD,
+                        Table(
+                            {"target_months": QUANTITY, "supplier": SUPPLIER},
+                            required=("target_months", "supplier"),
+                        ),
+                        min_len=1,
                     ),
-                    min_len=1,
-                ),
-            },
-            required=("from", "to", "fx_rm_per_month", "goods"),
-            rules=(ordered(), offered_by_supplier),
+                },
+                required=("from", "to", "goods"),
+                rules=(ordered(), offered_by_supplier),
+            ),
         ),
         "synthetic": MapOf(
             GOOD,
@@ -264,6 +267,7 @@ GERMANY = Table(
                 "cover_threshold_months": Number(low=0, positive=True, sampled=True),
                 "civil_floor_share": SHARE,
                 "military_priority": Flag(),
+                "from": MONTH,
             },
             required=("cover_threshold_months", "civil_floor_share"),
         ),
@@ -314,6 +318,7 @@ BALANCE_WATCH: dict[str, Node] = {
     "suspension_months": Number(low=1, high=120, integer=True),
     "resume_below_share": PLAIN_SHARE,
     "german_catch_up_share": PLAIN_SHARE,
+    "from": MONTH,
 }
 
 # every number a balance watch acts on is stated in the file (no defaults in the code); a
@@ -330,7 +335,7 @@ BALANCE_WATCH_REQUIRED = (
 # one schema per rule of model.actors.soviet_policy.POLICIES
 POLICY_SCHEMAS: dict[str, Node] = {
     "suspension": Table(BALANCE_WATCH, required=BALANCE_WATCH_REQUIRED),
-    "clearing_pacing": Table({"lead_rm": QUANTITY}, required=("lead_rm",)),
+    "clearing_pacing": Table({"lead_rm": QUANTITY, "from": MONTH}, required=("lead_rm",)),
     "political_events": ListOf(
         Table(
             {
