@@ -398,6 +398,19 @@ class Germany(mesa.Agent):
         """Machinery is built to order: what will be shipped is produced first."""
         self.ledger.produce(amount * self.goods.machinery[None, :])
 
+    def expected_demand(self, phase: np.ndarray, month: int) -> np.ndarray:
+        """This month's demand (R, G) before rationing, as :meth:`consume` will reckon it."""
+        runs = np.arange(len(phase))
+        civil = (
+            period_value(month, self.civil_demand_base, self.civil_periods)
+            if self.civil_periods
+            else self.civil_demand
+        )
+        demand = self.military_demand * self.phase_good_multiplier[runs, phase, :] + civil
+        for c in self.conquests:
+            demand = demand + c.military_demand * (c.month <= month)[:, None]
+        return demand
+
     def consume(self, phase: np.ndarray, month: int) -> None:
         if self.civil_periods:
             self.civil_demand = period_value(month, self.civil_demand_base, self.civil_periods)

@@ -5,8 +5,8 @@ foreign-exchange limit (``fx_rm_per_month``: RM a month the rule may spend, at r
 prices; absent: unlimited) and, per good, a target in months of demand and the supplier it
 is bought from (``goods.<good> = {target_months, supplier}``). Each month of its window:
 
-1. the gap of each good is what brings the stock to ``target_months`` of last month's
-   demand ``D`` at the end of the month the purchase arrives, ``lag`` months on (the
+1. the gap of each good is what brings the stock to ``target_months`` of this month's
+   demand ``D`` (before rationing) at the end of the month the purchase arrives, ``lag`` months on (the
    transit of the supplier's first route): ``target x D + (lag + 1) x D - lag x P - stock -
    purchases still in transit``, ``P`` this month's production, if positive;
 2. the gaps are valued at reference prices; if their value exceeds the foreign-exchange

@@ -340,7 +340,10 @@ class PactModel(mesa.Model):
         if self.stockpiling.enabled:
             g = self.germany
             extra = self.stockpiling.purchases(
-                month, g.ledger.stock, g.demand, g.ledger.flow("production")
+                month,
+                g.ledger.stock,
+                g.expected_demand(self.war_phase, month),
+                g.ledger.flow("production"),
             )
             for s in self.suppliers:
                 s.extra = extra.get(s.supplier_id)

@@ -215,3 +215,35 @@ def test_validate_names_an_unknown_scenario_in_one_line(capsys):
     err = capsys.readouterr().err.strip()
     assert "no scenario 'no_such_scenario'" in err and "long_baseline" in err
     assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------------------
+# the registry of derived numbers (scenarios/validation/derivations_long_baseline.toml)
+# ---------------------------------------------------------------------------------------
+def _registry() -> list[dict]:
+    import tomllib
+
+    path = ROOT / "scenarios" / "validation" / "derivations_long_baseline.toml"
+    return tomllib.loads(path.read_text())["derivation"]
+
+
+@pytest.mark.parametrize("entry", _registry(), ids=lambda d: f"{d['key']}:{d.get('part', '')}")
+def test_the_long_baselines_derived_numbers_hold(entry, long):
+    from tests.unit.test_derivations import evaluate
+
+    value = get_path(long.data, entry["key"])
+    part = entry.get("part")
+    if part is not None:
+        value = value[part] if not isinstance(part, int) else value[part]["t_per_month"]
+    got = evaluate(entry["formula"], entry["inputs"])
+    assert got == pytest.approx(float(value), rel=entry.get("tolerance", 0.01))
+    assert set(entry["rows"]) <= set(entry["quotes"])
+    cited = set()
+    for e in entries(LONG):
+        key = entry["key"]
+        if e.path == key or e.path.startswith(key + ".") or key.startswith(e.path + "."):
+            cited |= rows_cited(e.comment)
+    wanted = {r for r in entry["rows"] if rows_cited(r)}
+    assert wanted <= cited, (
+        f"{entry['key']}: long_baseline.toml does not cite {sorted(wanted - cited)}"
+    )
