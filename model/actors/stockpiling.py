@@ -15,6 +15,11 @@ is bought from (``goods.<good> = {target_months, supplier}``). Each month of its
 3. the purchases are added to the named suppliers' offers for the month, and travel like
    the rest of their cargo (routes, capacity, blockade).
 
+Rules act in the file's order, and a later rule's holdings (what it bought, less what has
+been drawn from the stock, which comes out of the earlier rules' part first) are set apart
+from an earlier rule's position: the normal trade keeps covering use while the Plan's
+stockpile grows on top of it, instead of the one crowding out the other.
+
 So the stock rises towards the target as fast as the exchange allows and no faster; a
 counterfactual without the Plan (``from = "none"``) or with less exchange moves the stock
 through the rule. Nothing is injected: every tonne arrives by a route.
@@ -63,6 +68,10 @@ class Stockpiling:
         self.enabled = bool(self.rules)
         self.history: list[np.ndarray] = []  # purchases of past months, (R, G)
         self.bought = np.zeros((R, G))  # this month's purchases
+        # what each rule has bought and is still held (bought or in transit, less any draw on
+        # the stock): a later rule's holdings are set apart from an earlier rule's position,
+        # so the normal trade keeps covering use while the Plan's stockpile grows
+        self.held = [np.zeros((R, G)) for _ in self.rules]
 
     def purchases(
         self, month: int, stock: np.ndarray, demand: np.ndarray, production: np.ndarray
@@ -79,16 +88,23 @@ class Stockpiling:
         bought = np.zeros((R, G))
         lag = self.lag[None, :]
         use_to_arrival = (lag + 1) * demand - lag * production
-        for first, last, fx, target, listed in self.rules:
+        position = stock + pending
+        remaining = position.copy()  # a drawn stock comes out of the earlier rules' part first
+        for k in reversed(range(len(self.rules))):
+            self.held[k] = np.minimum(self.held[k], np.maximum(remaining, 0.0))
+            remaining = remaining - self.held[k]
+        for k, (first, last, fx, target, listed) in enumerate(self.rules):
             live = ((first <= month) & (month <= last))[:, None] & listed[None, :]
             need = target * demand + use_to_arrival
-            gap = np.maximum(need - stock - pending - bought, 0.0) * live
+            apart = sum((self.held[j] for j in range(k + 1, len(self.rules))), np.zeros((R, G)))
+            gap = np.maximum(need - (position - apart) - bought, 0.0) * live
             if fx is not None:
                 value = (gap * self.price).sum(axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     scale = np.where(value > fx, fx / np.where(value > 0, value, 1.0), 1.0)
                 gap = gap * scale[:, None]
             bought = bought + gap
+            self.held[k] = self.held[k] + gap
         self.bought = bought
         self.history.append(bought)
         if len(self.history) > int(self.lag.max(initial=0)) + 1:
