@@ -99,7 +99,7 @@ def metrics_for(
         (
             "soviet_to_invasion_rm",
             "Soviet deliveries",
-            f"Soviet deliveries to {key_date}",
+            "Soviet deliveries to the invasion",
             "M RM",
             1e-6,
         ),
@@ -143,14 +143,14 @@ def stock_metrics(
 def soviet_tonnage_metrics(
     columns: Sequence[str], units: dict[str, str], key_date: str
 ) -> list[Metric]:
-    """Soviet deliveries to Germany up to ``key_date`` by good, in tonnes (kg where the
-    catalogue counts a good in kg, e.g. platinum)."""
+    """Soviet deliveries to Germany up to each run's invasion month by good, in tonnes (kg
+    where the catalogue counts a good in kg, e.g. platinum)."""
     out = []
     for col in columns:
         good = col.removeprefix("soviet_to_invasion_")
         if col.startswith("soviet_to_invasion_") and good != "rm":
             unit = "kg" if units.get(good) == "kg" else "t"
-            label = f"Soviet {good.replace('_', ' ')} to {key_date}"
+            label = f"Soviet {good.replace('_', ' ')} to the invasion"
             out.append(Metric(col, "Soviet deliveries", label, unit))
     return out
 
