@@ -1,7 +1,7 @@
 """Scenario batches at scale: planning, starting, resuming and consolidating (DESIGN.md §6, §8, §10).
 
 The chunk worker is :mod:`model.batch.worker`, the executors :mod:`model.batch.executors`,
-the folder :mod:`model.batch.folder` and the command :mod:`model.batch.command`.
+the folder :mod:`model.store.folder` and the command :mod:`model.cli.batch`.
 
 A batch runs every scenario of an experiment file (:mod:`model.batch.experiment`) for the same
 replications. Replication *i* gets the same parameter sample and the same random streams
@@ -17,7 +17,7 @@ or the executor.
 
 **Streaming.** A worker returns its chunk's outcome rows and its trajectories already cut
 into the HDF5 chunks of ``trajectories.nc`` (and deflated, if asked); the main process writes them as
-part files of the partial result folder as they arrive (:mod:`model.batch.folder`) and at
+part files of the partial result folder as they arrive (:mod:`model.store.folder`) and at
 the end streams the parts into ``outcomes.parquet`` and ``trajectories.nc``. Memory stays
 bounded by a few chunks in flight, whatever the number of runs. A chunk that raises is
 recorded with its traceback and the batch goes on; the exit code is then 1 and
@@ -65,7 +65,18 @@ from model.batch.experiment import (
     parse_frozen,
     uncertain_paths,
 )
-from model.batch.folder import (
+from model.batch.plan import (
+    build_layout,
+    check_outcome_patterns,
+    choose_chunk,
+    design_table,
+    previews,
+)
+from model.batch.preflight import Estimate, estimate_batch
+from model.batch.worker import ChunkFailure, ChunkOutput, ChunkTask
+from model.errors import UserError
+from model.files.scenario import Scenario
+from model.store.folder import (
     STATUS_COMPLETE,
     STATUS_CONSOLIDATED,
     STATUS_ERRORS,
@@ -77,17 +88,7 @@ from model.batch.folder import (
     file_digest,
     partial_path,
 )
-from model.batch.plan import (
-    build_layout,
-    check_outcome_patterns,
-    choose_chunk,
-    design_table,
-    previews,
-)
-from model.batch.preflight import Estimate, damaged_outputs, estimate_batch
-from model.batch.worker import ChunkFailure, ChunkOutput, ChunkTask
-from model.errors import UserError
-from model.files.scenario import Scenario
+from model.store.manifest import is_complete, manifest_path, output_problems
 
 # draws a batch folder's figures: (folder, scenarios, figure names or None for all, worker
 # processes) -> paths
@@ -144,7 +145,7 @@ def start_batch(
     ``room`` is shown the batch's estimated disk and memory before anything is written
     (and may refuse, raising).
     """
-    from model.batch.results import ResultFolder
+    from model.store.results import ResultFolder
 
     t0 = time.perf_counter()
     scenarios = experiment.load_scenarios()
@@ -181,7 +182,7 @@ def batch_manifest(
     t0: float,
 ) -> dict[str, Any]:
     """The manifest of a new batch: what runs, from which files and code, and the plan."""
-    from model.batch.results import code_version, now, package_versions, scenario_provenance
+    from model.store.results import code_version, now, package_versions, scenario_provenance
 
     provenance = []
     for s in scenarios:
@@ -227,13 +228,13 @@ def reopen_batch(path: Path) -> Batch | Path:
 
     path = Path(path)
     if not path.name.endswith(".partial"):
-        if (path / "manifest.json").exists() and not (path / "parts").exists():
+        if is_complete(path):
             return path  # complete already
         if partial_path(path).is_dir():
             path = partial_path(path)
     if not path.is_dir():
         raise UserError(f"{path}: no such batch folder")
-    if not (path / "manifest.json").exists() or not (path / "experiment.toml").exists():
+    if not manifest_path(path).exists() or not (path / "experiment.toml").exists():
         raise UserError(
             f"{path}: not a batch folder that can be resumed (no manifest.json or experiment.toml: "
             f"a batch killed before it had written them, or a damaged folder); remove it with "
@@ -364,7 +365,7 @@ def run_batch(
 
     ``figures`` draws the experiment's figures into the folder (None: no figures).
     """
-    from model.batch.results import now
+    from model.store.results import now
 
     folder, manifest = batch.folder, batch.manifest
     t0 = time.perf_counter()
@@ -372,9 +373,9 @@ def run_batch(
     folder.lock()
     try:
         if manifest["status"] == STATUS_CONSOLIDATED:
-            bad = damaged_outputs(folder, manifest.get("outputs", {}))
+            bad = output_problems(folder.path, manifest)
             if bad:  # consolidate again from the parts (rerunning any that are gone)
-                print(f"{', '.join(bad)} damaged since consolidation; consolidating again")
+                print(f"since consolidation: {'; '.join(bad)}; consolidating again")
                 manifest["status"] = STATUS_RUNNING
         if manifest["status"] in (STATUS_RUNNING, STATUS_ERRORS):
             runs_now, executor_text, errors = run_session(
@@ -423,7 +424,7 @@ def run_session(
     Records the session in the manifest; returns the runs it ran, the executor used and
     the chunks that failed (the manifest then says "errors", else "consolidated").
     """
-    from model.batch.results import now
+    from model.store.results import now
 
     folder, manifest = batch.folder, batch.manifest
     names = [s.name for s in batch.scenarios]

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from model.errors import UserError
+from model.store.manifest import read_manifest
 
 TARGETS = {  # from the issue; reported, never enforced
     "seconds_10k": ("<=", 5.0),
@@ -126,10 +127,10 @@ def bench_chunks(
 ) -> dict[int, dict[str, float]]:
     """One core: a chunk's whole work at several chunk sizes; µs per run-month."""
     from model.batch.experiment import DEFAULT_COMPRESSION, build_design, uncertain_paths
-    from model.batch.folder import ChunkRef
     from model.batch.plan import build_layout, preview
     from model.batch.worker import ChunkTask, run_chunk
     from model.files.scenario import load
+    from model.store.folder import ChunkRef
 
     scenario = load(scenario_path)
     shape = preview(scenario)
@@ -180,7 +181,7 @@ def bench_batch(
     if not report.ok:
         raise RuntimeError(f"the {runs}-run bench batch failed: {report.errors[:1]}")
     size = sum(p.stat().st_size for p in report.path.rglob("*") if p.is_file())
-    manifest = json.loads((report.path / "manifest.json").read_text())
+    manifest = read_manifest(report.path)
     shutil.rmtree(report.path)
     return {
         "runs": runs,
