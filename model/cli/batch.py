@@ -10,7 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.batch.executors import DASK_WORKER_TIMEOUT_S, default_workers
+from model.batch.executors import (
+    DASK_WORKER_TIMEOUT_S,
+    PRELOAD,
+    default_workers,
+    start_forkserver,
+)
 from model.batch.experiment import (
     load_experiment,
 )
@@ -24,6 +29,7 @@ from model.batch.run import (
     summary_line,
 )
 from model.errors import UserError
+from model.presentation.report_figures import PRELOAD as FIGURE_PRELOAD
 from model.store.folder import (
     FolderInUse,
     final_path,
@@ -137,6 +143,8 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"--chunk must be at least 1, got {args.chunk}")
     if not args.dask_worker_timeout > 0:
         raise UserError(f"--dask-worker-timeout must be positive, got {args.dask_worker_timeout}")
+    if workers > 1 or not args.no_figures:  # its imports overlap the planning below
+        start_forkserver(PRELOAD + (() if args.no_figures else FIGURE_PRELOAD))
     batch = resumed(args) if args.resume is not None else started(args, workers)
     if batch is None:
         return 0
