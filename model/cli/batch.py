@@ -117,6 +117,9 @@ def started(args: argparse.Namespace, workers: int) -> Batch:
     experiment = load_experiment(args.experiment)
     if not args.no_figures:
         check_figure_names(experiment, getattr(args, "figure_names", None))
+    figures = not args.no_figures and experiment.figures != ()
+    if workers > 1 or figures:  # the fork server's imports overlap the planning below
+        start_forkserver(PRELOAD + (FIGURE_PRELOAD if figures else ()))
     batch = start_batch(
         experiment,
         args.out,
@@ -143,8 +146,6 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"--chunk must be at least 1, got {args.chunk}")
     if not args.dask_worker_timeout > 0:
         raise UserError(f"--dask-worker-timeout must be positive, got {args.dask_worker_timeout}")
-    if workers > 1 or not args.no_figures:  # its imports overlap the planning below
-        start_forkserver(PRELOAD + (() if args.no_figures else FIGURE_PRELOAD))
     batch = resumed(args) if args.resume is not None else started(args, workers)
     if batch is None:
         return 0
