@@ -28,7 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from model.batch.executors import default_workers, start_forkserver
+    from model.presentation.report_figures import PRELOAD
 
+    if default_workers() > 1:  # the figure workers' imports, while the results are read
+        start_forkserver(PRELOAD)
     results = load_results(args.result)
     if len(results.scenarios) > 1 and args.baseline not in results.scenarios:
         raise UserError(
