@@ -90,8 +90,9 @@ from model.store.folder import (
 )
 from model.store.manifest import is_complete, manifest_path, output_problems
 
-# draws a batch folder's figures: (folder, scenarios, figure names or None for all) -> paths
-BatchFigureWriter = Callable[[Path, Sequence[Scenario], Sequence[str] | None], list[Path]]
+# draws a batch folder's figures: (folder, scenarios, figure names or None for all, worker
+# processes) -> paths
+BatchFigureWriter = Callable[[Path, Sequence[Scenario], Sequence[str] | None, int], list[Path]]
 
 
 # ---------------------------------------------------------------------------------------
@@ -394,7 +395,7 @@ def run_batch(
         folder.drop_parts()
         if figures:
             t_figures = time.perf_counter()
-            draw_figures(batch, figures)
+            draw_figures(batch, figures, workers)
             if manifest["sessions"]:
                 manifest["sessions"][-1]["seconds_figures"] = round(
                     time.perf_counter() - t_figures, 3
@@ -553,8 +554,9 @@ def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
             )
 
 
-def draw_figures(batch: Batch, write: BatchFigureWriter) -> None:
-    """The experiment's figures, drawn by ``write`` (the presentation layer's batch writer).
+def draw_figures(batch: Batch, write: BatchFigureWriter, workers: int = 1) -> None:
+    """The experiment's figures, drawn by ``write`` (the presentation layer's batch writer)
+    on ``workers`` local processes (a Dask batch too: the folder is on this machine).
 
     ``figures`` absent in the experiment: every figure the writer draws; an empty list: none;
     names: passed on, and checked afterwards.
@@ -564,7 +566,7 @@ def draw_figures(batch: Batch, write: BatchFigureWriter) -> None:
         manifest["figures"] = []
         return
     try:
-        write(batch.folder.path, batch.scenarios, list(wanted) if wanted else None)
+        write(batch.folder.path, batch.scenarios, list(wanted) if wanted else None, workers)
     except Exception as err:
         # the results stand without their figures; `pactsim report` can redraw them
         manifest["figures"] = {"error": f"{type(err).__name__}: {err}"}
