@@ -8,6 +8,8 @@ From a :class:`~model.engine.runner.RunResult` this builds one tidy table, one r
   (below ``STOCKOUT_SHARE`` of that month's demand), or null if it did not;
 - ``cover_<good>_<YYYY_MM>``: months of cover (stock / demand) at the key dates;
 - ``stock_<good>_<YYYY_MM>``: the German stock at the end of the month, at ``STOCK_DATES``;
+- ``credit_drawn_rm_<YYYY_MM>``, ``soviet_debt_rm_<YYYY_MM>``: German deliveries financed by
+  credit lines so far, and the Soviet debt they created with interest, at ``STOCK_DATES``;
 - ``campaign_cover_<good>_1941_06``, ``campaign_cover_min_1941_06``: months of the Russian
   campaign's military requirement (military demand in the first month after the invasion
   date, at the eastern-war multipliers) that the stock on the eve of the invasion (end of
@@ -73,7 +75,8 @@ MILITARY_SHORT_SHARE = (
 OUTCOME_VARIABLES = (
     "stock", "demand", "shortage", "imports", "soviet_deliveries", "soviet_machinery_rm",
     "clearing_balance_rm", "arrears_rm", "suspended", "transit_t", "war_readiness",
-    "military_demand", "military_use", "civil_demand", "civil_use",
+    "military_demand", "military_use", "civil_demand", "civil_use", "credit_drawn_rm",
+    "soviet_debt_rm",
 )  # fmt: skip  # Barbarossa, 22 Jun 1941: rows 63-72 run to this date
 
 
@@ -197,6 +200,21 @@ def _met(demand: np.ndarray, used: np.ndarray) -> np.ndarray:
         return np.where(demand > 0, used / np.where(demand > 0, demand, 1.0), 1.0)
 
 
+def _stocks_on_dates(result: RunResult, raw: list[int]) -> dict[str, object]:
+    """German stocks, and the credit side of the clearing, at ``STOCK_DATES`` in the window."""
+    tr, months, goods = result.trajectory, result.months, result.goods
+    cols: dict[str, object] = {}
+    for date in STOCK_DATES:
+        t = _month_index(months, date)
+        if t is None:
+            continue
+        for g in raw:
+            cols[f"stock_{goods[g]}_{label(date)}"] = tr["stock"][t, :, g]
+        cols[f"credit_drawn_rm_{label(date)}"] = tr["credit_drawn_rm"][t]  # 1935 and 1939 lines
+        cols[f"soviet_debt_rm_{label(date)}"] = tr["soviet_debt_rm"][t]
+    return cols
+
+
 def _campaign_cover(result: RunResult, raw: list[int]) -> dict[str, object]:
     """Months of the campaign's military requirement the eve-of-invasion stock covers.
 
@@ -251,11 +269,7 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
         for g in raw:
             cols[f"cover_{goods[g]}_{label(date)}"] = cover[:, g]
         cols[f"war_readiness_{label(date)}"] = tr["war_readiness"][t]
-    for date in STOCK_DATES:
-        t = _month_index(months, date)
-        if t is not None:
-            for g in raw:
-                cols[f"stock_{goods[g]}_{label(date)}"] = stock[t, :, g]
+    cols.update(_stocks_on_dates(result, raw))
     cols.update(_campaign_cover(result, raw))
     shortage = tr["shortage"].sum(axis=0)
     for g in raw:
