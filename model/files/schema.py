@@ -462,6 +462,9 @@ RULE_SCHEMAS: dict[str, Node] = {
             rules=(ordered(),),
         ),
     ),
+    "barter_only": Table(
+        {"tolerated_imbalance_rm": QUANTITY}, required=("tolerated_imbalance_rm",)
+    ),
 }
 
 
