@@ -102,6 +102,7 @@ def synthetic_batch(path: Path, scenarios: dict = SCENARIOS) -> Path:
     for name, (title, question, *_rest) in scenarios.items():
         invasion = "1941-06" if name != "tight_blockade" else "1941-05"
         text = f'name = "{name}"\ntitle = "{title}"\nquestion = "{question}"\n[events]\ninvasion = "{invasion}"\n'
+        text += "".join(f"[goods.{g}]\ncritical = true\n" for g in GOODS[:7])  # the catalogue
         (path / "scenarios" / f"{name}.toml").write_text(text)
         provenance.append(
             {
