@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.batch.checksums import file_digest
 from model.batch.experiment import Experiment
-from model.batch.folder import BatchFolder, TrajectoryLayout
 from model.errors import UserError
 from model.files.nodes import Context, ListOf, Ref
+from model.store.checksums import file_digest
+from model.store.folder import BatchFolder, TrajectoryLayout
 
 
 @dataclass(frozen=True)
