@@ -12,7 +12,9 @@ What the USSR ships to Germany each month is its outstanding treaty dues, cut in
    (``clearing_pacing``): the USSR lets its deliveries run ahead of Germany's by the
    treaty's own horizons (Soviet deliveries within 18 months, German within 27: row 37)
    plus a tolerated lead, tightened while a political threat stands (Aug-Sep 1940, row 53);
-4. **rail** -- the border railway and the gauge change (``border_rail``; rows 49, 79-85).
+4. **rail** -- the border crossings and the gauge change (``border_rail``; rows 49, 79-85);
+5. **lifting** -- goods that leave by another route (``soviet_union.routes_by_good``: timber
+   by sea, lifted by German ships, row 59) are limited by that route.
 
 Each rule is a plug-in looked up by name in :data:`POLICIES` from
 ``[soviet_union.policy.<name>]``; an unknown name is rejected with the list of valid ones.
@@ -37,7 +39,7 @@ from model.world.goods import GoodsCatalogue
 from model.world.parameters import NEVER, ParameterView
 
 # What limited Soviet deliveries of a good in a month, as recorded (trajectory `binding`):
-BINDING = ("no_dues", "quota", "supply", "suspension", "pacing", "rail")
+BINDING = ("no_dues", "quota", "supply", "suspension", "pacing", "rail", "lifting")
 BINDING_CODE = {name: code for code, name in enumerate(BINDING)}
 
 

@@ -312,6 +312,8 @@ SOVIET_UNION = Table(
             ),
         ),
         "other_buyers_share": MapOf(GOOD, SHARE),
+        # goods that leave by another route than the border railway (timber by sea, row 59)
+        "routes_by_good": MapOf(GOOD, ROUTE),
         "dues_carry_months": Number(low=0, high=120, integer=True),
         "dues_order": Choice(
             ("seniority", "pro_rata"), "order in which the USSR serves its agreements"
