@@ -108,6 +108,10 @@ class BalanceWatch:
         self.resume_below_share = float(table["resume_below_share"])
         self.german_catch_up_share = float(table["german_catch_up_share"])
         self.threat_share = view.number(f"{path}.threat_share", np.inf)
+        # reckoned every interval from this month (row 38), else from the start it is given
+        self.reckoning_from = (
+            view.month(f"{path}.reckoning_from") if "reckoning_from" in table else None
+        )
         self.until = np.full(view.n_runs, -1, dtype=np.int64)
         self.threatened = np.zeros(view.n_runs, dtype=bool)
 
@@ -119,6 +123,8 @@ class BalanceWatch:
         arrears: np.ndarray,
         due: np.ndarray,
     ) -> None:
+        if self.reckoning_from is not None:
+            start = self.reckoning_from
         reviewing = active & (((month - start) % self.interval) == 0) & (month >= start)
         suspended = self.until > month
         lagging = (arrears > self.tolerated_rm) & (arrears > self.tolerated_share * due)

@@ -11,8 +11,9 @@ tag) and the model quantity it is compared with, written as a small expression:
 - ``statistic`` over the months ``from``..``to`` (inclusive), one of :data:`STATISTICS`:
   ``sum``, ``annual_rate`` (sum x 12 / months), ``value`` (at ``to``), ``increase``
   (value at ``to`` minus value before ``from``: for cumulative variables and stock
-  changes), ``any`` (1 if the variable is non-zero in some month: events) and ``count``
-  (months in which it is non-zero);
+  changes), ``any`` (1 if the variable is non-zero in some month: events), ``count``
+  (months in which it is non-zero) and ``growth`` (the increase over the period divided by
+  the increase over as many months just before it: a half-year against the one before);
 - ``value_in = "rm"`` values a goods quantity at its reference price.
 
 Every run gives one value; a target is summarised by the **median** over runs (or, for an
@@ -74,6 +75,7 @@ UNITS: dict[str, float] = {
     "M RM": 1e6,
     "months": 1.0,
     "share of runs": 1.0,
+    "ratio": 1.0,
 }
 SUMMARIES = ("median", "share")
 # DESIGN.md §9: a calibration target may be used to fit parameters; a validation target must
@@ -109,6 +111,17 @@ def _count(series: np.ndarray, first: int, last: int) -> np.ndarray:
     return (series[first : last + 1] != 0).sum(axis=0).astype(float)
 
 
+def _growth(series: np.ndarray, first: int, last: int) -> np.ndarray:
+    """The increase over the period relative to the increase over as many months just before."""
+    n = last - first + 1
+    now = _increase(series, first, last)
+    if first - n < 0:
+        return np.full(series.shape[1], np.nan)
+    before = _increase(series, first - n, first - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(before > 0, now / np.where(before > 0, before, 1.0), np.inf)
+
+
 STATISTICS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
     "sum": _sum,
     "annual_rate": _annual_rate,
@@ -116,6 +129,7 @@ STATISTICS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
     "increase": _increase,
     "any": _any,
     "count": _count,
+    "growth": _growth,
 }
 
 

@@ -262,6 +262,8 @@ BALANCE_WATCH: dict[str, Node] = {
     "suspension_months": Number(low=1, high=120, integer=True),
     "resume_below_share": PLAIN_SHARE,
     "german_catch_up_share": PLAIN_SHARE,
+    # the first month the reckoning counts from (default: the treaty's or trade's start)
+    "reckoning_from": Month(sampled=True),
 }
 
 # every number a balance watch acts on is stated in the file (no defaults in the code); a
