@@ -462,18 +462,31 @@ def evaluate(result: RunResult, targets: Sequence[Target]) -> list[TargetResult]
     return out
 
 
+def scenario_targets(scenario_file: str | Path) -> Path | None:
+    """A scenario's own targets file beside the default one (``targets_<name>.toml``), if any:
+    the pre-pact targets of ``long_baseline``, read after the pact-era ones."""
+    own = DEFAULT_TARGETS.with_name(f"targets_{Path(scenario_file).stem}.toml")
+    return own if own.is_file() else None
+
+
 def validate(
     targets_path: str | Path = DEFAULT_TARGETS,
     n_runs: int = DEFAULT_RUNS,
     seed: int = 0,
     scenario_file: str | Path | None = None,
+    extra_targets: Sequence[str | Path] = (),
 ) -> list[TargetResult]:
-    """Run the scenario with its uncertainty (Monte Carlo) and compare it with the record."""
+    """Run the scenario with its uncertainty (Monte Carlo) and compare it with the record.
+
+    ``extra_targets``: further targets files evaluated on the same run (their own
+    ``scenario`` key is not read: they are checked against ``scenario_file``)."""
     from model.engine.runner import simulate
     from model.files.scenario import load
 
     scenario = load(scenario_file if scenario_file is not None else scenario_path(targets_path))
     targets = load_targets(targets_path, scenario)
+    for extra in extra_targets:
+        targets += load_targets(extra, scenario)
     return evaluate_all(
         targets, scenario, lambda s: simulate(s, n_runs=n_runs, seed=seed, sample=n_runs > 1)
     )

@@ -51,7 +51,6 @@ wrong), in the same form as a scenario file's.
 from __future__ import annotations
 
 import re
-import tomllib
 import warnings
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -79,7 +78,7 @@ from model.files.nodes import (
     _join,
     _show,
 )
-from model.files.scenario import Scenario, ScenarioError, load, read_toml
+from model.files.scenario import Scenario, ScenarioError, load, parse_toml, read_toml
 from model.world.randomness import master_key, parameter_uniforms
 
 SAMPLERS = ("mc", "lhs", "sobol", "morris")
@@ -327,7 +326,7 @@ def find_scenario(entry: str, experiment_path: Path, key_path: str) -> Path:
 
 def parse_frozen(text: str, path: Path) -> Experiment:
     """An experiment from the copy kept in a result folder (for ``--resume``)."""
-    return parse_experiment(tomllib.loads(text), path, text)
+    return parse_experiment(parse_toml(text, path), path, text)
 
 
 # ---------------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ from model.batch.plan import (
     design_table,
     previews,
 )
-from model.batch.preflight import Estimate, damaged_outputs, estimate_batch
+from model.batch.preflight import Estimate, estimate_batch
 from model.batch.worker import ChunkFailure, ChunkOutput, ChunkTask
 from model.errors import UserError
 from model.files.scenario import Scenario
@@ -88,9 +88,11 @@ from model.store.folder import (
     file_digest,
     partial_path,
 )
+from model.store.manifest import is_complete, manifest_path, output_problems
 
-# draws a batch folder's figures: (folder, scenarios, figure names or None for all) -> paths
-BatchFigureWriter = Callable[[Path, Sequence[Scenario], Sequence[str] | None], list[Path]]
+# draws a batch folder's figures: (folder, scenarios, figure names or None for all, worker
+# processes) -> paths
+BatchFigureWriter = Callable[[Path, Sequence[Scenario], Sequence[str] | None, int], list[Path]]
 
 
 # ---------------------------------------------------------------------------------------
@@ -226,13 +228,13 @@ def reopen_batch(path: Path) -> Batch | Path:
 
     path = Path(path)
     if not path.name.endswith(".partial"):
-        if (path / "manifest.json").exists() and not (path / "parts").exists():
+        if is_complete(path):
             return path  # complete already
         if partial_path(path).is_dir():
             path = partial_path(path)
     if not path.is_dir():
         raise UserError(f"{path}: no such batch folder")
-    if not (path / "manifest.json").exists() or not (path / "experiment.toml").exists():
+    if not manifest_path(path).exists() or not (path / "experiment.toml").exists():
         raise UserError(
             f"{path}: not a batch folder that can be resumed (no manifest.json or experiment.toml: "
             f"a batch killed before it had written them, or a damaged folder); remove it with "
@@ -371,9 +373,9 @@ def run_batch(
     folder.lock()
     try:
         if manifest["status"] == STATUS_CONSOLIDATED:
-            bad = damaged_outputs(folder, manifest.get("outputs", {}))
+            bad = output_problems(folder.path, manifest)
             if bad:  # consolidate again from the parts (rerunning any that are gone)
-                print(f"{', '.join(bad)} damaged since consolidation; consolidating again")
+                print(f"since consolidation: {'; '.join(bad)}; consolidating again")
                 manifest["status"] = STATUS_RUNNING
         if manifest["status"] in (STATUS_RUNNING, STATUS_ERRORS):
             runs_now, executor_text, errors = run_session(
@@ -393,7 +395,7 @@ def run_batch(
         folder.drop_parts()
         if figures:
             t_figures = time.perf_counter()
-            draw_figures(batch, figures)
+            draw_figures(batch, figures, workers)
             if manifest["sessions"]:
                 manifest["sessions"][-1]["seconds_figures"] = round(
                     time.perf_counter() - t_figures, 3
@@ -552,8 +554,9 @@ def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
             )
 
 
-def draw_figures(batch: Batch, write: BatchFigureWriter) -> None:
-    """The experiment's figures, drawn by ``write`` (the presentation layer's batch writer).
+def draw_figures(batch: Batch, write: BatchFigureWriter, workers: int = 1) -> None:
+    """The experiment's figures, drawn by ``write`` (the presentation layer's batch writer)
+    on ``workers`` local processes (a Dask batch too: the folder is on this machine).
 
     ``figures`` absent in the experiment: every figure the writer draws; an empty list: none;
     names: passed on, and checked afterwards.
@@ -563,7 +566,7 @@ def draw_figures(batch: Batch, write: BatchFigureWriter) -> None:
         manifest["figures"] = []
         return
     try:
-        write(batch.folder.path, batch.scenarios, list(wanted) if wanted else None)
+        write(batch.folder.path, batch.scenarios, list(wanted) if wanted else None, workers)
     except Exception as err:
         # the results stand without their figures; `pactsim report` can redraw them
         manifest["figures"] = {"error": f"{type(err).__name__}: {err}"}

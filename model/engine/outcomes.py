@@ -7,6 +7,11 @@ From a :class:`~model.runner.RunResult` this builds one tidy table, one row per 
 - ``stockout_<good>``: the first month (``YYYY-MM``) the German stock of a good ran out
   (below ``STOCKOUT_SHARE`` of that month's demand), or null if it did not;
 - ``cover_<good>_<YYYY_MM>``: months of cover (stock / demand) at the key dates;
+- ``stock_<good>_<YYYY_MM>``: the German stock at the end of the month, at ``STOCK_DATES``;
+- ``campaign_cover_<good>_1941_06``, ``campaign_cover_min_1941_06``: months of the Russian
+  campaign's military requirement (military demand in the first month after the invasion
+  date, at the eastern-war multipliers) that the stock on the eve of the invasion (end of
+  the month before it) covers, per critical good and the smallest of them;
 - ``shortage_<good>``: cumulative unmet demand over the window (good's unit);
 - ``war_readiness_<YYYY_MM>``: the share of military demand for the critical goods met;
 - ``civil_cut_mean_<good>``, ``civil_cut_max_<good>``: depth of civil rationing -- the share
@@ -48,6 +53,9 @@ if TYPE_CHECKING:
 
 STOCKOUT_SHARE = 0.01
 KEY_DATES = ("1940-06", "1941-06", "1942-06")
+# German stocks at the outbreak of war and on the eve of Barbarossa (issue 19: the 1930s
+# counterfactuals are read at both); a date outside a scenario's window is left out
+STOCK_DATES = ("1939-09", "1941-06")
 ARREARS_DATES = ("1940-08", "1941-02")
 SOVIET_CUTOFF = "1941-06"
 INVASION_DATE = "1941-06"  # military oil is counted from the month after (Barbarossa, 22 Jun 1941)
@@ -138,6 +146,38 @@ def _rationing_and_military(result: RunResult, raw: list[int]) -> dict[str, obje
     return cols
 
 
+def _campaign_cover(result: RunResult, raw: list[int]) -> dict[str, object]:
+    """Months of the campaign's military requirement the eve-of-invasion stock covers.
+
+    The requirement is the military demand of the first month after ``INVASION_DATE`` (the
+    eastern-war phase: for oil O35's campaign use, ``germany.war_phases.good_multipliers``);
+    the stock is the one at the end of the month before the invasion date. Unlike war
+    readiness (military use met, ~1 in every run until stocks are gone) it measures how far
+    the stocks would carry the campaign, so a pre-war or pact counterfactual moves it.
+    """
+    tr, months, goods = result.trajectory, result.months, result.goods
+    t = _month_index(months, INVASION_DATE)
+    if t is None or t < 1 or t + 1 >= len(months):
+        return {}
+    table = result.scenario.get("goods", {}) or {}
+    critical = [g for g in raw if (table.get(goods[g]) or {}).get("critical", False)] or raw
+    need = tr["military_demand"][t + 1].astype(float)
+    stock = tr["stock"][t - 1].astype(float)
+    cols: dict[str, object] = {}
+    covers = []
+    for g in critical:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cover = np.where(
+                need[:, g] > 0, stock[:, g] / np.where(need[:, g] > 0, need[:, g], 1.0), np.nan
+            )
+        cols[f"campaign_cover_{goods[g]}_{label(INVASION_DATE)}"] = cover
+        covers.append(cover)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # every good without demand: NaN
+        cols[f"campaign_cover_min_{label(INVASION_DATE)}"] = np.nanmin(np.vstack(covers), axis=0)
+    return cols
+
+
 def outcomes_table(result: RunResult) -> pd.DataFrame:
     tr, months, goods = result.trajectory, result.months, result.goods
     cols: dict[str, object] = {"replication": result.replications}
@@ -161,6 +201,12 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
         for g in raw:
             cols[f"cover_{goods[g]}_{label(date)}"] = cover[:, g]
         cols[f"war_readiness_{label(date)}"] = tr["war_readiness"][t]
+    for date in STOCK_DATES:
+        t = _month_index(months, date)
+        if t is not None:
+            for g in raw:
+                cols[f"stock_{goods[g]}_{label(date)}"] = stock[t, :, g]
+    cols.update(_campaign_cover(result, raw))
     shortage = tr["shortage"].sum(axis=0)
     for g in raw:
         cols[f"shortage_{goods[g]}"] = shortage[:, g]

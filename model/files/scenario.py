@@ -86,18 +86,28 @@ def read_toml(path: Path) -> dict[str, Any]:
     if not raw.strip():
         raise ScenarioError(path, "", "the file is empty; expected a TOML scenario")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(path, "", "expected UTF-8 text") from None
+    data = parse_toml(text, path)
+    if not data:
+        raise ScenarioError(path, "", "the file defines no keys; expected a TOML scenario")
+    return data
+
+
+def parse_toml(text: str, path: str | Path) -> dict[str, Any]:
+    """TOML text as data; a syntax error is a :class:`ScenarioError` naming ``path``.
+
+    The one TOML reader of the package: scenario, experiment and frozen files all come here.
+    """
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(path, "", f"TOML syntax error: {err}") from None
     except RecursionError:
         raise ScenarioError(
             path, "", "TOML syntax error: arrays or tables nested too deeply"
         ) from None
-    if not data:
-        raise ScenarioError(path, "", "the file defines no keys; expected a TOML scenario")
-    return data
 
 
 def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -26,7 +26,6 @@ import pandas as pd
 from model.analysis.compare import (
     KEY_DATE,
     BatchResults,
-    compare,
     fmt,
     fmt_diff,
     fmt_interval,
@@ -39,6 +38,8 @@ from model.presentation.binding_table import NOTE as BINDING_NOTE
 from model.presentation.binding_table import binding_rows
 from model.presentation.report_figures import (
     Figure,
+    LazyPool,
+    compare_in_pool,
     draw_figures,
     headline_rows,
     scenario_infos,
@@ -403,9 +404,14 @@ def write_report(
     results = load_results(folder)
     names = results.scenarios
     table = None
-    if len(names) > 1:
-        table = compare(results, baseline if baseline in names else names[0], seed)
-    figures = draw_figures(results, baseline, scenarios, table, seed, redraw=redraw)
+    with LazyPool() as pool:  # the bootstrap and the figures, a task each, on every core
+        if len(names) > 1:
+            table = compare_in_pool(
+                results, baseline if baseline in names else names[0], seed, pool
+            )
+        figures = draw_figures(
+            results, baseline, scenarios, table, seed, redraw=redraw, executor=pool
+        )
     infos = scenario_infos(results, scenarios)
     paths: dict[str, Any] = {
         "figures_drawn": [f.path for f in figures if f.drawn],
