@@ -318,7 +318,6 @@ BALANCE_WATCH: dict[str, Node] = {
     "suspension_months": Number(low=1, high=120, integer=True),
     "resume_below_share": PLAIN_SHARE,
     "german_catch_up_share": PLAIN_SHARE,
-    # the first month the reckoning counts from (default: the treaty's or trade's start)
     "reckoning_from": Month(sampled=True),
     "from": MONTH,
 }
@@ -371,7 +370,6 @@ SOVIET_UNION = Table(
             ),
         ),
         "other_buyers_share": MapOf(GOOD, SHARE),
-        # goods that leave by another route than the border railway (timber by sea, row 59)
         "routes_by_good": MapOf(GOOD, ROUTE),
         "dues_carry_months": Number(low=0, high=120, integer=True),
         "dues_order": Choice(
