@@ -1,6 +1,6 @@
 """Germany: production, consumption with rationing and substitution, exports, conquest.
 
-State: a stock of every good, shape (R, G). Each month (DESIGN.md §3):
+State: a stock of every good, shape (R, G). Each month (docs/architecture.md §3):
 
 - **produces** domestic output, the grain harvest once a year (its size times a per-year
   factor times a lognormal shock), synthetic output (oil: hydrogenation and
@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from model.world.calendar import calendar_month
 from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
 from model.world.parameters import NEVER, ParameterView
@@ -130,7 +131,6 @@ class Germany(mesa.Agent):
         self.rationed = np.zeros((R, G))
         self.captured = np.zeros((R, G))
         self.synthetic_output = np.zeros((R, G))
-        self.export_offer_units = np.zeros((R, G))
         self.phase = np.zeros(R, dtype=np.int64)
         self.ration_cut = np.zeros((R, G))  # share of civil demand cut by the reserve rules
         self.last_consumption = np.zeros((R, G))
@@ -340,7 +340,7 @@ class Germany(mesa.Agent):
             if self.domestic_periods
             else self.domestic.copy()
         )
-        if month % 12 + 1 == self.harvest_calendar_month:
+        if calendar_month(month) == self.harvest_calendar_month:
             year = month // 12
             if year in self.harvest_by_year:
                 amount = self.harvest_by_year[year]
@@ -391,7 +391,6 @@ class Germany(mesa.Agent):
         for good, lot_month, rm, treaty in self.lots:
             live = (lot_month == month) & (active[treaty] if treaty else True)
             offer[:, good] += rm * live / self.goods.price_rm_per_unit[good]
-        self.export_offer_units = offer
         return offer
 
     def produce_for_export(self, amount: np.ndarray) -> None:

@@ -1,7 +1,7 @@
 """The Soviet export policy: named rules that decide how much of the treaty dues to ship.
 
 What the USSR ships to Germany each month is its outstanding treaty dues, cut in turn by
-(DESIGN.md §3; rows 37-38, 51-57, 61):
+(docs/architecture.md §3; rows 37-38, 51-57, 61):
 
 1. **supply** -- what its export pool holds (the Soviet economy, :mod:`model.actors.soviet_union`);
 2. **suspension** -- goods held back: the treaty's own balancing (the ``reciprocity`` treaty

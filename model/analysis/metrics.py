@@ -99,7 +99,7 @@ def metrics_for(
         (
             "soviet_to_invasion_rm",
             "Soviet deliveries",
-            f"Soviet deliveries to {key_date}",
+            "Soviet deliveries to the invasion",
             "M RM",
             1e-6,
         ),
@@ -130,6 +130,13 @@ def stock_metrics(
             if col in have:
                 unit, scale = ("kg", 1.0) if units.get(good) == "kg" else ("kt", 1e-3)
                 out.append(Metric(col, f"stocks {date}", f"{good} stock {date}", unit, scale))
+    for date in STOCK_DATES:
+        for col, label in (
+            (f"credit_drawn_rm_{column_date(date)}", f"credit drawn to {date}"),
+            (f"soviet_debt_rm_{column_date(date)}", f"Soviet credit debt {date}"),
+        ):
+            if col in have:
+                out.append(Metric(col, "credit", label, "M RM", 1e-6))
     for good in (*critical, "min"):
         col = f"campaign_cover_{good}_{column_date(INVASION_DATE)}"
         if col in have:
@@ -143,14 +150,14 @@ def stock_metrics(
 def soviet_tonnage_metrics(
     columns: Sequence[str], units: dict[str, str], key_date: str
 ) -> list[Metric]:
-    """Soviet deliveries to Germany up to ``key_date`` by good, in tonnes (kg where the
-    catalogue counts a good in kg, e.g. platinum)."""
+    """Soviet deliveries to Germany up to each run's invasion month by good, in tonnes (kg
+    where the catalogue counts a good in kg, e.g. platinum)."""
     out = []
     for col in columns:
         good = col.removeprefix("soviet_to_invasion_")
         if col.startswith("soviet_to_invasion_") and good != "rm":
             unit = "kg" if units.get(good) == "kg" else "t"
-            label = f"Soviet {good.replace('_', ' ')} to {key_date}"
+            label = f"Soviet {good.replace('_', ' ')} to the invasion"
             out.append(Metric(col, "Soviet deliveries", label, unit))
     return out
 

@@ -1,4 +1,4 @@
-"""Scenario batches at scale: planning, starting, resuming and consolidating (DESIGN.md §6, §8, §10).
+"""Scenario batches at scale: planning, starting, resuming and consolidating (docs/architecture.md §6, §8, §10).
 
 The chunk worker is :mod:`model.batch.worker`, the executors :mod:`model.batch.executors`,
 the folder :mod:`model.store.folder` and the command :mod:`model.cli.batch`.
@@ -8,8 +8,8 @@ replications. Replication *i* gets the same parameter sample and the same random
 in every scenario (common random numbers), so counterfactual effects are paired.
 
 **Chunks.** The runs of one scenario are cut into chunks of R runs; one chunk is one
-:class:`~model.simulation.PactModel` advancing R runs side by side (never one model per
-run: Mesa 3.3.1 keeps every model alive, STACK.md). Chunks go to a process pool (default,
+:class:`~model.engine.simulation.PactModel` advancing R runs side by side (never one model per
+run: Mesa 3.3.1 keeps every model alive, docs/architecture.md §12). Chunks go to a process pool (default,
 one worker per core), to a Dask distributed cluster (``--scheduler tcp://host:8786``) or,
 with ``--workers 1``, run in this process. Random numbers are keyed by (seed, purpose,
 replication), so the results are identical whatever the chunk size, the number of workers

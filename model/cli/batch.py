@@ -10,7 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.batch.executors import DASK_WORKER_TIMEOUT_S, default_workers
+from model.batch.executors import (
+    DASK_WORKER_TIMEOUT_S,
+    PRELOAD,
+    default_workers,
+    start_forkserver,
+)
 from model.batch.experiment import (
     load_experiment,
 )
@@ -24,6 +29,7 @@ from model.batch.run import (
     summary_line,
 )
 from model.errors import UserError
+from model.presentation.report_figures import PRELOAD as FIGURE_PRELOAD
 from model.store.folder import (
     FolderInUse,
     final_path,
@@ -111,6 +117,9 @@ def started(args: argparse.Namespace, workers: int) -> Batch:
     experiment = load_experiment(args.experiment)
     if not args.no_figures:
         check_figure_names(experiment, getattr(args, "figure_names", None))
+    figures = not args.no_figures and experiment.figures != ()
+    if workers > 1 or figures:  # the fork server's imports overlap the planning below
+        start_forkserver(PRELOAD + (FIGURE_PRELOAD if figures else ()))
     batch = start_batch(
         experiment,
         args.out,

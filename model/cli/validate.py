@@ -11,7 +11,6 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from model import PROJECT_ROOT
 from model.analysis.validation import (
     DEFAULT_RUNS,
     DEFAULT_TARGETS,
@@ -21,13 +20,15 @@ from model.analysis.validation import (
     validate,
 )
 from model.errors import UserError
+from model.files.scenario import shipped
+from model.world.randomness import DEFAULT_SEED
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--runs", type=int, default=DEFAULT_RUNS, help=f"Monte Carlo runs (default {DEFAULT_RUNS})"
     )
-    parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="master seed")
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     parser.add_argument(
         "--targets",
@@ -104,7 +105,7 @@ ROLE_TITLES = {
 def print_table(
     results: Sequence[TargetResult], n_runs: int, seed: int, scenario: str = "baseline"
 ) -> None:
-    """One table per role, calibration first, each with its count (DESIGN.md §9)."""
+    """One table per role, calibration first, each with its count (docs/architecture.md §9)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -136,7 +137,7 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"--runs must be at least 1, got {args.runs}")
     scenario, extra = args.scenario, []
     if scenario is not None:
-        named = PROJECT_ROOT / "scenarios" / f"{scenario}.toml"
+        named = shipped("scenarios") / f"{scenario}.toml"
         if scenario.suffix != ".toml" and len(scenario.parts) == 1:
             if not named.is_file():
                 available = ", ".join(sorted(p.stem for p in named.parent.glob("*.toml")))

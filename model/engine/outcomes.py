@@ -1,6 +1,6 @@
-"""Outcomes of a run: the per-run numbers users compare across scenarios (DESIGN.md §8).
+"""Outcomes of a run: the per-run numbers users compare across scenarios (docs/architecture.md §8).
 
-From a :class:`~model.runner.RunResult` this builds one tidy table, one row per run:
+From a :class:`~model.engine.runner.RunResult` this builds one tidy table, one row per run:
 
 - ``param__<key path>``: the run's value of each uncertain parameter (``.`` of the path as
   ``__``, ``[i]`` as ``_i``; see :func:`param_column`), months as ``YYYY-MM`` texts;
@@ -8,6 +8,8 @@ From a :class:`~model.runner.RunResult` this builds one tidy table, one row per 
   (below ``STOCKOUT_SHARE`` of that month's demand), or null if it did not;
 - ``cover_<good>_<YYYY_MM>``: months of cover (stock / demand) at the key dates;
 - ``stock_<good>_<YYYY_MM>``: the German stock at the end of the month, at ``STOCK_DATES``;
+- ``credit_drawn_rm_<YYYY_MM>``, ``soviet_debt_rm_<YYYY_MM>``: German deliveries financed by
+  credit lines so far, and the Soviet debt they created with interest, at ``STOCK_DATES``;
 - ``campaign_cover_<good>_1941_06``, ``campaign_cover_min_1941_06``: months of the Russian
   campaign's military requirement (military demand in the first month after the invasion
   date, at the eastern-war multipliers) that the stock on the eve of the invasion (end of
@@ -20,9 +22,14 @@ From a :class:`~model.runner.RunResult` this builds one tidy table, one row per 
 - ``military_short_months`` (any critical good) and ``military_short_months_<good>``: months
   in which military use fell below military demand (by more than ``MILITARY_SHORT_SHARE``);
 - ``military_oil_met_after_<YYYY_MM>``: the share of military oil demand met from the month
-  after the invasion date on (``INVASION_DATE``; 1.0 where there was no demand);
+  after the historical invasion date on (``INVASION_DATE``; 1.0 where there was no demand),
+  and ``military_oil_met_after_invasion``: the same from the month after each run's own
+  invasion month (``events.invasion``; 1.0 where there is none);
 - ``imports_rm_<origin>``, ``imports_<origin>_<good>``: cumulative arrivals by supplier;
-- ``soviet_to_invasion_<good>``: Soviet deliveries up to and including 1941-06;
+- ``soviet_to_invasion_<good>``, ``soviet_to_invasion_rm``: Soviet deliveries up to and
+  including each run's invasion month (the whole window where there is none), and
+  ``soviet_to_<YYYY_MM>_<good>``, ``soviet_to_<YYYY_MM>_rm``: up to the fixed
+  ``SOVIET_CUTOFF`` (1941-06, the end of Sipols' list), whatever the scenario's invasion;
 - ``clearing_balance_rm``, ``arrears_rm_<YYYY_MM>``, ``arrears_rm_max``,
   ``suspension_months``, ``first_suspension``, ``soviet_machinery_rm``.
 
@@ -45,8 +52,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from model.world.calendar import format_month
-from model.world.distributions import is_month_distribution
+from model.world.calendar import format_month, parse_month
+from model.world.distributions import central, is_distribution, is_month_distribution
+from model.world.parameters import NEVER
 
 if TYPE_CHECKING:
     from model.engine.runner import RunResult
@@ -66,7 +74,8 @@ MILITARY_SHORT_SHARE = (
 OUTCOME_VARIABLES = (
     "stock", "demand", "shortage", "imports", "soviet_deliveries", "soviet_machinery_rm",
     "clearing_balance_rm", "arrears_rm", "suspended", "transit_t", "war_readiness",
-    "military_demand", "military_use", "civil_demand", "civil_use",
+    "military_demand", "military_use", "civil_demand", "civil_use", "credit_drawn_rm",
+    "soviet_debt_rm",
 )  # fmt: skip  # Barbarossa, 22 Jun 1941: rows 63-72 run to this date
 
 
@@ -107,6 +116,35 @@ def _month_index(months: list[str], label: str) -> int | None:
     return months.index(label) if label in months else None
 
 
+INVASION = "events.invasion"
+
+
+def invasion_steps(result: RunResult) -> np.ndarray:
+    """Each run's invasion month as a step of the window (int, shape (R,)): the number of
+    months where there is no invasion or it falls after the window, -1 before it."""
+    n = len(result.months)
+    if INVASION in result.parameters:
+        index = np.rint(np.asarray(result.parameters[INVASION], dtype=float)).astype(np.int64)
+    else:
+        value = result.scenario.get(INVASION, "none")
+        value = central(value) if is_distribution(value) else value
+        index = np.full(len(result.replications), NEVER if value == "none" else parse_month(value))
+    step = index - parse_month(result.months[0])
+    return np.clip(step, -1, n)
+
+
+def sum_to(series: np.ndarray, last: np.ndarray, after: bool = False) -> np.ndarray:
+    """``series[: last[r] + 1, r].sum(axis=0)`` per run ``r`` (series (T, R, ...)), or with
+    ``after`` the months after ``last[r]``: one slice sum per distinct month, so a run's sum
+    is the one a fixed cut-off gives, bit for bit."""
+    out = np.zeros(series.shape[1:], dtype=series.dtype)
+    for t in np.unique(last):
+        runs = last == t
+        months = slice(int(t) + 1, None) if after else slice(0, max(int(t) + 1, 0))
+        out[runs] = series[months][:, runs].sum(axis=0)
+    return out
+
+
 def _rationing_and_military(result: RunResult, raw: list[int]) -> dict[str, object]:
     """Outcomes that discriminate between runs where war readiness alone does not (issue 12)."""
     tr, months, goods = result.trajectory, result.months, result.goods
@@ -135,14 +173,38 @@ def _rationing_and_military(result: RunResult, raw: list[int]) -> dict[str, obje
     cols["military_short_months"] = short[:, :, critical].any(axis=2).sum(axis=0)
     for g in critical:
         cols[f"military_short_months_{goods[g]}"] = short[:, :, g].sum(axis=0)
-    t = _month_index(months, INVASION_DATE)
-    if t is not None and "oil" in goods:
+    if "oil" in goods:
         o = goods.index("oil")
-        demand_after, used_after = need[t + 1 :, :, o].sum(axis=0), use[t + 1 :, :, o].sum(axis=0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cols[f"military_oil_met_after_{label(INVASION_DATE)}"] = np.where(
-                demand_after > 0, used_after / np.where(demand_after > 0, demand_after, 1.0), 1.0
+        t = _month_index(months, INVASION_DATE)
+        if t is not None:
+            cols[f"military_oil_met_after_{label(INVASION_DATE)}"] = _met(
+                need[t + 1 :, :, o].sum(axis=0), use[t + 1 :, :, o].sum(axis=0)
             )
+        last = invasion_steps(result)  # after each run's own invasion month
+        cols["military_oil_met_after_invasion"] = _met(
+            sum_to(need[:, :, o], last, after=True), sum_to(use[:, :, o], last, after=True)
+        )
+    return cols
+
+
+def _met(demand: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """The share of ``demand`` that was ``used``; 1.0 where there was no demand."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(demand > 0, used / np.where(demand > 0, demand, 1.0), 1.0)
+
+
+def _stocks_on_dates(result: RunResult, raw: list[int]) -> dict[str, object]:
+    """German stocks, and the credit side of the clearing, at ``STOCK_DATES`` in the window."""
+    tr, months, goods = result.trajectory, result.months, result.goods
+    cols: dict[str, object] = {}
+    for date in STOCK_DATES:
+        t = _month_index(months, date)
+        if t is None:
+            continue
+        for g in raw:
+            cols[f"stock_{goods[g]}_{label(date)}"] = tr["stock"][t, :, g]
+        cols[f"credit_drawn_rm_{label(date)}"] = tr["credit_drawn_rm"][t]  # 1935 and 1939 lines
+        cols[f"soviet_debt_rm_{label(date)}"] = tr["soviet_debt_rm"][t]
     return cols
 
 
@@ -201,11 +263,7 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
         for g in raw:
             cols[f"cover_{goods[g]}_{label(date)}"] = cover[:, g]
         cols[f"war_readiness_{label(date)}"] = tr["war_readiness"][t]
-    for date in STOCK_DATES:
-        t = _month_index(months, date)
-        if t is not None:
-            for g in raw:
-                cols[f"stock_{goods[g]}_{label(date)}"] = stock[t, :, g]
+    cols.update(_stocks_on_dates(result, raw))
     cols.update(_campaign_cover(result, raw))
     shortage = tr["shortage"].sum(axis=0)
     for g in raw:
@@ -216,15 +274,19 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
     price = result.prices
     for s, origin in enumerate(result.origins):
         # a row-wise sum, not `@`: BLAS sums in an order that depends on the number of
-        # rows, so the last bits would depend on the chunking (DESIGN.md §6)
+        # rows, so the last bits would depend on the chunking (docs/architecture.md §6)
         cols[f"imports_rm_{origin}"] = (imports[s] * price).sum(axis=1)
         for g in raw:
             cols[f"imports_{origin}_{goods[g]}"] = imports[s, :, g]
+    deliveries = tr["soviet_deliveries"]
     cut = _month_index(months, SOVIET_CUTOFF)
-    soviet = tr["soviet_deliveries"][: (cut + 1 if cut is not None else None)].sum(axis=0)
-    for g in raw:
-        cols[f"soviet_to_invasion_{goods[g]}"] = soviet[:, g]
-    cols["soviet_to_invasion_rm"] = (soviet * price).sum(axis=1)
+    for name, soviet in (
+        ("invasion", sum_to(deliveries, invasion_steps(result))),
+        (label(SOVIET_CUTOFF), deliveries[: (cut + 1 if cut is not None else None)].sum(axis=0)),
+    ):
+        for g in raw:
+            cols[f"soviet_to_{name}_{goods[g]}"] = soviet[:, g]
+        cols[f"soviet_to_{name}_rm"] = (soviet * price).sum(axis=1)
     cols["clearing_balance_rm"] = tr["clearing_balance_rm"][-1]
     for date in ARREARS_DATES:
         t = _month_index(months, date)

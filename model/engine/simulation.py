@@ -3,9 +3,9 @@
 Every agent's state has a leading run axis (R, goods); every parameter a batch varies is
 an array of length R; every dated rule is a per-run mask; the only Python loop is over
 months (and over the handful of suppliers, routes and treaties). R = 1 is the
-interactive case of the same code (DESIGN.md §6).
+interactive case of the same code (docs/architecture.md §6).
 
-One month, in order (DESIGN.md §5), one phase per line of :meth:`PactModel.step`:
+One month, in order (docs/architecture.md §5), one phase per line of :meth:`PactModel.step`:
 
 1. events: war phase, invasion, treaties in force, blockade, routes, conquest;
 2. production;

@@ -1,7 +1,7 @@
 """The schema of a scenario file, written as data, and the check of a resolved scenario.
 
-:func:`validate` is called by :func:`model.scenario.load` on the resolved scenario (after
-``extends`` has been merged). It raises ONE :class:`~model.scenario.ScenarioError` -- the
+:func:`validate` is called by :func:`model.files.scenario.load` on the resolved scenario (after
+``extends`` has been merged). It raises ONE :class:`~model.errors.ScenarioError` -- the
 first problem found -- naming the file, the key path (``treaties.commercial_1940.quotas.
 oil.quantity``, ``germany.synthetic.oil.schedule[2].t_per_month``) and what was expected.
 
@@ -51,7 +51,7 @@ from model.files.nodes import (
     Year,
     _join,
 )
-from model.files.rules import exactly_one, ordered, together
+from model.files.rules import at_least_one, exactly_one, offered_by_supplier, ordered, together
 from model.world.calendar import MonthError, parse_month
 from model.world.distributions import is_distribution
 from model.world.routes import SOVIET_ROUTE
@@ -99,27 +99,6 @@ PARTY = Ref("parties", "party", "parties")
 TREATY = Ref("treaties", "treaty")
 GOODS_QUANTITIES = MapOf(GOOD, QUANTITY)
 MIX = MapOf(GOOD, PLAIN_SHARE, min_len=1, rules=(positive_sum,))
-
-
-def at_least_one(*keys: str):
-    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
-        if not any(k in table for k in keys):
-            ctx.fail(where, f"expected one of {', '.join(keys)}; found neither")
-
-    return rule
-
-
-def offered_by_supplier(table: Mapping[str, Any], where: str, ctx: Context) -> None:
-    """A stockpiled good is bought from a supplier that trades it (has an offer of it)."""
-    for good, entry in (table.get("goods") or {}).items():
-        supplier = entry.get("supplier")
-        offered = ctx.names.get(f"offered by {supplier}", ())
-        if supplier is not None and good not in offered:
-            ctx.fail(
-                _join(_join(_join(where, "goods"), good), "supplier"),
-                f"supplier {supplier!r} has no offer of {good!r}: expected a supplier that "
-                f"trades it ({', '.join(s for s in ctx.names.get('suppliers', ()) if good in ctx.names.get(f'offered by {s}', ())) or 'none does'})",
-            )
 
 
 def _periods() -> ListOf:

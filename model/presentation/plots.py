@@ -1,4 +1,4 @@
-"""Figures: pure functions of saved results (STYLE.md habit 12).
+"""Figures: pure functions of saved results (docs/architecture.md §11.3).
 
 Each ``plot_*`` function takes an ``xarray.Dataset`` of trajectories (dims run, month,
 good), optional event markers and an optional matplotlib ``ax``, draws, and returns the
@@ -218,11 +218,6 @@ def _events(
 ) -> None:
     """Dated events as dashed lines, labelled with what and when (smaller on small panels)."""
     _mark_events(ax, markers, months, fontsize=7 if labels else 5.5)
-
-
-def describe_events(markers: Sequence[tuple[str, str]]) -> str:
-    """'1939-08 Credit Agreement; 1941-06 invasion' -- for a legend when lines are bare."""
-    return "; ".join(f"{m} {label}" for m, label in sorted(markers))
 
 
 def scenario_styles(names: Sequence[str], baseline: str = "baseline") -> dict[str, dict[str, Any]]:
@@ -487,7 +482,7 @@ def plot_paired_differences(
     are differences from.
 
     ``rows`` is a pandas DataFrame with columns scenario, difference, ci_low, ci_high, unit
-    (the output of :func:`model.compare.compare` for one outcome).
+    (the output of :func:`model.analysis.compare.compare` for one outcome).
     """
     ax = ax or plt.gca()
     names = [str(s) for s in rows["scenario"]]

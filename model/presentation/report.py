@@ -1,7 +1,7 @@
 """A report from a saved result folder, and ``pactsim report``.
 
 Everything here reads a result folder (``outcomes.parquet``, ``trajectories.nc``,
-``manifest.json``) and nothing re-runs the model (STYLE.md habit 9). :func:`write_figures`
+``manifest.json``) and nothing re-runs the model (docs/architecture.md §11.2). :func:`write_figures`
 (:mod:`model.presentation.report_figures`) draws the comparison figures into ``figures/``;
 ``pactsim report RESULT_DIR`` adds ``paired_differences.csv``, ``report.md`` and a
 self-contained ``report.html`` (figures embedded as base64 PNG) for readers who will never

@@ -187,3 +187,21 @@ def test_the_critical_goods_come_from_the_catalogue():
     assert critical == GoodsCatalogue.from_table(data["goods"]).critical_ids
     tin = {**data["goods"], "tin": {"unit": "t", "price_rm_per_unit": 1.0, "critical": True}}
     assert critical_goods(tin)[-1] == "tin"  # a scenario can add a critical good
+
+
+def test_resampled_medians_from_counts_are_numpys_medians():
+    """The bootstrap's medians read off value counts equal np.median of the resampled values
+    (odd and even counts of pairs; whole-month differences and a column of other values)."""
+    from model.analysis.compare import ResampledMedians
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 9, 10, 400):
+        columns = np.column_stack(
+            [rng.integers(-44, 45, n).astype(float), rng.choice([0.5, 2.25, -3.0], n)]
+        )
+        idx = rng.integers(0, n, size=(60, n))
+        counts = np.stack([np.bincount(row, minlength=n) for row in idx]).astype(float)
+        medians = ResampledMedians.of(columns)
+        assert medians is not None
+        np.testing.assert_array_equal(medians.medians(counts), np.median(columns[idx], axis=1))
+    assert ResampledMedians.of(np.array([[1.0], [np.nan]])) is None  # NaN: the sorting path
