@@ -99,12 +99,21 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from model.batch.experiment import build_design
+    from model.batch.experiment import build_design, check_design_size
     from model.batch.results import ResultFolder
 
     spec = load_spec(args.experiment)
     workers, chunk = _workers_and_chunk(args, spec)
+
+    # refused from its numbers before the design is drawn: the runs, the design and what
+    # is kept of each run until the analysis (its parameter values and analysed outcomes)
+    def check(n_outcomes: int) -> None:
+        per_run = 2 * 8 * (len(spec.parameters) + n_outcomes)
+        check_design_size(spec.experiment, len(spec.parameters), len(spec.scenarios), per_run)
+
+    check(len(spec.patterns))
     outcomes = resolve_outcomes(spec)
+    check(len(outcomes))  # the patterns may match more than one column each
     design = build_design(
         spec.method,
         spec.experiment.replications,

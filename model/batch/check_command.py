@@ -18,6 +18,7 @@ from pathlib import Path
 from model.batch.experiment import check_design_size, load_experiment, uncertain_paths
 from model.errors import ScenarioError, UserError
 from model.files import commands as scenario_commands
+from model.files.limits import read_input
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -29,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 def is_experiment(file: str) -> bool:
     """A TOML file with a top-level ``scenarios`` list (scenario files have no such key)."""
     try:
-        data = tomllib.loads(Path(file).read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        data = tomllib.loads(read_input(Path(file)).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # ScenarioError included
         return False  # the scenario check says what is wrong with it
     return isinstance(data.get("scenarios"), list)
 

@@ -188,6 +188,20 @@ class FolderInUse(RuntimeError):
     pass
 
 
+def write_blocks(path: Path, blocks: Iterable[pd.DataFrame]) -> None:
+    """Tables of one schema into one Parquet file, a row group each."""
+    writer = None
+    try:
+        for block in blocks:
+            table = pa.Table.from_pandas(block, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
 class BatchFolder:
     """A partial batch folder and the protocol for writing into it."""
 
@@ -203,7 +217,7 @@ class BatchFolder:
         manifest: dict[str, Any],
         experiment_text: str,
         scenarios: Sequence[Scenario],
-        design: pd.DataFrame | None,
+        design: Iterable[pd.DataFrame] | None,
     ) -> BatchFolder:
         """A new partial folder, filled under a staging name: its manifest first, then the
         frozen inputs and their hashes (``manifest["inputs"]``); renamed into place last."""
@@ -269,13 +283,18 @@ class BatchFolder:
         self.write(self.path / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
 
     def freeze_inputs(
-        self, experiment_text: str, scenarios: Sequence[Scenario], design: pd.DataFrame | None
+        self,
+        experiment_text: str,
+        scenarios: Sequence[Scenario],
+        design: Iterable[pd.DataFrame] | None,
     ) -> None:
+        """The experiment, the resolved scenarios and the design (written block by block, one
+        Parquet row group per block, so a large design is never held whole)."""
         self.write(self.path / "experiment.toml", experiment_text)
         for s in scenarios:
             self.write(self.path / scenario_file(s.name), dumps(s.data))
         if design is not None:
-            self.write(self.path / "design.parquet", lambda p: design.to_parquet(p, index=False))
+            self.write(self.path / "design.parquet", lambda p: write_blocks(p, design))
 
     def input_digests(self) -> dict[str, dict[str, Any]]:
         """Size and SHA-256 of every frozen input (experiment, scenarios, design)."""
@@ -327,6 +346,7 @@ class BatchFolder:
         return scenario
 
     def frozen_design(self) -> pd.DataFrame | None:
+        """The stored design (a batch whose design is keyed recomputes it instead)."""
         path = self.path / "design.parquet"
         return pd.read_parquet(path) if path.exists() else None
 

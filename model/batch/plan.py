@@ -9,12 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-import numpy as np
-import pandas as pd
-
 from model.batch.experiment import (
     DEFAULT_TRAJECTORY_GOODS,
-    Design,
     Experiment,
 )
 from model.batch.folder import (
@@ -180,11 +176,3 @@ def check_outcome_patterns(experiment: Experiment, shapes: Sequence[ScenarioShap
                 f"outcomes[{i}]",
                 f"{pattern!r} matches no outcome column; columns include {sample}, ...",
             )
-
-
-def design_table(design: Design) -> pd.DataFrame | None:
-    if design.points is None:
-        return None
-    table = pd.DataFrame(design.points, columns=list(design.paths))
-    table.insert(0, "replication", np.arange(design.n_runs, dtype=np.int64))
-    return table

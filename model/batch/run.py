@@ -62,6 +62,7 @@ from model.batch.experiment import (
     Experiment,
     build_design,
     check_design_size,
+    design_bytes,
     parse_frozen,
     uncertain_paths,
 )
@@ -81,7 +82,6 @@ from model.batch.plan import (
     build_layout,
     check_outcome_patterns,
     choose_chunk,
-    design_table,
     previews,
 )
 from model.batch.preflight import Estimate, damaged_outputs, estimate_batch
@@ -147,26 +147,30 @@ def start_batch(
 
     t0 = time.perf_counter()
     scenarios = experiment.load_scenarios()
+    paths = uncertain_paths(scenarios)
+    runs = check_design_size(experiment, len(paths), len(scenarios))  # from the numbers alone
     shapes = previews(scenarios)
     check_outcome_patterns(experiment, shapes)
-    paths = uncertain_paths(scenarios)
-    check_design_size(experiment, len(paths), len(scenarios))
+    chunk = choose_chunk(chunk or experiment.chunk, runs, len(scenarios), workers)
+    spec = experiment.trajectories
+    layout = build_layout(scenarios, shapes, spec.variables, runs, chunk, spec.compression)
+    if room is not None:  # disk and memory, before the design is drawn or a file written
+        n_columns = len({c for shape in shapes for c in shape.columns})
+        held = design_bytes(
+            experiment.sampler, experiment.replications, runs, len(paths), experiment.options
+        )
+        room(estimate_batch(layout, n_columns, len(scenarios), chunk, workers, held, experiment))
     design = build_design(
         experiment.sampler, experiment.replications, experiment.seed, paths, experiment.options
     )
-    chunk = choose_chunk(chunk or experiment.chunk, design.n_runs, len(scenarios), workers)
-    spec = experiment.trajectories
-    layout = build_layout(scenarios, shapes, spec.variables, design.n_runs, chunk, spec.compression)
-    if room is not None:
-        n_columns = len({c for shape in shapes for c in shape.columns})
-        room(estimate_batch(layout, n_columns, len(scenarios), chunk, workers, len(paths)))
     final = ResultFolder.create(out, experiment.name).path
     if partial_path(final).exists():
         raise UserError(
             f"{partial_path(final)} exists: resume it with `pactsim batch --resume {final}`"
         )
     manifest = batch_manifest(experiment, scenarios, design, layout, chunk, command, t0)
-    folder = BatchFolder.create(final, manifest, experiment.text, scenarios, design_table(design))
+    blocks = design.blocks() if design.stored else None
+    folder = BatchFolder.create(final, manifest, experiment.text, scenarios, blocks)
     return Batch(folder, experiment, scenarios, design, layout, chunk, manifest)
 
 
@@ -252,10 +256,17 @@ def reopen_batch(path: Path) -> Batch | Path:
             f"the batch cannot be resumed: remove it with `rm -r {path}` and start again"
         ) from None
     d = manifest["design"]
-    frozen = folder.frozen_design()
+    keyed = d.get("draw") == "keyed"  # recomputed from the seed, never read whole
+    frozen = None if keyed else folder.frozen_design()
     points = None if frozen is None else frozen[d["paths"]].to_numpy(np.float64)
     design = Design(
-        d["sampler"], d["seed"], tuple(d["paths"]), d["runs_per_scenario"], points, d["options"]
+        d["sampler"],
+        d["seed"],
+        tuple(d["paths"]),
+        d["runs_per_scenario"],
+        points,
+        d["options"],
+        keyed=keyed,
     )
     layout = TrajectoryLayout.from_dict(manifest["plan"]["trajectories"])
     return Batch(folder, experiment, scenarios, design, layout, manifest["plan"]["chunk"], manifest)

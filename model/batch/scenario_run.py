@@ -17,9 +17,10 @@ from model.actors.soviet_policy import describe_binding
 from model.batch.experiment import MAX_REPLICATIONS, SEED_MAX
 from model.batch.results import ResultFolder
 from model.engine.outcomes import outcomes_table
-from model.engine.runner import RunResult, simulate
+from model.engine.runner import RunResult, memory_per_run, simulate
 from model.errors import UserError
-from model.files.scenario import load
+from model.files.limits import available_memory, size_text
+from model.files.scenario import Scenario, load
 from model.world.goods import critical_goods
 
 
@@ -41,6 +42,7 @@ def main(args: argparse.Namespace) -> int:
     if not 0 <= args.seed <= SEED_MAX:
         raise UserError(f"--seed must be a whole number from 0 to 2**64 - 1, got {args.seed}")
     scenario = load(args.scenario)
+    check_run_memory(scenario, args.runs)
     n_uncertain = len(scenario.uncertain())
     if args.runs == 1 and n_uncertain:
         print(f"one deterministic run: {n_uncertain} uncertain parameters at their central values")
@@ -60,6 +62,21 @@ def main(args: argparse.Namespace) -> int:
         print(line)
     print(f"results: {folder.path}")
     return 0
+
+
+def check_run_memory(scenario: Scenario, runs: int) -> None:
+    """Refuse ``--runs`` whose trajectories the machine's memory cannot hold, before any run
+    (``pactsim run`` keeps every run's series in memory; a batch streams them to disk)."""
+    if runs <= 100:
+        return
+    per_run = memory_per_run(scenario)
+    need, free = per_run * runs, available_memory()
+    if need > free:
+        raise UserError(
+            f"--runs {runs:,}: {runs:,} runs of {scenario.name} need ~{size_text(need)} of memory "
+            f"(~{size_text(per_run)} per run); {size_text(free)} is available: fewer runs, or "
+            f"`pactsim batch`, which writes the runs to disk chunk by chunk"
+        )
 
 
 def binding_line(result: RunResult, goods: tuple[str, ...] = ("oil", "grain")) -> str:
