@@ -3,8 +3,11 @@
 The package is built in layers, each a subpackage that may import only the layers below it
 (``tests/unit/test_layers.py`` holds this), lowest first:
 
-``errors`` -> ``world`` -> ``files`` -> ``actors`` -> ``treaties`` -> ``engine`` -> ``batch``
--> ``analysis`` -> ``api`` -> ``presentation`` -> ``cli``
+``errors`` -> ``world`` -> ``files`` -> ``actors`` -> ``treaties`` -> ``engine`` -> ``store``
+-> ``batch`` -> ``analysis`` -> ``api`` -> ``presentation`` -> ``cli``
+
+(``record``, the historical record shipped as data, sits below them all.) ``store`` reads
+and writes result folders; ``cli`` holds every ``pactsim`` command, one module each.
 
 ``api`` (model/api.py) is the public Python API, re-exported here lazily: ``load_scenario``,
 ``with_overrides`` (validated by the scenario schema) and ``evaluate`` (a design, vectorised).

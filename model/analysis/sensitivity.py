@@ -30,7 +30,7 @@ the months from the window's start to that month, censored at the window's lengt
 which it does not happen counts as the month after the window ends. Every other outcome is
 its column.
 
-Written with :class:`model.results.ResultFolder`: ``manifest.json``, ``design.parquet`` (the
+Written with :class:`model.store.results.ResultFolder`: ``manifest.json``, ``design.parquet`` (the
 unit-hypercube points), ``outcomes.parquet`` (one row per scenario and run: the parameter
 values used and the outcomes), ``indices.csv`` and ``figures/sensitivity_<scenario>.png``.
 """

@@ -1,10 +1,10 @@
-"""Experiments: experiment files and designs (``experiment``), the chunk worker and its
-executors, the batch result folder with its manifest and resume (``folder``, ``results``),
-the ``pactsim batch`` and ``pactsim run`` commands, and ``pactsim bench``.
+"""Experiments: experiment files and designs (``experiment``), planning (``plan``,
+``preflight``), the chunk worker (``worker``) and its executors (``executors``), and running,
+resuming and consolidating a batch (``run``) into a result folder of :mod:`model.store`.
 
 Figures are not drawn here: the commands receive the presentation layer's figure writers
 from ``model.cli``.
 
 May import: every layer below -- ``errors``, ``world``, ``files``, ``actors``, ``treaties``,
-``engine``.
+``engine``, ``store``.
 """

@@ -32,6 +32,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from model.errors import UserError
+from model.store.folder import process_alive
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
@@ -204,19 +205,6 @@ def _watch_parent(parent: int, main_pid: int) -> None:
         time.sleep(WATCHDOG_INTERVAL_S)
         if os.getppid() != parent or not process_alive(main_pid):
             os._exit(1)
-
-
-def process_alive(pid: Any) -> bool:
-    """Whether a process with this id exists (a pid that is not a positive int: no)."""
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class DaskExecutor:

@@ -13,11 +13,11 @@ from model.batch.experiment import (
     DEFAULT_TRAJECTORY_GOODS,
     Experiment,
 )
-from model.batch.folder import (
-    TrajectoryLayout,
-)
 from model.engine.simulation import released_models
 from model.files.scenario import Scenario
+from model.store.folder import (
+    TrajectoryLayout,
+)
 from model.world.calendar import parse_month
 
 DEFAULT_CHUNK = 2000  # runs per model instance; `pactsim bench` measures the best size

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.batch.checksums import file_digest
 from model.batch.experiment import Experiment
-from model.batch.folder import BatchFolder, TrajectoryLayout
 from model.errors import UserError
 from model.files.limits import available_memory, free_disk, size_text
 from model.files.nodes import Context, ListOf, Ref
+from model.store.checksums import file_digest
+from model.store.folder import BatchFolder, TrajectoryLayout
 
 
 @dataclass(frozen=True)

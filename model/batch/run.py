@@ -1,7 +1,7 @@
 """Scenario batches at scale: planning, starting, resuming and consolidating (DESIGN.md §6, §8, §10).
 
 The chunk worker is :mod:`model.batch.worker`, the executors :mod:`model.batch.executors`,
-the folder :mod:`model.batch.folder` and the command :mod:`model.batch.command`.
+the folder :mod:`model.store.folder` and the command :mod:`model.cli.batch`.
 
 A batch runs every scenario of an experiment file (:mod:`model.batch.experiment`) for the same
 replications. Replication *i* gets the same parameter sample and the same random streams
@@ -17,7 +17,7 @@ or the executor.
 
 **Streaming.** A worker returns its chunk's outcome rows and its trajectories already cut
 into the HDF5 chunks of ``trajectories.nc`` (and deflated, if asked); the main process writes them as
-part files of the partial result folder as they arrive (:mod:`model.batch.folder`) and at
+part files of the partial result folder as they arrive (:mod:`model.store.folder`) and at
 the end streams the parts into ``outcomes.parquet`` and ``trajectories.nc``. Memory stays
 bounded by a few chunks in flight, whatever the number of runs. A chunk that raises is
 recorded with its traceback and the batch goes on; the exit code is then 1 and
@@ -66,7 +66,17 @@ from model.batch.experiment import (
     parse_frozen,
     uncertain_paths,
 )
-from model.batch.folder import (
+from model.batch.plan import (
+    build_layout,
+    check_outcome_patterns,
+    choose_chunk,
+    previews,
+)
+from model.batch.preflight import Estimate, damaged_outputs, estimate_batch
+from model.batch.worker import ChunkFailure, ChunkOutput, ChunkTask
+from model.errors import UserError
+from model.files.scenario import Scenario
+from model.store.folder import (
     STATUS_COMPLETE,
     STATUS_CONSOLIDATED,
     STATUS_ERRORS,
@@ -78,16 +88,6 @@ from model.batch.folder import (
     file_digest,
     partial_path,
 )
-from model.batch.plan import (
-    build_layout,
-    check_outcome_patterns,
-    choose_chunk,
-    previews,
-)
-from model.batch.preflight import Estimate, damaged_outputs, estimate_batch
-from model.batch.worker import ChunkFailure, ChunkOutput, ChunkTask
-from model.errors import UserError
-from model.files.scenario import Scenario
 
 # draws a batch folder's figures: (folder, scenarios, figure names or None for all) -> paths
 BatchFigureWriter = Callable[[Path, Sequence[Scenario], Sequence[str] | None], list[Path]]
@@ -143,7 +143,7 @@ def start_batch(
     ``room`` is shown the batch's estimated disk and memory before anything is written
     (and may refuse, raising).
     """
-    from model.batch.results import ResultFolder
+    from model.store.results import ResultFolder
 
     t0 = time.perf_counter()
     scenarios = experiment.load_scenarios()
@@ -184,7 +184,7 @@ def batch_manifest(
     t0: float,
 ) -> dict[str, Any]:
     """The manifest of a new batch: what runs, from which files and code, and the plan."""
-    from model.batch.results import code_version, now, package_versions, scenario_provenance
+    from model.store.results import code_version, now, package_versions, scenario_provenance
 
     provenance = []
     for s in scenarios:
@@ -374,7 +374,7 @@ def run_batch(
 
     ``figures`` draws the experiment's figures into the folder (None: no figures).
     """
-    from model.batch.results import now
+    from model.store.results import now
 
     folder, manifest = batch.folder, batch.manifest
     t0 = time.perf_counter()
@@ -433,7 +433,7 @@ def run_session(
     Records the session in the manifest; returns the runs it ran, the executor used and
     the chunks that failed (the manifest then says "errors", else "consolidated").
     """
-    from model.batch.results import now
+    from model.store.results import now
 
     folder, manifest = batch.folder, batch.manifest
     names = [s.name for s in batch.scenarios]

@@ -21,13 +21,13 @@ import pandas as pd
 import pyarrow as pa
 
 from model.batch.executors import failure_record
-from model.batch.folder import (
+from model.engine.simulation import released_models
+from model.files.scenario import Scenario
+from model.store.folder import (
     ChunkRef,
     TrajectoryLayout,
     pack_parts,
 )
-from model.engine.simulation import released_models
-from model.files.scenario import Scenario
 
 
 # ---------------------------------------------------------------------------------------

@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 from model.batch import preflight
 from model.batch import run as batch_run
 from model.batch import worker as batch_worker
-from model.batch.folder import BatchFolder
-from model.batch.results import ResultFolder
 from model.cli import main
 from model.errors import UserError
+from model.store.folder import BatchFolder
+from model.store.results import ResultFolder
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -367,9 +367,9 @@ def test_too_many_runs_are_refused_by_check_and_batch(tmp_path, capsys):
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_a_run_whose_stocks_overflow_fails_naming_the_good(tmp_path):
-    from model.batch.folder import ChunkRef
     from model.batch.plan import build_layout, previews
     from model.files.scenario import Scenario, load
+    from model.store.folder import ChunkRef
 
     base = load(SCENARIOS / "baseline.toml")
     data = json.loads(json.dumps(base.data, default=str))

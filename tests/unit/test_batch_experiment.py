@@ -218,7 +218,7 @@ def test_trajectories_are_placed_on_the_batch_axes_and_cut_into_whole_hdf5_chunk
     import zlib
     from types import SimpleNamespace
 
-    from model.batch.folder import ChunkRef, TrajectoryLayout
+    from model.store.folder import ChunkRef, TrajectoryLayout
 
     months, goods = ["1939-06", "1939-07", "1939-08"], ["oil", "grain", "rubber"]
     layout = TrajectoryLayout(

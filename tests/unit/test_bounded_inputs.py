@@ -182,7 +182,8 @@ def small_machine(monkeypatch):
     for module in (limits, experiment_module):
         monkeypatch.setattr(module, "available_memory", lambda: 8 * GB, raising=False)
     import model.api  # noqa: F401  (imports limits lazily)
-    from model.batch import preflight, scenario_run
+    from model.batch import preflight
+    from model.cli import run as scenario_run
 
     for module in (preflight, scenario_run):
         monkeypatch.setattr(module, "available_memory", lambda: 8 * GB)
@@ -255,7 +256,7 @@ def test_the_keyed_permutation_is_a_bijection_computed_slice_by_slice(n):
 
 
 def test_lhs_is_drawn_by_chunk_and_written_in_row_groups(tmp_path):
-    from model.batch.folder import write_blocks
+    from model.store.folder import write_blocks
 
     paths = ("a.x", "b.y")
     n = 10_000

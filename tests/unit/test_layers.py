@@ -21,6 +21,7 @@ LAYERS = (
     "actors",
     "treaties",
     "engine",
+    "store",
     "batch",
     "analysis",
     "api",
@@ -101,9 +102,9 @@ def test_no_layer_imports_a_higher_one():
 
 def test_the_check_catches_an_upward_import(tmp_path):
     tree = ast.parse("def f():\n    from model.presentation import plots\n")
-    targets = [t for _, t in imported_modules(tree, "model.batch.results", False)]
+    targets = [t for _, t in imported_modules(tree, "model.store.results", False)]
     assert "model.presentation.plots" in targets
-    assert RANK[layer_of("model.presentation.plots")] > RANK[layer_of("model.batch.results")]
+    assert RANK[layer_of("model.presentation.plots")] > RANK[layer_of("model.store.results")]
 
 
 def test_every_subpackage_says_what_it_owns_and_may_import():

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from model.batch.folder import as_type, unified_schema
+from model.store.folder import as_type, unified_schema
 
 
 def test_a_month_parameter_missing_in_one_scenario_unifies_as_text():

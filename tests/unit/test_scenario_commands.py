@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from model.cli import main as pactsim
-from model.files.commands import differences, show
+from model.cli.diff import differences, show
 from model.files.scenario import load
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,9 +1,4 @@
-"""``pactsim check FILE...`` and ``pactsim diff A B``: scenario files without running them.
-
-``check`` resolves and validates each file (``extends``, then :mod:`model.files.schema`) and
-prints ``ok  <file>`` for a good one and one error line on stderr for a bad one -- the
-file, the key path and what was expected. It exits 0 if every file is good, 2 otherwise,
-and never shows a traceback.
+"""``pactsim diff A B``: every value that differs between two scenario files.
 
 ``diff`` resolves both scenarios and prints every key path whose value differs, as
 ``path: A-value -> B-value`` (``(absent)`` for a key only one side has), in the order of
@@ -14,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Mapping
 from typing import Any
 
-from model.errors import ScenarioError
 from model.files.scenario import load
 from model.world.keypaths import walk
 
@@ -26,48 +19,12 @@ ABSENT = "(absent)"
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
-    if command == "check":
-        parser.add_argument("files", nargs="+", metavar="FILE", help="scenario files to validate")
-    else:
-        parser.add_argument("a", metavar="A", help="first scenario file")
-        parser.add_argument("b", metavar="B", help="second scenario file")
+    parser.add_argument("a", metavar="A", help="first scenario file")
+    parser.add_argument("b", metavar="B", help="second scenario file")
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.command == "check":
-        return check_files(args.files)
     return diff_files(args.a, args.b)
-
-
-# ---------------------------------------------------------------------------------------
-# check
-# ---------------------------------------------------------------------------------------
-def check_file(file: str) -> str | None:
-    """None if the file is a usable scenario, else the one-line reason."""
-    try:
-        load(file)
-    except ScenarioError as err:
-        return str(err)
-    except RecursionError:
-        return f"{file}: the scenario is nested too deeply to check"
-    except Exception as err:  # noqa: BLE001 -- the CLI boundary: one line, never a traceback
-        return (
-            f"{file}: internal error while checking ({type(err).__name__}: {err}); please report it"
-        )
-    return None
-
-
-def check_files(files: list[str]) -> int:
-    bad = 0
-    for file in files:
-        problem = check_file(file)
-        if problem is None:
-            print(f"ok  {file}")
-        else:
-            bad += 1
-            one_line = " ".join(problem.split())
-            print(f"pactsim check: error: {one_line}", file=sys.stderr)
-    return 2 if bad else 0
 
 
 # ---------------------------------------------------------------------------------------

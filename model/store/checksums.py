@@ -1,6 +1,6 @@
 """Checksums and identities of a batch folder's files: what a done-marker vouches for.
 
-A chunk's done-marker (:mod:`model.batch.folder`) records the chunk's identity
+A chunk's done-marker (:mod:`model.store.folder`) records the chunk's identity
 (:func:`chunk_identity`: tag, scenario, runs) and the size and SHA-256 of each of its
 parts; :func:`chunk_problem` says what is wrong with a done chunk's files -- a missing or
 damaged part, a marker that names another chunk or whose rows and HDF5 chunk lengths do
@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
-    from model.batch.folder import ChunkRef, TrajectoryLayout
+    from model.store.folder import ChunkRef, TrajectoryLayout
 
 
 def file_digest(path: Path) -> dict[str, Any]:

@@ -126,10 +126,10 @@ def bench_chunks(
 ) -> dict[int, dict[str, float]]:
     """One core: a chunk's whole work at several chunk sizes; µs per run-month."""
     from model.batch.experiment import DEFAULT_COMPRESSION, build_design, uncertain_paths
-    from model.batch.folder import ChunkRef
     from model.batch.plan import build_layout, preview
     from model.batch.worker import ChunkTask, run_chunk
     from model.files.scenario import load
+    from model.store.folder import ChunkRef
 
     scenario = load(scenario_path)
     shape = preview(scenario)

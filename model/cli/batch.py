@@ -14,10 +14,6 @@ from model.batch.executors import DASK_WORKER_TIMEOUT_S, default_workers
 from model.batch.experiment import (
     load_experiment,
 )
-from model.batch.folder import (
-    FolderInUse,
-    final_path,
-)
 from model.batch.plan import DEFAULT_CHUNK
 from model.batch.preflight import check_figure_names, check_room
 from model.batch.run import (
@@ -28,6 +24,10 @@ from model.batch.run import (
     summary_line,
 )
 from model.errors import UserError
+from model.store.folder import (
+    FolderInUse,
+    final_path,
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def resumed(args: argparse.Namespace) -> Batch | None:
     if isinstance(batch, Path):
         print(f"{batch} is complete; nothing to resume")
         return None
-    from model.batch.results import code_version
+    from model.store.results import code_version
 
     started, current = batch.manifest.get("code", {}), code_version()
     if current != started:

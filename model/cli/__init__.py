@@ -1,14 +1,15 @@
-"""The ``pactsim`` command.
+"""The ``pactsim`` command: every subcommand, one module each (``model/cli/<command>.py``).
 
-Each subcommand lives in the module of the concept it serves; that module provides
-``add_arguments(parser, command)`` and ``main(args) -> int`` (``args.command`` names the
-subcommand, so one module may serve several). This file only dispatches, hands the commands the presentation layer's figure
-writers (``args.figure_writers``: the lower layers never import it), and turns
+Each module provides ``add_arguments(parser, command)`` and ``main(args) -> int`` and only
+parses, calls the library and prints. This file dispatches, hands the commands the
+presentation layer's figure writers (``args.figure_writers``), and turns
 every expected failure (a bad scenario or experiment file, a missing result folder, an
 operating-system error such as a read-only folder or a full disk) into one clear line on
 stderr and exit code 2, and Ctrl-C at any moment into one line and exit code 130 -- never
 a traceback. Before ``compare`` and ``report`` read a result folder, its files are checked
-against the checksums its manifest records (:mod:`model.batch.verify`).
+against the checksums its manifest records (:mod:`model.cli.verify`).
+
+May import: every layer (this is the top one).
 """
 
 from __future__ import annotations
@@ -24,24 +25,24 @@ from model.errors import ScenarioError, UserError
 
 # subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("model.batch.scenario_run", "run one scenario and write a result folder"),
+    "run": ("model.cli.run", "run one scenario and write a result folder"),
     "check": (
-        "model.batch.check_command",
+        "model.cli.check",
         "validate scenario and experiment files without running them",
     ),
-    "diff": ("model.files.commands", "print every value that differs between two scenarios"),
-    "batch": ("model.batch.command", "run an experiment file: many scenarios x replications"),
-    "bench": ("model.batch.bench", "measure throughput and memory of the vectorised model"),
+    "diff": ("model.cli.diff", "print every value that differs between two scenarios"),
+    "batch": ("model.cli.batch", "run an experiment file: many scenarios x replications"),
+    "bench": ("model.cli.bench", "measure throughput and memory of the vectorised model"),
     "compare": (
-        "model.analysis.compare_command",
+        "model.cli.compare",
         "paired differences of scenarios against the baseline",
     ),
-    "report": ("model.presentation.report", "figures and a report from a result folder"),
-    "sensitivity": ("model.analysis.sensitivity_command", "Sobol or Morris sensitivity analysis"),
-    "validate": ("model.analysis.validation_command", "the baseline against the historical record"),
-    "dashboard": ("model.presentation.dashboard", "explore a counterfactual live in the browser"),
-    "sources": ("model.record.command", "print rows of the historical record the scenarios cite"),
-    "verify": ("model.batch.verify", "check a result folder against its recorded checksums"),
+    "report": ("model.cli.report", "figures and a report from a result folder"),
+    "sensitivity": ("model.cli.sensitivity", "Sobol or Morris sensitivity analysis"),
+    "validate": ("model.cli.validate", "the baseline against the historical record"),
+    "dashboard": ("model.cli.dashboard", "explore a counterfactual live in the browser"),
+    "sources": ("model.cli.sources", "print rows of the historical record the scenarios cite"),
+    "verify": ("model.cli.verify", "check a result folder against its recorded checksums"),
 }
 # the commands that read a result folder (``args.result``): checked before they read it
 READS_RESULT = ("compare", "report")
@@ -149,11 +150,7 @@ def _main(argv: list[str]) -> int:
 
         args.figure_names = FIGURES
     if args.command in READS_RESULT and isinstance(getattr(args, "result", None), Path):
-        from model.batch.verify import refuse_damaged
+        from model.cli.verify import refuse_damaged
 
         refuse_damaged(args.result)
     return int(module.main(args) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -15,12 +15,12 @@ import pandas as pd
 
 from model.actors.soviet_policy import describe_binding
 from model.batch.experiment import MAX_REPLICATIONS, SEED_MAX
-from model.batch.results import ResultFolder
 from model.engine.outcomes import outcomes_table
 from model.engine.runner import RunResult, memory_per_run, simulate
 from model.errors import UserError
 from model.files.limits import available_memory, size_text
 from model.files.scenario import Scenario, load
+from model.store.results import ResultFolder
 from model.world.goods import critical_goods
 
 

@@ -24,7 +24,7 @@ done-marker records its chunk's identity (tag, scenario, runs) and the size and 
 each of its parts; resume verifies every done chunk (:meth:`BatchFolder.verify_chunks`)
 and reruns any whose files are missing, damaged or inconsistent, saying which. A finished
 folder records the checksums of all its files in the manifest (``outputs``), which
-:func:`model.batch.verify.verify_folder` (``pactsim verify``) checks on demand and before
+:func:`model.cli.verify.verify_folder` (``pactsim verify``) checks on demand and before
 ``compare`` and ``report`` read a folder.
 
 **The manifest first.** A new folder is filled under a staging name
@@ -69,13 +69,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.batch.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
-from model.batch.executors import process_alive
-from model.batch.results import now
 from model.engine import cf
 from model.errors import UserError, resolve_path
 from model.files.nodes import IDENTIFIER_TEXT, is_identifier
 from model.files.scenario import Scenario, dumps
+from model.store.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
+from model.store.results import now
 
 PARTS = "parts"
 STATUS_RUNNING, STATUS_ERRORS, STATUS_CONSOLIDATED, STATUS_COMPLETE = (
@@ -84,6 +83,19 @@ STATUS_RUNNING, STATUS_ERRORS, STATUS_CONSOLIDATED, STATUS_COMPLETE = (
     "consolidated",
     "complete",
 )
+
+
+def process_alive(pid: Any) -> bool:
+    """Whether a process with this id exists (a pid that is not a positive int: no)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def partial_path(final: Path) -> Path:

@@ -100,7 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from model.batch.experiment import build_design, check_design_size
-    from model.batch.results import ResultFolder
+    from model.store.results import ResultFolder
 
     spec = load_spec(args.experiment)
     workers, chunk = _workers_and_chunk(args, spec)

@@ -1,6 +1,7 @@
 """``pactsim check FILE...``: validate scenario files and experiment files without running them.
 
-A scenario file is checked by :func:`model.files.commands.check_file`. A file with a
+A scenario file is resolved and validated (``extends``, then :mod:`model.files.schema`) by
+:func:`check_file`. A file with a
 top-level ``scenarios`` list is an experiment file (:mod:`model.batch.experiment`): its own
 keys are validated, then every scenario it names, then the size of its design against the
 stated limits (the runs per scenario depend on the scenarios' uncertain parameters). Each
@@ -17,8 +18,8 @@ from pathlib import Path
 
 from model.batch.experiment import check_design_size, load_experiment, uncertain_paths
 from model.errors import ScenarioError, UserError
-from model.files import commands as scenario_commands
 from model.files.limits import read_input
+from model.files.scenario import load
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -34,6 +35,21 @@ def is_experiment(file: str) -> bool:
     except (OSError, ValueError, RecursionError):  # ScenarioError included
         return False  # the scenario check says what is wrong with it
     return isinstance(data.get("scenarios"), list)
+
+
+def check_file(file: str) -> str | None:
+    """None if the file is a usable scenario, else the one-line reason."""
+    try:
+        load(file)
+    except ScenarioError as err:
+        return str(err)
+    except RecursionError:
+        return f"{file}: the scenario is nested too deeply to check"
+    except Exception as err:  # noqa: BLE001 -- the CLI boundary: one line, never a traceback
+        return (
+            f"{file}: internal error while checking ({type(err).__name__}: {err}); please report it"
+        )
+    return None
 
 
 def check_experiment(file: str) -> str | None:
@@ -53,7 +69,7 @@ def main(args: argparse.Namespace) -> int:
         if is_experiment(file):
             problem = check_experiment(file)
         else:
-            problem = scenario_commands.check_file(file)
+            problem = check_file(file)
         if problem is None:
             print(f"ok  {file}")
         else:

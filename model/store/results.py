@@ -158,7 +158,7 @@ class Writer:
 
     def output_digests(self) -> dict[str, dict[str, Any]]:
         """Size and SHA-256 of every file written so far (recorded in the manifest)."""
-        from model.batch.folder import file_digest
+        from model.store.folder import file_digest
 
         return {
             p.relative_to(self.path).as_posix(): file_digest(p)

@@ -4,7 +4,7 @@ A complete folder (``pactsim batch``, ``run`` or ``sensitivity``) records the si
 SHA-256 of each of its files in ``manifest.json`` (``outputs``); :func:`folder_problems`
 recomputes them and lists every file that is missing or differs. A partial batch folder
 is checked as ``--resume`` would check it: its frozen inputs against ``inputs`` and every
-done chunk against its done-marker (:meth:`model.batch.folder.BatchFolder.verify_chunks`),
+done chunk against its done-marker (:meth:`model.store.folder.BatchFolder.verify_chunks`),
 without changing anything. ``pactsim compare`` and ``report`` call
 :func:`refuse_damaged` before they read a folder, so a damaged result is never analysed.
 """
@@ -16,8 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from model.batch.folder import file_digest, partial_path
 from model.errors import UserError
+from model.store.folder import file_digest, partial_path
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

@@ -1,0 +1,48 @@
+"""``pactsim report RESULT_DIR``: figures and a report from a result folder
+(what they hold is :mod:`model.presentation.report`'s).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from model.analysis.compare import load_results
+from model.errors import UserError
+from model.presentation.report import write_report
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument(
+        "result", type=Path, metavar="RESULT_DIR", help="a result folder of `pactsim batch`"
+    )
+    parser.add_argument(
+        "--baseline", default="baseline", help="the scenario the others are compared with"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
+    parser.add_argument(
+        "--redraw",
+        action="store_true",
+        help="draw every figure again (by default the figures the batch drew are reused)",
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+
+    results = load_results(args.result)
+    if len(results.scenarios) > 1 and args.baseline not in results.scenarios:
+        raise UserError(
+            f"{args.result}: no scenario {args.baseline!r}; scenarios are: {', '.join(results.scenarios)}"
+        )
+    print(
+        f"pactsim report: {'redrawing every figure' if args.redraw else 'reusing the figures in figures/ (--redraw draws them again)'}, "
+        "then report.md, report.html and paired_differences.csv",
+        flush=True,
+    )
+    paths = write_report(args.result, args.baseline, args.seed, redraw=args.redraw)
+    drawn, kept = paths.pop("figures_drawn"), paths.pop("figures_kept")
+    print(f"figures in {args.result / 'figures'}: {len(drawn)} drawn, {len(kept)} reused")
+    for kind in ("html", "md", "csv"):
+        if kind in paths:
+            print(f"{kind}: {paths[kind]}")
+    return 0
