@@ -86,6 +86,7 @@ from model.store.folder import (
     TrajectoryLayout,
     chunk_refs,
     file_digest,
+    final_path,
     partial_path,
 )
 
@@ -497,28 +498,74 @@ def run_chunks(
     with executor, progress_bar(quiet) as progress:
         session["executor"] = executor.description
         bar = progress.add_task(batch.experiment.name, total=batch.total_runs, completed=done_runs)
-        writing = 0.0
         tasks = (batch.task(r) for r in todo)
-        for out in executor.map(worker.run_chunk_safely, tasks, chunk_failure):
-            t0 = time.perf_counter()
-            if isinstance(out, ChunkOutput):
-                name = batch.scenarios[out.ref.scenario_index].name
-                folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info, name)
-            else:
-                folder.record_error(out.ref, out.error)
-                name = batch.scenarios[out.ref.scenario_index].name
-                progress.console.print(
-                    f"chunk {out.ref.tag} ({name}, runs {out.ref.start}-{out.ref.stop - 1}) failed: "
-                    f"{out.error['error']}: {out.error['message']}"
-                )
-            writing += time.perf_counter() - t0
-            progress.advance(bar, out.ref.n_runs)
+        try:
+            writing = _record_chunks(batch, executor, tasks, progress, bar)
+        except UserError as err:  # e.g. a Dask cluster left without workers: resumable
+            session["failed"] = str(err)
+            where = f" --scheduler {scheduler}" if scheduler else ""
+            raise UserError(
+                f"{err}: start workers and resume with "
+                f"`pactsim batch --resume {final_path(folder.path)}{where}`"
+            ) from None
+        finally:
+            _note_cluster(session, executor)
+            folder.write_manifest(batch.manifest)
     session["seconds_writing_parts"] = round(writing, 3)
-    return executor.description
+    return str(session["executor"])
 
 
-def summary_line(report: BatchReport, manifest: Mapping[str, Any]) -> str:
-    """Runs, rate and where the time went, e.g. for 15 x 1,000 runs on 2 cores."""
+def _note_cluster(session: dict[str, Any], executor: Any) -> None:
+    """A Dask session records the workers it met and lost (not only those at the start)."""
+    summary = getattr(executor, "summary", None)
+    if summary is None:
+        return
+    cluster = summary()
+    session["cluster"] = cluster
+    lost = cluster["workers_lost"]
+    session["executor"] = (
+        f"Dask cluster at {cluster['address']}, {len(cluster['workers_seen'])} worker(s) with "
+        f"{cluster['threads_seen']} thread(s) in all"
+        + (f", {len(lost)} lost during the batch" if lost else "")
+    )
+
+
+def _record_chunks(batch: Batch, executor: Any, tasks: Any, progress: Any, bar: Any) -> float:
+    """Write each chunk's parts as it finishes; the seconds spent writing."""
+    folder = batch.folder
+    writing = 0.0
+    for out in executor.map(worker.run_chunk_safely, tasks, chunk_failure):
+        t0 = time.perf_counter()
+        if isinstance(out, ChunkOutput):
+            name = batch.scenarios[out.ref.scenario_index].name
+            folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info, name)
+        else:
+            folder.record_error(out.ref, out.error)
+            name = batch.scenarios[out.ref.scenario_index].name
+            progress.console.print(
+                f"chunk {out.ref.tag} ({name}, runs {out.ref.start}-{out.ref.stop - 1}) failed: "
+                f"{out.error['error']}: {out.error['message']}"
+            )
+        writing += time.perf_counter() - t0
+        progress.advance(bar, out.ref.n_runs)
+    return writing
+
+
+def process_seconds() -> float:
+    """Wall-clock seconds since this process started (interpreter start-up and imports too)."""
+    try:
+        import psutil  # a dependency of dask.distributed
+
+        return max(0.0, time.time() - psutil.Process().create_time())
+    except (ImportError, OSError):  # pragma: no cover
+        return float("nan")
+
+
+def summary_line(
+    report: BatchReport, manifest: Mapping[str, Any], wall: float | None = None
+) -> str:
+    """Runs, rate and where the time went, e.g. for 15 x 1,000 runs on 2 cores; ``wall``
+    (the command's wall-clock seconds from its start) ends the line, else the batch's own."""
     session = manifest["sessions"][-1] if manifest.get("sessions") else {}
     if not report.runs_now:
         return f"nothing left to run; {report.seconds:.1f} s to finish the folder"
@@ -532,7 +579,9 @@ def summary_line(report: BatchReport, manifest: Mapping[str, Any]) -> str:
     for key, what in (("seconds_consolidate", "consolidation"), ("seconds_figures", "figures")):
         if session.get(key):
             parts.append(f"{what} {session[key]:.1f} s")
-    return ", ".join(parts) + f"; {report.seconds:.1f} s in all"
+    if wall is None or not wall == wall:
+        return ", ".join(parts) + f"; {report.seconds:.1f} s in all"
+    return ", ".join(parts) + f"; {wall:.1f} s wall time in all, from the command's start"
 
 
 def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:

@@ -18,6 +18,7 @@ from model.batch.plan import DEFAULT_CHUNK
 from model.batch.preflight import check_figure_names, check_room
 from model.batch.run import (
     Batch,
+    process_seconds,
     reopen_batch,
     run_batch,
     start_batch,
@@ -163,6 +164,6 @@ def main(args: argparse.Namespace) -> int:
         )
         print(f"fix the cause and retry the failed chunks with: pactsim batch --resume {final}")
         return 1
-    print(summary_line(report, batch.manifest))
+    print(summary_line(report, batch.manifest, process_seconds()))
     print(f"results: {report.path}")
     return 0
