@@ -28,7 +28,6 @@ Units are in the ``unit`` column of every row; numbers are in that unit.
 from __future__ import annotations
 
 import contextlib
-import json
 import warnings
 import zlib
 from collections.abc import Sequence
@@ -44,6 +43,7 @@ from model.analysis.metrics import KEY_DATE, Metric, metrics_for
 from model.engine.cf import month_labels
 from model.engine.outcomes import column_name
 from model.errors import ScenarioError, UserError
+from model.store.manifest import manifest_path, read_manifest
 
 CONFIDENCE = 0.90
 N_RESAMPLES = 2000
@@ -120,8 +120,7 @@ def load_results(path: str | Path) -> BatchResults:
         raise UserError(f"{table_path}: no 'replication' column; cannot pair runs across scenarios")
     if "scenario" not in outcomes:
         outcomes.insert(0, "scenario", "run")
-    manifest_path = path / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    manifest = read_manifest(path) if manifest_path(path).exists() else {}
     months, units = _months_and_units(path, manifest)
     scenarios = list(dict.fromkeys(outcomes["scenario"].astype(str)))
     return BatchResults(
@@ -137,19 +136,15 @@ def folder_critical_goods(
     Read from the scenarios the batch froze into ``scenarios/``, else from the scenario
     files its manifest names, else from the project's baseline.
     """
-    import tomllib
-
     from model import PROJECT_ROOT
     from model.files.scenario import load
+    from model.store.results import frozen_data
     from model.world.goods import critical_goods
 
     for name in scenarios:
-        frozen = path / "scenarios" / f"{name}.toml"
-        if frozen.is_file():
-            with contextlib.suppress(OSError, tomllib.TOMLDecodeError):
-                goods = tomllib.loads(frozen.read_text(encoding="utf-8")).get("goods")
-                if isinstance(goods, dict):
-                    return critical_goods(goods)
+        goods = frozen_data(path, name).get("goods")
+        if isinstance(goods, dict):
+            return critical_goods(goods)
     files = [p.get("path") for p in manifest.get("scenarios", []) if isinstance(p, dict)]
     for file in [*files, PROJECT_ROOT / "scenarios" / "baseline.toml"]:
         if file and Path(file).is_file():

@@ -51,7 +51,6 @@ wrong), in the same form as a scenario file's.
 from __future__ import annotations
 
 import re
-import tomllib
 import warnings
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -80,7 +79,7 @@ from model.files.nodes import (
     _join,
     _show,
 )
-from model.files.scenario import Scenario, ScenarioError, load, parse_toml
+from model.files.scenario import Scenario, ScenarioError, load, parse_toml, toml_data
 from model.world.randomness import master_key, parameter_uniforms, permuted
 
 if TYPE_CHECKING:
@@ -256,7 +255,7 @@ def load_experiment(path: str | Path) -> Experiment:
     if path.suffix != ".toml" and not path.exists():
         path = path.with_suffix(".toml")
     raw = read_input(path)
-    experiment = parse_experiment(parse_toml(path, raw), path, raw.decode("utf-8"))
+    experiment = parse_experiment(toml_data(path, raw), path, raw.decode("utf-8"))
     experiment.scenario_paths()  # every entry names a file
     return experiment
 
@@ -334,7 +333,7 @@ def find_scenario(entry: str, experiment_path: Path, key_path: str) -> Path:
 
 def parse_frozen(text: str, path: Path) -> Experiment:
     """An experiment from the copy kept in a result folder (for ``--resume``)."""
-    return parse_experiment(tomllib.loads(text), path, text)
+    return parse_experiment(parse_toml(text, path), path, text)
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,21 +1,19 @@
 """Before a batch runs: what it will need (disk, memory) and whether its figure names
-exist; and, before it completes, whether the outputs it consolidated are still intact.
+exist.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from model.batch.experiment import Experiment
 from model.errors import UserError
 from model.files.limits import available_memory, free_disk, size_text
 from model.files.nodes import Context, ListOf, Ref
-from model.store.checksums import file_digest
-from model.store.folder import BatchFolder, TrajectoryLayout
+from model.store.folder import TrajectoryLayout
 
 
 @dataclass(frozen=True)
@@ -91,13 +89,3 @@ def check_figure_names(experiment: Experiment, known: Sequence[str] | None) -> N
         return
     ctx = Context(experiment.path, names={"figures": tuple(known)})
     ListOf(Ref("figures", "figure")).check(list(experiment.figures), "figures", ctx)
-
-
-def damaged_outputs(folder: BatchFolder, recorded: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The recorded output files that are missing or whose checksum differs."""
-    bad = []
-    for name, digest in recorded.items():
-        path = folder.path / name
-        if not path.is_file() or file_digest(path) != digest:
-            bad.append(name)
-    return bad

@@ -72,7 +72,7 @@ from model.batch.plan import (
     choose_chunk,
     previews,
 )
-from model.batch.preflight import Estimate, damaged_outputs, estimate_batch
+from model.batch.preflight import Estimate, estimate_batch
 from model.batch.worker import ChunkFailure, ChunkOutput, ChunkTask
 from model.errors import UserError
 from model.files.scenario import Scenario
@@ -89,6 +89,7 @@ from model.store.folder import (
     final_path,
     partial_path,
 )
+from model.store.manifest import is_complete, manifest_path, output_problems
 
 # draws a batch folder's figures: (folder, scenarios, figure names or None for all) -> paths
 BatchFigureWriter = Callable[[Path, Sequence[Scenario], Sequence[str] | None], list[Path]]
@@ -231,13 +232,13 @@ def reopen_batch(path: Path) -> Batch | Path:
 
     path = Path(path)
     if not path.name.endswith(".partial"):
-        if (path / "manifest.json").exists() and not (path / "parts").exists():
+        if is_complete(path):
             return path  # complete already
         if partial_path(path).is_dir():
             path = partial_path(path)
     if not path.is_dir():
         raise UserError(f"{path}: no such batch folder")
-    if not (path / "manifest.json").exists() or not (path / "experiment.toml").exists():
+    if not manifest_path(path).exists() or not (path / "experiment.toml").exists():
         raise UserError(
             f"{path}: not a batch folder that can be resumed (no manifest.json or experiment.toml: "
             f"a batch killed before it had written them, or a damaged folder); remove it with "
@@ -383,9 +384,9 @@ def run_batch(
     folder.lock()
     try:
         if manifest["status"] == STATUS_CONSOLIDATED:
-            bad = damaged_outputs(folder, manifest.get("outputs", {}))
+            bad = output_problems(folder.path, manifest)
             if bad:  # consolidate again from the parts (rerunning any that are gone)
-                print(f"{', '.join(bad)} damaged since consolidation; consolidating again")
+                print(f"since consolidation: {'; '.join(bad)}; consolidating again")
                 manifest["status"] = STATUS_RUNNING
         if manifest["status"] in (STATUS_RUNNING, STATUS_ERRORS):
             runs_now, executor_text, errors = run_session(

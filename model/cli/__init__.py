@@ -7,7 +7,7 @@ every expected failure (a bad scenario or experiment file, a missing result fold
 operating-system error such as a read-only folder or a full disk) into one clear line on
 stderr and exit code 2, and Ctrl-C at any moment into one line and exit code 130 -- never
 a traceback. Before ``compare`` and ``report`` read a result folder, its files are checked
-against the checksums its manifest records (:mod:`model.cli.verify`).
+against the checksums its manifest records (:mod:`model.store.manifest`).
 
 May import: every layer (this is the top one).
 """
@@ -150,7 +150,7 @@ def _main(argv: list[str]) -> int:
 
         args.figure_names = FIGURES
     if args.command in READS_RESULT and isinstance(getattr(args, "result", None), Path):
-        from model.cli.verify import refuse_damaged
+        from model.store.manifest import refuse_damaged
 
         refuse_damaged(args.result)
     return int(module.main(args) or 0)

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from pathlib import Path
 
 from model.batch.experiment import check_design_size, load_experiment, uncertain_paths
 from model.errors import ScenarioError, UserError
-from model.files.limits import read_input
-from model.files.scenario import load
+from model.files.scenario import load, read_toml
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -31,8 +29,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 def is_experiment(file: str) -> bool:
     """A TOML file with a top-level ``scenarios`` list (scenario files have no such key)."""
     try:
-        data = tomllib.loads(read_input(Path(file)).decode("utf-8"))
-    except (OSError, ValueError, RecursionError):  # ScenarioError included
+        data = read_toml(Path(file))
+    except (ScenarioError, RecursionError):
         return False  # the scenario check says what is wrong with it
     return isinstance(data.get("scenarios"), list)
 

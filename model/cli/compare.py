@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from model.analysis.compare import (
 from model.analysis.metrics import KEY_DATE
 from model.engine.outcomes import label as column_date
 from model.errors import UserError
+from model.store.results import frozen_data
 
 
 def print_table(table: pd.DataFrame, show_all: bool = False) -> None:
@@ -84,14 +84,7 @@ HEADLINE_COLUMNS = (
 
 def scenario_titles(results: BatchResults, names: list[str]) -> dict[str, str]:
     """Each scenario's ``title`` from the copy a batch keeps of it (its name if none)."""
-    titles = {}
-    for name in names:
-        frozen = results.path / "scenarios" / f"{name}.toml"
-        try:
-            titles[name] = str(tomllib.loads(frozen.read_text(encoding="utf-8"))["title"])
-        except (OSError, KeyError, tomllib.TOMLDecodeError):
-            titles[name] = name
-    return titles
+    return {name: str(frozen_data(results.path, name).get("title", name)) for name in names}
 
 
 def _signed(x: float, unit: str) -> str:

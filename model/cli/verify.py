@@ -1,47 +1,22 @@
 """``pactsim verify RESULT_DIR``: check a result folder against the checksums it records.
 
 A complete folder (``pactsim batch``, ``run`` or ``sensitivity``) records the size and
-SHA-256 of each of its files in ``manifest.json`` (``outputs``); :func:`folder_problems`
-recomputes them and lists every file that is missing or differs. A partial batch folder
+SHA-256 of each of its files in ``manifest.json`` (``outputs``, :mod:`model.store.manifest`);
+:func:`folder_problems` recomputes them and lists every file that is missing or differs. A partial batch folder
 is checked as ``--resume`` would check it: its frozen inputs against ``inputs`` and every
 done chunk against its done-marker (:meth:`model.store.folder.BatchFolder.verify_chunks`),
 without changing anything. ``pactsim compare`` and ``report`` call
-:func:`refuse_damaged` before they read a folder, so a damaged result is never analysed.
+:func:`model.store.manifest.refuse_damaged` before they read a folder, so a damaged result is never analysed.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-from typing import Any
 
 from model.errors import UserError
-from model.store.folder import file_digest, partial_path
-
-
-def read_manifest(path: Path) -> dict[str, Any]:
-    try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{path}: no manifest.json; not a result folder") from None
-    except (OSError, ValueError) as err:
-        raise UserError(f"{path}/manifest.json cannot be read ({type(err).__name__})") from None
-    if not isinstance(manifest, dict):
-        raise UserError(f"{path}/manifest.json is not a JSON object")
-    return manifest
-
-
-def output_problems(path: Path, manifest: dict[str, Any]) -> list[str]:
-    """Every recorded output that is missing or differs from its recorded checksum."""
-    problems = []
-    for name, digest in manifest.get("outputs", {}).items():
-        file = path / name
-        if not file.is_file():
-            problems.append(f"{name} is missing")
-        elif file_digest(file) != digest:
-            problems.append(f"{name} is damaged (its size or SHA-256 differs from the manifest's)")
-    return problems
+from model.store.folder import partial_path
+from model.store.manifest import output_problems, read_manifest
 
 
 def partial_problems(path: Path) -> tuple[str, list[str]]:
@@ -82,18 +57,6 @@ def folder_problems(path: Path) -> tuple[str, list[str]]:
     if manifest.get("status") != "complete":
         problems.append(f"manifest status is {manifest.get('status')!r}, not 'complete'")
     return f"{path}: {len(manifest['outputs'])} files checked", problems
-
-
-def refuse_damaged(path: Path) -> None:
-    """Raise UserError if a complete result folder's files differ from its checksums."""
-    path = Path(path)
-    if not (path / "manifest.json").is_file() or (path / "parts").exists():
-        return  # not a complete folder: the reader says what is missing
-    problems = output_problems(path, read_manifest(path))
-    if problems:
-        raise UserError(
-            f"{path} is damaged: {'; '.join(problems)}; rerun the batch (or `pactsim verify {path}`)"
-        )
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:

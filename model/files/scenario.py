@@ -79,26 +79,36 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
 
 def read_toml(path: Path) -> dict[str, Any]:
     """A TOML file's data (read with :func:`model.files.limits.read_input`'s size cap)."""
-    return parse_toml(path, read_input(path))
+    return toml_data(path, read_input(path))
 
 
-def parse_toml(path: Path, raw: bytes) -> dict[str, Any]:
+def toml_data(path: Path, raw: bytes) -> dict[str, Any]:
     """The data of a TOML file's bytes; every problem a :class:`ScenarioError` naming it."""
     if not raw.strip():
         raise ScenarioError(path, "", "the file is empty; expected a TOML scenario")
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(path, "", "expected UTF-8 text") from None
+    data = parse_toml(text, path)
+    if not data:
+        raise ScenarioError(path, "", "the file defines no keys; expected a TOML scenario")
+    return data
+
+
+def parse_toml(text: str, path: str | Path) -> dict[str, Any]:
+    """TOML text as data; a syntax error is a :class:`ScenarioError` naming ``path``.
+
+    The one TOML reader of the package: scenario, experiment and frozen files all come here.
+    """
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(path, "", f"TOML syntax error: {err}") from None
     except RecursionError:
         raise ScenarioError(
             path, "", "TOML syntax error: arrays or tables nested too deeply"
         ) from None
-    if not data:
-        raise ScenarioError(path, "", "the file defines no keys; expected a TOML scenario")
-    return data
 
 
 def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -110,7 +120,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[
         cycle = " -> ".join(p.stem for p in (*chain, path))
         raise ScenarioError(path, "extends", f"'extends' forms a cycle: {cycle}")
     raw = read_input(path)
-    data = parse_toml(path, raw)
+    data = toml_data(path, raw)
     data.setdefault("name", path.stem)  # a child does not inherit its parent's name
     files = [(str(path), hashlib.sha256(raw).hexdigest())]
     parent = data.pop("extends", None)

@@ -28,6 +28,7 @@ from model.analysis.compare import (
     load_results,
 )
 from model.errors import UserError
+from model.store.results import frozen_data
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -72,7 +73,7 @@ def scenario_infos(
         if name in given:
             data = dict(given[name].data)
         else:
-            data = _frozen_data(results.path / "scenarios" / f"{name}.toml") or _scenario_data(prov)
+            data = frozen_data(results.path, name) or _scenario_data(prov)
         title = str(prov.get("title") or data.get("title") or name)
         question = str(prov.get("question") or data.get("question") or "")
         out[name] = ScenarioInfo(name, title, question, files, data)
@@ -86,16 +87,6 @@ def _file_status(entry: dict[str, Any]) -> tuple[str, str, str]:
         return path, sha, "missing now"
     now = hashlib.sha256(p.read_bytes()).hexdigest()
     return path, sha, "unchanged" if now == sha else "changed since the run"
-
-
-def _frozen_data(path: Path) -> dict[str, Any]:
-    """The resolved scenario a batch froze into its folder (scenarios/<name>.toml), or {}."""
-    import tomllib
-
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
 
 
 def _scenario_data(prov: dict[str, Any]) -> dict[str, Any]:

@@ -56,7 +56,6 @@ import json
 import os
 import shutil
 import socket
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +71,9 @@ import pyarrow.parquet as pq
 from model.engine import cf
 from model.errors import UserError, resolve_path
 from model.files.nodes import IDENTIFIER_TEXT, is_identifier
-from model.files.scenario import Scenario, dumps
+from model.files.scenario import Scenario, dumps, parse_toml
 from model.store.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
+from model.store.manifest import MANIFEST, manifest_path, manifest_text, output_digests
 from model.store.results import now
 
 PARTS = "parts"
@@ -289,10 +289,10 @@ class BatchFolder:
 
     # manifest and frozen inputs ----------------------------------------------------------
     def read_manifest(self) -> dict[str, Any]:
-        return json.loads((self.path / "manifest.json").read_text())
+        return json.loads(manifest_path(self.path).read_text())
 
     def write_manifest(self, manifest: Mapping[str, Any]) -> None:
-        self.write(self.path / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+        self.write(manifest_path(self.path), manifest_text(manifest))
 
     def freeze_inputs(
         self,
@@ -332,13 +332,8 @@ class BatchFolder:
                 )
 
     def output_digests(self) -> dict[str, dict[str, Any]]:
-        """Size and SHA-256 of every file of the folder but the manifest and the lock."""
-        out = {}
-        for p in sorted(self.path.rglob("*")):
-            rel = p.relative_to(self.path).as_posix()
-            if p.is_file() and rel not in ("manifest.json", "lock") and not rel.startswith(PARTS):
-                out[rel] = file_digest(p)
-        return out
+        """Size and SHA-256 of every file of the folder but the manifest, the lock and parts."""
+        return output_digests(self.path, skip=(MANIFEST, "lock"), skip_under=PARTS)
 
     def frozen_experiment_text(self) -> str:
         return (self.path / "experiment.toml").read_text(encoding="utf-8")
@@ -346,7 +341,7 @@ class BatchFolder:
     def frozen_scenario(self, provenance: Mapping[str, Any]) -> Scenario:
         name = provenance["name"]
         path = self.inside(self.path / scenario_file(name))
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = parse_toml(path.read_text(encoding="utf-8"), path)
         files = tuple((f["path"], f["sha256"]) for f in provenance.get("files", []))
         scenario = Scenario(
             name=name, path=Path(provenance.get("path", name)), data=data, files=files

@@ -1,7 +1,7 @@
 """Result folders: add-only, never overwritten, never half-written.
 
-A result folder holds ``manifest.json`` (code version, scenario files and their hashes,
-seed, package versions, times, status), ``outcomes.parquet`` (one row per run),
+A result folder holds ``manifest.json`` (:mod:`model.store.manifest`: code version, scenario
+files and their hashes, seed, package versions, times, status), ``outcomes.parquet`` (one row per run),
 ``trajectories.nc`` (labelled arrays: run x month x good, imports by supplier) and
 ``figures/``. It is written into a hidden ``.<name>.partial`` sibling and renamed into
 place only when complete; if anything fails the partial folder is removed, so a user
@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
-import json
 import os
 import platform
 import shutil
@@ -28,8 +27,9 @@ import pyarrow.parquet as pq
 import xarray as xr
 
 from model.engine.outcomes import to_arrow
-from model.errors import UserError
-from model.files.scenario import Scenario
+from model.errors import ScenarioError, UserError
+from model.files.scenario import Scenario, read_toml
+from model.store.manifest import manifest_path, manifest_text, output_digests
 
 if TYPE_CHECKING:
     pass
@@ -84,6 +84,16 @@ def scenario_provenance(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def frozen_data(folder: Path, name: str) -> dict[str, Any]:
+    """The resolved scenario ``name`` that a batch froze into ``folder/scenarios/``, or {}
+    (a folder of ``pactsim run``, or one written before batches froze their scenarios)."""
+    path = Path(folder) / "scenarios" / f"{name}.toml"
+    try:
+        return read_toml(path)
+    except ScenarioError:
+        return {}
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -136,7 +146,7 @@ class ResultFolder:
         writer = Writer(partial, manifest)
         try:
             yield writer
-            manifest.update(status="complete", finished=now(), outputs=writer.output_digests())
+            manifest.update(status="complete", finished=now(), outputs=output_digests(partial))
             writer.write_manifest()
             partial.rename(self.path)
         except BaseException:
@@ -152,19 +162,7 @@ class Writer:
         self.manifest = manifest
 
     def write_manifest(self) -> None:
-        (self.path / "manifest.json").write_text(
-            json.dumps(self.manifest, indent=2, default=str) + "\n"
-        )
-
-    def output_digests(self) -> dict[str, dict[str, Any]]:
-        """Size and SHA-256 of every file written so far (recorded in the manifest)."""
-        from model.store.folder import file_digest
-
-        return {
-            p.relative_to(self.path).as_posix(): file_digest(p)
-            for p in sorted(self.path.rglob("*"))
-            if p.is_file() and p.name != "manifest.json"
-        }
+        manifest_path(self.path).write_text(manifest_text(self.manifest))
 
     def write_outcomes(self, table: pd.DataFrame) -> None:
         pq.write_table(to_arrow(table), self.path / "outcomes.parquet")

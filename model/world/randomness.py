@@ -90,7 +90,8 @@ def permuted(key: np.uint64, purpose: str, n: int, index: np.ndarray) -> np.ndar
     mask = np.uint64((1 << half_bits) - 1)
     shift = np.uint64(half_bits)
     with np.errstate(over="ignore"):
-        rounds = [_mix(np.uint64(key) ^ _purpose(f"{purpose}/round{r}")) for r in range(6)]
+        seeds = np.array([_purpose(f"{purpose}/round{r}") for r in range(6)], dtype=np.uint64)
+        rounds = list(_mix(np.uint64(key) ^ seeds))
     limit = np.uint64(n)
 
     def feistel(x: np.ndarray) -> np.ndarray:

@@ -113,3 +113,17 @@ def test_every_subpackage_says_what_it_owns_and_may_import():
         assert "May import" in doc, (
             f"{init.relative_to(MODEL.parent)}: docstring lacks 'May import'"
         )
+
+
+def test_toml_is_parsed_only_in_files():
+    """One TOML reader (``model.files.scenario.parse_toml``): errors name the file the same way."""
+    readers = [
+        f"{module_name(path)} (line {line})"
+        for path in sorted(MODEL.rglob("*.py"))
+        if layer_of(module_name(path)) != "files"
+        for line, target in imported_modules(
+            ast.parse(path.read_text()), module_name(path), path.name == "__init__.py"
+        )
+        if target.split(".")[0] in ("tomllib", "tomli")
+    ]
+    assert not readers, "TOML parsed outside model/files:\n" + "\n".join(readers)
