@@ -107,13 +107,10 @@ def main(args: argparse.Namespace) -> int:
 
     # refused from its numbers before the design is drawn: the runs, the design and what
     # is kept of each run until the analysis (its parameter values and analysed outcomes)
-    def check(n_outcomes: int) -> None:
-        per_run = 2 * 8 * (len(spec.parameters) + n_outcomes)
+    for n_outcomes in (len(spec.patterns), None):  # the patterns may match several columns
+        outcomes = resolve_outcomes(spec) if n_outcomes is None else []
+        per_run = 16 * (len(spec.parameters) + (n_outcomes or len(outcomes)))
         check_design_size(spec.experiment, len(spec.parameters), len(spec.scenarios), per_run)
-
-    check(len(spec.patterns))
-    outcomes = resolve_outcomes(spec)
-    check(len(outcomes))  # the patterns may match more than one column each
     design = build_design(
         spec.method,
         spec.experiment.replications,

@@ -74,7 +74,7 @@ from model.files.nodes import IDENTIFIER_TEXT, is_identifier
 from model.files.scenario import Scenario, dumps, parse_toml
 from model.store.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
 from model.store.manifest import MANIFEST, manifest_path, manifest_text, output_digests
-from model.store.results import now
+from model.store.results import now, write_blocks
 
 PARTS = "parts"
 STATUS_RUNNING, STATUS_ERRORS, STATUS_CONSOLIDATED, STATUS_COMPLETE = (
@@ -198,20 +198,6 @@ def chunk_refs(n_scenarios: int, runs_per_scenario: int, chunk: int) -> list[Chu
 
 class FolderInUse(RuntimeError):
     pass
-
-
-def write_blocks(path: Path, blocks: Iterable[pd.DataFrame]) -> None:
-    """Tables of one schema into one Parquet file, a row group each."""
-    writer = None
-    try:
-        for block in blocks:
-            table = pa.Table.from_pandas(block, preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema)
-            writer.write_table(table)
-    finally:
-        if writer is not None:
-            writer.close()
 
 
 class BatchFolder:

@@ -17,12 +17,13 @@ import os
 import platform
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import xarray as xr
 
@@ -185,3 +186,17 @@ class Writer:
             return
         with open(self.path / "trajectories.nc", "wb") as f:
             f.write(buffer.getbuffer())
+
+
+def write_blocks(path: Path, blocks: Iterable[pd.DataFrame]) -> None:
+    """Tables of one schema into one Parquet file, a row group each."""
+    writer = None
+    try:
+        for block in blocks:
+            table = pa.Table.from_pandas(block, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()

@@ -256,7 +256,7 @@ def test_the_keyed_permutation_is_a_bijection_computed_slice_by_slice(n):
 
 
 def test_lhs_is_drawn_by_chunk_and_written_in_row_groups(tmp_path):
-    from model.store.folder import write_blocks
+    from model.store.results import write_blocks
 
     paths = ("a.x", "b.y")
     n = 10_000
