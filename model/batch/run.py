@@ -528,7 +528,7 @@ def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
     manifest["outcome_rows"] = rows
     manifest["outputs"] = {
         name: file_digest(folder.path / name)
-        for name in ("outcomes.parquet", "trajectories.nc")
+        for name in ("outcomes.parquet", "parameters.parquet", "trajectories.nc")
         if (folder.path / name).is_file()
     }
     manifest["cpu_seconds_model"] = round(float(sum(seconds)), 3)

@@ -150,17 +150,20 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
     raw = [i for i, u in enumerate(result.units) if u != "RM"]
     for g in raw:
         cols[f"stockout_{goods[g]}"] = first_month(out[:, :, g], months)
-    for date in KEY_DATES:
+    blank = np.full(stock.shape[1:], np.nan)  # a key date outside the window: its columns null
+    for date in KEY_DATES:  # the columns follow from the dates, never from the window
         t = _month_index(months, date)
-        if t is None:
-            continue
         with np.errstate(divide="ignore", invalid="ignore"):
-            cover = np.where(
-                demand[t] > 0, stock[t] / np.where(demand[t] > 0, demand[t], 1.0), np.nan
+            cover = (
+                blank
+                if t is None
+                else np.where(
+                    demand[t] > 0, stock[t] / np.where(demand[t] > 0, demand[t], 1.0), np.nan
+                )
             )
         for g in raw:
             cols[f"cover_{goods[g]}_{label(date)}"] = cover[:, g]
-        cols[f"war_readiness_{label(date)}"] = tr["war_readiness"][t]
+        cols[f"war_readiness_{label(date)}"] = blank[:, 0] if t is None else tr["war_readiness"][t]
     shortage = tr["shortage"].sum(axis=0)
     for g in raw:
         cols[f"shortage_{goods[g]}"] = shortage[:, g]
@@ -182,8 +185,7 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
     cols["clearing_balance_rm"] = tr["clearing_balance_rm"][-1]
     for date in ARREARS_DATES:
         t = _month_index(months, date)
-        if t is not None:
-            cols[f"arrears_rm_{label(date)}"] = tr["arrears_rm"][t]
+        cols[f"arrears_rm_{label(date)}"] = blank[:, 0] if t is None else tr["arrears_rm"][t]
     cols["arrears_rm_max"] = tr["arrears_rm"].max(axis=0)
     cols["suspension_months"] = tr["suspended"].sum(axis=0)
     cols["first_suspension"] = first_month(tr["suspended"] > 0, months)

@@ -56,8 +56,9 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,13 @@ from model.files.nodes import IDENTIFIER_TEXT, is_identifier
 from model.files.scenario import Scenario, dumps, parse_toml
 from model.store.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
 from model.store.manifest import MANIFEST, manifest_path, manifest_text, output_digests
-from model.store.results import now, write_blocks
+from model.store.results import (
+    PARAMETER_SCHEMA,
+    PARAMETERS_FILE,
+    now,
+    split_parameters,
+    write_blocks,
+)
 
 PARTS = "parts"
 STATUS_RUNNING, STATUS_ERRORS, STATUS_CONSOLIDATED, STATUS_COMPLETE = (
@@ -429,23 +436,38 @@ class BatchFolder:
         if not paths:
             return 0
         schema = unified_schema([pq.read_schema(p) for p in paths])
+        name = final_path(self.path).name
         rows = 0
 
-        def write(tmp: Path) -> None:
+        def parts() -> Iterator[tuple[pa.Table, pa.Table]]:
             nonlocal rows
-            with pq.ParquetWriter(tmp, schema) as writer:
-                for p in paths:
-                    table = pq.read_table(p)
-                    have = set(table.column_names)
-                    columns = [
-                        as_type(table.column(f.name), f.type)
-                        if f.name in have
-                        else pa.nulls(table.num_rows, f.type)
-                        for f in schema
-                    ]
-                    writer.write_table(pa.Table.from_arrays(columns, schema=schema))
-                    rows += table.num_rows
+            for p in paths:
+                table = pq.read_table(p)
+                have = set(table.column_names)
+                columns = [
+                    as_type(table.column(f.name), f.type)
+                    if f.name in have
+                    else pa.nulls(table.num_rows, f.type)
+                    for f in schema
+                ]
+                rows += table.num_rows
+                yield split_parameters(pa.Table.from_arrays(columns, schema=schema), name)
 
+        def write(outcomes_tmp: Path) -> None:
+            def long(parameters_tmp: Path) -> None:
+                with (
+                    pq.ParquetWriter(outcomes_tmp, outcome_schema) as wide,
+                    pq.ParquetWriter(parameters_tmp, PARAMETER_SCHEMA) as narrow,
+                ):
+                    for outcomes, parameters in chain([first], stream):
+                        wide.write_table(outcomes)
+                        narrow.write_table(parameters)
+
+            self.write(self.path / PARAMETERS_FILE, long)
+
+        stream = parts()
+        first = next(stream)
+        outcome_schema = first[0].schema
         self.write(self.path / "outcomes.parquet", write)
         return rows
 

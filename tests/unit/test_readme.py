@@ -25,3 +25,57 @@ def test_the_main_job_runs_an_experiment_that_exists():
     main_job, _ = readme_commands()
     experiment = re.search(r"pactsim batch (\S+)", main_job).group(1)
     assert (ROOT / experiment).is_file()
+
+
+def _experiment_rows() -> dict[str, str]:
+    text = (ROOT / "experiments" / "README.md").read_text()
+    return dict(re.findall(r"^\| `(\w+)\.toml` \|.*\| ([^|]+) \|$", text, re.M))
+
+
+def test_the_readmes_counts_are_the_codes():
+    """The numbers the READMEs state about scenarios, experiments and the design come from
+    the files and code that produce them (issue 24, item 5)."""
+    from model.batch.experiment import load_experiment
+    from model.files.scenario import load
+
+    scenarios = sorted((ROOT / "scenarios").glob("*.toml"))
+    counterfactuals = load_experiment(ROOT / "experiments" / "counterfactuals.toml")
+    n = len(counterfactuals.scenario_entries)
+    assert n == len(scenarios)  # every scenario in scenarios/
+    readme = (ROOT / "README.md").read_text()
+    said = re.search(r"the baseline and (\d+) counterfactuals,\s+([\d,]+) paired", readme)
+    assert said and int(said.group(1)) == n - 1
+    assert int(said.group(2).replace(",", "")) == counterfactuals.replications
+    # the headline table: one row per scenario of the experiment, titled as its file
+    table = readme[readme.index("| scenario |") : readme.index("![paired differences]")]
+    named = re.findall(r"^\| \*{0,2}(\w+)\*{0,2} \(([^)]*(?:\([^)]*\)[^)]*)*)\)", table, re.M)
+    titles = {load(p).name: load(p).data.get("title") for p in scenarios}
+    assert [name for name, _ in named] == [load(p).name for p in counterfactuals.scenario_paths()]
+    assert all(title == titles[name] for name, title in named)
+    # experiments/README: runs per experiment and D
+    rows = _experiment_rows()
+    assert rows["counterfactuals"].strip() == f"{n} × {counterfactuals.replications:,}"
+    for name in ("smoke", "invasion_timing_lhs"):
+        exp = load_experiment(ROOT / "experiments" / f"{name}.toml")
+        assert rows[name].strip() == f"{len(exp.scenario_entries)} × {exp.replications:,}"
+    text = (ROOT / "experiments" / "README.md").read_text()
+    d = re.search(r"\((\d+) in the baseline\)", text)
+    assert d and int(d.group(1)) == len(load(ROOT / "scenarios" / "baseline.toml").uncertain())
+
+
+def test_the_readme_names_a_commit_that_exists_and_only_what_model_exports():
+    import subprocess
+
+    import model
+
+    readme = (ROOT / "README.md").read_text()
+    commits = re.findall(r"\bcode ([0-9a-f]{7,40})\b", readme)
+    assert commits, "the headline table names the commit that produced it"
+    if (ROOT / ".git").exists():
+        for commit in commits:
+            found = subprocess.run(
+                ["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=ROOT, capture_output=True
+            )
+            assert found.returncode == 0, f"README names commit {commit}, which git does not know"
+    for name in re.findall(r"`model\.(\w+)\(", readme):
+        assert hasattr(model, name), f"README calls model.{name}, which model does not export"
