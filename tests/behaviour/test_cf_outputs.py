@@ -70,12 +70,33 @@ def test_trajectories_are_cf_with_a_time_axis(folders, which):
         for name in ds.data_vars:
             assert ds[name].dtype == np.float32, name
         assert ds["stock"].attrs["units"].startswith("t") and "RM" in ds["stock"].attrs["units"]
+        price = ds["price_rm_per_unit"].attrs  # money: a number and its currency
+        assert price["units"] == "1" and price["currency"] == "RM"
         assert ds["imports"].attrs["units"].startswith("t month-1")
         assert ds["war_readiness"].attrs["units"] == "1"
         assert ds["binding"].attrs["flag_meanings"].split()[:2] == ["no_dues", "quota"]
         assert len(ds["binding"].attrs["flag_values"]) == len(
             ds["binding"].attrs["flag_meanings"].split()
         )
+
+
+def test_every_variable_without_a_good_axis_has_a_udunits_unit(folders):
+    """Issue 24, item 3, as far as it goes: money (units "1", currency "RM"), the transit
+    tonnes, shares and the coordinates parse as UDUNITS units in run and batch files. The
+    variables by good still spell one unit per good in their units text (t, kg, RM) -- not yet
+    a UDUNITS unit: those goods are to get variables of their own."""
+    cf_units = pytest.importorskip("cf_units")
+    for key in ("baseline", "batch"):
+        with xr.open_dataset(folders[key] / "trajectories.nc", engine="h5netcdf") as ds:
+            for name in [*ds.data_vars, *ds.coords]:
+                units = {**ds[name].attrs, **ds[name].encoding}.get("units")
+                if "good" in ds[name].dims and name not in ("unit", "price_rm_per_unit"):
+                    continue
+                if name in ("month",):
+                    continue  # a time coordinate: "days since ..." (encoded)
+                cf_units.Unit(units)  # raises ValueError for a text UDUNITS cannot read
+                if name.endswith("_rm") or name == "price_rm_per_unit":
+                    assert units == "1" and ds[name].attrs["currency"] == "RM", name
 
 
 def test_run_and_batch_files_share_one_layout(folders):
