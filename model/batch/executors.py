@@ -32,7 +32,6 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from model.errors import UserError
-from model.store.folder import process_alive
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
@@ -201,6 +200,8 @@ def _die_with_parent() -> None:
 
 def _watch_parent(parent: int, main_pid: int) -> None:
     """Exit this worker as soon as its parent (or the batch's main process) is gone."""
+    from model.store.folder import process_alive
+
     while True:
         time.sleep(WATCHDOG_INTERVAL_S)
         if os.getppid() != parent or not process_alive(main_pid):

@@ -86,6 +86,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SAMPLERS = ("mc", "lhs", "sobol", "morris")
+DEFAULT_CHUNK = 2000  # runs per model instance; `pactsim bench` measures the best size
 # Trajectories kept by default: Germany's stock, shortage, demand, consumption and
 # production of every good, and every run-level series (see model.batch.worker).
 DEFAULT_TRAJECTORY_GOODS = ("stock", "shortage", "demand", "consumption", "production")

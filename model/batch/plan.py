@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from model.batch.experiment import (
+    DEFAULT_CHUNK,
     DEFAULT_TRAJECTORY_GOODS,
     Experiment,
 )
@@ -20,7 +21,6 @@ from model.store.folder import (
 )
 from model.world.calendar import parse_month
 
-DEFAULT_CHUNK = 2000  # runs per model instance; `pactsim bench` measures the best size
 FILE_CHUNK_MAX = 250  # runs per HDF5 chunk of trajectories.nc (~0.9 MB of float32 goods data)
 FILE_CHUNK_MIN = 20
 

@@ -8,12 +8,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from model.batch.experiment import Experiment
 from model.errors import UserError
 from model.files.limits import available_memory, free_disk, size_text
 from model.files.nodes import Context, ListOf, Ref
-from model.store.folder import TrajectoryLayout
+
+if TYPE_CHECKING:
+    from model.store.folder import TrajectoryLayout
 
 
 @dataclass(frozen=True)

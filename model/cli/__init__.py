@@ -72,6 +72,21 @@ def _figure_writers():
     return FIGURE_WRITERS
 
 
+class LazyWriters:
+    """:func:`_figure_writers`, imported at the first use: a command refused by its input
+    never loads the plotting modules."""
+
+    def __getattr__(self, name: str):
+        return getattr(_figure_writers(), name)
+
+
+def _figure_names():
+    """The figures a batch can draw (the report's list)."""
+    from model.presentation.report_figures import FIGURES
+
+    return FIGURES
+
+
 class DefaultsHelp(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """``--help`` shows each option's default once: not for on/off flags, options without
     one, or options whose help already says it; descriptions keep their line breaks."""
@@ -165,11 +180,9 @@ def _main(argv: list[str]) -> int:
         parser.print_help()
         return 2
     module = _load(args.command)
-    args.figure_writers = _figure_writers()
-    if args.command == "batch":  # checked before the first run
-        from model.presentation.report_figures import FIGURES
-
-        args.figure_names = FIGURES
+    args.figure_writers = LazyWriters()  # imported when a command first draws
+    if args.command == "batch":  # checked before the first run (imported only if named)
+        args.figure_names = _figure_names
     if args.command in READS_RESULT and isinstance(getattr(args, "result", None), Path):
         from model.store.manifest import refuse_damaged
 
