@@ -37,7 +37,7 @@ def lhs_design(scenario, n_points: int, seed: int) -> pd.DataFrame:
     """A Latin hypercube over each parameter's [low, high], as a design DataFrame.
 
     SciPy's sampler, not EMA's ``LHSSampler``: EMA 2.5 shuffles with NumPy's global RNG,
-    which this project never seeds (STYLE.md habit 4), so its design would not repeat.
+    which this project never seeds (docs/architecture.md §11.1), so its design would not repeat.
     """
     from scipy.stats import qmc
 

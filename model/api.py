@@ -38,7 +38,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from model import PROJECT_ROOT
 from model.engine.outcomes import outcomes_table
 from model.engine.runner import DEFAULT_CHUNK, simulate
 from model.errors import ScenarioError
@@ -48,9 +47,9 @@ from model.files.scenario import Scenario
 from model.world.calendar import format_month, is_month_text
 from model.world.distributions import is_distribution, is_month_distribution
 from model.world.keypaths import set_path, split_path, walk
+from model.world.randomness import DEFAULT_SEED
 
 Shocks = Literal["central"] | int | Sequence[int]
-DEFAULT_SEED = 1939  # the seed of experiments/counterfactuals.toml
 
 __all__ = [
     "DEFAULT_SEED",
@@ -66,11 +65,9 @@ __all__ = [
 # scenarios
 # ---------------------------------------------------------------------------------------
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    """A scenario file (``"baseline"`` means ``scenarios/baseline.toml``), validated."""
-    path = Path(name_or_path)
-    if not path.exists() and not path.with_suffix(".toml").exists() and len(path.parts) == 1:
-        path = PROJECT_ROOT / "scenarios" / path
-    return scenario_files.load(path)
+    """A scenario file, validated; a bare name that is no file in the current folder is a
+    shipped scenario (``"baseline"``: ``scenarios/baseline.toml``)."""
+    return scenario_files.load(name_or_path)
 
 
 def _set(data: dict[str, Any], path: str, value: Any, where: str) -> None:

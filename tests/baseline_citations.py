@@ -96,7 +96,7 @@ def entries(path: Path = BASELINE) -> list[Entry]:
         if not code:
             out.append(Entry(number, table, "", comment.strip()))
             continue
-        m = re.match(r"^([A-Za-z0-9_\"]+)\s*=\s*(.*)$", code)
+        m = re.match(r"^([A-Za-z0-9_\".]+)\s*=\s*(.*)$", code)  # dotted keys too
         if not m:
             continue
         key, value = m.group(1).strip('"'), m.group(2)

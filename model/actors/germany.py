@@ -1,6 +1,6 @@
 """Germany: production, consumption with rationing and substitution, exports, conquest.
 
-State: a stock of every good, shape (R, G). Each month (DESIGN.md §3):
+State: a stock of every good, shape (R, G). Each month (docs/architecture.md §3):
 
 - **produces** domestic output, the grain harvest once a year (its size times a per-year
   factor times a lognormal shock), synthetic output (oil: hydrogenation and
@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from model.world.calendar import calendar_month
 from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
 from model.world.parameters import NEVER, ParameterView
@@ -63,6 +64,35 @@ def schedule_value(month: int, starts: list[np.ndarray], values: list[np.ndarray
     return out
 
 
+def period_tables(
+    view: ParameterView, path: str, goods: GoodsCatalogue
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """A dated list of per-good tables ``[{from, per_month = {good = ...}}]`` as
+    (start (R,), values (R, G), listed goods (G,) bool), in the file's (ascending) order."""
+    out = []
+    for i, entry in enumerate(view.raw(path, []) or []):
+        base = f"{path}[{i}]"
+        listed = np.zeros(goods.n, dtype=bool)
+        for good in entry.get("per_month", {}) or {}:
+            listed[goods.index(good)] = True
+        out.append(
+            (view.month(f"{base}.from"), goods_vector(view, f"{base}.per_month", goods), listed)
+        )
+    return out
+
+
+def period_value(
+    month: int, base: np.ndarray, periods: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+) -> np.ndarray:
+    """The per-good table in force at ``month``: from an entry's ``from`` until the next
+    entry's, the goods it lists take its values and every other good the base table's."""
+    out = base
+    for start, values, listed in periods:
+        entry = np.where(listed[None, :], values, base)
+        out = np.where((start <= month)[:, None], entry, out)
+    return out
+
+
 @dataclass
 class Conquest:
     name: str
@@ -81,6 +111,9 @@ class Germany(mesa.Agent):
         self.ledger = Ledger("germany", initial, T, model.record, track_month=True)
         self.domestic = goods_vector(view, "germany.domestic_output_per_month", goods)
         self.civil_demand = goods_vector(view, "germany.civil_demand_per_month", goods)
+        self.civil_demand_base = self.civil_demand
+        self.domestic_periods = period_tables(view, "germany.domestic_output_by_period", goods)
+        self.civil_periods = period_tables(view, "germany.civil_demand_by_period", goods)
         self.military_demand = goods_vector(view, "germany.military_demand_per_month", goods)
         self._build_harvest(view, shocks)
         self._build_synthetic(view)
@@ -98,7 +131,6 @@ class Germany(mesa.Agent):
         self.rationed = np.zeros((R, G))
         self.captured = np.zeros((R, G))
         self.synthetic_output = np.zeros((R, G))
-        self.export_offer_units = np.zeros((R, G))
         self.phase = np.zeros(R, dtype=np.int64)
         self.ration_cut = np.zeros((R, G))  # share of civil demand cut by the reserve rules
         self.last_consumption = np.zeros((R, G))
@@ -115,6 +147,11 @@ class Germany(mesa.Agent):
         self.harvest_year_factor = {
             int(y): view.number(f"germany.harvest.year_factor.{y}")
             for y in h.get("year_factor", {}) or {}
+        }
+        # a year's own recorded or derived harvest replaces output_t x year_factor
+        self.harvest_by_year = {
+            int(y): view.number(f"germany.harvest.output_t_by_year.{y}")
+            for y in h.get("output_t_by_year", {}) or {}
         }
         sd = float(h.get("shock_sd", 0.0))
         self.harvest_shock = np.exp(sd * shocks["germany_harvest"] - sd**2 / 2)  # (R, years)
@@ -171,6 +208,9 @@ class Germany(mesa.Agent):
 
     def _build_rationing(self, view: ParameterView) -> None:
         self.cover_threshold = view.number("germany.rationing.cover_threshold_months")[:, None]
+        # the cover rules (rationing, substitution) are war-economy rules: a run that starts
+        # in peacetime names the month they begin (absent: from the window's start)
+        self.rationing_from = view.month("germany.rationing.from", "1934-01")
         self.civil_floor = view.number("germany.rationing.civil_floor_share")[:, None]
         self.military_priority = bool(view.raw("germany.rationing.military_priority", True))
         self.substitutions = []
@@ -247,11 +287,17 @@ class Germany(mesa.Agent):
         self.reserve_initial = np.zeros((R, G))
         self.reserve_mask = np.zeros(G, dtype=bool)
         self.ration_rules = []  # (good, below_share (R,), cut_share (R,))
+        self.carry_over = []  # (good, month (R,)): the reserve is set from the stock then
         for good, table in (view.raw("germany.reserves", {}) or {}).items():
             g, base = self.goods.index(good), f"germany.reserves.{good}"
-            initial = np.minimum(view.number(f"{base}.initial_t"), self.ledger.stock[:, g])
-            self.reserve[:, g] = self.reserve_initial[:, g] = initial
             self.reserve_mask[g] = True
+            if "carry_over_from" in table:
+                # a run that starts years earlier: the reserve is the stock carried over at the
+                # end of that month (before the harvest), not a number of the file
+                self.carry_over.append((g, view.month(f"{base}.carry_over_from")))
+            else:
+                initial = np.minimum(view.number(f"{base}.initial_t"), self.ledger.stock[:, g])
+                self.reserve[:, g] = self.reserve_initial[:, g] = initial
             for i in range(len(table.get("ration_cuts", []) or [])):
                 self.ration_rules.append(
                     (
@@ -265,9 +311,13 @@ class Germany(mesa.Agent):
     def _build_recycling(self, view: ParameterView) -> None:
         self.recycling_share = goods_vector(view, "germany.recycling", self.goods)
 
-    def _update_reserves(self) -> None:
+    def _update_reserves(self, month: int) -> None:
         """The reserve is what is left once the current crop is used up; rules fire on it."""
         stock = self.ledger.stock
+        for g, start in self.carry_over:
+            now = start == month
+            self.reserve[:, g] = np.where(now, stock[:, g], self.reserve[:, g])
+            self.reserve_initial[:, g] = np.where(now, stock[:, g], self.reserve_initial[:, g])
         self.reserve = np.where(self.reserve_mask[None, :], np.minimum(self.reserve, stock), 0.0)
         cut = np.zeros_like(self.ration_cut)
         for i, (g, below, share) in enumerate(self.ration_rules):
@@ -285,12 +335,18 @@ class Germany(mesa.Agent):
 
     def produce(self, month: int, year_position: int) -> None:
         R = self.domestic.shape[0]
-        output = self.domestic.copy()
-        if month % 12 + 1 == self.harvest_calendar_month:
-            factor = self.harvest_year_factor.get(month // 12, 1.0)
-            output[:, self.harvest_good] += (
-                self.harvest_output * factor * self.harvest_shock[:, year_position]
-            )
+        output = (
+            period_value(month, self.domestic, self.domestic_periods)
+            if self.domestic_periods
+            else self.domestic.copy()
+        )
+        if calendar_month(month) == self.harvest_calendar_month:
+            year = month // 12
+            if year in self.harvest_by_year:
+                amount = self.harvest_by_year[year]
+            else:
+                amount = self.harvest_output * self.harvest_year_factor.get(year, 1.0)
+            output[:, self.harvest_good] += amount * self.harvest_shock[:, year_position]
         synthetic = np.zeros_like(output)
         for good, utilisation, starts, values, lost_starts, lost in self.synthetic:
             capacity = schedule_value(month, starts, values)
@@ -335,14 +391,28 @@ class Germany(mesa.Agent):
         for good, lot_month, rm, treaty in self.lots:
             live = (lot_month == month) & (active[treaty] if treaty else True)
             offer[:, good] += rm * live / self.goods.price_rm_per_unit[good]
-        self.export_offer_units = offer
         return offer
 
     def produce_for_export(self, amount: np.ndarray) -> None:
         """Machinery is built to order: what will be shipped is produced first."""
         self.ledger.produce(amount * self.goods.machinery[None, :])
 
+    def expected_demand(self, phase: np.ndarray, month: int) -> np.ndarray:
+        """This month's demand (R, G) before rationing, as :meth:`consume` will reckon it."""
+        runs = np.arange(len(phase))
+        civil = (
+            period_value(month, self.civil_demand_base, self.civil_periods)
+            if self.civil_periods
+            else self.civil_demand
+        )
+        demand = self.military_demand * self.phase_good_multiplier[runs, phase, :] + civil
+        for c in self.conquests:
+            demand = demand + c.military_demand * (c.month <= month)[:, None]
+        return demand
+
     def consume(self, phase: np.ndarray, month: int) -> None:
+        if self.civil_periods:
+            self.civil_demand = period_value(month, self.civil_demand_base, self.civil_periods)
         available = self.ledger.stock
         runs = np.arange(len(phase))
         military = self.military_demand * self.phase_good_multiplier[runs, phase, :]
@@ -352,7 +422,8 @@ class Germany(mesa.Agent):
         total = military + civil
         with np.errstate(divide="ignore", invalid="ignore"):
             cover = np.where(total > 0, available / np.where(total > 0, total, 1.0), np.inf)
-        short_cover = np.clip(1.0 - cover / self.cover_threshold, 0.0, 1.0)
+        rules_on = (self.rationing_from <= month)[:, None]
+        short_cover = np.clip(1.0 - cover / self.cover_threshold, 0.0, 1.0) * rules_on
         for good, share, to, ratio, military_share in self.substitutions:
             moved = share * short_cover[:, good] * civil[:, good]
             saved = military_share * short_cover[:, good] * military[:, good]
@@ -367,7 +438,7 @@ class Germany(mesa.Agent):
             cover / self.cover_threshold, 0.0, 1.0
         )
         civil_factor = np.where(
-            self.reserve_mask[None, :], 1.0, civil_factor
+            self.reserve_mask[None, :] | ~rules_on, 1.0, civil_factor
         )  # reserve goods: the rules ration
         civil_target = civil * civil_factor
         if self.military_priority:
@@ -391,4 +462,4 @@ class Germany(mesa.Agent):
         self.rationed = np.maximum(self.civil_demand - civil_target, 0.0)
         self.shortage = np.maximum(military + civil_target - use, 0.0)
         self.phase = phase
-        self._update_reserves()
+        self._update_reserves(month)

@@ -1,7 +1,7 @@
 """The Soviet export policy: named rules that decide how much of the treaty dues to ship.
 
 What the USSR ships to Germany each month is its outstanding treaty dues, cut in turn by
-(DESIGN.md §3; rows 37-38, 51-57, 61):
+(docs/architecture.md §3; rows 37-38, 51-57, 61):
 
 1. **supply** -- what its export pool holds (the Soviet economy, :mod:`model.actors.soviet_union`);
 2. **suspension** -- goods held back: the treaty's own balancing (the ``reciprocity`` treaty
@@ -108,6 +108,10 @@ class BalanceWatch:
         self.threat_share = view.number(f"{path}.threat_share", np.inf)
         self.until = np.full(view.n_runs, -1, dtype=np.int64)
         self.threatened = np.zeros(view.n_runs, dtype=bool)
+        # what Germany owed counts from ``from`` on (absent: the window's start): a run that
+        # starts in 1934 weighs the pact era's arrears against the pact era's dues
+        self.first = view.month(f"{path}.from", "1934-01")
+        self.due_before = np.zeros(view.n_runs)
 
     def review(
         self,
@@ -117,6 +121,8 @@ class BalanceWatch:
         arrears: np.ndarray,
         due: np.ndarray,
     ) -> None:
+        self.due_before = np.where(month < self.first, due, self.due_before)
+        due = due - self.due_before
         reviewing = active & (((month - start) % self.interval) == 0) & (month >= start)
         suspended = self.until > month
         lagging = (arrears > self.tolerated_rm) & (arrears > self.tolerated_share * due)
@@ -179,16 +185,26 @@ class PacingPolicy:
         self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
     ):
         self.lead_rm = view.number(f"{path}.lead_rm")
+        # the deliveries counted are those from ``from`` on (absent: the window's start), so
+        # that a run starting in 1934 paces the pact era as the baseline does, not on the
+        # balance of the 1930s
+        self.first = view.month(f"{path}.from", "1934-01")
+        self.german_before = np.zeros(view.n_runs)
+        self.soviet_before = np.zeros(view.n_runs)
 
     def budget_rm(self, ctx: PolicyMonth, lead_factor: np.ndarray) -> np.ndarray:
+        before = ctx.month < self.first  # the cumulative totals run to the month before
+        self.german_before = np.where(before, ctx.german_delivered_rm, self.german_before)
+        self.soviet_before = np.where(before, ctx.soviet_delivered_rm, self.soviet_before)
+        german = ctx.german_delivered_rm - self.german_before
         with np.errstate(divide="ignore", invalid="ignore"):
             allowed = np.where(
                 ctx.due_ratio > 0,
-                (ctx.german_delivered_rm + self.lead_rm * lead_factor)
+                (german + self.lead_rm * lead_factor)
                 / np.where(ctx.due_ratio > 0, ctx.due_ratio, 1.0),
                 np.inf,
             )
-        return np.maximum(allowed - ctx.soviet_delivered_rm, 0.0)
+        return np.maximum(allowed - (ctx.soviet_delivered_rm - self.soviet_before), 0.0)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The Soviet Union: an economy that exports, and a policy that decides what Germany gets.
 
-**Supply** (DESIGN.md §3; STOCKS.md U1-U12). Each month the exportable surplus of every
+**Supply** (docs/architecture.md §3; STOCKS.md U1-U12). Each month the exportable surplus of every
 good accrues to an export pool, shape (R, G):
 
 - goods with a production record export a share of output: ``production.<good>`` gives
@@ -36,6 +36,7 @@ import numpy as np
 
 from model.actors.germany import goods_vector
 from model.actors.soviet_policy import BINDING_CODE, ExportPolicy, PolicyMonth
+from model.world.calendar import calendar_month
 from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
 from model.world.parameters import ParameterView
@@ -83,8 +84,6 @@ class SovietUnion(mesa.Agent):
         # dues by age (a ring: slot `head` is this month's), then agreement by seniority
         self.dues = np.zeros((self.carry_months + 1, self.n_tiers, R, G))
         self.head = 0
-        self.lapsed = np.zeros((R, G))
-        self.shipped_cumulative = np.zeros((R, G))
         self.suspended_goods = np.zeros((R, G), dtype=bool)
         self.suspension_months = np.zeros(R)
         self._stages: tuple[np.ndarray, ...] | None = None
@@ -93,7 +92,7 @@ class SovietUnion(mesa.Agent):
     # supply ---------------------------------------------------------------------------
     def produce(self, month: int, year_position: int) -> None:
         output = self.surplus.copy()
-        if month % 12 + 1 == self.harvest_calendar_month:
+        if calendar_month(month) == self.harvest_calendar_month:
             factor = self.harvest_year_factor.get(month // 12, 1.0)
             output[:, self.harvest_good] += (
                 self.harvest_exportable * factor * self.harvest_shock[:, year_position]
@@ -133,7 +132,6 @@ class SovietUnion(mesa.Agent):
         """
         by_seniority = self._by_seniority(due_this_month)
         oldest = (self.head - 1) % len(self.dues)  # becomes this month's slot
-        self.lapsed += self.dues[oldest].sum(axis=0)
         self.dues[oldest] = by_seniority
         self.head = oldest
         trading = ctx.trading[None, :, None]
@@ -219,7 +217,6 @@ class SovietUnion(mesa.Agent):
                 settled = np.minimum(dues, left)
                 dues -= settled
                 left -= settled
-        self.shipped_cumulative += loaded
         self.suspension_months += self.suspended_goods.any(axis=1)
 
     @property

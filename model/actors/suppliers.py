@@ -67,6 +67,8 @@ class ThirdPartySupplier(mesa.Agent):
         self.purchase_index: list[int] = []  # flows of goods the USSR buys from this supplier
         self.ledger = Ledger(supplier_id, np.zeros((R, G)), T, model.record)
         self.network = network
+        self.route_groups = [list(g) for g in groups]
+        self.extra: np.ndarray | None = None  # (R, G) bought beyond the offers this month
 
     def offer(self, month: int) -> np.ndarray:
         """This month's offer, (offered goods, R)."""
@@ -88,6 +90,8 @@ class ThirdPartySupplier(mesa.Agent):
             return
         offer = self.offer(month)
         cols = list(self.offered_goods)
+        if self.extra is not None:  # Germany's stockpile purchases (model.actors.stockpiling)
+            offer = offer + self.extra[:, cols].T
         if self.ledger.record:
             dense = np.zeros_like(self.ledger.stock)
             dense[:, cols] = offer.T

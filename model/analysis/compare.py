@@ -1,7 +1,7 @@
 """Paired comparison of counterfactuals against the baseline, and ``pactsim compare``.
 
 Replication *i* of every scenario in a batch draws the same uncertain parameters and the
-same shocks (common random numbers, DESIGN.md §6), so the effect of a counterfactual is
+same shocks (common random numbers, docs/architecture.md §6), so the effect of a counterfactual is
 measured run by run: scenario minus baseline for the same replication, over the
 replications both scenarios share. The paired differences vary far less than either
 scenario does on its own, so small effects show.

@@ -86,6 +86,7 @@ def metrics_for(
             )
         )
     out += supply_metrics(have, critical)
+    out += stock_metrics(columns, units or {}, critical)
     for col in columns:
         if col.startswith("imports_rm_"):
             origin = col.removeprefix("imports_rm_")
@@ -98,7 +99,7 @@ def metrics_for(
         (
             "soviet_to_invasion_rm",
             "Soviet deliveries",
-            f"Soviet deliveries to {key_date}",
+            "Soviet deliveries to the invasion",
             "M RM",
             1e-6,
         ),
@@ -114,17 +115,42 @@ def metrics_for(
     return out
 
 
+def stock_metrics(
+    columns: Sequence[str], units: dict[str, str], critical: Sequence[str]
+) -> list[Metric]:
+    """German stocks of the critical goods at the outbreak of war and on the eve of the
+    invasion (``STOCK_DATES``), and the months of campaign requirement they cover (issue 19)."""
+    from model.engine.outcomes import INVASION_DATE, STOCK_DATES
+
+    have = set(columns)
+    out: list[Metric] = []
+    for date in STOCK_DATES:
+        for good in critical:
+            col = f"stock_{good}_{column_date(date)}"
+            if col in have:
+                unit, scale = ("kg", 1.0) if units.get(good) == "kg" else ("kt", 1e-3)
+                out.append(Metric(col, f"stocks {date}", f"{good} stock {date}", unit, scale))
+    for good in (*critical, "min"):
+        col = f"campaign_cover_{good}_{column_date(INVASION_DATE)}"
+        if col in have:
+            label = "smallest of the critical goods" if good == "min" else good
+            out.append(
+                Metric(col, "campaign stocks", f"campaign cover {INVASION_DATE}: {label}", "months")
+            )
+    return out
+
+
 def soviet_tonnage_metrics(
     columns: Sequence[str], units: dict[str, str], key_date: str
 ) -> list[Metric]:
-    """Soviet deliveries to Germany up to ``key_date`` by good, in tonnes (kg where the
-    catalogue counts a good in kg, e.g. platinum)."""
+    """Soviet deliveries to Germany up to each run's invasion month by good, in tonnes (kg
+    where the catalogue counts a good in kg, e.g. platinum)."""
     out = []
     for col in columns:
         good = col.removeprefix("soviet_to_invasion_")
         if col.startswith("soviet_to_invasion_") and good != "rm":
             unit = "kg" if units.get(good) == "kg" else "t"
-            label = f"Soviet {good.replace('_', ' ')} to {key_date}"
+            label = f"Soviet {good.replace('_', ' ')} to the invasion"
             out.append(Metric(col, "Soviet deliveries", label, unit))
     return out
 

@@ -19,9 +19,9 @@ analysed on the same design. An optional ``[sensitivity]`` table (a batch ignore
   of replication 0, so the indices measure the parameters alone) or ``"vary"`` (run *i* gets
   the shocks of replication *i*, as in a batch; the noise then lowers the sum of S1).
 
-**The runs.** The design is :func:`model.experiment.build_design` over the parameters: a point
+**The runs.** The design is :func:`model.batch.experiment.build_design` over the parameters: a point
 of the unit hypercube per run, turned into parameter values by
-:func:`model.distributions.ppf` inside the model (``simulate(..., uniforms=...)``). Runs go in
+:func:`model.world.distributions.ppf` inside the model (``simulate(..., uniforms=...)``). Runs go in
 chunks, each chunk one vectorised model, over a process pool; only the analysed outcomes come
 back, so memory does not grow with the number of runs.
 

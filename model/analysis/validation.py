@@ -1,6 +1,6 @@
 """Historical validation: the baseline against the recorded figures, and ``pactsim validate``.
 
-The targets are data (``scenarios/validation/targets.toml``, DESIGN.md §9). Each names a recorded
+The targets are data (``scenarios/validation/targets.toml``, docs/architecture.md §9). Each names a recorded
 figure (its value, unit, period, the history rows it comes from and their reliability
 tag) and the model quantity it is compared with, written as a small expression:
 
@@ -48,16 +48,15 @@ from model.files.nodes import (
     _show,
 )
 from model.files.rules import ordered
-from model.files.scenario import read_toml
+from model.files.scenario import read_toml, shipped
 from model.world.calendar import parse_month
+from model.world.randomness import DEFAULT_SEED
 
 if TYPE_CHECKING:
     from model.engine.runner import RunResult
     from model.files.scenario import Scenario
 
-from model import PROJECT_ROOT
-
-DEFAULT_TARGETS = PROJECT_ROOT / "scenarios" / "validation" / "targets.toml"
+DEFAULT_TARGETS = shipped("scenarios") / "validation" / "targets.toml"
 DEFAULT_RUNS = 200
 
 TAGS = ("P", "S", "W", "F", "U", "D")
@@ -76,7 +75,7 @@ UNITS: dict[str, float] = {
     "share of runs": 1.0,
 }
 SUMMARIES = ("median", "share")
-# DESIGN.md §9: a calibration target may be used to fit parameters; a validation target must
+# docs/architecture.md §9: a calibration target may be used to fit parameters; a validation target must
 # not be cited by any input (tests/unit/test_validation_disjoint.py holds it).
 ROLES = ("calibration", "validation")
 
@@ -192,7 +191,7 @@ class TargetResult:
         }
 
 
-# goods variables computed from recorded ones: a stock-out (model.outcomes.stockout_mask, 1/0)
+# goods variables computed from recorded ones: a stock-out (model.engine.outcomes.stockout_mask, 1/0)
 # and months of cover (stock / demand), for the record's stock claims (M4, G13)
 DERIVED_VARIABLES = ("stockout", "cover")
 
@@ -448,18 +447,31 @@ def evaluate(result: RunResult, targets: Sequence[Target]) -> list[TargetResult]
     return out
 
 
+def scenario_targets(scenario_file: str | Path) -> Path | None:
+    """A scenario's own targets file beside the default one (``targets_<name>.toml``), if any:
+    the pre-pact targets of ``long_baseline``, read after the pact-era ones."""
+    own = DEFAULT_TARGETS.with_name(f"targets_{Path(scenario_file).stem}.toml")
+    return own if own.is_file() else None
+
+
 def validate(
     targets_path: str | Path = DEFAULT_TARGETS,
     n_runs: int = DEFAULT_RUNS,
-    seed: int = 0,
+    seed: int = DEFAULT_SEED,
     scenario_file: str | Path | None = None,
+    extra_targets: Sequence[str | Path] = (),
 ) -> list[TargetResult]:
-    """Run the scenario with its uncertainty (Monte Carlo) and compare it with the record."""
+    """Run the scenario with its uncertainty (Monte Carlo) and compare it with the record.
+
+    ``extra_targets``: further targets files evaluated on the same run (their own
+    ``scenario`` key is not read: they are checked against ``scenario_file``)."""
     from model.engine.runner import simulate
     from model.files.scenario import load
 
     scenario = load(scenario_file if scenario_file is not None else scenario_path(targets_path))
     targets = load_targets(targets_path, scenario)
+    for extra in extra_targets:
+        targets += load_targets(extra, scenario)
     return evaluate_all(
         targets, scenario, lambda s: simulate(s, n_runs=n_runs, seed=seed, sample=n_runs > 1)
     )

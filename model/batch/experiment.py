@@ -1,4 +1,4 @@
-"""Experiment files: which scenarios, how many replications, which sampler (DESIGN.md §8).
+"""Experiment files: which scenarios, how many replications, which sampler (docs/architecture.md §8).
 
 An experiment is a TOML file under ``experiments/``::
 
@@ -26,14 +26,14 @@ An experiment is a TOML file under ``experiments/``::
 **Common random numbers.** Replication *i* of every scenario gets the same parameter
 sample and the same shocks, so counterfactual differences are paired:
 
-- ``mc``: uniforms from :func:`model.randomness.parameter_uniforms`, keyed by (master seed,
+- ``mc``: uniforms from :func:`model.world.randomness.parameter_uniforms`, keyed by (master seed,
   key path, replication) -- the same numbers ``pactsim run --runs N --seed S`` uses, and
   independent of which other uncertainties a scenario has;
 - ``lhs``, ``sobol``, ``morris``: one design in the unit hypercube over the *union* of the
   uncertain key paths of all the experiment's scenarios (sorted), row *i* = replication
   *i*; a scenario that lacks a path (or fixes it to a number) ignores that column.
 
-Uniforms become values through :func:`model.distributions.ppf` inside the model. The number
+Uniforms become values through :func:`model.world.distributions.ppf` inside the model. The number
 of runs per scenario is ``replications`` for ``mc`` and ``lhs``; for ``sobol`` it is
 ``replications * (2D + 2)`` (Saltelli's scheme, ``replications`` = SALib's base sample N,
 a power of two; ``D + 2`` without second order); for ``morris`` ``replications * (D + 1)``
@@ -43,7 +43,7 @@ distributions never take their 1e-12 tails; the design stored for SALib's analys
 untransformed grid (bounds [0, 1]).
 
 The file is checked by :data:`EXPERIMENT`, declared with the scenario schema's node types
-(:mod:`model.files.nodes`): every problem raises one :class:`~model.scenario.ScenarioError`
+(:mod:`model.files.nodes`): every problem raises one :class:`~model.errors.ScenarioError`
 naming the file, the key path and what was expected (and the valid names, where a name is
 wrong), in the same form as a scenario file's.
 """
@@ -79,8 +79,16 @@ from model.files.nodes import (
     _join,
     _show,
 )
-from model.files.scenario import Scenario, ScenarioError, load, parse_toml, toml_data
-from model.world.randomness import master_key, parameter_uniforms, permuted
+from model.files.scenario import (
+    Scenario,
+    ScenarioError,
+    find_file,
+    load,
+    parse_toml,
+    shipped,
+    toml_data,
+)
+from model.world.randomness import DEFAULT_SEED, master_key, parameter_uniforms, permuted
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -217,7 +225,7 @@ class Experiment:
     scenario_entries: tuple[str, ...]
     replications: int
     sampler: str = "mc"
-    seed: int = 0
+    seed: int = DEFAULT_SEED
     description: str = ""
     outcomes: tuple[str, ...] | None = None  # fnmatch patterns; None keeps every column
     figures: tuple[str, ...] | None = None  # None: every figure model.presentation.report draws
@@ -252,9 +260,7 @@ class Experiment:
 # ---------------------------------------------------------------------------------------
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file (the scenarios it names must exist)."""
-    path = Path(path)
-    if path.suffix != ".toml" and not path.exists():
-        path = path.with_suffix(".toml")
+    path = find_file(path, "experiments")
     raw = read_input(path)
     experiment = parse_experiment(toml_data(path, raw), path, raw.decode("utf-8"))
     experiment.scenario_paths()  # every entry names a file
@@ -286,7 +292,7 @@ def parse_experiment(data: Mapping[str, Any], path: Path, text: str = "") -> Exp
         scenario_entries=tuple(data["scenarios"]),
         replications=data["replications"],
         sampler=sampler,
-        seed=data.get("seed", 0),
+        seed=data.get("seed", DEFAULT_SEED),
         description=data.get("description", ""),
         outcomes=None if outcomes is None else tuple(outcomes),
         figures=None if figures is None else tuple(figures),
@@ -317,6 +323,7 @@ def find_scenario(entry: str, experiment_path: Path, key_path: str) -> Path:
         here.parent / "scenarios" / name,
         Path.cwd() / name,
         Path.cwd() / "scenarios" / name,
+        shipped("scenarios") / name,
     ]
     for candidate in candidates:
         if candidate.is_file():

@@ -1,4 +1,4 @@
-"""Scenario batches at scale: planning, starting, resuming and consolidating (DESIGN.md §6, §8, §10).
+"""Scenario batches at scale: planning, starting, resuming and consolidating (docs/architecture.md §6, §8, §10).
 
 The chunk worker is :mod:`model.batch.worker`, the executors :mod:`model.batch.executors`,
 the folder :mod:`model.store.folder` and the command :mod:`model.cli.batch`.
@@ -8,8 +8,8 @@ replications. Replication *i* gets the same parameter sample and the same random
 in every scenario (common random numbers), so counterfactual effects are paired.
 
 **Chunks.** The runs of one scenario are cut into chunks of R runs; one chunk is one
-:class:`~model.simulation.PactModel` advancing R runs side by side (never one model per
-run: Mesa 3.3.1 keeps every model alive, STACK.md). Chunks go to a process pool (default,
+:class:`~model.engine.simulation.PactModel` advancing R runs side by side (never one model per
+run: Mesa 3.3.1 keeps every model alive, docs/architecture.md §12). Chunks go to a process pool (default,
 one worker per core), to a Dask distributed cluster (``--scheduler tcp://host:8786``) or,
 with ``--workers 1``, run in this process. Random numbers are keyed by (seed, purpose,
 replication), so the results are identical whatever the chunk size, the number of workers
@@ -92,8 +92,9 @@ from model.store.folder import (
 )
 from model.store.manifest import is_complete, manifest_path, output_problems
 
-# draws a batch folder's figures: (folder, scenarios, figure names or None for all) -> paths
-BatchFigureWriter = Callable[[Path, Sequence[Scenario], Sequence[str] | None], list[Path]]
+# draws a batch folder's figures: (folder, scenarios, figure names or None for all, worker
+# processes) -> paths
+BatchFigureWriter = Callable[[Path, Sequence[Scenario], Sequence[str] | None, int], list[Path]]
 
 
 # ---------------------------------------------------------------------------------------
@@ -332,7 +333,7 @@ def run_batch(
         folder.drop_parts()
         if figures:
             t_figures = time.perf_counter()
-            draw_figures(batch, figures)
+            draw_figures(batch, figures, workers)
             if manifest["sessions"]:
                 manifest["sessions"][-1]["seconds_figures"] = round(
                     time.perf_counter() - t_figures, 3
@@ -539,8 +540,9 @@ def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
             )
 
 
-def draw_figures(batch: Batch, write: BatchFigureWriter) -> None:
-    """The experiment's figures, drawn by ``write`` (the presentation layer's batch writer).
+def draw_figures(batch: Batch, write: BatchFigureWriter, workers: int = 1) -> None:
+    """The experiment's figures, drawn by ``write`` (the presentation layer's batch writer)
+    on ``workers`` local processes (a Dask batch too: the folder is on this machine).
 
     ``figures`` absent in the experiment: every figure the writer draws; an empty list: none;
     names: passed on, and checked afterwards.
@@ -550,7 +552,7 @@ def draw_figures(batch: Batch, write: BatchFigureWriter) -> None:
         manifest["figures"] = []
         return
     try:
-        write(batch.folder.path, batch.scenarios, list(wanted) if wanted else None)
+        write(batch.folder.path, batch.scenarios, list(wanted) if wanted else None, workers)
     except Exception as err:
         # the results stand without their figures; `pactsim report` can redraw them
         manifest["figures"] = {"error": f"{type(err).__name__}: {err}"}

@@ -1,4 +1,4 @@
-"""Throughput and memory of the vectorised model, and ``pactsim bench`` (DESIGN.md §6, §10).
+"""Throughput and memory of the vectorised model, and ``pactsim bench`` (docs/architecture.md §6, §10).
 
 Measured in one process run, so that the ratios compare like with like on this machine:
 
@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from model.errors import UserError
+from model.files.scenario import shipped
 from model.store.manifest import read_manifest
 
 TARGETS = {  # from the issue; reported, never enforced
@@ -197,9 +198,7 @@ def bench_batch(
 def run_bench(
     sizes: list[int], single: int, sweep: list[int], sweep_runs: int, workers: int, seed: int = 0
 ) -> dict[str, Any]:
-    from model import PROJECT_ROOT
-
-    scenario_path = PROJECT_ROOT / "scenarios" / "baseline.toml"
+    scenario_path = shipped("scenarios") / "baseline.toml"
     result: dict[str, Any] = {"workers": workers, "cores": os.cpu_count(), "scenario": "baseline"}
     # the batches first, while this process is small: its workers are forked from it
     root = Path(tempfile.mkdtemp(prefix="pactsim-bench-"))

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from model.batch.experiment import check_design_size, load_experiment, uncertain_paths
 from model.errors import ScenarioError, UserError
-from model.files.scenario import load, read_toml
+from model.files.scenario import find_file, load, read_toml
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -27,9 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def is_experiment(file: str) -> bool:
-    """A TOML file with a top-level ``scenarios`` list (scenario files have no such key)."""
+    """A TOML file with a top-level ``scenarios`` list (scenario files have no such key); a
+    bare name that is no file here is a shipped experiment if one has that name."""
+    path = find_file(file, "scenarios")
+    if not path.exists():
+        path = find_file(file, "experiments")
     try:
-        data = read_toml(Path(file))
+        data = read_toml(path)
     except (ScenarioError, RecursionError):
         return False  # the scenario check says what is wrong with it
     return isinstance(data.get("scenarios"), list)

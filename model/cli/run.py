@@ -18,6 +18,7 @@ from model.errors import UserError
 from model.files.limits import available_memory, size_text
 from model.files.scenario import Scenario, load
 from model.world.goods import critical_goods
+from model.world.randomness import DEFAULT_SEED
 
 if TYPE_CHECKING:  # the engine and the store load once the scenario is read and checked
     import pandas as pd
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--runs", type=int, default=1, help="number of runs (Monte Carlo over the distributions)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="master seed")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="master seed")
     parser.add_argument(
         "--out", type=Path, default=None, help="result folder (default results/<scenario>-<time>)"
     )

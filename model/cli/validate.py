@@ -16,16 +16,19 @@ from model.analysis.validation import (
     DEFAULT_TARGETS,
     ROLES,
     TargetResult,
+    scenario_targets,
     validate,
 )
 from model.errors import UserError
+from model.files.scenario import shipped
+from model.world.randomness import DEFAULT_SEED
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--runs", type=int, default=DEFAULT_RUNS, help=f"Monte Carlo runs (default {DEFAULT_RUNS})"
     )
-    parser.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="master seed")
     parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
     parser.add_argument(
         "--targets",
@@ -37,7 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         "--scenario",
         type=Path,
         default=None,
-        help="scenario file (default: the one the targets file names)",
+        help="scenario file or name in scenarios/ (default: the one the targets file names); "
+        "a scenario with its own scenarios/validation/targets_<name>.toml (long_baseline) "
+        "is also checked against those",
     )
 
 
@@ -97,8 +102,10 @@ ROLE_TITLES = {
 }
 
 
-def print_table(results: Sequence[TargetResult], n_runs: int, seed: int) -> None:
-    """One table per role, calibration first, each with its count (DESIGN.md §9)."""
+def print_table(
+    results: Sequence[TargetResult], n_runs: int, seed: int, scenario: str = "baseline"
+) -> None:
+    """One table per role, calibration first, each with its count (docs/architecture.md §9)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -108,7 +115,7 @@ def print_table(results: Sequence[TargetResult], n_runs: int, seed: int) -> None
         group = [r for r in results if r.target.role == role]
         inside = sum(r.within_band for r in group)
         table = Table(
-            title=f"{role}: {len(group)} {ROLE_TITLES[role]} -- baseline vs the record ({n_runs} runs, seed {seed})"
+            title=f"{role}: {len(group)} {ROLE_TITLES[role]} -- {scenario} vs the record ({n_runs} runs, seed {seed})"
         )
         for name, justify in COLUMNS:
             table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -128,9 +135,26 @@ def main(args: argparse.Namespace) -> int:
 
     if args.runs < 1:
         raise UserError(f"--runs must be at least 1, got {args.runs}")
-    results = validate(args.targets, n_runs=args.runs, seed=args.seed, scenario_file=args.scenario)
+    scenario, extra = args.scenario, []
+    if scenario is not None:
+        named = shipped("scenarios") / f"{scenario}.toml"
+        if scenario.suffix != ".toml" and len(scenario.parts) == 1:
+            if not named.is_file():
+                available = ", ".join(sorted(p.stem for p in named.parent.glob("*.toml")))
+                raise UserError(
+                    f"--scenario: no scenario {str(scenario)!r}; available: {available}"
+                )
+            scenario = named
+        own = scenario_targets(scenario)
+        if own is not None and own.resolve() != Path(args.targets).resolve():
+            extra.append(own)
+    results = validate(
+        args.targets, n_runs=args.runs, seed=args.seed, scenario_file=scenario, extra_targets=extra
+    )
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:
-        print_table(results, args.runs, args.seed)
+        print_table(
+            results, args.runs, args.seed, "baseline" if scenario is None else Path(scenario).stem
+        )
     return 0

@@ -1,12 +1,17 @@
-"""Outcomes of a run: the per-run numbers users compare across scenarios (DESIGN.md §8).
+"""Outcomes of a run: the per-run numbers users compare across scenarios (docs/architecture.md §8).
 
-From a :class:`~model.runner.RunResult` this builds one tidy table, one row per run:
+From a :class:`~model.engine.runner.RunResult` this builds one tidy table, one row per run:
 
 - ``param__<key path>``: the run's value of each uncertain parameter (``.`` of the path as
   ``__``, ``[i]`` as ``_i``; see :func:`param_column`), months as ``YYYY-MM`` texts;
 - ``stockout_<good>``: the first month (``YYYY-MM``) the German stock of a good ran out
   (below ``STOCKOUT_SHARE`` of that month's demand), or null if it did not;
 - ``cover_<good>_<YYYY_MM>``: months of cover (stock / demand) at the key dates;
+- ``stock_<good>_<YYYY_MM>``: the German stock at the end of the month, at ``STOCK_DATES``;
+- ``campaign_cover_<good>_1941_06``, ``campaign_cover_min_1941_06``: months of the Russian
+  campaign's military requirement (military demand in the first month after the invasion
+  date, at the eastern-war multipliers) that the stock on the eve of the invasion (end of
+  the month before it) covers, per critical good and the smallest of them;
 - ``shortage_<good>``: cumulative unmet demand over the window (good's unit);
 - ``war_readiness_<YYYY_MM>``: the share of military demand for the critical goods met;
 - ``civil_cut_mean_<good>``, ``civil_cut_max_<good>``: depth of civil rationing -- the share
@@ -15,9 +20,14 @@ From a :class:`~model.runner.RunResult` this builds one tidy table, one row per 
 - ``military_short_months`` (any critical good) and ``military_short_months_<good>``: months
   in which military use fell below military demand (by more than ``MILITARY_SHORT_SHARE``);
 - ``military_oil_met_after_<YYYY_MM>``: the share of military oil demand met from the month
-  after the invasion date on (``INVASION_DATE``; 1.0 where there was no demand);
+  after the historical invasion date on (``INVASION_DATE``; 1.0 where there was no demand),
+  and ``military_oil_met_after_invasion``: the same from the month after each run's own
+  invasion month (``events.invasion``; 1.0 where there is none);
 - ``imports_rm_<origin>``, ``imports_<origin>_<good>``: cumulative arrivals by supplier;
-- ``soviet_to_invasion_<good>``: Soviet deliveries up to and including 1941-06;
+- ``soviet_to_invasion_<good>``, ``soviet_to_invasion_rm``: Soviet deliveries up to and
+  including each run's invasion month (the whole window where there is none), and
+  ``soviet_to_<YYYY_MM>_<good>``, ``soviet_to_<YYYY_MM>_rm``: up to the fixed
+  ``SOVIET_CUTOFF`` (1941-06, the end of Sipols' list), whatever the scenario's invasion;
 - ``clearing_balance_rm``, ``arrears_rm_<YYYY_MM>``, ``arrears_rm_max``,
   ``suspension_months``, ``first_suspension``, ``soviet_machinery_rm``.
 
@@ -40,14 +50,18 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from model.world.calendar import format_month
-from model.world.distributions import is_month_distribution
+from model.world.calendar import format_month, parse_month
+from model.world.distributions import central, is_distribution, is_month_distribution
+from model.world.parameters import NEVER
 
 if TYPE_CHECKING:
     from model.engine.runner import RunResult
 
 STOCKOUT_SHARE = 0.01
 KEY_DATES = ("1940-06", "1941-06", "1942-06")
+# German stocks at the outbreak of war and on the eve of Barbarossa (issue 19: the 1930s
+# counterfactuals are read at both); a date outside a scenario's window is left out
+STOCK_DATES = ("1939-09", "1941-06")
 ARREARS_DATES = ("1940-08", "1941-02")
 SOVIET_CUTOFF = "1941-06"
 INVASION_DATE = "1941-06"  # military oil is counted from the month after (Barbarossa, 22 Jun 1941)
@@ -99,6 +113,35 @@ def _month_index(months: list[str], label: str) -> int | None:
     return months.index(label) if label in months else None
 
 
+INVASION = "events.invasion"
+
+
+def invasion_steps(result: RunResult) -> np.ndarray:
+    """Each run's invasion month as a step of the window (int, shape (R,)): the number of
+    months where there is no invasion or it falls after the window, -1 before it."""
+    n = len(result.months)
+    if INVASION in result.parameters:
+        index = np.rint(np.asarray(result.parameters[INVASION], dtype=float)).astype(np.int64)
+    else:
+        value = result.scenario.get(INVASION, "none")
+        value = central(value) if is_distribution(value) else value
+        index = np.full(len(result.replications), NEVER if value == "none" else parse_month(str(value)))
+    step = index - parse_month(result.months[0])
+    return np.clip(step, -1, n)
+
+
+def sum_to(series: np.ndarray, last: np.ndarray, after: bool = False) -> np.ndarray:
+    """``series[: last[r] + 1, r].sum(axis=0)`` per run ``r`` (series (T, R, ...)), or with
+    ``after`` the months after ``last[r]``: one slice sum per distinct month, so a run's sum
+    is the one a fixed cut-off gives, bit for bit."""
+    out = np.zeros(series.shape[1:], dtype=series.dtype)
+    for t in np.unique(last):
+        runs = last == t
+        months = slice(int(t) + 1, None) if after else slice(0, max(int(t) + 1, 0))
+        out[runs] = series[months][:, runs].sum(axis=0)
+    return out
+
+
 def _rationing_and_military(result: RunResult, raw: list[int]) -> dict[str, object]:
     """Outcomes that discriminate between runs where war readiness alone does not (issue 12)."""
     tr, months, goods = result.trajectory, result.months, result.goods
@@ -127,14 +170,58 @@ def _rationing_and_military(result: RunResult, raw: list[int]) -> dict[str, obje
     cols["military_short_months"] = short[:, :, critical].any(axis=2).sum(axis=0)
     for g in critical:
         cols[f"military_short_months_{goods[g]}"] = short[:, :, g].sum(axis=0)
-    t = _month_index(months, INVASION_DATE)
-    if t is not None and "oil" in goods:
+    if "oil" in goods:
         o = goods.index("oil")
-        demand_after, used_after = need[t + 1 :, :, o].sum(axis=0), use[t + 1 :, :, o].sum(axis=0)
+        t = _month_index(months, INVASION_DATE)
+        cols[f"military_oil_met_after_{label(INVASION_DATE)}"] = (
+            np.full(need.shape[1], np.nan)  # the date outside the window: a null column
+            if t is None
+            else _met(need[t + 1 :, :, o].sum(axis=0), use[t + 1 :, :, o].sum(axis=0))
+        )
+        last = invasion_steps(result)  # after each run's own invasion month
+        cols["military_oil_met_after_invasion"] = _met(
+            sum_to(need[:, :, o], last, after=True), sum_to(use[:, :, o], last, after=True)
+        )
+    return cols
+
+
+def _met(demand: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """The share of ``demand`` that was ``used``; 1.0 where there was no demand."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(demand > 0, used / np.where(demand > 0, demand, 1.0), 1.0)
+
+
+def _campaign_cover(result: RunResult, raw: list[int]) -> dict[str, object]:
+    """Months of the campaign's military requirement the eve-of-invasion stock covers.
+
+    The requirement is the military demand of the first month after ``INVASION_DATE`` (the
+    eastern-war phase: for oil O35's campaign use, ``germany.war_phases.good_multipliers``);
+    the stock is the one at the end of the month before the invasion date. Unlike war
+    readiness (military use met, ~1 in every run until stocks are gone) it measures how far
+    the stocks would carry the campaign, so a pre-war or pact counterfactual moves it.
+    """
+    tr, months, goods = result.trajectory, result.months, result.goods
+    t = _month_index(months, INVASION_DATE)
+    table = result.scenario.get("goods", {}) or {}
+    critical = [g for g in raw if (table.get(goods[g]) or {}).get("critical", False)] or raw
+    if t is None or t < 1 or t + 1 >= len(months):  # null columns: the schema stays fixed
+        nan = np.full(len(result.replications), np.nan)
+        names = [*(goods[g] for g in critical), "min"]
+        return {f"campaign_cover_{name}_{label(INVASION_DATE)}": nan for name in names}
+    need = tr["military_demand"][t + 1].astype(float)
+    stock = tr["stock"][t - 1].astype(float)
+    cols: dict[str, object] = {}
+    covers = []
+    for g in critical:
         with np.errstate(divide="ignore", invalid="ignore"):
-            cols[f"military_oil_met_after_{label(INVASION_DATE)}"] = np.where(
-                demand_after > 0, used_after / np.where(demand_after > 0, demand_after, 1.0), 1.0
+            cover = np.where(
+                need[:, g] > 0, stock[:, g] / np.where(need[:, g] > 0, need[:, g], 1.0), np.nan
             )
+        cols[f"campaign_cover_{goods[g]}_{label(INVASION_DATE)}"] = cover
+        covers.append(cover)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # every good without demand: NaN
+        cols[f"campaign_cover_min_{label(INVASION_DATE)}"] = np.nanmin(np.vstack(covers), axis=0)
     return cols
 
 
@@ -164,6 +251,11 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
         for g in raw:
             cols[f"cover_{goods[g]}_{label(date)}"] = cover[:, g]
         cols[f"war_readiness_{label(date)}"] = blank[:, 0] if t is None else tr["war_readiness"][t]
+    for date in STOCK_DATES:  # null columns where the date is outside the window
+        t = _month_index(months, date)
+        for g in raw:
+            cols[f"stock_{goods[g]}_{label(date)}"] = blank[:, g] if t is None else stock[t, :, g]
+    cols.update(_campaign_cover(result, raw))
     shortage = tr["shortage"].sum(axis=0)
     for g in raw:
         cols[f"shortage_{goods[g]}"] = shortage[:, g]
@@ -173,15 +265,19 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
     price = result.prices
     for s, origin in enumerate(result.origins):
         # a row-wise sum, not `@`: BLAS sums in an order that depends on the number of
-        # rows, so the last bits would depend on the chunking (DESIGN.md §6)
+        # rows, so the last bits would depend on the chunking (docs/architecture.md §6)
         cols[f"imports_rm_{origin}"] = (imports[s] * price).sum(axis=1)
         for g in raw:
             cols[f"imports_{origin}_{goods[g]}"] = imports[s, :, g]
+    deliveries = tr["soviet_deliveries"]
     cut = _month_index(months, SOVIET_CUTOFF)
-    soviet = tr["soviet_deliveries"][: (cut + 1 if cut is not None else None)].sum(axis=0)
-    for g in raw:
-        cols[f"soviet_to_invasion_{goods[g]}"] = soviet[:, g]
-    cols["soviet_to_invasion_rm"] = (soviet * price).sum(axis=1)
+    for name, soviet in (
+        ("invasion", sum_to(deliveries, invasion_steps(result))),
+        (label(SOVIET_CUTOFF), deliveries[: (cut + 1 if cut is not None else None)].sum(axis=0)),
+    ):
+        for g in raw:
+            cols[f"soviet_to_{name}_{goods[g]}"] = soviet[:, g]
+        cols[f"soviet_to_{name}_rm"] = (soviet * price).sum(axis=1)
     cols["clearing_balance_rm"] = tr["clearing_balance_rm"][-1]
     for date in ARREARS_DATES:
         t = _month_index(months, date)

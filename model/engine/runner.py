@@ -2,7 +2,7 @@
 
 :func:`simulate` advances ``n_runs`` runs of a scenario in chunks of at most ``chunk``
 runs per model instance (one Mesa model per chunk, never one per run: Mesa 3.3.1 keeps
-every model alive, STACK.md). Replication *i* draws its uncertain parameters and shocks
+every model alive, docs/architecture.md §12). Replication *i* draws its uncertain parameters and shocks
 from streams keyed by *i*, so results do not depend on the chunking.
 
 A single run (``n_runs=1``, ``sample=False``) uses every distribution's central value.

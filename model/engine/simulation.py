@@ -3,9 +3,9 @@
 Every agent's state has a leading run axis (R, goods); every parameter a batch varies is
 an array of length R; every dated rule is a per-run mask; the only Python loop is over
 months (and over the handful of suppliers, routes and treaties). R = 1 is the
-interactive case of the same code (DESIGN.md §6).
+interactive case of the same code (docs/architecture.md §6).
 
-One month, in order (DESIGN.md §5), one phase per line of :meth:`PactModel.step`:
+One month, in order (docs/architecture.md §5), one phase per line of :meth:`PactModel.step`:
 
 1. events: war phase, invasion, treaties in force, blockade, routes, conquest;
 2. production;
@@ -32,6 +32,7 @@ from model.actors.blockade import Blockade
 from model.actors.germany import Germany
 from model.actors.soviet_policy import PolicyMonth
 from model.actors.soviet_union import SovietUnion
+from model.actors.stockpiling import Stockpiling
 from model.actors.suppliers import ThirdPartySupplier
 from model.files.scenario import Scenario
 from model.treaties.rules import Treaty, TreatyMonth, counter_value_owner
@@ -133,6 +134,9 @@ class PactModel(mesa.Model):
             ThirdPartySupplier(self, sid, view, self.goods, self.network)
             for sid in view.raw("suppliers", {}) or {}
         ]
+        self.stockpiling = Stockpiling(
+            view, self.goods, self.network, {s.supplier_id: s.route_groups for s in self.suppliers}
+        )
         self.clearing = Clearing(n_runs)
         self.origins = (*[s.supplier_id for s in self.suppliers], "soviet_union")
         self.import_pairs = self._import_pairs()
@@ -332,7 +336,17 @@ class PactModel(mesa.Model):
             if supplier.ledger.record:
                 supplier.ledger.produce(amount)
             self.flows.set_request(f, amount)
-        # third-party suppliers' offers, routed
+        # third-party suppliers' offers, routed, with Germany's stockpile purchases
+        if self.stockpiling.enabled:
+            g = self.germany
+            extra = self.stockpiling.purchases(
+                month,
+                g.ledger.stock,
+                g.expected_demand(self.war_phase, month),
+                g.ledger.flow("production"),
+            )
+            for s in self.suppliers:
+                s.extra = extra.get(s.supplier_id)
         for s in self.suppliers:
             pre = self.blockade.preempted_share(s.supplier_id, month, G)
             s.plan(month, self.blockade.import_effectiveness, state.transit, pre, self.flows)
@@ -414,8 +428,14 @@ class PactModel(mesa.Model):
             credit_share = np.where(
                 owed_credit > 0, owed_credit / (owed_credit + owed_clearing), 0.0
             )
-        room = np.maximum(state.line_rm - c.credit_drawn_rm, 0.0)
+        # each credit line is drawn on its own (the 1935 credit does not use up the 1939 one):
+        # the room is the sum of the undrawn parts of the lines open this month, filled in
+        # the order the treaties are listed
+        room = sum((r.room_rm(state) for r in state.credit_rules), np.zeros(self.n_runs))
         credit_part = np.minimum(german_rm * credit_share, room) * state.drawable
+        left = credit_part
+        for r in state.credit_rules:
+            left = left - r.draw(left, state)
         c.delivered_credit_rm += credit_part
         c.delivered_clearing_rm += german_rm - credit_part
         c.soviet_debt_rm = (

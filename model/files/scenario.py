@@ -142,13 +142,31 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[
     return merge(base, data), base_files + files
 
 
-def load(path: str | Path) -> Scenario:
-    """Read, resolve ``extends`` and validate a scenario file."""
-    from model.files.schema import validate  # the schema imports the node types
+def shipped(folder: str) -> Path:
+    """The ``scenarios`` or ``experiments`` folder shipped with pactsim: inside the installed
+    package (``model/scenarios``, from a wheel or ``pip install .``), else at the top of the
+    checkout (an editable install, or ``model`` imported from the checkout)."""
+    package = Path(__file__).resolve().parents[1]
+    inside = package / folder
+    return inside if inside.is_dir() else package.parent / folder
 
-    path = Path(path)
+
+def find_file(name: str | Path, folder: str) -> Path:
+    """A file as given (``.toml`` optional); a bare name that is not a file here is looked
+    up in the shipped ``folder`` (``"baseline"`` -> ``scenarios/baseline.toml``)."""
+    path = Path(name)
     if path.suffix != ".toml" and not path.exists():
         path = path.with_suffix(".toml")
+    if not path.exists() and len(path.parts) == 1 and (shipped(folder) / path).is_file():
+        return shipped(folder) / path
+    return path
+
+
+def load(path: str | Path) -> Scenario:
+    """Read, resolve ``extends`` and validate a scenario file (or a shipped one by name)."""
+    from model.files.schema import validate  # the schema imports the node types
+
+    path = find_file(path, "scenarios")
     data, files = _resolve(path, ())
     data.setdefault("name", path.stem)
     validate(data, path)

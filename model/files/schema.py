@@ -1,7 +1,7 @@
 """The schema of a scenario file, written as data, and the check of a resolved scenario.
 
-:func:`validate` is called by :func:`model.scenario.load` on the resolved scenario (after
-``extends`` has been merged). It raises ONE :class:`~model.scenario.ScenarioError` -- the
+:func:`validate` is called by :func:`model.files.scenario.load` on the resolved scenario (after
+``extends`` has been merged). It raises ONE :class:`~model.errors.ScenarioError` -- the
 first problem found -- naming the file, the key path (``treaties.commercial_1940.quotas.
 oil.quantity``, ``germany.synthetic.oil.schedule[2].t_per_month``) and what was expected.
 
@@ -101,6 +101,36 @@ GOODS_QUANTITIES = MapOf(GOOD, QUANTITY)
 MIX = MapOf(GOOD, PLAIN_SHARE, min_len=1, rules=(positive_sum,))
 
 
+def at_least_one(*keys: str):
+    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+        if not any(k in table for k in keys):
+            ctx.fail(where, f"expected one of {', '.join(keys)}; found neither")
+
+    return rule
+
+
+def offered_by_supplier(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+    """A stockpiled good is bought from a supplier that trades it (has an offer of it)."""
+    for good, entry in (table.get("goods") or {}).items():
+        supplier = entry.get("supplier")
+        offered = ctx.names.get(f"offered by {supplier}", ())
+        if supplier is not None and good not in offered:
+            ctx.fail(
+                _join(_join(_join(where, "goods"), good), "supplier"),
+                f"supplier {supplier!r} has no offer of {good!r}: expected a supplier that "
+                f"trades it ({', '.join(s for s in ctx.names.get('suppliers', ()) if good in ctx.names.get(f'offered by {s}', ())) or 'none does'})",
+            )
+
+
+def _periods() -> ListOf:
+    """A dated list of per-good tables: from each ``from`` on, the goods listed take the
+    entry's values (unlisted goods: the base table), until the next entry."""
+    return ListOf(
+        Table({"from": MONTH, "per_month": GOODS_QUANTITIES}, required=("from", "per_month")),
+        ascending="from",
+    )
+
+
 def _harvest(
     amount_key: str, extra: Mapping[str, Node], year_factor: Node = PLAIN_QUANTITY
 ) -> Table:
@@ -165,12 +195,15 @@ GERMANY = Table(
     {
         "initial_stock": GOODS_QUANTITIES,
         "domestic_output_per_month": GOODS_QUANTITIES,
-        "harvest": _harvest("output_t", {}, year_factor=QUANTITY),  # model.germany samples it
+        "harvest": _harvest(
+            "output_t", {"output_t_by_year": MapOf(Year(), QUANTITY)}, year_factor=QUANTITY
+        ),  # model.germany samples it
         "reserves": MapOf(
             GOOD,
             Table(
                 {
                     "initial_t": QUANTITY,
+                    "carry_over_from": Month(),
                     "ration_cuts": ListOf(
                         Table(
                             {"below_share": SHARE, "cut_share": SHARE},
@@ -178,10 +211,30 @@ GERMANY = Table(
                         )
                     ),
                 },
-                required=("initial_t",),
+                rules=(at_least_one("initial_t", "carry_over_from"),),
             ),
         ),
         "recycling": MapOf(GOOD, SHARE),
+        "stockpiling": MapOf(
+            Name(),
+            Table(
+                {
+                    "from": START,
+                    "to": MONTH,
+                    "fx_rm_per_month": QUANTITY,
+                    "goods": MapOf(
+                        GOOD,
+                        Table(
+                            {"target_months": QUANTITY, "supplier": SUPPLIER},
+                            required=("target_months", "supplier"),
+                        ),
+                        min_len=1,
+                    ),
+                },
+                required=("from", "to", "goods"),
+                rules=(ordered(), offered_by_supplier),
+            ),
+        ),
         "synthetic": MapOf(
             GOOD,
             Table(
@@ -194,6 +247,8 @@ GERMANY = Table(
             ),
         ),
         "civil_demand_per_month": GOODS_QUANTITIES,
+        "civil_demand_by_period": _periods(),
+        "domestic_output_by_period": _periods(),
         "military_demand_per_month": GOODS_QUANTITIES,
         "war_phases": Table(
             {
@@ -212,6 +267,7 @@ GERMANY = Table(
                 "cover_threshold_months": Number(low=0, positive=True, sampled=True),
                 "civil_floor_share": SHARE,
                 "military_priority": Flag(),
+                "from": MONTH,
             },
             required=("cover_threshold_months", "civil_floor_share"),
         ),
@@ -262,6 +318,7 @@ BALANCE_WATCH: dict[str, Node] = {
     "suspension_months": Number(low=1, high=120, integer=True),
     "resume_below_share": PLAIN_SHARE,
     "german_catch_up_share": PLAIN_SHARE,
+    "from": MONTH,
 }
 
 # every number a balance watch acts on is stated in the file (no defaults in the code); a
@@ -278,7 +335,7 @@ BALANCE_WATCH_REQUIRED = (
 # one schema per rule of model.actors.soviet_policy.POLICIES
 POLICY_SCHEMAS: dict[str, Node] = {
     "suspension": Table(BALANCE_WATCH, required=BALANCE_WATCH_REQUIRED),
-    "clearing_pacing": Table({"lead_rm": QUANTITY}, required=("lead_rm",)),
+    "clearing_pacing": Table({"lead_rm": QUANTITY, "from": MONTH}, required=("lead_rm",)),
     "political_events": ListOf(
         Table(
             {
@@ -519,7 +576,15 @@ def context(data: Mapping[str, Any], path: Path) -> Context:
         except MonthError:
             window = None
     suppliers = _keys(data, "suppliers")
+    offered = {}
+    for sid in suppliers:
+        table = (data.get("suppliers") or {}).get(sid)
+        offers = table.get("offers") if isinstance(table, Mapping) else None
+        offered[f"offered by {sid}"] = tuple(
+            str(o.get("good")) for o in offers or [] if isinstance(o, Mapping)
+        )
     names = {
+        **offered,
         "goods": _keys(data, "goods"),
         "routes": _keys(data, "routes"),
         "suppliers": suppliers,

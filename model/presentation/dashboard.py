@@ -1,7 +1,7 @@
 """Explore a counterfactual live in the browser: levers, the dashboard's model, ``pactsim dashboard``.
 
 The dashboard (``model/presentation/dashboard_app.py``, a Mesa SolaraViz page) runs the same
-:class:`~model.simulation.PactModel` as ``pactsim run``: :class:`DashboardModel` only turns
+:class:`~model.engine.simulation.PactModel` as ``pactsim run``: :class:`DashboardModel` only turns
 the page's controls into a scenario -- a scenario file from ``scenarios/`` with some key
 paths overridden -- and then hands it to ``PactModel``. There is no second copy of the
 dynamics. Each lever maps to key paths of the scenario:
@@ -29,7 +29,7 @@ exist, a negative or non-numeric tolerance, anything the scenario schema rejects
 because of a control.
 
 With ``runs`` > 1 the model advances that many Monte Carlo runs side by side (uncertain
-parameters drawn by :func:`model.runner.draw_uniforms`, the same draws as ``pactsim run
+parameters drawn by :func:`model.engine.runner.draw_uniforms`, the same draws as ``pactsim run
 --runs N --seed S``); with one run every distribution takes its central value. The
 unmodified baseline is run once per process for each (runs, seed) and drawn behind.
 """
@@ -46,10 +46,9 @@ from typing import Any
 
 import numpy as np
 
-from model import PROJECT_ROOT
 from model.engine.runner import draw_uniforms
 from model.engine.simulation import PactModel
-from model.files.scenario import Scenario, ScenarioError, load
+from model.files.scenario import Scenario, ScenarioError, load, shipped
 from model.world.calendar import MonthError, is_month_text, parse_month
 from model.world.distributions import central, is_distribution
 
@@ -80,13 +79,13 @@ _SCALED_KEYS = (
 # scenario files
 # ---------------------------------------------------------------------------------------
 def scenario_dir() -> Path:
-    """Where the scenario files are: $PACTSIM_SCENARIOS, ./scenarios, or the repository's."""
+    """Where the scenario files are: $PACTSIM_SCENARIOS, ./scenarios, or the shipped ones."""
     if os.environ.get(SCENARIO_DIR_ENV):
         return Path(os.environ[SCENARIO_DIR_ENV])
     here = Path.cwd() / "scenarios"
     if (here / BASELINE_FILE).exists():
         return here
-    return PROJECT_ROOT / "scenarios"
+    return shipped("scenarios")
 
 
 def scenario_files(folder: Path) -> list[str]:

@@ -1,4 +1,4 @@
-"""The dashboard page: a Mesa SolaraViz app over :class:`model.dashboard.DashboardModel`.
+"""The dashboard page: a Mesa SolaraViz app over :class:`model.presentation.dashboard.DashboardModel`.
 
 Served by ``pactsim dashboard`` (``solara run model.presentation.dashboard_app``). SolaraViz provides
 the sidebar: the controls (Reset, Play/Pause, Step) and the "Model Parameters" card built from
@@ -50,12 +50,23 @@ from model.presentation.dashboard_svg import small_multiples
 from model.world.calendar import format_month, parse_month
 from model.world.distributions import central, is_distribution
 
-# Mesa 3.3.1's ComponentsView calls use_state after an early return and Solara warns when it
-# checks the component (on import of mesa.visualization, hence the import inside Page).
-# Harmless here: the component list never changes. Keep the server log readable.
-warnings.filterwarnings(
-    "ignore", message=r".*ComponentsView: `use_state` found despite early return"
-)
+
+def _mesa_visualization():
+    """``mesa.visualization``, imported without the one warning its import gives.
+
+    Mesa 3.3.1's ComponentsView calls use_state after an early return and Solara warns when
+    it checks the component, on import of mesa.visualization. Harmless here (the component
+    list never changes); the filter holds for the import only, so the server log stays
+    readable and nobody else's warnings are touched.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r".*ComponentsView: `use_state` found despite early return"
+        )
+        import mesa.visualization
+        import mesa.visualization.utils
+    return mesa.visualization
+
 
 INVASION_CHOICES = (
     AS_IN_SCENARIO,
@@ -346,7 +357,7 @@ PAGE_CSS = """
 @solara.component
 def Charts(model: DashboardModel):
     """The status panel and the two charts, one under the other across the page's width."""
-    from mesa.visualization.utils import update_counter  # Mesa's "the model stepped" signal
+    update_counter = _mesa_visualization().utils.update_counter  # Mesa's "the model stepped"
 
     update_counter.get()  # re-render after every Step (Mesa increments it)
     with solara.Column(gap="12px", style="width: 100%; max-width: 1500px") as main:
@@ -358,7 +369,7 @@ def Charts(model: DashboardModel):
 
 @solara.component
 def Page():
-    from mesa.visualization import SolaraViz  # after the warnings filter above
+    SolaraViz = _mesa_visualization().SolaraViz
 
     folder = solara.use_memo(scenario_dir, [])
     params = solara.use_memo(lambda: model_params(folder), [])

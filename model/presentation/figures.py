@@ -25,12 +25,18 @@ if TYPE_CHECKING:
 
 
 def batch_figures(
-    path: Path, scenarios: Sequence[Scenario], names: Sequence[str] | None
+    path: Path, scenarios: Sequence[Scenario], names: Sequence[str] | None, workers: int = 1
 ) -> list[Path]:
-    """The experiment's comparison figures (``names``; None: all) from a batch folder."""
+    """The experiment's comparison figures (``names``; None: all) from a batch folder, drawn
+    on ``workers`` processes."""
     from model.presentation.report_figures import write_figures
 
-    return write_figures(path, scenarios=scenarios, figures=None if names is None else list(names))
+    return write_figures(
+        path,
+        scenarios=scenarios,
+        figures=None if names is None else list(names),
+        workers=workers,
+    )
 
 
 def run_figures(path: Path, result: RunResult) -> list[str]:
@@ -117,7 +123,7 @@ class FigureWriters:
     """One writer per command that draws figures."""
 
     run: Callable[[Path, Any], list[str]]
-    batch: Callable[[Path, Sequence[Any], Sequence[str] | None], list[Path]]
+    batch: Callable[[Path, Sequence[Any], Sequence[str] | None, int], list[Path]]
     sensitivity: Callable[[Path, Any, Any, Sequence[str]], list[Path]]
 
 

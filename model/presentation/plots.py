@@ -1,4 +1,4 @@
-"""Figures: pure functions of saved results (STYLE.md habit 12).
+"""Figures: pure functions of saved results (docs/architecture.md §11.3).
 
 Each ``plot_*`` function takes an ``xarray.Dataset`` of trajectories (dims run, month,
 good), optional event markers and an optional matplotlib ``ax``, draws, and returns the
@@ -17,10 +17,12 @@ from typing import Any
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import xarray as xr
 
 from model.engine.cf import month_labels
+from model.presentation.summaries import Summary
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 
@@ -47,7 +49,9 @@ def new_figure(width: float = 10.0, height: float = 5.5) -> plt.Figure:
 
 
 def save(fig: plt.Figure, path: Path) -> None:
-    fig.savefig(path, dpi=110)
+    fig.savefig(
+        path, dpi=110, pil_kwargs={"compress_level": 1}
+    )  # zlib 1: a third of the encoding time, ~15 % more bytes
     plt.close(fig)
 
 
@@ -57,15 +61,22 @@ def event_label(month: str, label: str) -> str:
 
 
 def _mark_events(
-    ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Sequence[str], fontsize: float = 7
+    ax: plt.Axes,
+    markers: Sequence[tuple[str, str]],
+    months: Sequence[str],
+    fontsize: float = 7,
+    labelled: bool = True,
 ) -> None:
-    """A dashed line at each event of the scenario drawn, labelled with what and when."""
+    """A dashed line at each event of the scenario drawn, labelled with what and when
+    (``labelled=False``: the lines only, where a legend lists the events)."""
     first, last = months[0], months[-1]
     for month, label in markers:
         if not first <= month <= last:
             continue
         x = month_dates([month])[0]
         ax.axvline(x, color="0.4", lw=0.8, ls="--")
+        if not labelled:
+            continue
         ax.annotate(
             event_label(month, label),
             (x, 1.0),
@@ -82,14 +93,37 @@ def _date_axis(ax: plt.Axes) -> None:
     if _years_shown(ax) > 5:  # a wide window (up to 1934-45): a label every year or two
         year_axis(ax)
         return
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    _fixed_dates(ax, major=(1, 7), major_format="%b %Y")
     ax.grid(alpha=0.3)
 
 
 def _years_shown(ax: plt.Axes) -> float:
     low, high = ax.get_xlim()
     return (high - low) / 365.25
+
+
+def _fixed_dates(
+    ax: plt.Axes, major: Sequence[int], major_format: str, every: int = 1, minor: Sequence[int] = ()
+) -> None:
+    """Ticks on the first of the given months (of every ``every``-th year for the major
+    ones, the years divisible by it, as YearLocator), placed once for the axis's current
+    limits: matplotlib's date locators recompute them with dateutil's rrule at every layout
+    pass, most of a small panel's drawing time."""
+    low, high = (mdates.num2date(v) for v in ax.get_xlim())
+
+    def firsts(months: Sequence[int], every: int) -> list[float]:
+        days = [
+            dt.datetime(y, m, 1, tzinfo=low.tzinfo)
+            for y in range(low.year, high.year + 1)
+            if y % every == 0
+            for m in months
+        ]
+        return [float(mdates.date2num(d)) for d in days if low <= d <= high]
+
+    ax.xaxis.set_major_locator(mticker.FixedLocator(firsts(major, every)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(major_format))
+    if minor:
+        ax.xaxis.set_minor_locator(mticker.FixedLocator(firsts(minor, 1)))
 
 
 def _band(ax: plt.Axes, x: list, values: np.ndarray, color: str, label: str) -> None:
@@ -186,11 +220,6 @@ def _events(
     _mark_events(ax, markers, months, fontsize=7 if labels else 5.5)
 
 
-def describe_events(markers: Sequence[tuple[str, str]]) -> str:
-    """'1939-08 Credit Agreement; 1941-06 invasion' -- for a legend when lines are bare."""
-    return "; ".join(f"{m} {label}" for m, label in sorted(markers))
-
-
 def scenario_styles(names: Sequence[str], baseline: str = "baseline") -> dict[str, dict[str, Any]]:
     """Colour and line style per scenario: the baseline black, the others one of 20 colours
     each (solid; dashed only beyond 20)."""
@@ -232,25 +261,6 @@ def tonnage_scale(max_value: float, unit: str = "t") -> tuple[float, str]:
     return 1.0, "t"
 
 
-def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
-
-
-def unmet_share(shortage: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """Shortage as a share of demand (0 where there is no demand)."""
-    return _share(shortage, demand)
-
-
-def _styles(
-    ds: xr.Dataset, scenarios: Sequence[str] | None, styles: Mapping[str, Mapping[str, Any]] | None
-):
-    scenarios = (
-        list(scenarios) if scenarios is not None else [str(s) for s in ds["scenario"].values]
-    )
-    return scenarios, dict(styles or scenario_styles(scenarios))
-
-
 def _finite_max(arrays: Iterable[np.ndarray], default: float = 1.0) -> float:
     """The largest finite value (months outside a scenario's own window are NaN)."""
     finite = [a[np.isfinite(a)] for a in map(np.asarray, arrays)]
@@ -258,44 +268,44 @@ def _finite_max(arrays: Iterable[np.ndarray], default: float = 1.0) -> float:
 
 
 def plot_stock_fan(
-    ds: xr.Dataset,
+    summaries: Mapping[str, Summary],
     good: str,
-    scenarios: Sequence[str] | None = None,
+    scenarios: Sequence[str],
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     markers: Sequence[tuple[str, str]] = (),
     event_labels: bool = True,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
-    """Fan chart of the German stock of one good: median, 50 % and 90 % bands per scenario.
+    """Fan chart of the German stock of one good: median, 50 % and 90 % bands per scenario
+    (from each scenario's :class:`~model.presentation.summaries.Summary`).
 
     Months in which most runs of a scenario are short of the good (unmet demand of 1 % or
     more) are shaded as a strip in that scenario's colour along the bottom of the axes.
     """
     ax = ax or plt.gca()
-    scenarios, styles = _styles(ds, scenarios, styles)
-    months = month_labels(ds)
+    styles = dict(styles or scenario_styles(scenarios))
+    first = summaries[scenarios[0]]
+    months = list(first.months)
     x = month_dates(months)
-    sub = ds.sel(good=good)
-    stock = {s: np.asarray(sub["stock"].sel(scenario=s).values, dtype=float) for s in scenarios}
-    unit = str(np.ravel(sub["unit"].values)[0]) if "unit" in sub else "t"
-    top = _finite_max(np.nanpercentile(v, 95, axis=0) for v in stock.values())
+    g = first.good(good)
+    unit = first.units[g] or "t"
+    fans = {s: summaries[s].stock[:, :, g] for s in scenarios}  # type: ignore[index]
+    top = _finite_max(f[-1] for f in fans.values())
     div, label = tonnage_scale(top, unit)
     strip = 0.035
     for i, s in enumerate(scenarios):
         st = styles[s]
-        values = stock[s] / div
-        lo5, lo25, med, hi75, hi95 = np.nanpercentile(values, [5, 25, 50, 75, 95], axis=0)
+        lo5, lo25, med, hi75, hi95 = fans[s] / div
         ax.fill_between(x, lo5, hi95, color=st["color"], alpha=0.10, lw=0)
         ax.fill_between(x, lo25, hi75, color=st["color"], alpha=0.25, lw=0)
         ax.plot(x, med, label=s, **_line(st))
-        short = (
-            _share(sub["shortage"].sel(scenario=s).values, sub["demand"].sel(scenario=s).values)
-            >= 0.01
-        )
-        in_short = short.mean(axis=0) >= 0.5
-        ax.fill_between(x, i * strip, (i + 1) * strip, where=in_short, step="mid", color=st["color"], alpha=0.8,
-                        lw=0, transform=ax.get_xaxis_transform())  # fmt: skip
-    _events(ax, markers, months, event_labels)
+        short = summaries[s].short
+        if short is not None:
+            ax.fill_between(x, i * strip, (i + 1) * strip, where=short[:, g], step="mid", color=st["color"],
+                            alpha=0.8, lw=0, transform=ax.get_xaxis_transform())  # fmt: skip
+    # small panels: the lines only, the legend panel lists the events (labels on seven
+    # panels side by side ran into each other)
+    _mark_events(ax, markers, months, labelled=event_labels)
     _date_axis(ax)
     ax.set_ylim(bottom=-(top / div) * strip * len(scenarios) * 1.3)
     ax.set_ylabel(f"German stock, {label}")
@@ -304,7 +314,7 @@ def plot_stock_fan(
 
 
 def plot_shortage_panel(
-    ds: xr.Dataset,
+    summaries: Mapping[str, Summary],
     scenario: str,
     baseline: str,
     goods: Sequence[str],
@@ -315,20 +325,18 @@ def plot_shortage_panel(
     """One scenario of a small-multiples grid: unmet demand per good, % (median of runs),
     in the good's colour, over the baseline's as a thin dashed line of the same colour."""
     ax = ax or plt.gca()
-    months = month_labels(ds)
+    months = list(summaries[scenario].months)
     x = month_dates(months)
     for i, good in enumerate(goods):
-        sub = ds.sel(good=good)
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
         lines: list[tuple[str, dict[str, Any]]] = [(scenario, {"lw": 1.6})]
         if scenario != baseline:
             lines.insert(0, (baseline, {"lw": 0.9, "ls": "--", "alpha": 0.6}))
         for name, style in lines:
-            share = 100 * _share(
-                sub["shortage"].sel(scenario=name).values, sub["demand"].sel(scenario=name).values
-            )
+            summary = summaries[name]
+            median = summary.unmet_median[:, summary.good(good)]  # type: ignore[index]
             label = good if name == scenario else None
-            ax.plot(x, np.nanmedian(share, axis=0), color=colour, label=label, **style)
+            ax.plot(x, 100 * median, color=colour, label=label, **style)
     _events(ax, markers, months, labels=False)
     ax.set_ylim(0, 100)
     ax.set_title(title or scenario, fontsize=8)
@@ -408,8 +416,8 @@ def plot_deliveries_by_supplier(
 
 
 def plot_clearing_balance(
-    ds: xr.Dataset,
-    scenarios: Sequence[str] | None = None,
+    summaries: Mapping[str, Summary],
+    scenarios: Sequence[str],
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     markers: Sequence[tuple[str, str]] = (),
     event_labels: bool = True,
@@ -420,29 +428,18 @@ def plot_clearing_balance(
     Months in which most runs are under a Soviet suspension are marked on the median line.
     """
     ax = ax or plt.gca()
-    scenarios, styles = _styles(ds, scenarios, styles)
-    months = month_labels(ds)
+    styles = dict(styles or scenario_styles(scenarios))
+    months = list(summaries[scenarios[0]].months)
     x = np.array(month_dates(months))
     for s in scenarios:
-        st = styles[s]
-        bal = np.asarray(ds["clearing_balance_rm"].sel(scenario=s).values, dtype=float) / 1e6
-        lo, med, hi = np.nanpercentile(bal, [25, 50, 75], axis=0)
+        st, summary = styles[s], summaries[s]
+        lo, med, hi = summary.clearing_m_rm  # type: ignore[misc]
         ax.fill_between(x, lo, hi, color=st["color"], alpha=0.15, lw=0)
         ax.plot(x, med, label=s, **_line(st))
-        if "suspended" in ds:
-            susp = (
-                np.asarray(ds["suspended"].sel(scenario=s).values, dtype=float).mean(axis=0) >= 0.5
-            )
-            ax.plot(
-                x[susp],
-                med[susp],
-                ls="none",
-                marker="v",
-                ms=6,
-                color=st["color"],
-                mec="black",
-                mew=0.5,
-            )
+        if summary.suspended_most is not None:
+            susp = summary.suspended_most
+            ax.plot(x[susp], med[susp], ls="none", marker="v", ms=6, color=st["color"], mec="black",
+                    mew=0.5)  # fmt: skip
     ax.axhline(0, color="0.5", lw=0.8)
     _events(ax, markers, months, event_labels)
     _date_axis(ax)
@@ -451,8 +448,8 @@ def plot_clearing_balance(
 
 
 def plot_suspensions(
-    ds: xr.Dataset,
-    scenarios: Sequence[str] | None = None,
+    summaries: Mapping[str, Summary],
+    scenarios: Sequence[str],
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     markers: Sequence[tuple[str, str]] = (),
     event_labels: bool = True,
@@ -460,15 +457,11 @@ def plot_suspensions(
 ) -> plt.Axes:
     """Share of runs in which Soviet deliveries are suspended, per month, %."""
     ax = ax or plt.gca()
-    scenarios, styles = _styles(ds, scenarios, styles)
-    months = month_labels(ds)
+    styles = dict(styles or scenario_styles(scenarios))
+    months = list(summaries[scenarios[0]].months)
     x = month_dates(months)
     for s in scenarios:
-        st = styles[s]
-        share = 100 * (np.asarray(ds["suspended"].sel(scenario=s).values, dtype=float) > 0).mean(
-            axis=0
-        )
-        ax.step(x, share, where="mid", label=s, **_line(st))
+        ax.step(x, summaries[s].suspended_pct, where="mid", label=s, **_line(styles[s]))
     _events(ax, markers, months, event_labels)
     _date_axis(ax)
     ax.set_ylim(-2, 102)
@@ -489,7 +482,7 @@ def plot_paired_differences(
     are differences from.
 
     ``rows`` is a pandas DataFrame with columns scenario, difference, ci_low, ci_high, unit
-    (the output of :func:`model.compare.compare` for one outcome).
+    (the output of :func:`model.analysis.compare.compare` for one outcome).
     """
     ax = ax or plt.gca()
     names = [str(s) for s in rows["scenario"]]
@@ -572,9 +565,8 @@ def plot_morris(
 
 def year_axis(ax: plt.Axes) -> plt.Axes:
     """A dated axis for small panels: a label each January (every 2nd past 7 years), a tick each July."""
-    ax.xaxis.set_major_locator(mdates.YearLocator(base=max(1, int(np.ceil(_years_shown(ax) / 7)))))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-    ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=7))
+    every = max(1, int(np.ceil(_years_shown(ax) / 7)))
+    _fixed_dates(ax, major=(1,), major_format="%Y", every=every, minor=(7,))
     ax.grid(alpha=0.3)
     return ax
 

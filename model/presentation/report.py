@@ -1,7 +1,7 @@
 """A report from a saved result folder, and ``pactsim report``.
 
 Everything here reads a result folder (``outcomes.parquet``, ``trajectories.nc``,
-``manifest.json``) and nothing re-runs the model (STYLE.md habit 9). :func:`write_figures`
+``manifest.json``) and nothing re-runs the model (docs/architecture.md §11.2). :func:`write_figures`
 (:mod:`model.presentation.report_figures`) draws the comparison figures into ``figures/``;
 ``pactsim report RESULT_DIR`` adds ``paired_differences.csv``, ``report.md`` and a
 self-contained ``report.html`` (figures embedded as base64 PNG) for readers who will never
@@ -26,7 +26,6 @@ import pandas as pd
 from model.analysis.compare import (
     KEY_DATE,
     BatchResults,
-    compare,
     fmt,
     fmt_diff,
     fmt_interval,
@@ -39,6 +38,8 @@ from model.presentation.binding_table import NOTE as BINDING_NOTE
 from model.presentation.binding_table import binding_rows
 from model.presentation.report_figures import (
     Figure,
+    LazyPool,
+    compare_in_pool,
     draw_figures,
     headline_rows,
     scenario_infos,
@@ -403,9 +404,14 @@ def write_report(
     results = load_results(folder)
     names = results.scenarios
     table = None
-    if len(names) > 1:
-        table = compare(results, baseline if baseline in names else names[0], seed)
-    figures = draw_figures(results, baseline, scenarios, table, seed, redraw=redraw)
+    with LazyPool() as pool:  # the bootstrap and the figures, a task each, on every core
+        if len(names) > 1:
+            table = compare_in_pool(
+                results, baseline if baseline in names else names[0], seed, pool
+            )
+        figures = draw_figures(
+            results, baseline, scenarios, table, seed, redraw=redraw, executor=pool
+        )
     infos = scenario_infos(results, scenarios)
     paths: dict[str, Any] = {
         "figures_drawn": [f.path for f in figures if f.drawn],

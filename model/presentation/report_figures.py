@@ -8,6 +8,7 @@ into ``figures/``; nothing re-runs the model. The statistics are those of
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 import warnings
@@ -28,11 +29,10 @@ from model.analysis.compare import (
     load_results,
 )
 from model.errors import UserError
+from model.presentation.summaries import VARIABLES, Summary, summarise
 from model.store.results import frozen_data
 
 if TYPE_CHECKING:
-    import xarray as xr
-
     from model.files.scenario import Scenario
 
 MAX_SUPPLIERS = 7  # suppliers drawn separately in the deliveries chart; the rest are "other"
@@ -134,15 +134,17 @@ def write_figures(
     scenarios: Sequence[Scenario] | None = None,
     figures: Sequence[str] | None = None,
     seed: int = 0,
+    workers: int | None = None,
 ) -> list[Path]:
     """Draw the comparison figures of a result folder into ``folder/figures``; their paths.
 
     ``figures`` names the ones wanted (see :data:`FIGURES`; default all). A figure whose data
-    the folder lacks (e.g. trajectories not kept) is left out.
+    the folder lacks (e.g. trajectories not kept) is left out. ``workers``: processes to
+    draw on (default one per core).
     """
-    return [
-        f.path for f in draw_figures(load_results(folder), baseline, scenarios, None, seed, figures)
-    ]
+    results = load_results(folder)
+    drawn = draw_figures(results, baseline, scenarios, None, seed, figures, workers=workers)
+    return [f.path for f in drawn]
 
 
 @dataclass
@@ -154,17 +156,24 @@ class Drawing:
     names: list[str]
     infos: dict[str, ScenarioInfo]
     styles: Any
-    ds: xr.Dataset | None
+    summaries: dict[str, Summary]  # per scenario (empty without trajectories)
     have: set[str]
     goods: list[str]
     base_markers: Any
     table: pd.DataFrame | None
     seed: int
 
+    @property
+    def titles(self) -> dict[str, str]:
+        return {n: i.title for n, i in self.infos.items()}
+
 
 # each figure: (drawing) -> (draw, file stem, title, caption), maybe none; ``draw()`` makes the
-# matplotlib figure, called only when the file is (re)drawn
+# matplotlib figure (None: nothing to draw), called only when the file is (re)drawn, in a
+# worker: a module-level function with its data, picklable
 Drawn = Iterator[tuple[Callable[[], Any], str, str, str]]
+# the figures that read trajectories (through the per-scenario summaries)
+FROM_TRAJECTORIES = ("stocks", "shortages", "clearing_balance")
 
 
 def _draw_stocks(d: Drawing) -> Drawn:
@@ -172,7 +181,8 @@ def _draw_stocks(d: Drawing) -> Drawn:
         for name in d.names[1:] or d.names:
             shown = [d.baseline, name] if name != d.baseline else [d.baseline]
             markers = markers_for(d.infos, shown, d.baseline)
-            fig = partial(_stock_fans, d.ds, d.goods, shown, d.styles, markers, d.infos)  # type: ignore[arg-type]
+            part = {s: d.summaries.get(s) for s in shown}
+            fig = partial(_stock_fans, part, d.goods, shown, d.styles, markers, d.titles)
             title = (
                 f"German stocks: {d.infos[name].title}" if name != d.baseline else "German stocks"
             )
@@ -182,37 +192,42 @@ def _draw_stocks(d: Drawing) -> Drawn:
 def _draw_shortages(d: Drawing) -> Drawn:
 
     if {"shortage", "demand"} <= d.have:
-        yield partial(_shortage_grid, d), "shortages", "Shortages", _caption_shortages()
+        markers = {n: markers_for(d.infos, [d.baseline, n], d.baseline) for n in d.names}
+        fig = partial(_shortage_grid, d.summaries, d.names, d.baseline, d.goods, markers, d.titles)
+        yield fig, "shortages", "Shortages", _caption_shortages()
 
 
 def _draw_stockout_months(d: Drawing) -> Drawn:
     results = d.results
     if any(f"stockout_{g}" in results.outcomes for g in results.critical):
         goods = [g for g in results.critical if f"stockout_{g}" in results.outcomes]
-        fig = partial(_stockout_panels, results, goods, d.names, d.styles)
+        table = results.outcomes
+        scenario = table["scenario"].astype(str)
+        data = {
+            g: {n: list(table.loc[scenario == n, f"stockout_{g}"]) for n in d.names} for g in goods
+        }
+        fig = partial(_stockout_panels, data, results.months, d.names, d.styles)
         yield fig, "stockout_months", "When stocks run out", _caption_stockouts(results.months)
 
 
 def _draw_deliveries(d: Drawing) -> Drawn:
     totals = supplier_totals(d.results.outcomes, d.names)
     if not totals.empty and totals.shape[1] > 0:
-        fig = partial(_deliveries, d.results, d.names)
+        fig = partial(_deliveries, totals, d.names)
         yield fig, "deliveries_by_supplier", "Imports by supplier", _caption_deliveries()
 
 
 def _draw_clearing(d: Drawing) -> Drawn:
     if "clearing_balance_rm" in d.have:
-        fig = partial(_clearing, d.ds, d.names, d.styles, d.base_markers)
+        fig = partial(_clearing, d.summaries, d.names, d.styles, d.base_markers)
         yield fig, "clearing_balance", "The clearing account", _caption_clearing()
 
 
 def _draw_differences(d: Drawing) -> Drawn:
-    if len(d.names) > 1:
-        table = d.table if d.table is not None else compare(d.results, d.baseline, d.seed)
-        if headline_rows(table):
-            fig = partial(_differences, table, d.names, d.styles)
-            title = "Paired differences against the baseline"
-            yield fig, "paired_differences", title, _caption_differences(table)
+    if len(d.names) > 1 and d.table is not None and headline_rows(d.table):
+        fig = partial(_differences, d.table, d.names, d.styles)
+        title = "Paired differences against the baseline"
+        yield fig, "paired_differences", title, _caption_differences(d.table)
 
 
 # the registry of figures, in drawing order; ``stocks`` draws one per counterfactual
@@ -240,12 +255,19 @@ def draw_figures(
     only: Sequence[str] | None = None,
     redraw: bool = True,
     say: Callable[[str], None] | None = _print,
+    workers: int | None = None,
+    executor: Any = None,
 ) -> list[Figure]:
     """Draw the figures named in ``only`` (default all of :data:`FIGURES`) into ``figures/``.
 
     ``redraw=False`` keeps a figure already in ``figures/`` (``pactsim report`` reuses the
     batch's figures); ``Figure.drawn`` says which were drawn now. ``say`` gets a line saying
-    how many figures are to be drawn, then one line per figure (None: silent)."""
+    how many figures are to be drawn, then one line per figure (None: silent).
+
+    The work runs on ``executor`` (default: a :class:`LazyPool` of ``workers`` processes,
+    one per core): first each scenario's quantiles over runs
+    (:mod:`model.presentation.summaries`; only when a figure that is drawn needs the
+    trajectories) and each counterfactual's paired differences, then one figure per task."""
     from model.presentation import plots
 
     unknown = sorted(set(only or ()) - set(FIGURES))
@@ -261,19 +283,151 @@ def draw_figures(
     names = [baseline, *[n for n in names if n != baseline]]
     infos = scenario_infos(results, scenarios)
     styles = plots.scenario_styles(names, baseline)
-    ds = _trajectories(results)
-    have = {str(v) for v in ds.data_vars} if ds is not None else set()
-    goods = [
-        g
-        for g in results.critical
-        if g in set(results.units) or (ds is not None and g in set(map(str, ds["good"].values)))
-    ]
+    have = _trajectory_variables(results)
+    goods = [g for g in results.critical if g in set(results.units) or g in have.get("good", ())]
     base_markers = markers_for(infos, [baseline], baseline)
     drawing = Drawing(
-        results, baseline, names, infos, styles, ds, have, goods, base_markers, table, seed
-    )
-    jobs = [job for key, draw in DRAWERS.items() if key in wanted for job in draw(drawing)]
-    return _draw_jobs(jobs, out_dir, redraw, say)
+        results, baseline, names, infos, styles, {}, set(have.get("variables", ())), goods,
+        base_markers, table, seed,
+    )  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        if executor is None:
+            executor = stack.enter_context(LazyPool(workers))
+        # first what the figures read, once: each scenario's quantiles over runs and each
+        # counterfactual's paired differences (the bootstrap), a task each
+        tasks: list[tuple[str, Any]] = []
+        if _summaries_needed(drawing, wanted, out_dir, redraw):
+            tasks += [("summary", (results.trajectories_path, n)) for n in names]
+        if table is None and _table_needed(drawing, wanted, out_dir, redraw):
+            tasks += _compare_tasks(results, baseline, seed)
+        parts: dict[str, pd.DataFrame] = {}
+        for kind, name, value in executor.map(_prepare_task, tasks, _failed):
+            if kind == "summary":
+                drawing.summaries[name] = value
+            else:
+                parts[name] = value
+        if parts:
+            drawing.table = paired_table([parts[n] for n in names[1:]])
+        jobs = [job for key, draw in DRAWERS.items() if key in wanted for job in draw(drawing)]
+        return _draw_jobs(jobs, out_dir, redraw, say, executor)
+
+
+def compare_in_pool(results: BatchResults, baseline: str, seed: int, executor: Any) -> pd.DataFrame:
+    """:func:`~model.analysis.compare.compare`, one counterfactual per task on ``executor``
+    (the same table: each scenario's bootstrap has its own random stream)."""
+    names = results.scenarios
+    if baseline not in names or len(names) < 2:
+        return compare(results, baseline, seed)  # its error
+    parts = {
+        name: value
+        for _, name, value in executor.map(
+            _prepare_task, _compare_tasks(results, baseline, seed), _failed
+        )
+    }
+    return paired_table([parts[n] for n in names if n != baseline])
+
+
+def _compare_tasks(results: BatchResults, baseline: str, seed: int) -> list[tuple[str, Any]]:
+    others = [n for n in results.scenarios if n != baseline]
+    return [("compare", (_pair(results, baseline, n), baseline, seed)) for n in others]
+
+
+class LazyPool:
+    """An executor opened at its first task: a process pool of ``workers`` (default one per
+    core), or this process for one worker; nothing started when there is nothing to do."""
+
+    def __init__(self, workers: int | None = None):
+        from model.batch.executors import default_workers
+
+        self.workers = default_workers() if workers is None else workers
+        self.inner: Any = None
+
+    def __enter__(self) -> LazyPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.inner is not None:
+            self.inner.__exit__(*exc)
+
+    def map(
+        self, fn: Callable[[Any], Any], tasks: Sequence[Any], fail: Callable[..., Any]
+    ) -> Iterator[Any]:
+        from model.batch.executors import PoolExecutor, SerialExecutor
+
+        if not tasks:
+            return iter(())
+        if self.inner is None:
+            pool = self.workers > 1
+            self.inner = PoolExecutor(self.workers, preload=PRELOAD) if pool else SerialExecutor()
+            self.inner.__enter__()
+        return self.inner.map(fn, tasks, fail)
+
+
+# what a fork server preloads for the figure workers (when the pool cannot fork)
+PRELOAD = ("model.presentation.report_figures", "model.presentation.plots")
+
+
+def _table_needed(d: Drawing, wanted: set[str], out_dir: Path, redraw: bool) -> bool:
+    if "paired_differences" not in wanted or len(d.names) < 2:
+        return False
+    return redraw or not (out_dir / "paired_differences.png").exists()
+
+
+def _pair(results: BatchResults, baseline: str, name: str) -> BatchResults:
+    """The result restricted to the baseline's and one counterfactual's rows (a task's data)."""
+    from dataclasses import replace
+
+    scenario = results.outcomes["scenario"].astype(str)
+    return replace(results, outcomes=results.outcomes[scenario.isin([baseline, name])])
+
+
+def paired_table(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """One counterfactual's :func:`~model.analysis.compare.compare` table each, joined in
+    order: the table ``compare`` gives for all of them (each scenario's bootstrap has its
+    own random stream)."""
+    table = pd.concat(list(parts), ignore_index=True)
+    table.attrs.update(parts[0].attrs)
+    return table
+
+
+def _prepare_task(task: tuple[str, Any]) -> tuple[str, str, Any]:
+    """In a worker: one scenario's summary, or one counterfactual's paired differences."""
+    kind, args = task
+    with warnings.catch_warnings():  # months outside a scenario's window are NaN
+        warnings.filterwarnings("ignore", "All-NaN slice|Mean of empty slice")
+        if kind == "summary":
+            return kind, args[1], summarise(*args)
+        pair, baseline, seed = args
+        name = next(n for n in pair.scenarios if n != baseline)
+        return kind, name, compare(pair, baseline, seed)
+
+
+def _summaries_needed(d: Drawing, wanted: set[str], out_dir: Path, redraw: bool) -> bool:
+    """Whether a figure to be drawn now reads the trajectories."""
+    if not d.have or not wanted & set(FROM_TRAJECTORIES):
+        return False
+    if redraw:
+        return True
+    stems = {"shortages", "clearing_balance", *(f"stocks_{n}" for n in d.names)}
+    return any(not (out_dir / f"{stem}.png").exists() for stem in stems)
+
+
+def _failed(task: Any, record: dict[str, Any]) -> Any:
+    raise RuntimeError(f"{record['error']}: {record['message']}")
+
+
+def _figure_task(task: tuple[Callable[[], Any], Path]) -> tuple[Path, float, bool]:
+    """In a worker: draw one figure and save it; its path, seconds and whether it drew."""
+    from model.presentation import plots
+
+    make, path = task
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():  # months outside a scenario's window are NaN
+        warnings.filterwarnings("ignore", "All-NaN slice|Mean of empty slice")
+        fig = make()
+        if fig is not None:
+            plots.save(fig, path)
+    return path, time.perf_counter() - t0, fig is not None
 
 
 def _draw_jobs(
@@ -281,52 +435,50 @@ def _draw_jobs(
     out_dir: Path,
     redraw: bool,
     say: Callable[[str], None] | None,
+    executor: Any,
 ) -> list[Figure]:
-    """Draw (or keep) each figure, one progress line per figure drawn (~6 s each)."""
-    from model.presentation import plots
-
+    """Draw (or keep) each figure on the executor, one progress line per figure drawn (in
+    the order they finish); the figures in the registry's order."""
     todo = [name for _, name, _, _ in jobs if redraw or not (out_dir / f"{name}.png").exists()]
     if say and todo:
         kept = f" ({len(jobs) - len(todo)} kept)" if len(todo) < len(jobs) else ""
         say(f"figures: drawing {len(todo)} into {out_dir}{kept}")
-    figures: list[Figure] = []
-    for make, name, title, caption in jobs:
-        path = out_dir / f"{name}.png"
-        drawn = name in todo
-        if drawn:
-            t0 = time.perf_counter()
-            with warnings.catch_warnings():  # months outside a scenario's window are NaN
-                warnings.filterwarnings("ignore", "All-NaN slice|Mean of empty slice")
-                plots.save(make(), path)
-            if say:
-                n = todo.index(name) + 1
-                say(f"figure {n}/{len(todo)}: {path.name} ({time.perf_counter() - t0:.1f} s)")
-        figures.append(Figure(path, title, caption, drawn))
-    return figures
+    tasks = [(make, out_dir / f"{name}.png") for make, name, _, _ in jobs if name in todo]
+    # the slowest first, so that no worker is left with a long one at the end
+    tasks.sort(key=lambda t: t[1].stem not in ("shortages", "paired_differences"))
+    empty: set[str] = set()
+    for n, (path, seconds, drew) in enumerate(executor.map(_figure_task, tasks, _failed), 1):
+        if not drew:
+            empty.add(path.stem)
+        if say:
+            say(f"figure {n}/{len(todo)}: {path.name} ({seconds:.1f} s)")
+    return [
+        Figure(out_dir / f"{name}.png", title, caption, name in todo)
+        for _, name, title, caption in jobs
+        if name not in empty
+    ]
 
 
-def _trajectories(results: BatchResults) -> xr.Dataset | None:
-    """The variables the figures use, read into memory once (None without trajectories)."""
+def _trajectory_variables(results: BatchResults) -> dict[str, list[str]]:
+    """The figures' variables in the folder's trajectories and their goods ({} without)."""
     if not results.trajectories_path.exists():
-        return None
+        return {}
     with results.trajectories() as ds:
-        keep = [
-            v
-            for v in ("stock", "shortage", "demand", "unit", "clearing_balance_rm", "suspended")
-            if v in ds
-        ]
-        return ds[keep].load()
+        return {
+            "variables": [v for v in VARIABLES if v in ds],
+            "good": [str(g) for g in ds["good"].values] if "good" in ds.coords else [],
+        }
 
 
 def _stock_fans(
-    ds: xr.Dataset, goods: Sequence[str], shown: Sequence[str], styles, markers, infos
+    summaries, goods: Sequence[str], shown: Sequence[str], styles, markers, titles
 ) -> Any:
     from model.presentation import plots
 
     fig = plots.new_figure(14, 7.5)
     axes = fig.subplots(2, 4).ravel()
     for ax, good in zip(axes, goods, strict=False):
-        plots.plot_stock_fan(ds, good, shown, styles, markers, event_labels=False, ax=ax)
+        plots.plot_stock_fan(summaries, good, shown, styles, markers, event_labels=False, ax=ax)
         plots.year_axis(ax)
     for ax in axes[len(goods) : -1]:
         ax.axis("off")
@@ -336,79 +488,62 @@ def _stock_fans(
         + _events_text(markers)
     )
     plots.legend_panel(axes[-1], axes[0], text)
-    title = " vs ".join(infos[s].title if s in infos else s for s in reversed(shown))
+    title = " vs ".join(titles.get(s, s) for s in reversed(shown))
     if len(shown) == 1:
-        title = infos[shown[0]].title if shown[0] in infos else shown[0]
+        title = titles.get(shown[0], shown[0])
     fig.suptitle(f"German stocks of critical goods -- {title}", fontsize=12)
     return fig
 
 
-def _shortage_grid(d: Drawing) -> Any:
+def _shortage_grid(summaries, names, baseline, goods, markers, titles) -> Any:
     """Small multiples: one panel per scenario, the goods ever short (median > 0.5 % of
     demand in some scenario) in a colour each, the baseline dashed beneath."""
     from model.presentation import plots
 
-    ds = d.ds
-    assert ds is not None
-    short = [
-        g
-        for g in d.goods
-        if float(
-            np.nanmax(
-                np.nanmedian(
-                    plots.unmet_share(
-                        ds["shortage"].sel(good=g).values, ds["demand"].sel(good=g).values
-                    ),
-                    axis=1,
-                )
-            )
-        )
-        >= 0.005
-    ] or d.goods[:1]
-    n = len(d.names) + 1  # a panel for the legend
+    def peak(good: str) -> float:
+        return max(float(np.nanmax(s.unmet_median[:, s.good(good)])) for s in summaries.values())
+
+    short = [g for g in goods if peak(g) >= 0.005] or list(goods[:1])
+    n = len(names) + 1  # a panel for the legend
     cols = min(4, n)
     rows = -(-n // cols)
     fig = plots.new_figure(3.6 * cols, 0.6 + 2.3 * rows)
     axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel()
-    for ax, name in zip(axes, d.names, strict=False):
-        title = d.infos[name].title if name in d.infos else name
-        markers = markers_for(d.infos, [d.baseline, name], d.baseline)
-        plots.plot_shortage_panel(ds, name, d.baseline, short, markers, f"{name}: {title}", ax=ax)
+    for ax, name in zip(axes, names, strict=False):
+        title = titles.get(name, name)
+        plots.plot_shortage_panel(
+            summaries, name, baseline, short, markers[name], f"{name}: {title}", ax=ax
+        )
         plots.year_axis(ax)
-    for ax in axes[len(d.names) :]:
+    for ax in axes[len(names) :]:
         ax.axis("off")
     for ax in axes[::cols]:
         ax.set_ylabel("unmet demand, %")
     text = (
         "solid: the scenario (median of runs)\ndashed: the baseline\n"
         "dashed vertical lines: that scenario's\nevents, dated\n"
-        f"goods never short (< 0.5 %):\n{', '.join(g for g in d.goods if g not in short) or 'none'}"
+        f"goods never short (< 0.5 %):\n{', '.join(g for g in goods if g not in short) or 'none'}"
     )
-    plots.legend_panel(axes[len(d.names)], axes[0], text)
-    axes[len(d.names)].get_legend().set_title("good")
+    plots.legend_panel(axes[len(names)], axes[0], text)
+    axes[len(names)].get_legend().set_title("good")
     fig.suptitle("German shortages of critical goods: unmet demand, % of demand", fontsize=12)
     return fig
 
 
-def _stockout_panels(results: BatchResults, goods, names, styles) -> Any:
+def _stockout_panels(data, months, names, styles) -> Any:
+    """``data``: good -> scenario -> the stock-out month of each run (None: not within)."""
     from model.presentation import plots
 
     fig = plots.new_figure(14, 7.5)
     axes = fig.subplots(2, 4).ravel()
-    table = results.outcomes
-    for ax, good in zip(axes, goods, strict=False):
-        col = f"stockout_{good}"
-        if col not in table:
-            ax.axis("off")
-            continue
-        data = {n: list(table.loc[table["scenario"].astype(str) == n, col]) for n in names}
-        plots.plot_stockout_ecdf(data, results.months, good, styles, ax=ax)
+    for ax, (good, by_scenario) in zip(axes, data.items(), strict=False):
+        plots.plot_stockout_ecdf(by_scenario, months, good, styles, ax=ax)
         plots.year_axis(ax)
-    for ax in axes[len(goods) : -1]:
+    for ax in axes[len(data) : -1]:
         ax.axis("off")
     text = (
         "each curve: the share of runs in which the\nGerman stock has run out (less than 1 % of a\n"
-        f"month's demand left) by that month;\nwhere a curve ends: the share by {results.months[-1]}\n"
+        f"month's demand left) by that month;\nwhere a curve ends: the share by {months[-1]}\n"
         "(the rest do not run out within the window)"
     )
     plots.legend_panel(axes[-1], axes[0], text, ncol=1 if len(names) <= 8 else 2)
@@ -434,12 +569,9 @@ def supplier_totals(
     return out
 
 
-def _deliveries(results: BatchResults, names) -> Any:
+def _deliveries(totals: pd.DataFrame, names) -> Any:
     from model.presentation import plots
 
-    totals = supplier_totals(results.outcomes, names)
-    if totals.empty or totals.shape[1] == 0:
-        return None
     fig = plots.new_figure(12, 1.6 + 0.45 * len(names))
     ax = fig.gca()
     plots.plot_deliveries_by_supplier(totals, ax=ax)
@@ -454,12 +586,12 @@ def _deliveries(results: BatchResults, names) -> Any:
     return fig
 
 
-def _clearing(ds, names, styles, markers) -> Any:
+def _clearing(summaries, names, styles, markers) -> Any:
     from model.presentation import plots
 
     fig = plots.new_figure(12, 7.5)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
-    plots.plot_clearing_balance(ds, names, styles, markers, ax=top)
+    plots.plot_clearing_balance(summaries, names, styles, markers, ax=top)
     top.legend(
         fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="scenario"
     )
@@ -467,8 +599,8 @@ def _clearing(ds, names, styles, markers) -> Any:
         "German-Soviet clearing balance (median, 50 % band; triangles: months most runs are under a Soviet suspension)",
         fontsize=10,
     )
-    if "suspended" in ds:
-        plots.plot_suspensions(ds, names, styles, (), ax=bottom)
+    if summaries[names[0]].suspended_pct is not None:
+        plots.plot_suspensions(summaries, names, styles, (), ax=bottom)
     else:
         bottom.axis("off")
     fig.suptitle("The clearing account and Soviet suspensions", fontsize=12)

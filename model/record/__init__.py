@@ -13,7 +13,7 @@ Scenario files cite their sources in TOML comments and in validation targets:
 
 Both files leave some row numbers out on purpose: those rows are kept back as out-of-sample
 validation targets, so a citation of one is an error. ``record.csv`` holds every numbered
-table row of both files (transcribed once by ``build_record.py``), ``tags.csv`` the meaning
+table row of both files (transcribed once from them), ``tags.csv`` the meaning
 of their reliability tags (P, S, W, F, U, D), ``sections.csv`` FACTS.md's section 2 (the
 commodity parameters, prose), one entry per bullet (``FACTS §2.1`` ...; scenario files cite the
 section as ``FACTS §2``). This package imports nothing from the rest of ``model``.

@@ -2,7 +2,7 @@
 
 A batch writes into a hidden sibling ``.<name>.partial`` of its final folder and renames
 it into place only when the batch is complete, so a folder under ``results/`` is never
-half-written (DESIGN.md §8, STYLE.md habit 9). The partial folder holds::
+half-written (docs/architecture.md §8, §11.2). The partial folder holds::
 
     manifest.json            status, plan, provenance, sessions, errors (rewritten atomically)
     experiment.toml          the experiment file as it was when the batch started

@@ -5,7 +5,7 @@ files and their hashes, seed, package versions, times, status), ``outcomes.parqu
 ``trajectories.nc`` (labelled arrays: run x month x good, imports by supplier) and
 ``figures/``. It is written into a hidden ``.<name>.partial`` sibling and renamed into
 place only when complete; if anything fails the partial folder is removed, so a user
-never finds a half-written result (DESIGN.md §8, STYLE.md habit 9).
+never finds a half-written result (docs/architecture.md §8, §11.2).
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ def code_version() -> dict[str, Any]:
             ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
 
+    if not (PROJECT_ROOT / ".git").exists():  # installed (a wheel): no checkout to ask
+        return {"commit": "unknown", "dirty": None}
     try:
         return {
             "commit": git("rev-parse", "HEAD"),

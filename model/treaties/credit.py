@@ -24,6 +24,7 @@ class CreditRule:
     interest_share_per_year: np.ndarray
     draw_first: np.ndarray
     draw_last: np.ndarray
+    drawn_rm: np.ndarray  # (R,) drawn on this line so far
     phases = ("clearing",)
 
     @classmethod
@@ -35,11 +36,25 @@ class CreditRule:
             interest_share_per_year=view.number(f"{path}.interest_share_per_year", 0.0),
             draw_first=view.month(f"{path}.draw_from"),
             draw_last=view.month(f"{path}.draw_to"),
+            drawn_rm=np.zeros(view.n_runs),
         )
 
     def clearing(self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth) -> None:
-        state.drawable |= (self.draw_first <= month) & (month <= self.draw_last) & active
+        open_now = (self.draw_first <= month) & (month <= self.draw_last) & active
+        state.drawable |= open_now
+        state.credit_rules.append(self)
+        self.open_now = open_now
         state.line_rm = np.maximum(state.line_rm, self.line_rm)
         state.interest_share_per_year = np.maximum(
             state.interest_share_per_year, self.interest_share_per_year
         )
+
+    def room_rm(self, state: TreatyMonth) -> np.ndarray:
+        """(R,) what may still be drawn on this line this month (0 where it is not open)."""
+        return np.where(self.open_now, np.maximum(self.line_rm - self.drawn_rm, 0.0), 0.0)
+
+    def draw(self, amount_rm: np.ndarray, state: TreatyMonth) -> np.ndarray:
+        """Draw up to ``amount_rm`` on this line; returns what was drawn (R,)."""
+        take = np.minimum(np.maximum(amount_rm, 0.0), self.room_rm(state))
+        self.drawn_rm = self.drawn_rm + take
+        return take

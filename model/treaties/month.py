@@ -50,6 +50,7 @@ class TreatyMonth:
     owner: np.ndarray = field(
         init=False
     )  # (R,) index of the treaty this month's Soviet deliveries count under
+    credit_rules: list = field(init=False)  # the credit lines of the treaties in force
 
     def __post_init__(self) -> None:
         R, G = self.n_runs, self.n_goods
@@ -68,6 +69,7 @@ class TreatyMonth:
         self.interest_share_per_year = np.zeros(R)
         self.due_ratio = np.zeros(R)
         self.owner = np.full(R, -1)
+        self.credit_rules = []
 
 
 def window_share(

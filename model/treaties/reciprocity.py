@@ -21,7 +21,7 @@ class ReciprocityRule:
 
     Every ``review_interval_months`` (six in the Feb 1940 agreement, row 38) from the
     treaty's start the USSR compares German arrears with the tolerance (see
-    :class:`model.soviet_policy.BalanceWatch`): above it the listed goods of this treaty's
+    :class:`model.actors.soviet_policy.BalanceWatch`): above it the listed goods of this treaty's
     dues are suspended (served by seniority, an earlier agreement's dues such as Schedule C
     keep flowing; pooled pro rata, every due shares the one slot);
     above ``threat_share`` of the dues but short of the tolerance it threatens (rows 53,

@@ -1,7 +1,7 @@
 """Treaties as data: parties, a period in force, and rules looked up by name.
 
 A treaty table in a scenario has ``title``, ``parties``, ``signed``, ``from`` and ``to``,
-and any of these rules (DESIGN.md §4), each a sub-table named after the rule:
+and any of these rules (docs/architecture.md §4), each a sub-table named after the rule:
 
 - ``quotas``: per good, a quantity (or ``value_rm``) over a delivery window, with a
   delivery profile (``even``, ``front_loaded``, ``back_loaded``);

@@ -118,7 +118,7 @@ class ValuesRule:
         owns = state.owner == treaty.index
         self.soviet_received_rm += state.soviet_rm * owns
         # what Germany owes matures with the horizons while the treaty is in force, and stays
-        # where it stood once the treaty has ended (an invasion ends it: DESIGN.md §4)
+        # where it stood once the treaty has ended (an invasion ends it: docs/architecture.md §4)
         ratio = np.where(active, self.ratio(month), self.ratio_held)
         self.ratio_held = ratio
         state.due_ratio = np.where(owns, ratio, state.due_ratio)

@@ -3,7 +3,7 @@
 One step is one calendar month. People read and write months as ``YYYY-MM``; inside the
 model a month is an integer index (``year * 12 + month - 1``) so that dated rules become
 integer comparisons on per-run arrays. The engine accepts any month from 1934-01 to
-1945-12 (DESIGN.md §1).
+1945-12 (docs/architecture.md §1).
 """
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ def format_month(index: int) -> str:
     return f"{year:04d}-{month0 + 1:02d}"
 
 
+def calendar_month(index: int) -> int:
+    """The month of the year, 1..12, of a month index (``parse_month("1940-08")`` -> 8)."""
+    return int(index) % 12 + 1
+
+
 def is_month_text(value: object) -> bool:
     return isinstance(value, str) and bool(_MONTH_RE.match(value))
 
@@ -78,10 +83,6 @@ class Window:
     @property
     def labels(self) -> list[str]:
         return [format_month(i) for i in self.indices]
-
-    def calendar_month(self, index: int) -> int:
-        """1..12 for a month index."""
-        return int(index) % 12 + 1
 
     def position(self, index: int) -> int:
         """0-based step number of a month index inside the window."""

@@ -4,7 +4,7 @@ Every number the dynamics read becomes an array of length R (the run axis). A nu
 that is a distribution in the scenario takes, for each run, the value drawn for that run
 (``draws``: key path -> array of R values, from a sampler) or, in a deterministic run,
 its central value. Months become integer month indices per run, so dated rules are
-per-run masks (DESIGN.md §6). ``"none"`` as a month means "never" (e.g. no invasion).
+per-run masks (docs/architecture.md §6). ``"none"`` as a month means "never" (e.g. no invasion).
 """
 
 from __future__ import annotations
@@ -50,9 +50,6 @@ class ParameterView:
         except KeyError:
             return default
 
-    def has(self, path: str) -> bool:
-        return self.raw(path, _MISSING) is not _MISSING
-
     # per-run arrays -------------------------------------------------------------------
     def number(self, path: str, default: float | None = None) -> np.ndarray:
         """A float array of shape (R,)."""
@@ -80,10 +77,6 @@ class ParameterView:
         return self._resolve(
             path, value, month=is_distribution(value) and is_month_distribution(value)
         )
-
-    def value_at(self, path: str, value: Any, month: bool = False) -> np.ndarray:
-        """Resolve a value found inside a table the caller already holds (path for draws)."""
-        return self._resolve(path, value, month=month)
 
     def _resolve(self, path: str, value: Any, month: bool) -> np.ndarray:
         if path in self._cache:

@@ -4,11 +4,11 @@ One master seed becomes a ``numpy.random.SeedSequence``; its state is the key of
 counter-based generator: every random number is a hash of (key, purpose, replication,
 index). Replication *i* therefore sees the same parameter sample and the same shocks in
 every scenario (common random numbers) and whatever the chunk size R, the number of
-workers or the executor (DESIGN.md §6). The hash is SplitMix64's finaliser applied
+workers or the executor (docs/architecture.md §6). The hash is SplitMix64's finaliser applied
 twice, vectorised over replications, so drawing a chunk's shocks for the whole window
 costs a few array operations and no per-run generator objects.
 
-No global RNG is used anywhere (STYLE.md habit 4).
+No global RNG is used anywhere (docs/architecture.md §11.1).
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ import zlib
 from collections.abc import Iterable
 
 import numpy as np
+
+DEFAULT_SEED = 0  # the master seed when none is given (pactsim run, validate, experiments, the API)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -4,7 +4,7 @@ Every flow of goods between two holders travels a path of one or more routes (se
 the Baltic, the Danube and rail, the German-Soviet border railway with its change of
 gauge, the Trans-Siberian). A route has a capacity in tonnes per month (less in the ice
 months where it has them), a transit time in whole months, a blockade exposure, and may
-open or close on given months. Each month (DESIGN.md §5, phase 5):
+open or close on given months. Each month (docs/architecture.md §5, phase 5):
 
 1. every flow states its request (R, G) in each good's unit;
 2. each route's capacity is shared among the flows that use it in proportion to their
@@ -13,7 +13,7 @@ open or close on given months. Each month (DESIGN.md §5, phase 5):
    an exposed path; interdicted cargo is a recorded loss;
 4. the rest travels ``sum(transit_months)`` and arrives at the destination.
 
-Cargo in transit is itself a holder with a :class:`~model.ledger.Ledger`, so conservation
+Cargo in transit is itself a holder with a :class:`~model.world.ledger.Ledger`, so conservation
 covers it: loaded = arrivals + losses + change in transit stock. All flows are stacked on
 one axis (:class:`FlowSet`) so shipping costs the same few array operations whatever the
 number of suppliers.
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.world.calendar import calendar_month
 from model.world.ledger import Ledger
 from model.world.parameters import ParameterView
 
@@ -62,7 +63,7 @@ class Route:
         return (self.open_from <= month) & (month < self.close_from)
 
     def capacity(self, month: int) -> np.ndarray:
-        share = self.winter_capacity_share if (month % 12 + 1) in self.winter_months else 1.0
+        share = self.winter_capacity_share if calendar_month(month) in self.winter_months else 1.0
         return self.capacity_t_per_month * share * self.is_open(month)
 
 

@@ -10,7 +10,7 @@ is wide enough to use and shows its value, which follows the slider; Mesa's own 
 (play and render interval, threads, the step counter, the "Page 0" tab) are not shown and
 the charts take the page's width. Saves ``test-artifacts/dashboard.png``.
 
-Needs Debian's Chromium (STACK.md: playwright cannot download a browser here); skipped
+Needs Debian's Chromium (docs/architecture.md §12: playwright cannot download a browser here); skipped
 when /usr/bin/chromium is absent.
 """
 

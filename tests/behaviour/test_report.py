@@ -258,3 +258,38 @@ def test_figures_of_scenarios_on_different_windows(tmp_path, capsys):
     assert [int(n) for n, _, _ in lines] == list(range(1, len(EXPECTED) + 1))
     assert {stem for _, _, stem in lines} == EXPECTED
     assert "All-NaN slice" not in capsys.readouterr().err
+
+
+def test_paired_differences_in_a_pool_are_the_table_of_compare(tmp_path):
+    """The bootstrap split one counterfactual per task gives compare's table, row for row."""
+    from model.analysis.compare import compare, load_results
+    from model.presentation.report_figures import LazyPool, compare_in_pool
+
+    results = load_results(synthetic_batch(tmp_path / "pool"))
+    with LazyPool(2) as pool:
+        pooled = compare_in_pool(results, "baseline", 3, pool)
+    whole = compare(results, "baseline", 3)
+    pd.testing.assert_frame_equal(pooled, whole)
+    assert pooled.attrs == whole.attrs and len(set(pooled["scenario"])) == 2
+
+
+def test_summaries_are_the_quantiles_the_figures_drew(tmp_path):
+    """Per-scenario quantiles computed once equal nanpercentile over runs, a month with
+    some NaN runs and a month outside the window (all NaN) included."""
+    from model.presentation.summaries import STOCK_QUANTILES, quantiles, summarise
+
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(40, 6, 3))
+    values[:, 0] = np.nan  # outside the window
+    values[:7, 2, 1] = np.nan  # some runs NaN
+    fast = quantiles(values, STOCK_QUANTILES)
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        slow = np.nanpercentile(values, STOCK_QUANTILES, axis=0)
+    np.testing.assert_array_equal(fast, slow)
+    folder = synthetic_batch(tmp_path / "summary")
+    ds = xr.open_dataset(folder / "trajectories.nc", engine="h5netcdf").load()
+    summary = summarise(folder / "trajectories.nc", "no_pact")
+    stock = ds["stock"].sel(scenario="no_pact").values.astype(float)
+    np.testing.assert_array_equal(summary.stock, np.percentile(stock, STOCK_QUANTILES, axis=0))
+    susp = ds["suspended"].sel(scenario="no_pact").values
+    np.testing.assert_array_equal(summary.suspended_pct, 100 * (susp > 0).mean(axis=0))

@@ -1,7 +1,7 @@
 """Conservation holds for every holder, good, run and month, for random scenarios.
 
 stock_end = stock_start + production + arrivals - shipments - consumption - losses,
-to 1e-9 relative, and no stock is ever negative (DESIGN.md §5). Holders: Germany, the
+to 1e-9 relative, and no stock is ever negative (docs/architecture.md §5). Holders: Germany, the
 USSR, every third-party supplier, and the cargo in transit.
 """
 

@@ -1,5 +1,5 @@
 """The baseline reproduces the historical record: every target of scenarios/validation/targets.toml
-holds its band (DESIGN.md §9), and ``pactsim validate`` reports it.
+holds its band (docs/architecture.md §9), and ``pactsim validate`` reports it.
 
 One seeded Monte Carlo batch (100 runs, seed 0) is shared by all the checks. A band is a
 tolerance, not a golden number: a change that moves a median out of its band has broken

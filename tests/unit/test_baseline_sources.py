@@ -1,6 +1,6 @@
-"""Every calibrated number in baseline.toml carries its source on its line (DESIGN.md §7).
+"""Every calibrated number in baseline.toml carries its source on its line (docs/architecture.md §7).
 
-A source is a history row ("row 63", "O34", "G8/G9"), a named document (DESIGN.md, FACTS §2,
+A source is a history row ("row 63", "O34", "G8/G9"), a named document (docs/architecture.md, FACTS §2,
 Hansard, the timeline) or, for a number the record does not pin down, its basis stated in
 one of three forms: a range from named rows ("range from rows: ..."), an analogy
 ("analogy: ..."), or "no record: chosen ..." (with why). "estimate" alone is not a source.
@@ -19,7 +19,7 @@ STRUCTURAL = {
     "draw_from", "draw_to", "soviet_from", "soviet_to", "german_from", "german_to",
 }  # fmt: skip
 NAMED = re.compile(
-    r"DESIGN|FACTS §|timeline|\bas in\b|Hansard|counterfactual|\[D\]|fitted to the calibration",
+    r"architecture\.md|FACTS §|timeline|\bas in\b|Hansard|counterfactual|\[D\]|fitted to the calibration",
     re.I,
 )
 BASIS = re.compile(r"no record|analogy|range from rows", re.I)

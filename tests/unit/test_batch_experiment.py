@@ -104,13 +104,21 @@ def test_shipped_experiments_are_valid():
         experiment = load_experiment(path)
         assert experiment.load_scenarios()
     counterfactuals = load_experiment(ROOT / "experiments" / "counterfactuals.toml")
-    shipped = {p.stem for p in SCENARIOS.glob("*.toml")}
-    assert {
-        p.stem for p in counterfactuals.scenario_paths()
-    } == shipped  # every scenario in scenarios/
+    arc = load_experiment(ROOT / "experiments" / "arc_1934_1941.toml")
+    windows = {p.stem: load(p).get("window.start") for p in SCENARIOS.glob("*.toml")}
+    # every scenario of the pact-era window is in counterfactuals.toml; every one that starts
+    # in 1934 (the 1930s counterfactuals of long_baseline) in arc_1934_1941.toml, except
+    # prewar.toml, which is long_baseline cut at 1939-08 (a different window again)
+    assert {p.stem for p in counterfactuals.scenario_paths()} == {
+        name for name, start in windows.items() if start == "1939-06"
+    }
+    assert {p.stem for p in arc.scenario_paths()} == {
+        name for name, start in windows.items() if start == "1934-01" and name != "prewar"
+    }
     assert (
         counterfactuals.replications == 1000 and counterfactuals.scenario_entries[0] == "baseline"
     )
+    assert arc.replications == 1000 and arc.scenario_entries[0] == "long_baseline"
 
 
 def test_mc_draws_are_keyed_by_path_and_replication_as_in_pactsim_run():

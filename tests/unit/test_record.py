@@ -14,7 +14,7 @@ from model.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Counted from FACTS.md and STOCKS.md when the record was transcribed (build_record.py).
+# Counted from FACTS.md and STOCKS.md when the record was transcribed.
 N_ROWS = {"FACTS": 144, "STOCKS": 104}
 KEPT_BACK = {
     "FACTS": ["86", "92", "93", "94", "95", "96", "97"],

@@ -1,4 +1,4 @@
-"""Validation targets are out of sample: no input of baseline.toml cites their rows (DESIGN.md §9).
+"""Validation targets are out of sample: no input of baseline.toml cites their rows (docs/architecture.md §9).
 
 The test follows the citations in the comments of scenarios/baseline.toml ("row 63",
 "rows 63-72", "O34", "G8/G9", "H98"), expands STOCKS.md/FACTS.md aliases (G4 = row 98, from
