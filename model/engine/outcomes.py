@@ -125,7 +125,9 @@ def invasion_steps(result: RunResult) -> np.ndarray:
     else:
         value = result.scenario.get(INVASION, "none")
         value = central(value) if is_distribution(value) else value
-        index = np.full(len(result.replications), NEVER if value == "none" else parse_month(str(value)))
+        index = np.full(
+            len(result.replications), NEVER if value == "none" else parse_month(str(value))
+        )
     step = index - parse_month(result.months[0])
     return np.clip(step, -1, n)
 
