@@ -133,10 +133,10 @@ def folder_critical_goods(
 ) -> tuple[str, ...]:
     """The critical goods of a result folder's catalogue (``critical = true`` in its goods).
 
-    Read from the scenarios the batch froze into ``scenarios/``, else from the scenario
-    files its manifest names, else from the project's baseline.
+    Read from the scenarios the folder froze into ``scenarios/``, else (a folder written
+    before every result folder froze them) from the scenario files its manifest names, if
+    they are still there; never from another scenario.
     """
-    from model import PROJECT_ROOT
     from model.files.scenario import load
     from model.store.results import frozen_data
     from model.world.goods import critical_goods
@@ -146,7 +146,7 @@ def folder_critical_goods(
         if isinstance(goods, dict):
             return critical_goods(goods)
     files = [p.get("path") for p in manifest.get("scenarios", []) if isinstance(p, dict)]
-    for file in [*files, PROJECT_ROOT / "scenarios" / "baseline.toml"]:
+    for file in files:
         if file and Path(file).is_file():
             with contextlib.suppress(ScenarioError, OSError):
                 return critical_goods(load(file).data.get("goods", {}))
@@ -220,6 +220,58 @@ def scenario_rng(seed: int, scenario: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), zlib.crc32(scenario.encode())]))
 
 
+@dataclass(frozen=True)
+class ResampledMedians:
+    """Medians of resampled columns read off each resample's counts of every distinct value.
+
+    The columns bootstrapped by their median are differences of whole months (a few dozen
+    distinct values): the k-th smallest of a resample is the first distinct value whose
+    cumulative count exceeds k, so one matrix product of the resample counts with the
+    values' indicators replaces sorting every resample -- the same order statistics, and
+    the same median as ``np.median`` (the mean of the two middle values, (a + b) / 2, for
+    an even count). Only for finite columns with few distinct values (else None).
+    """
+
+    values: tuple[np.ndarray, ...]  # each column's distinct values, sorted
+    indicators: np.ndarray  # (n, sum of distinct counts): 1 where row i has that value
+    n: int
+
+    MAX_DISTINCT = 512
+
+    @classmethod
+    def of(cls, columns: np.ndarray) -> ResampledMedians | None:
+        n = columns.shape[0]
+        if n == 0 or not np.isfinite(columns).all():
+            return None
+        values, blocks = [], []
+        for col in columns.T:
+            distinct, inverse = np.unique(col, return_inverse=True)
+            if len(distinct) > cls.MAX_DISTINCT:
+                return None
+            block = np.zeros((n, len(distinct)))
+            block[np.arange(n), inverse.ravel()] = 1.0
+            values.append(distinct)
+            blocks.append(block)
+        return cls(tuple(values), np.hstack(blocks), n)
+
+    def medians(self, counts: np.ndarray) -> np.ndarray:
+        """(resamples, columns): the median of each resample (counts: resamples x n) and column."""
+        tallies = counts @ self.indicators  # whole numbers, exact in float64
+        out = np.empty((counts.shape[0], len(self.values)))
+        lower, upper = (self.n - 1) // 2, self.n // 2  # the middle order statistics (0-based)
+        at = 0
+        for j, distinct in enumerate(self.values):
+            cum = np.cumsum(tallies[:, at : at + len(distinct)], axis=1)
+            at += len(distinct)
+            low = distinct[np.argmax(cum > lower, axis=1)]
+            if lower == upper:
+                out[:, j] = low
+            else:
+                high = distinct[np.argmax(cum > upper, axis=1)]
+                out[:, j] = (low + high) / 2
+        return out
+
+
 def bootstrap_paired(
     diff: np.ndarray,
     statistics: Sequence[str],
@@ -253,6 +305,7 @@ def bootstrap_paired(
     med_cols = np.flatnonzero(is_median)
     block = max(1, min(block, 4_000_000 // max(n * max(med_cols.size, 1), 1)))  # bounded memory
     median = np.median if finite[:, med_cols].all() else np.nanmedian
+    histogram = ResampledMedians.of(diff[:, med_cols]) if med_cols.size else None
     for start in range(0, n_resamples, block):
         b = min(block, n_resamples - start)
         idx = rng.integers(0, n, size=(b, n))
@@ -263,7 +316,9 @@ def bootstrap_paired(
         )
         with np.errstate(invalid="ignore", divide="ignore"):
             boots[start : start + b] = (counts @ filled) / (counts @ finite.astype(float))
-        if med_cols.size:
+        if med_cols.size and histogram is not None:
+            boots[start : start + b, med_cols] = histogram.medians(counts)
+        elif med_cols.size:
             boots[start : start + b, med_cols] = median(diff[:, med_cols][idx], axis=1)
     tail = 100 * (1 - confidence) / 2
     with warnings.catch_warnings():

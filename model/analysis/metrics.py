@@ -130,6 +130,13 @@ def stock_metrics(
             if col in have:
                 unit, scale = ("kg", 1.0) if units.get(good) == "kg" else ("kt", 1e-3)
                 out.append(Metric(col, f"stocks {date}", f"{good} stock {date}", unit, scale))
+    for date in STOCK_DATES:
+        for col, label in (
+            (f"credit_drawn_rm_{column_date(date)}", f"credit drawn to {date}"),
+            (f"soviet_debt_rm_{column_date(date)}", f"Soviet credit debt {date}"),
+        ):
+            if col in have:
+                out.append(Metric(col, "credit", label, "M RM", 1e-6))
     for good in (*critical, "min"):
         col = f"campaign_cover_{good}_{column_date(INVASION_DATE)}"
         if col in have:

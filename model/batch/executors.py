@@ -63,6 +63,28 @@ def _only_thread() -> bool:
         return threading.active_count() == 1
 
 
+def start_forkserver(preload: Sequence[str] = PRELOAD) -> bool:
+    """Start the fork server now, with ``preload`` imported in it: the server's imports (a
+    few seconds on a busy machine) then run in its own process while this one plans the
+    batch, and every pool opened later -- the batch's, the figures' -- forks its workers from
+    it at once. Returns whether a fork server runs (not on Windows or macOS' spawn-only
+    Pythons). The server ends with this process."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))
+    forkserver.ensure_running()
+    return True
+
+
+def forkserver_running() -> bool:
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    return bool(server is not None and getattr(server, "_forkserver_pid", None))
+
+
 class SerialExecutor:
     """Chunks one after another in this process (``--workers 1``)."""
 
@@ -105,7 +127,7 @@ class PoolExecutor:
         # alive (a lock held by one would stay locked in the child): else a fork server
         methods = multiprocessing.get_all_start_methods()
         context: multiprocessing.context.BaseContext
-        if "fork" in methods and _only_thread():
+        if "fork" in methods and _only_thread() and not forkserver_running():
             context = multiprocessing.get_context("fork")
             gc.freeze()  # the garbage collector of a forked worker then leaves the inherited
             # objects alone, so their pages stay shared instead of being copied

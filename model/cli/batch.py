@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING
 
 # light modules only at import: a batch refused by its file or its size never loads the
 # engine, the store or Dask (the heavy modules are imported once the checks have passed)
-from model.batch.executors import DASK_WORKER_TIMEOUT_S, default_workers
+from model.batch.executors import (
+    DASK_WORKER_TIMEOUT_S,
+    PRELOAD,
+    default_workers,
+    start_forkserver,
+)
 from model.batch.experiment import (
     DEFAULT_CHUNK,
     check_design_size,
@@ -113,6 +118,11 @@ def started(args: argparse.Namespace, workers: int) -> Batch:
         check_figure_names(experiment, known() if callable(known) and experiment.figures else known)
     scenarios = experiment.load_scenarios()  # the size from the numbers, before any import
     check_design_size(experiment, len(uncertain_paths(scenarios)), len(scenarios))
+    figures = not args.no_figures and experiment.figures != ()
+    if workers > 1 or figures:  # the fork server's imports overlap the planning below
+        from model.presentation.report_figures import PRELOAD as FIGURE_PRELOAD
+
+        start_forkserver(PRELOAD + (FIGURE_PRELOAD if figures else ()))
     from model.batch.run import start_batch
 
     batch = start_batch(

@@ -186,7 +186,10 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         "result", type=Path, metavar="RESULT_DIR", help="a result folder of `pactsim batch`"
     )
     parser.add_argument(
-        "--baseline", default="baseline", help="the scenario the others are compared with"
+        "--baseline",
+        default=None,
+        help="the scenario the others are compared with (default: baseline, or the "
+        "experiment's first scenario if it has none, e.g. long_baseline)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print the rows as JSON instead of a table"
@@ -218,7 +221,11 @@ def main(args: argparse.Namespace) -> int:
     if not 0 < args.confidence < 1:
         raise UserError(f"--confidence must lie between 0 and 1, got {args.confidence}")
     results = load_results(args.result)
-    table = compare(results, args.baseline, args.seed, args.resamples, args.confidence)
+    reference = args.baseline
+    if reference is None:
+        names = results.scenarios
+        reference = "baseline" if "baseline" in names or not names else names[0]
+    table = compare(results, reference, args.seed, args.resamples, args.confidence)
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.csv, index=False)

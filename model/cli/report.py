@@ -17,7 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         "result", type=Path, metavar="RESULT_DIR", help="a result folder of `pactsim batch`"
     )
     parser.add_argument(
-        "--baseline", default="baseline", help="the scenario the others are compared with"
+        "--baseline",
+        default=None,
+        help="the scenario the others are compared with (default: baseline, or the "
+        "experiment's first scenario if it has none, e.g. long_baseline)",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
     parser.add_argument(
@@ -28,8 +31,15 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from model.batch.executors import default_workers, start_forkserver
+    from model.presentation.report_figures import PRELOAD
 
+    if default_workers() > 1:  # the figure workers' imports, while the results are read
+        start_forkserver(PRELOAD)
     results = load_results(args.result)
+    if args.baseline is None:
+        names = results.scenarios
+        args.baseline = "baseline" if "baseline" in names or not names else names[0]
     if len(results.scenarios) > 1 and args.baseline not in results.scenarios:
         raise UserError(
             f"{args.result}: no scenario {args.baseline!r}; scenarios are: {', '.join(results.scenarios)}"

@@ -8,6 +8,8 @@ From a :class:`~model.engine.runner.RunResult` this builds one tidy table, one r
   (below ``STOCKOUT_SHARE`` of that month's demand), or null if it did not;
 - ``cover_<good>_<YYYY_MM>``: months of cover (stock / demand) at the key dates;
 - ``stock_<good>_<YYYY_MM>``: the German stock at the end of the month, at ``STOCK_DATES``;
+- ``credit_drawn_rm_<YYYY_MM>``, ``soviet_debt_rm_<YYYY_MM>``: German deliveries financed by
+  credit lines so far, and the Soviet debt they created with interest, at ``STOCK_DATES``;
 - ``campaign_cover_<good>_1941_06``, ``campaign_cover_min_1941_06``: months of the Russian
   campaign's military requirement (military demand in the first month after the invasion
   date, at the eastern-war multipliers) that the stock on the eve of the invasion (end of
@@ -52,6 +54,7 @@ import pyarrow as pa
 
 from model.world.calendar import format_month, parse_month
 from model.world.distributions import central, is_distribution, is_month_distribution
+from model.world.goods import critical_goods
 from model.world.parameters import NEVER
 
 if TYPE_CHECKING:
@@ -72,7 +75,8 @@ MILITARY_SHORT_SHARE = (
 OUTCOME_VARIABLES = (
     "stock", "demand", "shortage", "imports", "soviet_deliveries", "soviet_machinery_rm",
     "clearing_balance_rm", "arrears_rm", "suspended", "transit_t", "war_readiness",
-    "military_demand", "military_use", "civil_demand", "civil_use",
+    "military_demand", "military_use", "civil_demand", "civil_use", "credit_drawn_rm",
+    "soviet_debt_rm",
 )  # fmt: skip  # Barbarossa, 22 Jun 1941: rows 63-72 run to this date
 
 
@@ -144,6 +148,13 @@ def sum_to(series: np.ndarray, last: np.ndarray, after: bool = False) -> np.ndar
     return out
 
 
+def critical_indices(result: RunResult, raw: list[int]) -> list[int]:
+    """The catalogue's critical goods (``critical = true``) as indices, in goods order; every
+    raw good where the catalogue marks none (a small test scenario)."""
+    critical = set(critical_goods(result.scenario.get("goods", {}) or {}))
+    return [g for g in raw if result.goods[g] in critical] or raw
+
+
 def _rationing_and_military(result: RunResult, raw: list[int]) -> dict[str, object]:
     """Outcomes that discriminate between runs where war readiness alone does not (issue 12)."""
     tr, months, goods = result.trajectory, result.months, result.goods
@@ -167,8 +178,7 @@ def _rationing_and_military(result: RunResult, raw: list[int]) -> dict[str, obje
         )
     need, use = tr["military_demand"].astype(float), tr["military_use"].astype(float)
     short = need - use > MILITARY_SHORT_SHARE * need
-    table = result.scenario.get("goods", {}) or {}
-    critical = [g for g in raw if (table.get(goods[g]) or {}).get("critical", False)] or raw
+    critical = critical_indices(result, raw)
     cols["military_short_months"] = short[:, :, critical].any(axis=2).sum(axis=0)
     for g in critical:
         cols[f"military_short_months_{goods[g]}"] = short[:, :, g].sum(axis=0)
@@ -193,6 +203,20 @@ def _met(demand: np.ndarray, used: np.ndarray) -> np.ndarray:
         return np.where(demand > 0, used / np.where(demand > 0, demand, 1.0), 1.0)
 
 
+def _stocks_on_dates(result: RunResult, raw: list[int]) -> dict[str, object]:
+    """German stocks, and the credit side of the clearing, at ``STOCK_DATES`` in the window."""
+    tr, months, goods = result.trajectory, result.months, result.goods
+    cols: dict[str, object] = {}
+    nan = np.full(len(result.replications), np.nan)  # a date outside the window: null columns
+    for date in STOCK_DATES:
+        t = _month_index(months, date)
+        for g in raw:
+            cols[f"stock_{goods[g]}_{label(date)}"] = nan if t is None else tr["stock"][t, :, g]
+        for name in ("credit_drawn_rm", "soviet_debt_rm"):  # 1935 and 1939 lines
+            cols[f"{name}_{label(date)}"] = nan if t is None else tr[name][t]
+    return cols
+
+
 def _campaign_cover(result: RunResult, raw: list[int]) -> dict[str, object]:
     """Months of the campaign's military requirement the eve-of-invasion stock covers.
 
@@ -204,8 +228,7 @@ def _campaign_cover(result: RunResult, raw: list[int]) -> dict[str, object]:
     """
     tr, months, goods = result.trajectory, result.months, result.goods
     t = _month_index(months, INVASION_DATE)
-    table = result.scenario.get("goods", {}) or {}
-    critical = [g for g in raw if (table.get(goods[g]) or {}).get("critical", False)] or raw
+    critical = critical_indices(result, raw)
     if t is None or t < 1 or t + 1 >= len(months):  # null columns: the schema stays fixed
         nan = np.full(len(result.replications), np.nan)
         names = [*(goods[g] for g in critical), "min"]
@@ -253,10 +276,7 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
         for g in raw:
             cols[f"cover_{goods[g]}_{label(date)}"] = cover[:, g]
         cols[f"war_readiness_{label(date)}"] = blank[:, 0] if t is None else tr["war_readiness"][t]
-    for date in STOCK_DATES:  # null columns where the date is outside the window
-        t = _month_index(months, date)
-        for g in raw:
-            cols[f"stock_{goods[g]}_{label(date)}"] = blank[:, g] if t is None else stock[t, :, g]
+    cols.update(_stocks_on_dates(result, raw))
     cols.update(_campaign_cover(result, raw))
     shortage = tr["shortage"].sum(axis=0)
     for g in raw:

@@ -51,3 +51,24 @@ def together(trigger: tuple[str, ...], needed: tuple[str, ...]) -> Rule:
                     ctx.fail(_join(where, key), f"missing; required when '{given}' is given")
 
     return rule
+
+
+def at_least_one(*keys: str) -> Rule:
+    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+        if not any(k in table for k in keys):
+            ctx.fail(where, f"expected one of {', '.join(keys)}; found neither")
+
+    return rule
+
+
+def offered_by_supplier(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+    """A stockpiled good is bought from a supplier that trades it (has an offer of it)."""
+    for good, entry in (table.get("goods") or {}).items():
+        supplier = entry.get("supplier")
+        offered = ctx.names.get(f"offered by {supplier}", ())
+        if supplier is not None and good not in offered:
+            ctx.fail(
+                _join(_join(_join(where, "goods"), good), "supplier"),
+                f"supplier {supplier!r} has no offer of {good!r}: expected a supplier that "
+                f"trades it ({', '.join(s for s in ctx.names.get('suppliers', ()) if good in ctx.names.get(f'offered by {s}', ())) or 'none does'})",
+            )

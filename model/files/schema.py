@@ -51,7 +51,7 @@ from model.files.nodes import (
     Year,
     _join,
 )
-from model.files.rules import exactly_one, ordered, together
+from model.files.rules import at_least_one, exactly_one, offered_by_supplier, ordered, together
 from model.world.calendar import MonthError, parse_month
 from model.world.distributions import is_distribution
 from model.world.routes import SOVIET_ROUTE
@@ -99,27 +99,6 @@ PARTY = Ref("parties", "party", "parties")
 TREATY = Ref("treaties", "treaty")
 GOODS_QUANTITIES = MapOf(GOOD, QUANTITY)
 MIX = MapOf(GOOD, PLAIN_SHARE, min_len=1, rules=(positive_sum,))
-
-
-def at_least_one(*keys: str):
-    def rule(table: Mapping[str, Any], where: str, ctx: Context) -> None:
-        if not any(k in table for k in keys):
-            ctx.fail(where, f"expected one of {', '.join(keys)}; found neither")
-
-    return rule
-
-
-def offered_by_supplier(table: Mapping[str, Any], where: str, ctx: Context) -> None:
-    """A stockpiled good is bought from a supplier that trades it (has an offer of it)."""
-    for good, entry in (table.get("goods") or {}).items():
-        supplier = entry.get("supplier")
-        offered = ctx.names.get(f"offered by {supplier}", ())
-        if supplier is not None and good not in offered:
-            ctx.fail(
-                _join(_join(_join(where, "goods"), good), "supplier"),
-                f"supplier {supplier!r} has no offer of {good!r}: expected a supplier that "
-                f"trades it ({', '.join(s for s in ctx.names.get('suppliers', ()) if good in ctx.names.get(f'offered by {s}', ())) or 'none does'})",
-            )
 
 
 def _periods() -> ListOf:
@@ -318,6 +297,7 @@ BALANCE_WATCH: dict[str, Node] = {
     "suspension_months": Number(low=1, high=120, integer=True),
     "resume_below_share": PLAIN_SHARE,
     "german_catch_up_share": PLAIN_SHARE,
+    "reckoning_from": Month(sampled=True),
     "from": MONTH,
 }
 
@@ -369,6 +349,7 @@ SOVIET_UNION = Table(
             ),
         ),
         "other_buyers_share": MapOf(GOOD, SHARE),
+        "routes_by_good": MapOf(GOOD, ROUTE),
         "dues_carry_months": Number(low=0, high=120, integer=True),
         "dues_order": Choice(
             ("seniority", "pro_rata"), "order in which the USSR serves its agreements"

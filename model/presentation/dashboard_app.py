@@ -244,17 +244,26 @@ def status_rows(model: DashboardModel) -> list[tuple[str, str, str]]:
     tr, rt = model.trajectory, ref.trajectory
     if t < 0:
         return []
+    # the baseline's row for the same calendar month: a scenario with another window (the
+    # long baseline starts in 1934) has no baseline value before 1939-06
+    label = model.window.labels[t]
+    r = ref.months.index(label) if label in ref.months else None
+    outside = "— (outside the baseline's window)"
     return [
         (
             "Clearing balance, M RM",
             _m_rm(tr["clearing_balance_rm"][t]),
-            _m_rm(rt["clearing_balance_rm"][t]),
+            outside if r is None else _m_rm(rt["clearing_balance_rm"][r]),
         ),
-        ("German arrears, M RM", _m_rm(tr["arrears_rm"][t]), _m_rm(rt["arrears_rm"][t])),
+        (
+            "German arrears, M RM",
+            _m_rm(tr["arrears_rm"][t]),
+            outside if r is None else _m_rm(rt["arrears_rm"][r]),
+        ),
         (
             "Soviet deliveries",
             _invaded(model, t) or _suspended(tr["suspended"][t]),
-            _trade(rt["suspended"][t], ref.invasion, ref.months[t]),
+            outside if r is None else _trade(rt["suspended"][r], ref.invasion, ref.months[r]),
         ),
     ]
 

@@ -71,7 +71,6 @@ import pyarrow.parquet as pq
 
 from model.engine import cf
 from model.errors import UserError, resolve_path
-from model.files.nodes import IDENTIFIER_TEXT, is_identifier
 from model.files.scenario import Scenario, dumps, parse_toml
 from model.store.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
 from model.store.manifest import MANIFEST, manifest_path, manifest_text, output_digests
@@ -79,6 +78,7 @@ from model.store.results import (
     PARAMETER_SCHEMA,
     PARAMETERS_FILE,
     now,
+    scenario_file,
     split_parameters,
     write_blocks,
 )
@@ -111,13 +111,6 @@ def partial_path(final: Path) -> Path:
 
 def staging_prefix(final: Path) -> str:
     return f".{final.name}.partial-new-"
-
-
-def scenario_file(name: str) -> str:
-    """The frozen scenario's file name inside a result folder, from its (identifier) name."""
-    if not is_identifier(name):
-        raise UserError(f"scenario name {name!r} is not {IDENTIFIER_TEXT}; it cannot name a file")
-    return f"scenarios/{name}.toml"
 
 
 def final_path(partial: Path) -> Path:

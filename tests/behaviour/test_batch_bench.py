@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from model import PROJECT_ROOT
 from model.cli import main
 
 
@@ -21,6 +22,12 @@ def test_bench_json_reports_throughput_memory_and_ratios(capsys):
         "40",
         "--workers",
         "2",
+        "--main-job-file",
+        str(PROJECT_ROOT / "experiments" / "smoke.toml"),
+        "--main-job-replications",
+        "4",
+        "--dashboard",
+        "1",
     ]
     assert main(args) == 0
     r = json.loads(capsys.readouterr().out)
@@ -50,9 +57,19 @@ def test_bench_json_reports_throughput_memory_and_ratios(capsys):
     # the targets report what the numbers say
     assert r["targets"]["speedup"] == {"target": ">= 10", "met": r["speedup"] >= 10}
     assert r["targets"]["us_per_run_month"] == {
-        "target": "<= 10",
-        "met": r["us_per_run_month"] <= 10,
+        "target": "<= 5",
+        "met": r["us_per_run_month"] <= 5,
     }
+    # the main job (here the smoke experiment, 3 scenarios x 4 runs) with its figures, by phase
+    assert r["main_job_runs"] == 12 and r["main_job_figures"] == 7
+    phases = r["main_job_phases"]
+    assert set(phases) == {"runs", "consolidation", "figures", "other"}
+    assert all(v >= 0 for v in phases.values()) and phases["figures"] > 0
+    assert abs(sum(phases.values()) - r["main_job_seconds"]) < 1e-3 * r["main_job_seconds"] + 4e-4
+    # one run's median, the dashboard's Reset and run, the machine's load
+    assert 0 < r["single_run_ms"] and 0 < r["dashboard_reset_run_s"]
+    assert r["single_run_ms"] <= 1e3 * r["seconds_per_run_single"] * r["runs_single"]
+    assert set(r["load_average"]) == {"start", "end"} and r["load_average"]["start"] >= 0
     assert (
         abs(r["speedup"] - r["runs_per_second_120"] / r["runs_per_second_single"])
         < 1e-3 * r["speedup"]
@@ -65,4 +82,7 @@ def test_bench_json_reports_throughput_memory_and_ratios(capsys):
     assert set(r["targets"]) == {
         "us_per_run_month",
         "speedup",
+        "main_job_seconds",
+        "single_run_ms",
+        "dashboard_reset_run_s",
     }  # the 10k/100k targets need those sizes

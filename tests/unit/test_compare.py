@@ -58,10 +58,18 @@ def synthetic_outcomes(n: int = 300, shift: float = 5.0, seed: int = 1) -> pd.Da
     return pd.concat(rows, ignore_index=True)
 
 
+def freeze_catalogue(path, names=("baseline",)):
+    """What a result folder keeps of its scenarios' catalogue: oil is a critical good."""
+    (path / "scenarios").mkdir()
+    for name in names:
+        (path / "scenarios" / f"{name}.toml").write_text("[goods.oil]\ncritical = true\n")
+
+
 @pytest.fixture
 def folder(tmp_path):
     path = tmp_path / "batch"
     path.mkdir()
+    freeze_catalogue(path)
     synthetic_outcomes().to_parquet(path / "outcomes.parquet", index=False)
     manifest = {"status": "complete", "seed": 3, "window": {"start": MONTHS[0], "end": MONTHS[-1]}}
     (path / "manifest.json").write_text(json.dumps(manifest))
@@ -119,6 +127,7 @@ def test_mostly_censored_median_is_flagged_as_a_bound(tmp_path):
     )
     path = tmp_path / "r"
     path.mkdir()
+    freeze_catalogue(path)
     pd.concat([base, scen]).to_parquet(path / "outcomes.parquet", index=False)
     (path / "manifest.json").write_text(
         json.dumps({"window": {"start": "1939-06", "end": "1942-12"}})
@@ -187,3 +196,30 @@ def test_the_critical_goods_come_from_the_catalogue():
     assert critical == GoodsCatalogue.from_table(data["goods"]).critical_ids
     tin = {**data["goods"], "tin": {"unit": "t", "price_rm_per_unit": 1.0, "critical": True}}
     assert critical_goods(tin)[-1] == "tin"  # a scenario can add a critical good
+
+
+def test_a_folder_without_its_catalogue_has_no_critical_goods(tmp_path):
+    """The critical goods come from the folder itself, never from the checkout's baseline."""
+    from model.analysis.compare import folder_critical_goods
+
+    assert folder_critical_goods(tmp_path, {"scenarios": []}, ["baseline"]) == ()
+    freeze_catalogue(tmp_path)
+    assert folder_critical_goods(tmp_path, {}, ["baseline"]) == ("oil",)
+
+
+def test_resampled_medians_from_counts_are_numpys_medians():
+    """The bootstrap's medians read off value counts equal np.median of the resampled values
+    (odd and even counts of pairs; whole-month differences and a column of other values)."""
+    from model.analysis.compare import ResampledMedians
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 9, 10, 400):
+        columns = np.column_stack(
+            [rng.integers(-44, 45, n).astype(float), rng.choice([0.5, 2.25, -3.0], n)]
+        )
+        idx = rng.integers(0, n, size=(60, n))
+        counts = np.stack([np.bincount(row, minlength=n) for row in idx]).astype(float)
+        medians = ResampledMedians.of(columns)
+        assert medians is not None
+        np.testing.assert_array_equal(medians.medians(counts), np.median(columns[idx], axis=1))
+    assert ResampledMedians.of(np.array([[1.0], [np.nan]])) is None  # NaN: the sorting path
