@@ -103,19 +103,11 @@ def main(args: argparse.Namespace) -> int:
     spec = load_spec(args.experiment)
     workers, chunk = _workers_and_chunk(args, spec)
 
-    # refused from its numbers before the design is drawn: the runs, the design and what
-    # is kept of each run until the analysis (its parameter values and analysed outcomes)
-    for n_outcomes in (len(spec.patterns), None):  # the patterns may match several columns
-        outcomes = resolve_outcomes(spec) if n_outcomes is None else []
-        per_run = 16 * (len(spec.parameters) + (n_outcomes or len(outcomes)))
-        check_design_size(spec.experiment, len(spec.parameters), len(spec.scenarios), per_run)
-    design = build_design(
-        spec.method,
-        spec.experiment.replications,
-        spec.experiment.seed,
-        spec.parameters,
-        spec.options,
-    )
+    outcomes = resolve_outcomes(spec)  # the size again, with the columns the patterns match
+    per_run = 16 * (len(spec.parameters) + len(outcomes))  # parameters and outcomes kept
+    check_design_size(spec.experiment, len(spec.parameters), len(spec.scenarios), per_run)
+    e = spec.experiment
+    design = build_design(spec.method, e.replications, e.seed, spec.parameters, spec.options)
     total = design.n_runs * len(spec.scenarios)
     say = (lambda text: None) if args.quiet else (lambda text: print(text, flush=True))
     say(
