@@ -58,7 +58,6 @@ import shutil
 import socket
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +74,12 @@ from model.files.scenario import Scenario, dumps, parse_toml
 from model.store.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
 from model.store.manifest import MANIFEST, manifest_path, manifest_text, output_digests
 from model.store.results import (
-    PARAMETER_SCHEMA,
     PARAMETERS_FILE,
     now,
     scenario_file,
     split_parameters,
     write_blocks,
+    write_split,
 )
 
 PARTS = "parts"
@@ -446,21 +445,9 @@ class BatchFolder:
                 rows += table.num_rows
                 yield split_parameters(pa.Table.from_arrays(columns, schema=schema), name)
 
-        def write(outcomes_tmp: Path) -> None:
-            def long(parameters_tmp: Path) -> None:
-                with (
-                    pq.ParquetWriter(outcomes_tmp, outcome_schema) as wide,
-                    pq.ParquetWriter(parameters_tmp, PARAMETER_SCHEMA) as narrow,
-                ):
-                    for outcomes, parameters in chain([first], stream):
-                        wide.write_table(outcomes)
-                        narrow.write_table(parameters)
+        def write(outcomes_tmp: Path) -> None:  # parameters.parquet beside it, streamed together
+            self.write(self.path / PARAMETERS_FILE, lambda t: write_split(outcomes_tmp, t, parts()))
 
-            self.write(self.path / PARAMETERS_FILE, long)
-
-        stream = parts()
-        first = next(stream)
-        outcome_schema = first[0].schema
         self.write(self.path / "outcomes.parquet", write)
         return rows
 

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import metadata
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -276,6 +277,20 @@ def split_parameters(table: pa.Table, folder: str) -> tuple[pa.Table, pa.Table]:
         pieces.append(part.filter(has))
     parameters = pa.concat_tables(pieces) if pieces else PARAMETER_SCHEMA.empty_table()
     return outcomes, parameters
+
+
+def write_split(
+    outcomes_path: Path, parameters_path: Path, parts: Iterator[tuple[pa.Table, pa.Table]]
+) -> None:
+    """Stream the (outcomes, parameters) tables of :func:`split_parameters` into two files."""
+    first = next(parts)
+    with (
+        pq.ParquetWriter(outcomes_path, first[0].schema) as wide,
+        pq.ParquetWriter(parameters_path, PARAMETER_SCHEMA) as narrow,
+    ):
+        for outcomes, parameters in chain([first], parts):
+            wide.write_table(outcomes)
+            narrow.write_table(parameters)
 
 
 def read_outcomes(folder: str | Path, parameters: bool = True) -> pd.DataFrame:
