@@ -81,7 +81,7 @@ outcomes = ["stockout_oil", "cover_oil_1941_06"]
 
 
 def test_sensitivity_command_end_to_end(tmp_path, capsys):
-    params = '["germany.initial_stock.oil", "germany.synthetic.oil.utilisation", "blockade.effectiveness"]'
+    params = '["germany.initial_stock.oil", "germany.synthetic.oil.utilisation", "routes.danube_rail.capacity_t_per_month"]'
     exp = write_experiment(
         tmp_path,
         f"[sobol]\nsecond_order = false\n[sensitivity]\nparameters = {params}\nresamples = 50",
@@ -130,7 +130,7 @@ def test_sensitivity_command_end_to_end(tmp_path, capsys):
         ),
         ("[sensitivity]\nparameters = []", "sobol", "sensitivity.parameters: expected at least 1"),
         (
-            '[sensitivity]\nparameters = ["blockade.effectiveness", "blockade.effectiveness"]',
+            '[sensitivity]\nparameters = ["routes.danube_rail.capacity_t_per_month", "routes.danube_rail.capacity_t_per_month"]',
             "sobol",
             "listed twice",
         ),
@@ -165,7 +165,7 @@ def test_a_design_through_the_process_pool_equals_serial(tmp_path):
     """The sensitivity runs use the batch executors: a process pool gives the serial rows."""
     from model.analysis.sensitivity import resolve_outcomes, run_design
 
-    params = '["germany.initial_stock.oil", "blockade.effectiveness"]'
+    params = '["germany.initial_stock.oil", "routes.danube_rail.capacity_t_per_month"]'
     spec = load_spec(
         write_experiment(
             tmp_path, f"[sobol]\nsecond_order = false\n[sensitivity]\nparameters = {params}"
