@@ -18,9 +18,7 @@ import numpy as np
 from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
 from model.world.parameters import ParameterView
-from model.world.routes import FlowSet, FlowSpec, RouteNetwork
-
-TRANSIT_ROUTE = "trans_siberian"
+from model.world.routes import TRANSIT_ROUTE, FlowSet, FlowSpec, RouteNetwork
 
 
 class ThirdPartySupplier(mesa.Agent):

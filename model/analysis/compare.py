@@ -133,10 +133,10 @@ def folder_critical_goods(
 ) -> tuple[str, ...]:
     """The critical goods of a result folder's catalogue (``critical = true`` in its goods).
 
-    Read from the scenarios the batch froze into ``scenarios/``, else from the scenario
-    files its manifest names, else from the project's baseline.
+    Read from the scenarios the folder froze into ``scenarios/``, else (a folder written
+    before every result folder froze them) from the scenario files its manifest names, if
+    they are still there; never from another scenario.
     """
-    from model import PROJECT_ROOT
     from model.files.scenario import load
     from model.store.results import frozen_data
     from model.world.goods import critical_goods
@@ -146,7 +146,7 @@ def folder_critical_goods(
         if isinstance(goods, dict):
             return critical_goods(goods)
     files = [p.get("path") for p in manifest.get("scenarios", []) if isinstance(p, dict)]
-    for file in [*files, PROJECT_ROOT / "scenarios" / "baseline.toml"]:
+    for file in files:
         if file and Path(file).is_file():
             with contextlib.suppress(ScenarioError, OSError):
                 return critical_goods(load(file).data.get("goods", {}))

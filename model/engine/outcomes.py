@@ -54,6 +54,7 @@ import pyarrow as pa
 
 from model.world.calendar import format_month, parse_month
 from model.world.distributions import central, is_distribution, is_month_distribution
+from model.world.goods import critical_goods
 from model.world.parameters import NEVER
 
 if TYPE_CHECKING:
@@ -128,7 +129,9 @@ def invasion_steps(result: RunResult) -> np.ndarray:
     else:
         value = result.scenario.get(INVASION, "none")
         value = central(value) if is_distribution(value) else value
-        index = np.full(len(result.replications), NEVER if value == "none" else parse_month(value))
+        index = np.full(
+            len(result.replications), NEVER if value == "none" else parse_month(str(value))
+        )
     step = index - parse_month(result.months[0])
     return np.clip(step, -1, n)
 
@@ -143,6 +146,13 @@ def sum_to(series: np.ndarray, last: np.ndarray, after: bool = False) -> np.ndar
         months = slice(int(t) + 1, None) if after else slice(0, max(int(t) + 1, 0))
         out[runs] = series[months][:, runs].sum(axis=0)
     return out
+
+
+def critical_indices(result: RunResult, raw: list[int]) -> list[int]:
+    """The catalogue's critical goods (``critical = true``) as indices, in goods order; every
+    raw good where the catalogue marks none (a small test scenario)."""
+    critical = set(critical_goods(result.scenario.get("goods", {}) or {}))
+    return [g for g in raw if result.goods[g] in critical] or raw
 
 
 def _rationing_and_military(result: RunResult, raw: list[int]) -> dict[str, object]:
@@ -168,8 +178,7 @@ def _rationing_and_military(result: RunResult, raw: list[int]) -> dict[str, obje
         )
     need, use = tr["military_demand"].astype(float), tr["military_use"].astype(float)
     short = need - use > MILITARY_SHORT_SHARE * need
-    table = result.scenario.get("goods", {}) or {}
-    critical = [g for g in raw if (table.get(goods[g]) or {}).get("critical", False)] or raw
+    critical = critical_indices(result, raw)
     cols["military_short_months"] = short[:, :, critical].any(axis=2).sum(axis=0)
     for g in critical:
         cols[f"military_short_months_{goods[g]}"] = short[:, :, g].sum(axis=0)
@@ -221,8 +230,7 @@ def _campaign_cover(result: RunResult, raw: list[int]) -> dict[str, object]:
     t = _month_index(months, INVASION_DATE)
     if t is None or t < 1 or t + 1 >= len(months):
         return {}
-    table = result.scenario.get("goods", {}) or {}
-    critical = [g for g in raw if (table.get(goods[g]) or {}).get("critical", False)] or raw
+    critical = critical_indices(result, raw)
     need = tr["military_demand"][t + 1].astype(float)
     stock = tr["stock"][t - 1].astype(float)
     cols: dict[str, object] = {}

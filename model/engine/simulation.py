@@ -41,7 +41,7 @@ from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
 from model.world.parameters import ParameterView
 from model.world.randomness import master_key, normals
-from model.world.routes import SOVIET_ROUTE, FlowSet, FlowSpec, RouteNetwork
+from model.world.routes import SOVIET_ROUTE, TRANSIT_ROUTE, FlowSet, FlowSpec, RouteNetwork
 
 TRAJECTORY_DTYPE = np.float32
 GOODS_VARIABLES = (
@@ -243,7 +243,7 @@ class PactModel(mesa.Model):
         )
         self.to_germany = self.flows.where(destination="germany")
         self.soviet_deliveries = [*self.soviet_flows, *[p[-1] for p in self.purchases]]
-        self.transit_lanes = self.flows.lanes_of(self.flows.through("trans_siberian"))
+        self.transit_lanes = self.flows.lanes_of(self.flows.through(TRANSIT_ROUTE))
         self.import_pair_lanes = [
             self.flows.lanes_of(
                 self.flows.where(destination="germany", credited_to=self.origins[o]), good

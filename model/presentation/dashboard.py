@@ -51,6 +51,7 @@ from model.engine.simulation import PactModel
 from model.files.scenario import Scenario, ScenarioError, load, shipped
 from model.world.calendar import MonthError, is_month_text, parse_month
 from model.world.distributions import central, is_distribution
+from model.world.routes import TRANSIT_ROUTE
 
 AS_IN_SCENARIO = "as in scenario"
 BASELINE_FILE = "baseline.toml"
@@ -62,7 +63,7 @@ DEFAULT_RUNS = 20
 INVASION = "events.invasion"
 DELIVERY_SHARE = "germany.exports.delivery_share"
 BLOCKADE = "blockade.effectiveness"
-TRANS_SIBERIAN = "routes.trans_siberian.capacity_t_per_month"
+TRANS_SIBERIAN = f"routes.{TRANSIT_ROUTE}.capacity_t_per_month"
 SYNTHETIC_OIL = "germany.synthetic.oil.schedule"
 
 _SCALED_KEYS = (
@@ -292,7 +293,7 @@ def _trans_siberian_lever(
         value = float(trans_siberian_t_per_month)
         if scenario.get(TRANS_SIBERIAN) is None:
             result.refused.append(
-                "Trans-Siberian capacity refused: this scenario has no trans_siberian route"
+                f"Trans-Siberian capacity refused: this scenario has no {TRANSIT_ROUTE} route"
             )
         else:
             result.set(scenario, "Trans-Siberian capacity, t/month", TRANS_SIBERIAN, value)

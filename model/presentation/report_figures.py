@@ -636,7 +636,9 @@ def _differences(table: pd.DataFrame, names, styles) -> Any:
             if first is not None:
                 level = f"{first['baseline_month']} ({first['share_out_baseline']:.0%} of runs out)"
         elif first is not None:
-            level = f"{fmt_level(first, 'baseline')} {first['unit']}"
+            # a level of a percentage is in %, its difference in percentage points
+            unit = "%" if first["unit"] == "% pts" else first["unit"]
+            level = f"{fmt_level(first, 'baseline')} {unit}"
         plots.plot_paired_differences(rows, label, styles, ax=ax, baseline_level=level)
         if i % n_cols:
             ax.set_yticklabels([])

@@ -70,11 +70,10 @@ import pyarrow.parquet as pq
 
 from model.engine import cf
 from model.errors import UserError, resolve_path
-from model.files.nodes import IDENTIFIER_TEXT, is_identifier
 from model.files.scenario import Scenario, dumps, parse_toml
 from model.store.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
 from model.store.manifest import MANIFEST, manifest_path, manifest_text, output_digests
-from model.store.results import now
+from model.store.results import now, scenario_file
 
 PARTS = "parts"
 STATUS_RUNNING, STATUS_ERRORS, STATUS_CONSOLIDATED, STATUS_COMPLETE = (
@@ -104,13 +103,6 @@ def partial_path(final: Path) -> Path:
 
 def staging_prefix(final: Path) -> str:
     return f".{final.name}.partial-new-"
-
-
-def scenario_file(name: str) -> str:
-    """The frozen scenario's file name inside a result folder, from its (identifier) name."""
-    if not is_identifier(name):
-        raise UserError(f"scenario name {name!r} is not {IDENTIFIER_TEXT}; it cannot name a file")
-    return f"scenarios/{name}.toml"
 
 
 def final_path(partial: Path) -> Path:

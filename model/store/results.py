@@ -28,7 +28,8 @@ import xarray as xr
 
 from model.engine.outcomes import to_arrow
 from model.errors import ScenarioError, UserError
-from model.files.scenario import Scenario, read_toml
+from model.files.nodes import IDENTIFIER_TEXT, is_identifier
+from model.files.scenario import Scenario, dumps, read_toml
 from model.store.manifest import manifest_path, manifest_text, output_digests
 
 if TYPE_CHECKING:
@@ -86,12 +87,20 @@ def scenario_provenance(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def scenario_file(name: str) -> str:
+    """The frozen scenario's file name inside a result folder, from its (identifier) name."""
+    if not is_identifier(name):
+        raise UserError(f"scenario name {name!r} is not {IDENTIFIER_TEXT}; it cannot name a file")
+    return f"scenarios/{name}.toml"
+
+
 def frozen_data(folder: Path, name: str) -> dict[str, Any]:
-    """The resolved scenario ``name`` that a batch froze into ``folder/scenarios/``, or {}
-    (a folder of ``pactsim run``, or one written before batches froze their scenarios)."""
-    path = Path(folder) / "scenarios" / f"{name}.toml"
+    """The resolved scenario ``name`` that a result folder froze into ``scenarios/``, or {}
+    (a folder written before every result folder froze its scenarios)."""
+    if not is_identifier(name):
+        return {}
     try:
-        return read_toml(path)
+        return read_toml(Path(folder) / scenario_file(name))
     except ScenarioError:
         return {}
 
@@ -147,6 +156,10 @@ class ResultFolder:
         }
         writer = Writer(partial, manifest)
         try:
+            for s in scenarios:  # the resolved scenarios, as a batch freezes them
+                frozen = partial / scenario_file(s.name)
+                frozen.parent.mkdir(exist_ok=True)
+                frozen.write_text(dumps(s.data), encoding="utf-8")
             yield writer
             manifest.update(status="complete", finished=now(), outputs=output_digests(partial))
             writer.write_manifest()

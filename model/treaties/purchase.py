@@ -10,6 +10,7 @@ import numpy as np
 
 from model.world.goods import GoodsCatalogue
 from model.world.parameters import ParameterView
+from model.world.routes import TRANSIT_ROUTE
 
 if TYPE_CHECKING:
     pass
@@ -42,7 +43,7 @@ class ThirdPartyPurchaseRule:
                     view.number(f"{p}.per_month"),
                     view.month(f"{p}.from"),
                     view.month(f"{p}.to"),
-                    str(spec.get("route", "trans_siberian")),
+                    str(spec.get("route", TRANSIT_ROUTE)),
                 )
             )
         return cls(entries)

@@ -32,6 +32,8 @@ from model.world.parameters import ParameterView
 
 # German-Soviet trade travels this route (the border railway; the gauge change limits it).
 SOVIET_ROUTE = "soviet_border_rail"
+# Third-party goods cross the USSR on this route (transit, purchases on Germany's behalf).
+TRANSIT_ROUTE = "trans_siberian"
 
 
 @dataclass

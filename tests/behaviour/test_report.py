@@ -102,6 +102,7 @@ def synthetic_batch(path: Path, scenarios: dict = SCENARIOS) -> Path:
     for name, (title, question, *_rest) in scenarios.items():
         invasion = "1941-06" if name != "tight_blockade" else "1941-05"
         text = f'name = "{name}"\ntitle = "{title}"\nquestion = "{question}"\n[events]\ninvasion = "{invasion}"\n'
+        text += "".join(f"[goods.{g}]\ncritical = true\n" for g in GOODS[:7])  # the catalogue
         (path / "scenarios" / f"{name}.toml").write_text(text)
         provenance.append(
             {
@@ -293,3 +294,20 @@ def test_summaries_are_the_quantiles_the_figures_drew(tmp_path):
     np.testing.assert_array_equal(summary.stock, np.percentile(stock, STOCK_QUANTILES, axis=0))
     susp = ds["suspended"].sel(scenario="no_pact").values
     np.testing.assert_array_equal(summary.suspended_pct, 100 * (susp > 0).mean(axis=0))
+
+
+def test_war_readiness_baseline_level_reads_percent_not_points(tmp_path):
+    """The paired-differences panel of war readiness: differences in % pts, the baseline's
+    level under the title in % (it read "100 % pts")."""
+    from model.analysis.compare import compare, load_results
+    from model.presentation import plots
+    from model.presentation.report_figures import _differences
+
+    results = load_results(synthetic_batch(tmp_path / "levels"))
+    table = compare(results, "baseline", 0)
+    names = results.scenarios
+    fig = _differences(table, names, plots.scenario_styles(names))
+    titles = [ax.get_title() for ax in fig.axes if "war readiness" in ax.get_title()]
+    assert titles and all("baseline: " in t and "% pts" not in t for t in titles)
+    assert all(t.rstrip().endswith("%") for t in titles)
+    assert any("% pts" in ax.get_xlabel() for ax in fig.axes if "war readiness" in ax.get_title())

@@ -58,10 +58,18 @@ def synthetic_outcomes(n: int = 300, shift: float = 5.0, seed: int = 1) -> pd.Da
     return pd.concat(rows, ignore_index=True)
 
 
+def freeze_catalogue(path, names=("baseline",)):
+    """What a result folder keeps of its scenarios' catalogue: oil is a critical good."""
+    (path / "scenarios").mkdir()
+    for name in names:
+        (path / "scenarios" / f"{name}.toml").write_text("[goods.oil]\ncritical = true\n")
+
+
 @pytest.fixture
 def folder(tmp_path):
     path = tmp_path / "batch"
     path.mkdir()
+    freeze_catalogue(path)
     synthetic_outcomes().to_parquet(path / "outcomes.parquet", index=False)
     manifest = {"status": "complete", "seed": 3, "window": {"start": MONTHS[0], "end": MONTHS[-1]}}
     (path / "manifest.json").write_text(json.dumps(manifest))
@@ -119,6 +127,7 @@ def test_mostly_censored_median_is_flagged_as_a_bound(tmp_path):
     )
     path = tmp_path / "r"
     path.mkdir()
+    freeze_catalogue(path)
     pd.concat([base, scen]).to_parquet(path / "outcomes.parquet", index=False)
     (path / "manifest.json").write_text(
         json.dumps({"window": {"start": "1939-06", "end": "1942-12"}})
@@ -187,6 +196,15 @@ def test_the_critical_goods_come_from_the_catalogue():
     assert critical == GoodsCatalogue.from_table(data["goods"]).critical_ids
     tin = {**data["goods"], "tin": {"unit": "t", "price_rm_per_unit": 1.0, "critical": True}}
     assert critical_goods(tin)[-1] == "tin"  # a scenario can add a critical good
+
+
+def test_a_folder_without_its_catalogue_has_no_critical_goods(tmp_path):
+    """The critical goods come from the folder itself, never from the checkout's baseline."""
+    from model.analysis.compare import folder_critical_goods
+
+    assert folder_critical_goods(tmp_path, {"scenarios": []}, ["baseline"]) == ()
+    freeze_catalogue(tmp_path)
+    assert folder_critical_goods(tmp_path, {}, ["baseline"]) == ("oil",)
 
 
 def test_resampled_medians_from_counts_are_numpys_medians():
