@@ -464,6 +464,9 @@ RULE_SCHEMAS: dict[str, Node] = {
             rules=(ordered(),),
         ),
     ),
+    "barter_only": Table(
+        {"tolerated_imbalance_rm": QUANTITY}, required=("tolerated_imbalance_rm",)
+    ),
 }
 
 
