@@ -13,6 +13,7 @@ from model.analysis.sensitivity import analyse, load_spec, problem_for
 from model.batch.experiment import build_design
 from model.cli import main as cli_main
 from model.files.scenario import ScenarioError
+from model.store.results import read_outcomes
 
 BASELINE = "scenarios/baseline.toml"
 
@@ -94,7 +95,7 @@ def test_sensitivity_command_end_to_end(tmp_path, capsys):
         == 0
     )
     assert "cover_oil_1941_06" in capsys.readouterr().out
-    runs = pd.read_parquet(out / "outcomes.parquet")
+    runs = read_outcomes(out)  # the outcomes with their parameters joined back
     assert len(runs) == 8 * (3 + 2)
     assert runs["stockout_oil"].between(0, 43).all()  # months from 1939-06, 43 = not by 1942-12
     # the design reaches the model: the oil stock used follows the design's quantiles
