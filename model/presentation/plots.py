@@ -426,25 +426,57 @@ def plot_clearing_balance(
     """German-Soviet clearing balance, M RM (Soviet deliveries minus German, median and 50 % band).
 
     Months in which most runs are under a Soviet suspension are marked on the median line.
+    A scenario whose median stays within :data:`LIKE_BASELINE` of the baseline's (the first
+    of ``scenarios``) all window long is drawn as a thin grey line without its band, and the
+    legend names those together: many such look-alike colours told nothing apart.
     """
     ax = ax or plt.gca()
     styles = dict(styles or scenario_styles(scenarios))
     months = list(summaries[scenarios[0]].months)
     x = np.array(month_dates(months))
+    alike = set(like_baseline(summaries, scenarios))
     for s in scenarios:
         st, summary = styles[s], summaries[s]
         lo, med, hi = summary.clearing_m_rm  # type: ignore[misc]
+        if s in alike:
+            ax.plot(x, med, color="0.6", lw=0.8, zorder=2)
+            continue
         ax.fill_between(x, lo, hi, color=st["color"], alpha=0.15, lw=0)
         ax.plot(x, med, label=s, **_line(st))
         if summary.suspended_most is not None:
             susp = summary.suspended_most
             ax.plot(x[susp], med[susp], ls="none", marker="v", ms=6, color=st["color"], mec="black",
                     mew=0.5)  # fmt: skip
+    if alike:
+        names = textwrap.fill(", ".join(s for s in scenarios if s in alike), 40)
+        ax.plot([], [], color="0.6", lw=0.8, label=f"like the baseline (within 2 %):\n{names}")
     ax.axhline(0, color="0.5", lw=0.8)
     _events(ax, markers, months, event_labels)
     _date_axis(ax)
     ax.set_ylabel("clearing balance, M RM\n(Soviet minus German deliveries)")
     return ax
+
+
+LIKE_BASELINE = 0.02  # of the baseline's largest absolute median balance
+
+
+def like_baseline(summaries: Mapping[str, Summary], scenarios: Sequence[str]) -> list[str]:
+    """The scenarios after the first whose median clearing balance never differs from the
+    first's by more than LIKE_BASELINE of its largest absolute value (months outside a
+    window, NaN, left out)."""
+    base = summaries[scenarios[0]].clearing_m_rm
+    if base is None:
+        return []
+    scale = _finite_max([np.abs(base[1])], default=0.0)
+    out = []
+    for s in scenarios[1:]:
+        med = summaries[s].clearing_m_rm
+        if med is None or scale <= 0:
+            continue
+        gap = np.abs(med[1] - base[1])
+        if np.isfinite(gap).any() and np.nanmax(gap) <= LIKE_BASELINE * scale:
+            out.append(s)
+    return out
 
 
 def plot_suspensions(
