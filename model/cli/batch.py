@@ -29,7 +29,7 @@ from model.batch.run import (
     summary_line,
 )
 from model.errors import UserError
-from model.presentation.report_figures import PRELOAD as FIGURE_PRELOAD
+from model.presentation.figure_pool import PRELOAD as FIGURE_PRELOAD
 from model.store.folder import (
     FolderInUse,
     final_path,

@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from model.engine.cf import month_labels
-from model.presentation.summaries import Summary
+from model.presentation.summaries import Summary, like_baseline
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 
@@ -105,10 +105,8 @@ def _years_shown(ax: plt.Axes) -> float:
 def _fixed_dates(
     ax: plt.Axes, major: Sequence[int], major_format: str, every: int = 1, minor: Sequence[int] = ()
 ) -> None:
-    """Ticks on the first of the given months (of every ``every``-th year for the major
-    ones, the years divisible by it, as YearLocator), placed once for the axis's current
-    limits: matplotlib's date locators recompute them with dateutil's rrule at every layout
-    pass, most of a small panel's drawing time."""
+    """Ticks on the first of the given months (major ones on years divisible by ``every``,
+    as YearLocator), placed once: date locators rerun dateutil's rrule at every layout pass."""
     low, high = (mdates.num2date(v) for v in ax.get_xlim())
 
     def firsts(months: Sequence[int], every: int) -> list[float]:
@@ -426,7 +424,7 @@ def plot_clearing_balance(
     """German-Soviet clearing balance, M RM (Soviet deliveries minus German, median and 50 % band).
 
     Months in which most runs are under a Soviet suspension are marked on the median line.
-    A scenario whose median stays within :data:`LIKE_BASELINE` of the baseline's (the first
+    A scenario whose median stays within LIKE_BASELINE of the baseline's (the first
     of ``scenarios``) all window long is drawn as a thin grey line without its band, and the
     legend names those together: many such look-alike colours told nothing apart.
     """
@@ -455,28 +453,6 @@ def plot_clearing_balance(
     _date_axis(ax)
     ax.set_ylabel("clearing balance, M RM\n(Soviet minus German deliveries)")
     return ax
-
-
-LIKE_BASELINE = 0.02  # of the baseline's largest absolute median balance
-
-
-def like_baseline(summaries: Mapping[str, Summary], scenarios: Sequence[str]) -> list[str]:
-    """The scenarios after the first whose median clearing balance never differs from the
-    first's by more than LIKE_BASELINE of its largest absolute value (months outside a
-    window, NaN, left out)."""
-    base = summaries[scenarios[0]].clearing_m_rm
-    if base is None:
-        return []
-    scale = _finite_max([np.abs(base[1])], default=0.0)
-    out = []
-    for s in scenarios[1:]:
-        med = summaries[s].clearing_m_rm
-        if med is None or scale <= 0:
-            continue
-        gap = np.abs(med[1] - base[1])
-        if np.isfinite(gap).any() and np.nanmax(gap) <= LIKE_BASELINE * scale:
-            out.append(s)
-    return out
 
 
 def plot_suspensions(

@@ -48,7 +48,7 @@ def test_clearing_lines_like_the_baseline_are_one_grey_legend_entry():
     grey and named once in the legend; one that departs keeps its colour (issue 24, item 4)."""
     import numpy as np
 
-    from model.presentation.summaries import summarise_arrays
+    from model.presentation.summaries import like_baseline, summarise_arrays
 
     rng = np.random.default_rng(0)
     base = np.cumsum(rng.uniform(0, 5e6, (30, 12)), axis=1)
@@ -59,7 +59,7 @@ def test_clearing_lines_like_the_baseline_are_one_grey_legend_entry():
         for n, a in arrays.items()
     }
     names = list(arrays)
-    assert plots.like_baseline(summaries, names) == ["alike"]
+    assert like_baseline(summaries, names) == ["alike"]
     ax = plots.new_figure().gca()
     plots.plot_clearing_balance(summaries, names, ax=ax)
     labels = ax.get_legend_handles_labels()[1]
