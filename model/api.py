@@ -261,6 +261,7 @@ def evaluate(
     if labels is None:
         base = with_overrides(base, dict.fromkeys(shock_paths(base), 0.0))
     design = pd.DataFrame(index=pd.RangeIndex(1, name="point")) if design is None else design
+    _check_size(base, len(design), 1 if labels is None else len(labels))
     if values == "uniform":
         groups = [(base, np.arange(len(design)), _uniform(base, design))]
     elif values == "direct":
@@ -268,6 +269,35 @@ def evaluate(
     else:
         raise ValueError(f"values must be 'direct' or 'uniform', got {values!r}")
     return _assemble(design, groups, labels, seed, chunk, values)
+
+
+def _check_size(scenario: Scenario, n_points: int, reps: int) -> None:
+    """Refuse a design whose runs exceed the batch's per-scenario limit or the memory the
+    machine has for them, from its length alone (before a value is checked or a run made)."""
+    from model.batch.experiment import MAX_RUNS_PER_SCENARIO
+    from model.engine.runner import memory_per_run
+    from model.files.limits import available_memory, size_text
+
+    runs = n_points * reps
+    what = f"{n_points:,} point(s) x {reps:,} replication(s) make {runs:,} runs"
+    if runs > MAX_RUNS_PER_SCENARIO:
+        raise ScenarioError(
+            "evaluate",
+            "design",
+            f"{what}; the limit is {MAX_RUNS_PER_SCENARIO:,} (evaluate it in slices)",
+        )
+    if runs <= 100:
+        return
+    per_run = memory_per_run(scenario)
+    free = available_memory()
+    if per_run * runs > free:
+        fit = max(1, free // (per_run * reps))
+        raise ScenarioError(
+            "evaluate",
+            "design",
+            f"{what}, ~{size_text(per_run * runs)} of memory (~{size_text(per_run)} per run); "
+            f"{size_text(free)} is available: evaluate it in slices of at most {fit:,} points",
+        )
 
 
 def _assemble(

@@ -12,7 +12,9 @@ What the USSR ships to Germany each month is its outstanding treaty dues, cut in
    (``clearing_pacing``): the USSR lets its deliveries run ahead of Germany's by the
    treaty's own horizons (Soviet deliveries within 18 months, German within 27: row 37)
    plus a tolerated lead, tightened while a political threat stands (Aug-Sep 1940, row 53);
-4. **rail** -- the border railway and the gauge change (``border_rail``; rows 49, 79-85).
+4. **rail** -- the border crossings and the gauge change (``border_rail``; rows 49, 79-85);
+5. **lifting** -- goods that leave by another route (``soviet_union.routes_by_good``: timber
+   by sea, lifted by German ships, row 59) are limited by that route.
 
 Each rule is a plug-in looked up by name in :data:`POLICIES` from
 ``[soviet_union.policy.<name>]``; an unknown name is rejected with the list of valid ones.
@@ -37,7 +39,7 @@ from model.world.goods import GoodsCatalogue
 from model.world.parameters import NEVER, ParameterView
 
 # What limited Soviet deliveries of a good in a month, as recorded (trajectory `binding`):
-BINDING = ("no_dues", "quota", "supply", "suspension", "pacing", "rail")
+BINDING = ("no_dues", "quota", "supply", "suspension", "pacing", "rail", "lifting")
 BINDING_CODE = {name: code for code, name in enumerate(BINDING)}
 
 
@@ -106,6 +108,10 @@ class BalanceWatch:
         self.resume_below_share = float(table["resume_below_share"])
         self.german_catch_up_share = float(table["german_catch_up_share"])
         self.threat_share = view.number(f"{path}.threat_share", np.inf)
+        # reckoned every interval from this month (row 38), else from the start it is given
+        self.reckoning_from = (
+            view.month(f"{path}.reckoning_from") if "reckoning_from" in table else None
+        )
         self.until = np.full(view.n_runs, -1, dtype=np.int64)
         self.threatened = np.zeros(view.n_runs, dtype=bool)
         # what Germany owed counts from ``from`` on (absent: the window's start): a run that
@@ -121,6 +127,8 @@ class BalanceWatch:
         arrears: np.ndarray,
         due: np.ndarray,
     ) -> None:
+        if self.reckoning_from is not None:
+            start = self.reckoning_from
         self.due_before = np.where(month < self.first, due, self.due_before)
         due = due - self.due_before
         reviewing = active & (((month - start) % self.interval) == 0) & (month >= start)

@@ -40,6 +40,7 @@ from model.world.calendar import calendar_month
 from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
 from model.world.parameters import ParameterView
+from model.world.routes import SOVIET_ROUTE
 
 
 class SovietUnion(mesa.Agent):
@@ -70,6 +71,10 @@ class SovietUnion(mesa.Agent):
         sd = float(h.get("shock_sd", 0.0))
         self.harvest_shock = np.exp(sd * shocks["soviet_harvest"] - sd**2 / 2)
         self.pool_cap_months = view.number("soviet_union.pool_cap_months")[:, None]
+        # the planned monthly export to Germany (t), by which the routes' room is allotted
+        plan = self.surplus.copy()
+        plan[:, self.harvest_good] += self.harvest_exportable / 12.0
+        self.export_plan_t = plan * (1.0 - self.other_buyers_share) * goods.tonnes_per_unit[None, :]
         initial = np.zeros((R, G))
         initial[:, self.harvest_good] = view.number("soviet_union.harvest.initial_t", 0.0)
         self.ledger = Ledger("soviet_union", initial, model.window.n_months, model.record)
@@ -146,8 +151,12 @@ class SovietUnion(mesa.Agent):
         self.suspended_goods = held.any(axis=0) & ctx.trading[:, None]
         released = supplied * ~held
         paced = self._pace(released, ctx, threatened)
-        shipped = self._fit_to_border(paced) if "border_rail" in self.policy.rules else paced
-        self._stages = (outstanding, supplied, released, paced, shipped)  # read by binding()
+        if "border_rail" in self.policy.rules:
+            railed = self._fit_to_routes(paced, rail=True)
+            shipped = self._fit_to_routes(railed, rail=False)
+        else:
+            railed = shipped = paced
+        self._stages = (outstanding, supplied, released, paced, railed, shipped)  # binding()
         self.threatened = threatened
         return shipped.sum(axis=0)
 
@@ -168,7 +177,9 @@ class SovietUnion(mesa.Agent):
     def binding(self) -> np.ndarray:
         """Code (R, G) of the step that set this month's deliveries of each good.
 
-        The steps are supply, suspension, pacing and rail, applied in that order; the one
+        The steps are supply, suspension, pacing, rail (the border crossings) and lifting (the
+        other routes of ``soviet_union.routes_by_good``: German ships for timber, row 59),
+        applied in that order; the one
         that binds is the last that cut anything (over all agreements): loosening an earlier
         step would only have met the later one. ``quota`` when everything due shipped,
         ``no_dues`` when nothing was due (codes of :data:`model.actors.soviet_policy.BINDING`).
@@ -183,29 +194,62 @@ class SovietUnion(mesa.Agent):
             code = np.where(cut, BINDING_CODE["supply"] + i, code).astype(np.int8)
         return np.where(steps[0] <= 1e-9, BINDING_CODE["no_dues"], code).astype(np.int8)
 
-    def _fit_to_border(self, offer: np.ndarray) -> np.ndarray:
-        """Load no more than the border railway can take after the transit already booked.
+    def _fit_to_routes(self, offer: np.ndarray, rail: bool) -> np.ndarray:
+        """Load no more than each Soviet route can take after the other flows booked on it.
 
-        The USSR plans its own shipments within the tonnage the border stations can
-        transship this month, after the Far Eastern transit and the purchases it has
-        accepted (rows 49, 79-85); what does not fit stays in the pool and its dues are
-        carried forward. All goods are cut in the same proportion (no record of how wagons
-        were allocated).
+        ``rail``: the goods of the border railway (the crossings with their gauge change):
+        the USSR plans its shipments within the tonnage the crossings can transship this
+        month after the Far Eastern transit and the purchases it has accepted (rows 49,
+        79-85). Otherwise the goods of the routes in ``soviet_union.routes_by_good`` (timber
+        by sea, lifted by German ships: row 59's under-lifting). What does not fit stays in
+        the pool and its dues are carried forward; on one route every good is cut in the
+        same proportion (no record of how wagons or holds were allotted).
         """
         model = self.model
         flows = getattr(model, "flows", None)
         if flows is None:
             return offer
-        own = model.soviet_flow
+        own = set(model.soviet_flows)
         tonnes = self.goods.tonnes_per_unit
-        room = np.full(offer.shape[1], np.inf)
-        for route_id in flows.specs[own].route_ids:
-            lanes = flows.lanes_of([f for f in flows.through(route_id) if f != own])
-            booked = (flows.requests[lanes] * tonnes[flows.lane_good[lanes]][:, None]).sum(axis=0)
-            room = np.minimum(
-                room, np.maximum(model.network.routes[route_id].capacity(model.month) - booked, 0.0)
-            )
-        return _serve_budget(offer, room, tonnes)
+        out = offer
+        for f in model.soviet_flows:
+            spec = flows.specs[f]
+            if (SOVIET_ROUTE in spec.route_ids) != rail:
+                continue
+            mask = np.zeros(offer.shape[-1], dtype=bool)
+            mask[list(spec.goods)] = True
+            room = np.full(offer.shape[1], np.inf)
+            for route_id in spec.route_ids:
+                lanes = flows.lanes_of([g for g in flows.through(route_id) if g not in own])
+                booked = (flows.requests[lanes] * tonnes[flows.lane_good[lanes]][:, None]).sum(
+                    axis=0
+                )
+                capacity = model.network.routes[route_id].capacity(model.month)
+                room = np.minimum(room, np.maximum(capacity - booked, 0.0))
+            out = np.where(mask, self._allot(offer, room, mask), out)
+        return out
+
+    def _allot(self, offer: np.ndarray, room: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Share a route's room (R,) among its goods (``mask``) by the export plan, not by demand.
+
+        Each good the USSR ships this month gets the share of the room that its planned
+        export to Germany (the monthly surplus less other buyers' share; the harvest's
+        exportable grain over 12 months) has among the route's goods being shipped; what a
+        good leaves unused is not switched to another within the month (tank cars, covered
+        and ore wagons are not interchangeable; no record of the freight plan: an analogy
+        with a planned economy's wagon allotments). So asking more of a good never takes
+        room from another: the route cuts a good only when its own dues exceed its allotment.
+        """
+        tonnes = self.goods.tonnes_per_unit
+        shipping = offer.sum(axis=0) > 0  # (R, G): goods with something to ship this month
+        plan = self.export_plan_t * mask[None, :] * shipping
+        total = plan.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            allotted = np.where(total > 0, plan / np.where(total > 0, total, 1.0), 0.0)
+            allotted = allotted * room[:, None]  # (R, G) tonnes
+            need = offer.sum(axis=0) * tonnes[None, :]  # by good over agreements: not BLAS
+            scale = np.where(need > allotted, allotted / np.where(need > 0, need, 1.0), 1.0)
+        return offer * np.where(mask[None, :], scale, 1.0)[None]
 
     def record_shipped(self, loaded: np.ndarray) -> None:
         """Shipments settle the earliest agreement's dues first, and within it the oldest."""

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import numpy as np
 import pandas as pd
 
+from model.batch.experiment import DEFAULT_CHUNK  # one default for batches and designs
 from model.engine.outcomes import PARAM_PREFIX, column_name, param_column
 from model.errors import ScenarioError
 from model.files.nodes import Choice, Context, ListOf, Number, Ref, Rule, Table
@@ -82,7 +83,6 @@ SENSITIVITY_TABLE = Table(
 )
 SENSITIVITY_KEYS = tuple(SENSITIVITY_TABLE.fields)
 MONTH_OUTCOMES = ("stockout_", "first_suspension")
-DEFAULT_CHUNK = 2000
 SHOWN_OUTCOMES = 6  # outcomes drawn and printed; indices.csv has them all
 
 

@@ -11,8 +11,9 @@ tag) and the model quantity it is compared with, written as a small expression:
 - ``statistic`` over the months ``from``..``to`` (inclusive), one of :data:`STATISTICS`:
   ``sum``, ``annual_rate`` (sum x 12 / months), ``value`` (at ``to``), ``increase``
   (value at ``to`` minus value before ``from``: for cumulative variables and stock
-  changes), ``any`` (1 if the variable is non-zero in some month: events) and ``count``
-  (months in which it is non-zero);
+  changes), ``any`` (1 if the variable is non-zero in some month: events), ``count``
+  (months in which it is non-zero), ``mean`` (over the months) and ``growth`` (the increase over the period divided by
+  the increase over as many months just before it: a half-year against the one before);
 - ``value_in = "rm"`` values a goods quantity at its reference price.
 
 Every run gives one value; a target is summarised by the **median** over runs (or, for an
@@ -73,6 +74,8 @@ UNITS: dict[str, float] = {
     "M RM": 1e6,
     "months": 1.0,
     "share of runs": 1.0,
+    "ratio": 1.0,
+    "share": 1.0,
 }
 SUMMARIES = ("median", "share")
 # docs/architecture.md §9: a calibration target may be used to fit parameters; a validation target must
@@ -100,12 +103,27 @@ def _increase(series: np.ndarray, first: int, last: int) -> np.ndarray:
     return series[last].astype(float) - before
 
 
+def _mean(series: np.ndarray, first: int, last: int) -> np.ndarray:
+    return series[first : last + 1].mean(axis=0, dtype=float)
+
+
 def _any(series: np.ndarray, first: int, last: int) -> np.ndarray:
     return (series[first : last + 1] != 0).any(axis=0).astype(float)
 
 
 def _count(series: np.ndarray, first: int, last: int) -> np.ndarray:
     return (series[first : last + 1] != 0).sum(axis=0).astype(float)
+
+
+def _growth(series: np.ndarray, first: int, last: int) -> np.ndarray:
+    """The increase over the period relative to the increase over as many months just before."""
+    n = last - first + 1
+    now = _increase(series, first, last)
+    if first - n < 0:
+        return np.full(series.shape[1], np.nan)
+    before = _increase(series, first - n, first - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(before > 0, now / np.where(before > 0, before, 1.0), np.inf)
 
 
 STATISTICS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
@@ -115,6 +133,8 @@ STATISTICS: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
     "increase": _increase,
     "any": _any,
     "count": _count,
+    "growth": _growth,
+    "mean": _mean,
 }
 
 
@@ -194,6 +214,9 @@ class TargetResult:
 # goods variables computed from recorded ones: a stock-out (model.engine.outcomes.stockout_mask, 1/0)
 # and months of cover (stock / demand), for the record's stock claims (M4, G13)
 DERIVED_VARIABLES = ("stockout", "cover")
+# run variables computed from the recorded ones: the share of the tonnage bound for Germany
+# from third parties that the blockade took (losses / (losses + arrivals), per month)
+DERIVED_RUN_VARIABLES = ("blockade_cut_share",)
 
 
 def recorded_variables() -> dict[str, int]:
@@ -201,7 +224,7 @@ def recorded_variables() -> dict[str, int]:
     from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES
 
     out = {name: 3 for name in (*GOODS_VARIABLES, *DERIVED_VARIABLES)}
-    out.update({name: 2 for name in RUN_VARIABLES})
+    out.update({name: 2 for name in (*RUN_VARIABLES, *DERIVED_RUN_VARIABLES)})
     out["imports"] = 4
     return out
 
@@ -404,6 +427,22 @@ class _Series:
         self.result = result
         self._imports: Any = None  # the imports DataArray, read on first use
 
+    def _blockade_cut_share(self) -> np.ndarray:
+        """Per month (T, R): tonnage lost to the blockade over tonnage loaded for Germany by
+        third parties (lost + arrived from every origin but the USSR, whose routes are not
+        exposed)."""
+        from model.world.goods import GoodsCatalogue
+
+        r = self.result
+        tonnes = GoodsCatalogue.from_table(r.scenario.get("goods")).tonnes_per_unit
+        lost = (np.asarray(r.trajectory["losses"], dtype=float) * tonnes).sum(axis=-1)
+        arrived = r.imports().astype(float) * tonnes  # (T, origin, R, G)
+        others = [i for i, o in enumerate(r.origins) if o != "soviet_union"]
+        arrived = arrived[:, others].sum(axis=(1, 3))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = lost + arrived
+            return np.where(total > 0, lost / np.where(total > 0, total, 1.0), 0.0)
+
     def get(self, target: Target) -> np.ndarray:
         r = self.result
         g = r.goods.index(target.good) if target.good is not None else None
@@ -421,6 +460,8 @@ class _Series:
             else:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     series = np.where(demand > 0, stock / np.where(demand > 0, demand, 1.0), np.nan)
+        elif target.variable == "blockade_cut_share":
+            series = self._blockade_cut_share()
         elif g is not None:
             series = r.trajectory[target.variable][:, :, g]
         else:

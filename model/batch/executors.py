@@ -32,7 +32,6 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from model.errors import UserError
-from model.store.folder import process_alive
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
@@ -223,6 +222,8 @@ def _die_with_parent() -> None:
 
 def _watch_parent(parent: int, main_pid: int) -> None:
     """Exit this worker as soon as its parent (or the batch's main process) is gone."""
+    from model.store.folder import process_alive
+
     while True:
         time.sleep(WATCHDOG_INTERVAL_S)
         if os.getppid() != parent or not process_alive(main_pid):
@@ -244,12 +245,25 @@ class DaskExecutor:
             self.client = Client(self.address, timeout="20s")
         except (OSError, TimeoutError, ValueError) as err:
             raise UserError(f"cannot reach the Dask scheduler at {self.address}: {err}") from None
-        self.slots = max(1, sum(self.client.nthreads().values()))
+        threads = self.client.nthreads()
+        self.seen: dict[str, int] = dict(threads)  # every worker met, with its threads
+        self.lost: list[str] = []  # workers that left while the batch ran
+        self.slots = max(1, sum(threads.values()))
+        self._alone_since: float | None = None
         self.description = f"Dask cluster at {self.address}, {self.slots} worker threads"
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.client.close()
+
+    def summary(self) -> dict[str, Any]:
+        """What the manifest records of the cluster: workers met, lost, threads."""
+        return {
+            "address": self.address,
+            "workers_seen": sorted(self.seen),
+            "threads_seen": int(sum(self.seen.values())),
+            "workers_lost": list(self.lost),
+        }
 
     def map(
         self,
@@ -275,32 +289,52 @@ class DaskExecutor:
         for future in self._finished(stream):
             task = pending.pop(future.key)
             try:
-                out = future.result()
+                out = self._result(future)
+            except UserError:
+                raise
             except Exception as err:  # the worker died or the result could not be moved
                 out = fail(task, failure_record(err))
             future.release()
             yield out
             submit()
 
-    def _finished(self, stream: Any) -> Iterator[Any]:
-        """The futures as they finish; UserError once the cluster has had no worker for
+    def _result(self, future: Any) -> Any:
+        """``future.result()``, watched: a finished result that lived on a worker which died
+        is computed again, and without a worker that would wait for ever -- so it waits at
+        most ``worker_timeout`` seconds with no worker (then UserError, resumable)."""
+        while True:
+            try:
+                return future.result(timeout=0.5)
+            except TimeoutError:
+                self._watch_workers()
+
+    def _watch_workers(self) -> None:
+        """Note workers that came and went; UserError once there has been none for
         ``worker_timeout`` seconds (the chunks written so far stay: resume later)."""
-        alone_since: float | None = None
+        workers = self.client.scheduler_info().get("workers", {})
+        for address, info in workers.items():  # keyed by address, as nthreads() is
+            self.seen.setdefault(address, int(info.get("nthreads", 0)))
+        self.lost = sorted(set(self.seen) - set(workers))
+        if workers:
+            self._alone_since = None
+            return
+        if self._alone_since is None:
+            self._alone_since = time.monotonic()
+        elif time.monotonic() - self._alone_since > self.worker_timeout:
+            lost = f" (lost: {', '.join(self.lost)})" if self.lost else ""
+            raise UserError(
+                f"the Dask cluster at {self.address} has had no worker for "
+                f"{self.worker_timeout:g} s{lost}; the finished chunks are kept"
+            )
+
+    def _finished(self, stream: Any) -> Iterator[Any]:
+        """The futures as they finish, watching the workers while none does."""
         while not stream.is_empty():
             batch = stream.next_batch(block=False)
             if batch:
                 yield from batch
                 continue
-            if self.client.scheduler_info().get("workers"):
-                alone_since = None
-            elif alone_since is None:
-                alone_since = time.monotonic()
-            elif time.monotonic() - alone_since > self.worker_timeout:
-                raise UserError(
-                    f"the Dask cluster at {self.address} has had no worker for "
-                    f"{self.worker_timeout:g} s; the finished chunks are kept: start workers "
-                    f"and resume with `pactsim batch --resume DIR --scheduler {self.address}`"
-                )
+            self._watch_workers()
             time.sleep(0.2)
 
 

@@ -53,14 +53,15 @@ from __future__ import annotations
 import re
 import warnings
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from model.errors import resolve_path
+from model.files.limits import available_memory, read_input, size_text
 from model.files.nodes import (
     Anything,
     Choice,
@@ -84,12 +85,16 @@ from model.files.scenario import (
     find_file,
     load,
     parse_toml,
-    read_toml,
     shipped,
+    toml_data,
 )
-from model.world.randomness import DEFAULT_SEED, master_key, parameter_uniforms
+from model.world.randomness import DEFAULT_SEED, master_key, parameter_uniforms, permuted
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SAMPLERS = ("mc", "lhs", "sobol", "morris")
+DEFAULT_CHUNK = 2000  # runs per model instance; `pactsim bench` measures the best size
 # Trajectories kept by default: Germany's stock, shortage, demand, consumption and
 # production of every good, and every run-level series (see model.batch.worker).
 DEFAULT_TRAJECTORY_GOODS = ("stock", "shortage", "demand", "consumption", "production")
@@ -256,17 +261,20 @@ class Experiment:
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment file (the scenarios it names must exist)."""
     path = find_file(path, "experiments")
-    data = read_toml(path)
-    experiment = parse_experiment(data, path, path.read_text(encoding="utf-8"))
+    raw = read_input(path)
+    experiment = parse_experiment(toml_data(path, raw), path, raw.decode("utf-8"))
     experiment.scenario_paths()  # every entry names a file
     return experiment
 
 
 def parse_experiment(data: Mapping[str, Any], path: Path, text: str = "") -> Experiment:
     """Validate an experiment's data (without touching its scenario files)."""
-    from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES
+    variables: tuple[str, ...] = ()
+    trajectories = data.get("trajectories")
+    if isinstance(trajectories, Mapping) and "variables" in trajectories:
+        from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES  # imports Mesa
 
-    variables = (*GOODS_VARIABLES, *RUN_VARIABLES, "imports", "soviet_machinery_rm")
+        variables = (*GOODS_VARIABLES, *RUN_VARIABLES, "imports", "soviet_machinery_rm")
     ctx = Context(path, names={"trajectory variables": variables})
     EXPERIMENT.check(data, "", ctx)
     name = data.get("name", path.stem)
@@ -344,21 +352,71 @@ def uncertain_paths(scenarios: Sequence[Scenario]) -> tuple[str, ...]:
     return tuple(sorted({p for s in scenarios for p, _ in s.uncertain()}))
 
 
-def check_design_size(experiment: Experiment, n_paths: int, n_scenarios: int) -> int:
-    """The runs per scenario the experiment asks for, refused beyond the stated limits
-    (:data:`MAX_RUNS_PER_SCENARIO`, :data:`MAX_RUNS`) before anything is drawn or written."""
+def check_design_size(
+    experiment: Experiment, n_paths: int, n_scenarios: int, bytes_per_run: int = 0
+) -> int:
+    """The runs per scenario the experiment asks for, computed from its numbers alone and
+    refused -- before anything is drawn or written -- beyond the stated limits
+    (:data:`MAX_RUNS_PER_SCENARIO`, :data:`MAX_RUNS`) or beyond the memory the machine has
+    for drawing the design (:func:`design_bytes`) and for ``bytes_per_run`` held per run of
+    every scenario (what a caller keeps of each run until the end)."""
     runs = runs_per_scenario(
         experiment.sampler, experiment.replications, n_paths, experiment.options
     )
+    key = "replications"
     if runs > MAX_RUNS_PER_SCENARIO or runs * n_scenarios > MAX_RUNS:
         raise ScenarioError(
             experiment.path,
-            "replications",
+            key,
             f"{experiment.replications:,} replications make {runs:,} runs per scenario and "
             f"{runs * n_scenarios:,} in all; the limits are {MAX_RUNS_PER_SCENARIO:,} per "
             f"scenario and {MAX_RUNS:,} in all (split the experiment)",
         )
+    drawn = design_bytes(
+        experiment.sampler, experiment.replications, runs, n_paths, experiment.options
+    )
+    need = drawn + bytes_per_run * runs * n_scenarios
+    if need > MEMORY_FLOOR_BYTES:
+        free = available_memory()
+        if need > free:
+            what = f"a {experiment.sampler} design of {runs:,} runs x {n_paths} parameters"
+            optimal = experiment.options.get("optimal_trajectories")
+            if experiment.sampler == "morris" and optimal is not None:
+                what = (
+                    f"{optimal} optimal trajectories chosen among {experiment.replications:,} "
+                    f"(SALib's N x N distance matrix)"
+                )
+            if not drawn:
+                what = f"{runs * n_scenarios:,} runs"
+            raise ScenarioError(
+                experiment.path,
+                key,
+                f"{experiment.replications:,} replications make {what}, ~{size_text(need)} "
+                f"of memory; the machine has {size_text(free)} available (fewer replications "
+                f"or parameters, or split the experiment)",
+            )
     return runs
+
+
+# Below this much, a design or a run table is not worth asking the machine about.
+MEMORY_FLOOR_BYTES = 64 * 2**20
+
+
+def design_bytes(
+    sampler: str, replications: int, runs: int, n_paths: int, options: Mapping[str, Any]
+) -> int:
+    """Memory :func:`build_design` needs to draw a design (mc and lhs: none; they are
+    keyed and drawn chunk by chunk). SALib's Saltelli scheme draws a base sample of N x 2D and
+    the runs x D matrix (and a scaled copy); its Morris sampler N trajectories of (D + 1) x D
+    points, and with ``optimal_trajectories`` an N x N distance matrix of the candidates."""
+    if sampler in ("mc", "lhs") or not n_paths:
+        return 0
+    if sampler == "sobol":
+        return 8 * (replications * 2 * n_paths + 2 * runs * n_paths)
+    held = 8 * 2 * runs * n_paths
+    if options.get("optimal_trajectories") is not None:
+        held += 8 * replications**2
+    return held
 
 
 def runs_per_scenario(
@@ -377,9 +435,13 @@ def runs_per_scenario(
 class Design:
     """Where in the unit hypercube each replication sits, shared by every scenario.
 
-    ``points`` is (runs, D) for lhs, sobol and morris (the design SALib's analysis
-    expects, columns ``paths``); None for mc, whose uniforms are drawn per chunk from
-    counter-based streams keyed by (seed, path, replication).
+    ``points`` is (runs, D) for sobol and morris (the design SALib's analysis expects,
+    columns ``paths``); None for mc and lhs, which are keyed and drawn chunk by chunk:
+    mc's uniforms from counter-based streams keyed by (seed, path, replication), lhs's
+    (``keyed``) point *i* of path *p* as (pi_p(i) + u_p(i)) / n, pi_p a keyed permutation of
+    the n strata (:func:`model.world.randomness.permuted`) and u_p the keyed uniform of
+    (seed, path, replication) -- one point in each stratum of every column, whatever chunks
+    draw it. A batch started before the keyed lhs reads its stored points (``points``).
     """
 
     sampler: str
@@ -388,10 +450,18 @@ class Design:
     n_runs: int
     points: np.ndarray | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    keyed: bool = False  # lhs drawn chunk by chunk
 
     def uniforms(self, paths: Sequence[str], start: int, stop: int) -> dict[str, np.ndarray]:
         """Uniforms in (0, 1) for replications start..stop-1 of the given paths."""
         reps = np.arange(start, stop)
+        if self.keyed:
+            key = master_key(self.seed)
+            jitter = parameter_uniforms(key, [f"lhs:{p}" for p in paths], reps)
+            return {
+                p: (permuted(key, f"lhs:{p}", self.n_runs, reps) + jitter[f"lhs:{p}"]) / self.n_runs
+                for p in paths
+            }
         if self.points is None:
             return parameter_uniforms(master_key(self.seed), paths, reps)
         block = self.points[start:stop]
@@ -400,6 +470,26 @@ class Design:
             block = (np.rint(block * (levels - 1)) + 0.5) / levels
         column = {p: i for i, p in enumerate(self.paths)}
         return {p: np.ascontiguousarray(block[:, column[p]]) for p in paths}
+
+    @property
+    def stored(self) -> bool:
+        """Whether the batch keeps the design as ``design.parquet`` (lhs, sobol, morris)."""
+        return self.points is not None or self.keyed
+
+    def blocks(self, rows: int = 65_536) -> Iterator[pd.DataFrame]:
+        """The design as tables of at most ``rows`` replications (``replication`` and one
+        column per path), so a large one is written without being held whole."""
+        import pandas as pd
+
+        for start in range(0, self.n_runs, rows):
+            stop = min(start + rows, self.n_runs)
+            if self.points is not None:
+                values = dict(zip(self.paths, self.points[start:stop].T, strict=True))
+            else:
+                values = self.uniforms(self.paths, start, stop)
+            table = pd.DataFrame(values, columns=list(self.paths))
+            table.insert(0, "replication", np.arange(start, stop, dtype=np.int64))
+            yield table
 
     def problem(self) -> dict[str, Any]:
         """The SALib problem the design was drawn for (unit bounds on every path)."""
@@ -417,7 +507,9 @@ class Design:
             "runs_per_scenario": self.n_runs,
             "options": dict(self.options),
         }
-        if self.points is not None:
+        if self.keyed:
+            out["draw"] = "keyed"  # recomputed from the seed on resume
+        if self.stored:
             out["design_file"] = "design.parquet"
         if self.sampler in ("sobol", "morris"):
             out["problem"] = self.problem()  # for SALib's analyze, with Y in replication order
@@ -436,15 +528,13 @@ def build_design(
     n_runs = runs_per_scenario(sampler, replications, len(paths), options)
     if sampler == "mc" or not paths:
         return Design(sampler, seed, paths, n_runs if paths else replications, None, options)
+    if sampler == "lhs":
+        return Design(sampler, seed, paths, n_runs, None, options, keyed=True)
     rng = sampler_rng(seed, sampler)
     problem = {"num_vars": len(paths), "names": list(paths), "bounds": [[0.0, 1.0]] * len(paths)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning))
-        if sampler == "lhs":
-            from scipy.stats import qmc
-
-            points = qmc.LatinHypercube(d=len(paths), rng=rng).random(replications)
-        elif sampler == "sobol":
+        if sampler == "sobol":
             from SALib.sample import sobol
 
             points = sobol.sample(

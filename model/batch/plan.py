@@ -9,12 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-import numpy as np
-import pandas as pd
-
 from model.batch.experiment import (
+    DEFAULT_CHUNK,
     DEFAULT_TRAJECTORY_GOODS,
-    Design,
     Experiment,
 )
 from model.engine.simulation import released_models
@@ -24,7 +21,6 @@ from model.store.folder import (
 )
 from model.world.calendar import parse_month
 
-DEFAULT_CHUNK = 2000  # runs per model instance; `pactsim bench` measures the best size
 FILE_CHUNK_MAX = 250  # runs per HDF5 chunk of trajectories.nc (~0.9 MB of float32 goods data)
 FILE_CHUNK_MIN = 20
 
@@ -180,11 +176,3 @@ def check_outcome_patterns(experiment: Experiment, shapes: Sequence[ScenarioShap
                 f"outcomes[{i}]",
                 f"{pattern!r} matches no outcome column; columns include {sample}, ...",
             )
-
-
-def design_table(design: Design) -> pd.DataFrame | None:
-    if design.points is None:
-        return None
-    table = pd.DataFrame(design.points, columns=list(design.paths))
-    table.insert(0, "replication", np.arange(design.n_runs, dtype=np.int64))
-    return table

@@ -5,34 +5,34 @@ exist.
 from __future__ import annotations
 
 import math
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from model.batch.experiment import Experiment
 from model.errors import UserError
+from model.files.limits import available_memory, free_disk, size_text
 from model.files.nodes import Context, ListOf, Ref
-from model.store.folder import TrajectoryLayout
+
+if TYPE_CHECKING:
+    from model.store.folder import TrajectoryLayout
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """What a batch will need: peak disk (parts plus consolidated files) and memory."""
+    """What a batch will need: peak disk (parts plus consolidated files) and memory, and
+    where that follows from (the file, its key and the sizes, for the error that refuses it)."""
 
     disk_bytes: int
     memory_bytes: int
+    file: str = ""
+    basis: str = (
+        "the batch"  # "10,000,000 runs per scenario x 2 scenario(s), 6 trajectory variables"
+    )
 
     def text(self) -> str:
         return f"~{size_text(self.disk_bytes)} of disk at its peak, ~{size_text(self.memory_bytes)} of memory"
-
-
-def size_text(n_bytes: float) -> str:
-    """``"1.2 GB"``, ``"340 MB"``, ``"12 kB"``: bytes in the unit that reads best."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
-        if n_bytes >= scale:
-            return f"{n_bytes / scale:,.1f} {unit}"
-    return f"{n_bytes / 1e3:,.0f} kB"
 
 
 LARGE_BATCH_BYTES = 10**9  # from this much disk on, a batch says what it needs before it starts
@@ -44,35 +44,46 @@ def estimate_batch(
     n_scenarios: int,
     chunk: int,
     workers: int,
-    n_paths: int,
+    design_bytes: int = 0,
+    experiment: Experiment | None = None,
 ) -> Estimate:
     """Disk: the parts, then the consolidated files beside them (raw float32 trajectories,
-    deflated ~3.4x at level 1 and up; 8 bytes per outcome cell). Memory: the design and,
-    per worker, two chunks in flight with the model's own arrays (~4x what it records)."""
+    deflated ~3.4x at level 1 and up; 8 bytes per outcome cell). Memory: the design held
+    whole (sobol and morris; mc and lhs are drawn chunk by chunk) and, per worker, two chunks
+    in flight with the model's own arrays (~4x what it records)."""
     sizes = layout.sizes()
     cells = sum(math.prod(sizes[d] for d in dims) for dims in layout.variables.values())
     per_run = 4 * cells / (3.4 if layout.compression else 1.0) + 8 * n_columns
     runs = n_scenarios * layout.runs
     disk = 2 * per_run * runs
-    memory = 8 * layout.runs * (n_paths + 1) + max(1, workers) * 2 * chunk * (
-        4 * cells * 4 + 8 * n_columns
+    memory = design_bytes + max(1, workers) * 2 * chunk * (4 * cells * 4 + 8 * n_columns)
+    basis = (
+        f"{layout.runs:,} runs per scenario x {n_scenarios} scenario(s), "
+        f"{len(layout.variables)} trajectory variable(s) (~{size_text(per_run)} per run)"
     )
-    return Estimate(int(disk), int(memory))
+    return Estimate(int(disk), int(memory), str(experiment.path) if experiment else "", basis)
 
 
 def check_room(estimate: Estimate, force: bool, where: Path | None = None) -> None:
-    """Refuse (unless ``force``) a batch the disk cannot hold; say what a large one needs."""
-    target = Path(where or Path("results"))
-    probe = next((p for p in (target, *target.parents) if p.exists()), Path("."))
-    free = shutil.disk_usage(probe).free
-    if estimate.disk_bytes >= LARGE_BATCH_BYTES:
-        print(f"this batch needs {estimate.text()}; {size_text(free)} free on {probe}", flush=True)
+    """Refuse (unless ``force``) a batch the disk or the memory cannot hold, naming the
+    experiment's key and what it implies; say what a large one needs."""
+    free, probe = free_disk(Path(where or Path("results")))
+    where_key = f"{estimate.file}: replications: " if estimate.file else ""
     if free < estimate.disk_bytes and not force:
         raise UserError(
-            f"not enough disk for the batch on {probe} ({size_text(free)} free, "
-            f"~{size_text(estimate.disk_bytes)} needed): free some space, choose another --out, "
-            f"fewer replications or trajectory variables, or pass --force"
+            f"{where_key}not enough disk: {estimate.basis} need ~{size_text(estimate.disk_bytes)} of disk at the "
+            f"peak; {size_text(free)} is free on {probe}: fewer replications or trajectory "
+            f"variables, another --out, or --force"
         )
+    memory = available_memory()
+    if memory < estimate.memory_bytes and not force:
+        raise UserError(
+            f"{where_key}not enough memory: {estimate.basis} need ~{size_text(estimate.memory_bytes)} of memory; "
+            f"{size_text(memory)} is available: fewer --workers, a smaller --chunk or fewer "
+            f"replications, or --force"
+        )
+    if estimate.disk_bytes >= LARGE_BATCH_BYTES:
+        print(f"this batch needs {estimate.text()}; {size_text(free)} free on {probe}", flush=True)
 
 
 def check_figure_names(experiment: Experiment, known: Sequence[str] | None) -> None:

@@ -62,6 +62,7 @@ from model.batch.experiment import (
     Experiment,
     build_design,
     check_design_size,
+    design_bytes,
     parse_frozen,
     uncertain_paths,
 )
@@ -69,10 +70,10 @@ from model.batch.plan import (
     build_layout,
     check_outcome_patterns,
     choose_chunk,
-    design_table,
     previews,
 )
 from model.batch.preflight import Estimate, estimate_batch
+from model.batch.progress import progress_bar
 from model.batch.worker import ChunkFailure, ChunkOutput, ChunkTask
 from model.errors import UserError
 from model.files.scenario import Scenario
@@ -86,6 +87,7 @@ from model.store.folder import (
     TrajectoryLayout,
     chunk_refs,
     file_digest,
+    final_path,
     partial_path,
 )
 from model.store.manifest import is_complete, manifest_path, output_problems
@@ -149,26 +151,30 @@ def start_batch(
 
     t0 = time.perf_counter()
     scenarios = experiment.load_scenarios()
+    paths = uncertain_paths(scenarios)
+    runs = check_design_size(experiment, len(paths), len(scenarios))  # from the numbers alone
     shapes = previews(scenarios)
     check_outcome_patterns(experiment, shapes)
-    paths = uncertain_paths(scenarios)
-    check_design_size(experiment, len(paths), len(scenarios))
+    chunk = choose_chunk(chunk or experiment.chunk, runs, len(scenarios), workers)
+    spec = experiment.trajectories
+    layout = build_layout(scenarios, shapes, spec.variables, runs, chunk, spec.compression)
+    if room is not None:  # disk and memory, before the design is drawn or a file written
+        n_columns = len({c for shape in shapes for c in shape.columns})
+        held = design_bytes(
+            experiment.sampler, experiment.replications, runs, len(paths), experiment.options
+        )
+        room(estimate_batch(layout, n_columns, len(scenarios), chunk, workers, held, experiment))
     design = build_design(
         experiment.sampler, experiment.replications, experiment.seed, paths, experiment.options
     )
-    chunk = choose_chunk(chunk or experiment.chunk, design.n_runs, len(scenarios), workers)
-    spec = experiment.trajectories
-    layout = build_layout(scenarios, shapes, spec.variables, design.n_runs, chunk, spec.compression)
-    if room is not None:
-        n_columns = len({c for shape in shapes for c in shape.columns})
-        room(estimate_batch(layout, n_columns, len(scenarios), chunk, workers, len(paths)))
     final = ResultFolder.create(out, experiment.name).path
     if partial_path(final).exists():
         raise UserError(
             f"{partial_path(final)} exists: resume it with `pactsim batch --resume {final}`"
         )
     manifest = batch_manifest(experiment, scenarios, design, layout, chunk, command, t0)
-    folder = BatchFolder.create(final, manifest, experiment.text, scenarios, design_table(design))
+    blocks = design.blocks() if design.stored else None
+    folder = BatchFolder.create(final, manifest, experiment.text, scenarios, blocks)
     return Batch(folder, experiment, scenarios, design, layout, chunk, manifest)
 
 
@@ -254,88 +260,20 @@ def reopen_batch(path: Path) -> Batch | Path:
             f"the batch cannot be resumed: remove it with `rm -r {path}` and start again"
         ) from None
     d = manifest["design"]
-    frozen = folder.frozen_design()
+    keyed = d.get("draw") == "keyed"  # recomputed from the seed, never read whole
+    frozen = None if keyed else folder.frozen_design()
     points = None if frozen is None else frozen[d["paths"]].to_numpy(np.float64)
     design = Design(
-        d["sampler"], d["seed"], tuple(d["paths"]), d["runs_per_scenario"], points, d["options"]
+        d["sampler"],
+        d["seed"],
+        tuple(d["paths"]),
+        d["runs_per_scenario"],
+        points,
+        d["options"],
+        keyed=keyed,
     )
     layout = TrajectoryLayout.from_dict(manifest["plan"]["trajectories"])
     return Batch(folder, experiment, scenarios, design, layout, manifest["plan"]["chunk"], manifest)
-
-
-def progress_bar(quiet: bool) -> Any:
-    """A live bar on a terminal (runs done, runs/s, time left); a line per tenth elsewhere."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        ProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-    from rich.text import Text
-
-    class RunsPerSecond(ProgressColumn):
-        def render(self, task: Any) -> Text:
-            speed = task.finished_speed or task.speed
-            return Text(f"{speed:,.0f} runs/s" if speed else "- runs/s")
-
-    console = Console(stderr=True)
-    if quiet or not console.is_terminal:
-        return LogProgress(console, quiet)
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("runs"),
-        RunsPerSecond(),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-        console=console,
-    )
-
-
-class LogProgress:
-    """The progress bar's interface for logs: one plain line each time a tenth is done."""
-
-    def __init__(self, console: Any, quiet: bool):
-        self.console, self.quiet = console, quiet
-        self.tasks: dict[int, dict[str, Any]] = {}
-
-    def __enter__(self) -> LogProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def add_task(self, description: str, total: int, completed: int = 0) -> int:
-        self.tasks[0] = {
-            "name": description,
-            "total": total,
-            "done": completed,
-            "start": completed,
-            "t0": time.perf_counter(),
-            "tenth": 0,
-        }
-        return 0
-
-    def advance(self, task_id: int, runs: int) -> None:
-        t = self.tasks[task_id]
-        t["done"] += runs
-        tenth = int(10 * t["done"] / t["total"]) if t["total"] else 10
-        if self.quiet or tenth <= t["tenth"]:
-            return
-        t["tenth"] = tenth
-        seconds = time.perf_counter() - t["t0"]
-        rate = (t["done"] - t["start"]) / seconds if seconds > 0 else 0.0
-        left = (t["total"] - t["done"]) / rate if rate else float("nan")
-        self.console.print(
-            f"{t['name']}: {t['done']}/{t['total']} runs, {rate:,.0f} runs/s, {left:,.0f} s left",
-            highlight=False,
-        )
 
 
 @dataclass
@@ -488,28 +426,74 @@ def run_chunks(
     with executor, progress_bar(quiet) as progress:
         session["executor"] = executor.description
         bar = progress.add_task(batch.experiment.name, total=batch.total_runs, completed=done_runs)
-        writing = 0.0
         tasks = (batch.task(r) for r in todo)
-        for out in executor.map(worker.run_chunk_safely, tasks, chunk_failure):
-            t0 = time.perf_counter()
-            if isinstance(out, ChunkOutput):
-                name = batch.scenarios[out.ref.scenario_index].name
-                folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info, name)
-            else:
-                folder.record_error(out.ref, out.error)
-                name = batch.scenarios[out.ref.scenario_index].name
-                progress.console.print(
-                    f"chunk {out.ref.tag} ({name}, runs {out.ref.start}-{out.ref.stop - 1}) failed: "
-                    f"{out.error['error']}: {out.error['message']}"
-                )
-            writing += time.perf_counter() - t0
-            progress.advance(bar, out.ref.n_runs)
+        try:
+            writing = _record_chunks(batch, executor, tasks, progress, bar)
+        except UserError as err:  # e.g. a Dask cluster left without workers: resumable
+            session["failed"] = str(err)
+            where = f" --scheduler {scheduler}" if scheduler else ""
+            raise UserError(
+                f"{err}: start workers and resume with "
+                f"`pactsim batch --resume {final_path(folder.path)}{where}`"
+            ) from None
+        finally:
+            _note_cluster(session, executor)
+            folder.write_manifest(batch.manifest)
     session["seconds_writing_parts"] = round(writing, 3)
-    return executor.description
+    return str(session["executor"])
 
 
-def summary_line(report: BatchReport, manifest: Mapping[str, Any]) -> str:
-    """Runs, rate and where the time went, e.g. for 15 x 1,000 runs on 2 cores."""
+def _note_cluster(session: dict[str, Any], executor: Any) -> None:
+    """A Dask session records the workers it met and lost (not only those at the start)."""
+    summary = getattr(executor, "summary", None)
+    if summary is None:
+        return
+    cluster = summary()
+    session["cluster"] = cluster
+    lost = cluster["workers_lost"]
+    session["executor"] = (
+        f"Dask cluster at {cluster['address']}, {len(cluster['workers_seen'])} worker(s) with "
+        f"{cluster['threads_seen']} thread(s) in all"
+        + (f", {len(lost)} lost during the batch" if lost else "")
+    )
+
+
+def _record_chunks(batch: Batch, executor: Any, tasks: Any, progress: Any, bar: Any) -> float:
+    """Write each chunk's parts as it finishes; the seconds spent writing."""
+    folder = batch.folder
+    writing = 0.0
+    for out in executor.map(worker.run_chunk_safely, tasks, chunk_failure):
+        t0 = time.perf_counter()
+        if isinstance(out, ChunkOutput):
+            name = batch.scenarios[out.ref.scenario_index].name
+            folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info, name)
+        else:
+            folder.record_error(out.ref, out.error)
+            name = batch.scenarios[out.ref.scenario_index].name
+            progress.console.print(
+                f"chunk {out.ref.tag} ({name}, runs {out.ref.start}-{out.ref.stop - 1}) failed: "
+                f"{out.error['error']}: {out.error['message']}"
+            )
+        writing += time.perf_counter() - t0
+        progress.advance(bar, out.ref.n_runs)
+    return writing
+
+
+def process_seconds() -> float:
+    """Wall-clock seconds since this process started (interpreter start-up and imports too)."""
+    try:
+        import psutil  # a dependency of dask.distributed
+
+        return max(0.0, time.time() - psutil.Process().create_time())
+    except (ImportError, OSError):  # pragma: no cover
+        return float("nan")
+
+
+def summary_line(
+    report: BatchReport, manifest: Mapping[str, Any], wall: float | None = None
+) -> str:
+    """Runs, rate and where the time went, e.g. for 15 x 1,000 runs on 2 cores; ``wall``
+    (the command's wall-clock seconds from its start) ends the line, else the batch's own."""
     session = manifest["sessions"][-1] if manifest.get("sessions") else {}
     if not report.runs_now:
         return f"nothing left to run; {report.seconds:.1f} s to finish the folder"
@@ -523,7 +507,9 @@ def summary_line(report: BatchReport, manifest: Mapping[str, Any]) -> str:
     for key, what in (("seconds_consolidate", "consolidation"), ("seconds_figures", "figures")):
         if session.get(key):
             parts.append(f"{what} {session[key]:.1f} s")
-    return ", ".join(parts) + f"; {report.seconds:.1f} s in all"
+    if wall is None or not wall == wall:
+        return ", ".join(parts) + f"; {report.seconds:.1f} s in all"
+    return ", ".join(parts) + f"; {wall:.1f} s wall time in all, from the command's start"
 
 
 def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
@@ -543,7 +529,7 @@ def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
     manifest["outcome_rows"] = rows
     manifest["outputs"] = {
         name: file_digest(folder.path / name)
-        for name in ("outcomes.parquet", "trajectories.nc")
+        for name in ("outcomes.parquet", "parameters.parquet", "trajectories.nc")
         if (folder.path / name).is_file()
     }
     manifest["cpu_seconds_model"] = round(float(sum(seconds)), 3)

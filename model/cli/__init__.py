@@ -72,13 +72,49 @@ def _figure_writers():
     return FIGURE_WRITERS
 
 
-class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
-    """``--help`` shows each option's default, except for on/off flags and options without one."""
+class LazyWriters:
+    """:func:`_figure_writers`, imported at the first use: a command refused by its input
+    never loads the plotting modules."""
+
+    def __getattr__(self, name: str):
+        return getattr(_figure_writers(), name)
+
+
+def _figure_names():
+    """The figures a batch can draw (the report's list)."""
+    from model.presentation.report_figures import FIGURES
+
+    return FIGURES
+
+
+class DefaultsHelp(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows each option's default once: not for on/off flags, options without
+    one, or options whose help already says it; descriptions keep their line breaks."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         if action.default is None or action.default is False or action.nargs == 0:
             return action.help
+        if "default" in (action.help or ""):
+            return action.help
         return super()._get_help_string(action)
+
+
+DESCRIPTION = """\
+pactsim: an agent-based simulation of German-Soviet trade 1939-1941 under Britain's blockade.
+Scenario files (scenarios/*.toml) set the treaties, stocks and uncertain estimates; experiment
+files (experiments/*.toml) say which scenarios to run and how many replications.
+"""
+EPILOG = """\
+typical use:
+  pactsim run scenarios/baseline.toml --runs 100      one scenario, 100 Monte Carlo runs
+  pactsim batch experiments/counterfactuals.toml      every counterfactual, paired runs
+  pactsim compare results/counterfactuals-<time>      paired differences against the baseline
+  pactsim report results/counterfactuals-<time>       report.html with its figures
+  pactsim check scenarios/*.toml                      validate files without running them
+  pactsim sources 63                                  a cited row of the historical record
+
+pactsim COMMAND --help lists a command's options with their defaults.
+"""
 
 
 def _version() -> str:
@@ -93,7 +129,7 @@ def _version() -> str:
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     defaults = DefaultsHelp  # every --help shows the defaults
     parser = argparse.ArgumentParser(
-        prog="pactsim", description=__doc__.splitlines()[0], formatter_class=defaults
+        prog="pactsim", description=DESCRIPTION, epilog=EPILOG, formatter_class=defaults
     )
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -144,11 +180,9 @@ def _main(argv: list[str]) -> int:
         parser.print_help()
         return 2
     module = _load(args.command)
-    args.figure_writers = _figure_writers()
-    if args.command == "batch":  # checked before the first run
-        from model.presentation.report_figures import FIGURES
-
-        args.figure_names = FIGURES
+    args.figure_writers = LazyWriters()  # imported when a command first draws
+    if args.command == "batch":  # checked before the first run (imported only if named)
+        args.figure_names = _figure_names
     if args.command in READS_RESULT and isinstance(getattr(args, "result", None), Path):
         from model.store.manifest import refuse_damaged
 

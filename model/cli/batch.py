@@ -9,7 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+# light modules only at import: a batch refused by its file or its size never loads the
+# engine, the store or Dask (the heavy modules are imported once the checks have passed)
 from model.batch.executors import (
     DASK_WORKER_TIMEOUT_S,
     PRELOAD,
@@ -17,23 +20,16 @@ from model.batch.executors import (
     start_forkserver,
 )
 from model.batch.experiment import (
+    DEFAULT_CHUNK,
+    check_design_size,
     load_experiment,
+    uncertain_paths,
 )
-from model.batch.plan import DEFAULT_CHUNK
 from model.batch.preflight import check_figure_names, check_room
-from model.batch.run import (
-    Batch,
-    reopen_batch,
-    run_batch,
-    start_batch,
-    summary_line,
-)
 from model.errors import UserError
-from model.presentation.figure_pool import PRELOAD as FIGURE_PRELOAD
-from model.store.folder import (
-    FolderInUse,
-    final_path,
-)
+
+if TYPE_CHECKING:
+    from model.batch.run import Batch
 
 
 # ---------------------------------------------------------------------------------------
@@ -91,6 +87,8 @@ def resumed(args: argparse.Namespace) -> Batch | None:
         raise UserError(
             "--resume DIR takes the experiment, chunk and folder recorded in DIR; drop the other arguments"
         )
+    from model.batch.run import reopen_batch
+
     batch = reopen_batch(args.resume)
     if isinstance(batch, Path):
         print(f"{batch} is complete; nothing to resume")
@@ -116,10 +114,17 @@ def started(args: argparse.Namespace, workers: int) -> Batch:
         raise UserError("name an experiment file (e.g. experiments/smoke.toml) or --resume DIR")
     experiment = load_experiment(args.experiment)
     if not args.no_figures:
-        check_figure_names(experiment, getattr(args, "figure_names", None))
+        known = getattr(args, "figure_names", None)  # model.cli hands down a function
+        check_figure_names(experiment, known() if callable(known) and experiment.figures else known)
+    scenarios = experiment.load_scenarios()  # the size from the numbers, before any import
+    check_design_size(experiment, len(uncertain_paths(scenarios)), len(scenarios))
     figures = not args.no_figures and experiment.figures != ()
     if workers > 1 or figures:  # the fork server's imports overlap the planning below
+        from model.presentation.figure_pool import PRELOAD as FIGURE_PRELOAD
+
         start_forkserver(PRELOAD + (FIGURE_PRELOAD if figures else ()))
+    from model.batch.run import start_batch
+
     batch = start_batch(
         experiment,
         args.out,
@@ -149,6 +154,9 @@ def main(args: argparse.Namespace) -> int:
     batch = resumed(args) if args.resume is not None else started(args, workers)
     if batch is None:
         return 0
+    from model.batch.run import process_seconds, run_batch, summary_line
+    from model.store.folder import FolderInUse, final_path
+
     final = final_path(batch.folder.path)
     writers = getattr(args, "figure_writers", None)  # handed down by model.cli
     figures = None if args.no_figures or writers is None else writers.batch
@@ -172,6 +180,6 @@ def main(args: argparse.Namespace) -> int:
         )
         print(f"fix the cause and retry the failed chunks with: pactsim batch --resume {final}")
         return 1
-    print(summary_line(report, batch.manifest))
+    print(summary_line(report, batch.manifest, process_seconds()))
     print(f"results: {report.path}")
     return 0

@@ -9,19 +9,21 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from model.actors.soviet_policy import describe_binding
 from model.batch.experiment import MAX_REPLICATIONS, SEED_MAX
-from model.engine.outcomes import outcomes_table
-from model.engine.runner import RunResult, simulate
 from model.errors import UserError
-from model.files.scenario import load
-from model.store.results import ResultFolder
+from model.files.limits import available_memory, size_text
+from model.files.scenario import Scenario, load
 from model.world.goods import critical_goods
 from model.world.randomness import DEFAULT_SEED
+
+if TYPE_CHECKING:  # the engine and the store load once the scenario is read and checked
+    import pandas as pd
+
+    from model.engine.runner import RunResult
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -42,6 +44,11 @@ def main(args: argparse.Namespace) -> int:
     if not 0 <= args.seed <= SEED_MAX:
         raise UserError(f"--seed must be a whole number from 0 to 2**64 - 1, got {args.seed}")
     scenario = load(args.scenario)
+    check_run_memory(scenario, args.runs)
+    from model.engine.outcomes import outcomes_table
+    from model.engine.runner import simulate
+    from model.store.results import ResultFolder
+
     n_uncertain = len(scenario.uncertain())
     if args.runs == 1 and n_uncertain:
         print(f"one deterministic run: {n_uncertain} uncertain parameters at their central values")
@@ -63,8 +70,27 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_run_memory(scenario: Scenario, runs: int) -> None:
+    """Refuse ``--runs`` whose trajectories the machine's memory cannot hold, before any run
+    (``pactsim run`` keeps every run's series in memory; a batch streams them to disk)."""
+    if runs <= 100:
+        return
+    from model.engine.runner import memory_per_run
+
+    per_run = memory_per_run(scenario)
+    need, free = per_run * runs, available_memory()
+    if need > free:
+        raise UserError(
+            f"--runs {runs:,}: {runs:,} runs of {scenario.name} need ~{size_text(need)} of memory "
+            f"(~{size_text(per_run)} per run); {size_text(free)} is available: fewer runs, or "
+            f"`pactsim batch`, which writes the runs to disk chunk by chunk"
+        )
+
+
 def binding_line(result: RunResult, goods: tuple[str, ...] = ("oil", "grain")) -> str:
     """What limited Soviet deliveries of oil and grain, over the months the treaties were in force."""
+    from model.actors.soviet_policy import describe_binding
+
     trading = np.asarray(result.trajectory["treaties_in_force"]) > 0  # (month, run)
     parts = []
     for good in goods:

@@ -12,23 +12,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from model.batch.experiment import DEFAULT_CHUNK, check_design_size, load_experiment
 from model.errors import UserError
+from model.files.scenario import parse_toml
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the analysis (pandas, SALib, the engine) loads once the file is checked
+    import pandas as pd
+
+    from model.analysis.sensitivity import SensitivitySpec
     from model.batch.experiment import Design
-
-from model.analysis.sensitivity import (
-    DEFAULT_CHUNK,
-    SensitivitySpec,
-    analyse_all,
-    load_spec,
-    ranking_key,
-    resolve_outcomes,
-    run_design,
-    shown_outcomes,
-)
 
 
 def print_indices(
@@ -36,6 +28,8 @@ def print_indices(
 ) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from model.analysis.sensitivity import ranking_key, shown_outcomes
 
     console = Console()
     if not console.is_terminal:
@@ -99,19 +93,21 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    precheck(Path(args.experiment))
+    import pandas as pd
+
+    from model.analysis.sensitivity import analyse_all, load_spec, resolve_outcomes, run_design
     from model.batch.experiment import build_design
     from model.store.results import ResultFolder
 
     spec = load_spec(args.experiment)
     workers, chunk = _workers_and_chunk(args, spec)
-    outcomes = resolve_outcomes(spec)
-    design = build_design(
-        spec.method,
-        spec.experiment.replications,
-        spec.experiment.seed,
-        spec.parameters,
-        spec.options,
-    )
+
+    outcomes = resolve_outcomes(spec)  # the size again, with the columns the patterns match
+    per_run = 16 * (len(spec.parameters) + len(outcomes))  # parameters and outcomes kept
+    check_design_size(spec.experiment, len(spec.parameters), len(spec.scenarios), per_run)
+    e = spec.experiment
+    design = build_design(spec.method, e.replications, e.seed, spec.parameters, spec.options)
     total = design.n_runs * len(spec.scenarios)
     say = (lambda text: None) if args.quiet else (lambda text: print(text, flush=True))
     say(
@@ -150,6 +146,24 @@ def main(args: argparse.Namespace) -> int:
     print(f"{total:,} runs in {seconds:.1f} s ({total / seconds:,.0f} runs/s, {workers} worker(s))")
     print(f"results: {folder.path}")
     return 0
+
+
+def precheck(path: Path) -> None:
+    """The file and the design's size from its numbers (the runs, the design, what is kept
+    per run), before the analysis is imported; :func:`main` checks again with the outcomes
+    the patterns match."""
+    experiment = load_experiment(path)
+    if experiment.sampler not in ("sobol", "morris"):
+        return  # load_spec says what is wrong
+    scenarios = experiment.load_scenarios()
+    listed = parse_toml(experiment.text, experiment.path).get("sensitivity", {})
+    parameters = listed.get("parameters") if isinstance(listed, dict) else None
+    n = len(parameters) if isinstance(parameters, list) else None
+    from model.batch.experiment import uncertain_paths
+
+    d = n if n else len(uncertain_paths(scenarios))
+    per_run = 16 * (d + len(experiment.outcomes or ()))
+    check_design_size(experiment, d, len(scenarios), per_run)
 
 
 def _workers_and_chunk(args: argparse.Namespace, spec: SensitivitySpec) -> tuple[int, int]:

@@ -3,6 +3,7 @@
     pactsim sources 63                 # FACTS row 63
     pactsim sources "rows 63-66" O34   # a range, a STOCKS row
     pactsim sources --search Schnurre  # every row that mentions a word
+    pactsim sources "FACTS §2"         # the commodity parameters (section 2), as scenarios cite it
 
 Errors (a row that is not in the record) are one line on stderr and exit code 2; the
 command defines no exception of its own so that it needs nothing from ``model.cli``.
@@ -25,12 +26,13 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         nargs="*",
         metavar="ROW",
         help='row ids or citations as the scenario files write them: 63, "rows 63-66", H129, '
-        'O34, "STOCKS U4" (FACTS rows are numbers, STOCKS rows O/R/G/M/C/U + number)',
+        'O34, "STOCKS U4", "FACTS §2" (FACTS rows are numbers, STOCKS rows O/R/G/M/C/U + '
+        "number, FACTS §2.1 ... the entries of FACTS' section 2)",
     )
     parser.add_argument(
         "--search",
         metavar="WORD",
-        help="print every row any of whose fields contains WORD (case-insensitive)",
+        help="print every row any of whose fields contains WORD (case and accents ignored)",
     )
 
 
@@ -38,7 +40,7 @@ def format_row(row: Row, width: int = 100) -> str:
     lines = [f"{row.label}  ({row.section})"]
     for name in FIELDS:
         value = getattr(row, name)
-        if name == "status":
+        if name == "status" and value:
             value = f"{value} — {row.status_meaning}"
         if not value:
             continue

@@ -7,7 +7,10 @@ first month) with its ``YYYY-MM`` text beside it as the coordinate ``month_label
 variable with ``units`` and ``long_name``; global ``Conventions = "CF-1.10"``, ``title``,
 ``source``, ``history``. The goods' own units (``t``, ``kg``, ``RM``, the coordinate
 ``unit(good)``) make a variable by good carry one units text per good, spelled out in its
-``units`` (e.g. ``"t month-1 (kg month-1: platinum; RM month-1: machine_tools, ...)"``).
+``units`` (e.g. ``"t month-1 (kg month-1: platinum; RM month-1: machine_tools, ...)"``): not
+yet a UDUNITS unit (issue 24, item 3: those goods are to get variables of their own). Money
+(the ``*_rm`` series, ``price_rm_per_unit``) is ``units = "1"`` with ``currency = "RM"``
+(:data:`CURRENCY`), the Reichsmark being no UDUNITS unit.
 ``binding`` carries CF ``flag_values`` / ``flag_meanings`` from
 :data:`model.actors.soviet_policy.BINDING`.
 
@@ -31,6 +34,10 @@ TITLE = "pactsim trajectories: German-Soviet trade under the blockade, 1939-1941
 SOURCE = "pactsim, an agent-based model (Mesa), vectorised over Monte Carlo runs"
 FILE_DTYPE = np.float32  # what the model records (model.engine.simulation.TRAJECTORY_DTYPE)
 CALENDAR = "proleptic_gregorian"
+
+# Money has no UDUNITS unit: a value in Reichsmarks is a number (units "1") with its currency
+# named beside it (docs/glossary.md, "units in trajectories.nc").
+CURRENCY = {"currency": "RM", "currency_name": "Reichsmark (German mark, 1924-1948)"}
 
 # kind of a variable -> how its units follow from the goods' units
 LEVEL, FLOW, RM, RM_FLOW, SHARE, FLAG, TONNES_FLOW, CODE = (
@@ -85,8 +92,8 @@ def units_text(kind: str, goods: Sequence[str], units: Sequence[str]) -> str:
     """The CF ``units`` of a variable of this kind, given the goods' units (if by good)."""
     if kind in (SHARE, FLAG, CODE):
         return "1"
-    if kind in (RM, RM_FLOW):
-        return _per_month("RM", kind)
+    if kind in (RM, RM_FLOW):  # the Reichsmark is no UDUNITS unit: see CURRENCY
+        return _per_month("1", kind) if kind == RM_FLOW else "1"
     if kind == TONNES_FLOW:
         return _per_month("t", kind)
     by_unit: dict[str, list[str]] = {}
@@ -108,6 +115,9 @@ def variable_attrs(
     """``units``, ``long_name`` (and ``flag_values`` / ``flag_meanings``) of a variable."""
     kind, long_name = VARIABLES.get(name, (SHARE, name.replace("_", " ")))
     attrs: dict[str, Any] = {"long_name": long_name, "units": units_text(kind, goods, units)}
+    if kind in (RM, RM_FLOW):
+        attrs.update(CURRENCY)
+        attrs["long_name"] = f"{long_name}, in Reichsmarks"
     if kind in (FLOW, RM_FLOW, TONNES_FLOW):
         attrs["cell_methods"] = "month: sum"
     elif kind in (LEVEL, RM):
@@ -147,7 +157,11 @@ COORD_ATTRS: dict[str, dict[str, str]] = {
     "good": {"long_name": "good", "units": "1"},
     "supplier": {"long_name": "origin of imports into Germany", "units": "1"},
     "unit": {"long_name": "unit of the good's quantities", "units": "1"},
-    "price_rm_per_unit": {"long_name": "reference price of the good", "units": "RM per unit"},
+    "price_rm_per_unit": {
+        "long_name": "reference price of the good, in Reichsmarks per unit(good)",
+        "units": "1",
+        **CURRENCY,
+    },
 }
 
 

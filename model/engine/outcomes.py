@@ -185,10 +185,11 @@ def _rationing_and_military(result: RunResult, raw: list[int]) -> dict[str, obje
     if "oil" in goods:
         o = goods.index("oil")
         t = _month_index(months, INVASION_DATE)
-        if t is not None:
-            cols[f"military_oil_met_after_{label(INVASION_DATE)}"] = _met(
-                need[t + 1 :, :, o].sum(axis=0), use[t + 1 :, :, o].sum(axis=0)
-            )
+        cols[f"military_oil_met_after_{label(INVASION_DATE)}"] = (
+            np.full(need.shape[1], np.nan)  # the date outside the window: a null column
+            if t is None
+            else _met(need[t + 1 :, :, o].sum(axis=0), use[t + 1 :, :, o].sum(axis=0))
+        )
         last = invasion_steps(result)  # after each run's own invasion month
         cols["military_oil_met_after_invasion"] = _met(
             sum_to(need[:, :, o], last, after=True), sum_to(use[:, :, o], last, after=True)
@@ -206,14 +207,13 @@ def _stocks_on_dates(result: RunResult, raw: list[int]) -> dict[str, object]:
     """German stocks, and the credit side of the clearing, at ``STOCK_DATES`` in the window."""
     tr, months, goods = result.trajectory, result.months, result.goods
     cols: dict[str, object] = {}
+    nan = np.full(len(result.replications), np.nan)  # a date outside the window: null columns
     for date in STOCK_DATES:
         t = _month_index(months, date)
-        if t is None:
-            continue
         for g in raw:
-            cols[f"stock_{goods[g]}_{label(date)}"] = tr["stock"][t, :, g]
-        cols[f"credit_drawn_rm_{label(date)}"] = tr["credit_drawn_rm"][t]  # 1935 and 1939 lines
-        cols[f"soviet_debt_rm_{label(date)}"] = tr["soviet_debt_rm"][t]
+            cols[f"stock_{goods[g]}_{label(date)}"] = nan if t is None else tr["stock"][t, :, g]
+        for name in ("credit_drawn_rm", "soviet_debt_rm"):  # 1935 and 1939 lines
+            cols[f"{name}_{label(date)}"] = nan if t is None else tr[name][t]
     return cols
 
 
@@ -228,9 +228,11 @@ def _campaign_cover(result: RunResult, raw: list[int]) -> dict[str, object]:
     """
     tr, months, goods = result.trajectory, result.months, result.goods
     t = _month_index(months, INVASION_DATE)
-    if t is None or t < 1 or t + 1 >= len(months):
-        return {}
     critical = critical_indices(result, raw)
+    if t is None or t < 1 or t + 1 >= len(months):  # null columns: the schema stays fixed
+        nan = np.full(len(result.replications), np.nan)
+        names = [*(goods[g] for g in critical), "min"]
+        return {f"campaign_cover_{name}_{label(INVASION_DATE)}": nan for name in names}
     need = tr["military_demand"][t + 1].astype(float)
     stock = tr["stock"][t - 1].astype(float)
     cols: dict[str, object] = {}
@@ -260,17 +262,20 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
     raw = [i for i, u in enumerate(result.units) if u != "RM"]
     for g in raw:
         cols[f"stockout_{goods[g]}"] = first_month(out[:, :, g], months)
-    for date in KEY_DATES:
+    blank = np.full(stock.shape[1:], np.nan)  # a key date outside the window: its columns null
+    for date in KEY_DATES:  # the columns follow from the dates, never from the window
         t = _month_index(months, date)
-        if t is None:
-            continue
         with np.errstate(divide="ignore", invalid="ignore"):
-            cover = np.where(
-                demand[t] > 0, stock[t] / np.where(demand[t] > 0, demand[t], 1.0), np.nan
+            cover = (
+                blank
+                if t is None
+                else np.where(
+                    demand[t] > 0, stock[t] / np.where(demand[t] > 0, demand[t], 1.0), np.nan
+                )
             )
         for g in raw:
             cols[f"cover_{goods[g]}_{label(date)}"] = cover[:, g]
-        cols[f"war_readiness_{label(date)}"] = tr["war_readiness"][t]
+        cols[f"war_readiness_{label(date)}"] = blank[:, 0] if t is None else tr["war_readiness"][t]
     cols.update(_stocks_on_dates(result, raw))
     cols.update(_campaign_cover(result, raw))
     shortage = tr["shortage"].sum(axis=0)
@@ -298,8 +303,7 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
     cols["clearing_balance_rm"] = tr["clearing_balance_rm"][-1]
     for date in ARREARS_DATES:
         t = _month_index(months, date)
-        if t is not None:
-            cols[f"arrears_rm_{label(date)}"] = tr["arrears_rm"][t]
+        cols[f"arrears_rm_{label(date)}"] = blank[:, 0] if t is None else tr["arrears_rm"][t]
     cols["arrears_rm_max"] = tr["arrears_rm"].max(axis=0)
     cols["suspension_months"] = tr["suspended"].sum(axis=0)
     cols["first_suspension"] = first_month(tr["suspended"] > 0, months)

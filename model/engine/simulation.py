@@ -178,6 +178,31 @@ class PactModel(mesa.Model):
             ),
         }
 
+    def _soviet_flows(self, specs: list[FlowSpec], raw_goods: tuple[int, ...]) -> list[int]:
+        """Append the Soviet deliveries' flows to ``specs``; return their indices.
+
+        Soviet goods leave by the border railway unless ``soviet_union.routes_by_good`` names
+        another route (timber lifted by German ships, row 59): one flow per route.
+        """
+        by_route = {
+            self.goods.index(g): r
+            for g, r in (self.view.raw("soviet_union.routes_by_good", {}) or {}).items()
+        }
+        out = [len(specs)]
+        rail = tuple(g for g in raw_goods if g not in by_route)
+        specs.append(
+            FlowSpec("soviet_union->germany", "soviet_union", "germany", (SOVIET_ROUTE,), rail)
+        )
+        for route in sorted(set(by_route.values())):
+            out.append(len(specs))
+            goods = tuple(g for g in raw_goods if by_route.get(g) == route)
+            specs.append(
+                FlowSpec(
+                    f"soviet_union->germany via {route}", "soviet_union", "germany", (route,), goods
+                )
+            )
+        return out
+
     def _build_flows(self) -> None:
         """Every flow of goods, stacked: suppliers' routes, the treaty trade, Soviet purchases."""
         specs: list[FlowSpec] = []
@@ -186,10 +211,8 @@ class PactModel(mesa.Model):
             specs.extend(s.flow_specs)
         raw_goods = tuple(int(g) for g in np.flatnonzero(self.goods.raw))
         machinery = tuple(int(g) for g in np.flatnonzero(self.goods.machinery))
-        self.soviet_flow = len(specs)
-        specs.append(
-            FlowSpec("soviet_union->germany", "soviet_union", "germany", (SOVIET_ROUTE,), raw_goods)
-        )
+        self.soviet_flows = self._soviet_flows(specs, raw_goods)
+        self.soviet_flow = self.soviet_flows[0]
         self.german_flow = len(specs)
         specs.append(
             FlowSpec("germany->soviet_union", "germany", "soviet_union", (SOVIET_ROUTE,), machinery)
@@ -219,7 +242,7 @@ class PactModel(mesa.Model):
             specs, self.network, self.n_runs, self.goods.n, self.window.n_months, self.record
         )
         self.to_germany = self.flows.where(destination="germany")
-        self.soviet_deliveries = [self.soviet_flow, *[p[-1] for p in self.purchases]]
+        self.soviet_deliveries = [*self.soviet_flows, *[p[-1] for p in self.purchases]]
         self.transit_lanes = self.flows.lanes_of(self.flows.through(TRANSIT_ROUTE))
         self.import_pair_lanes = [
             self.flows.lanes_of(
@@ -366,7 +389,8 @@ class PactModel(mesa.Model):
         offer = self.soviet_union.treaty_offer(
             self.soviet_due, policy, state.held, state.threatened
         )
-        self.flows.set_request(self.soviet_flow, offer)
+        for f in self.soviet_flows:
+            self.flows.set_request(f, offer)
         outstanding = c.arrears_rm + c.credit_outstanding_rm
         offer = (
             self.germany.export_offer(month, outstanding, catch_up, self.active)
@@ -383,7 +407,7 @@ class PactModel(mesa.Model):
             self.goods.tonnes_per_unit, spill=self._spill,
         )  # fmt: skip
         self.german_exports = flows.to_goods(flows.loaded, [self.german_flow])
-        soviet_loaded = flows.to_goods(flows.loaded, [self.soviet_flow])
+        soviet_loaded = flows.to_goods(flows.loaded, self.soviet_flows)
         self.germany.ledger.ship(self.german_exports)
         self.soviet_union.ledger.ship(soviet_loaded)
         self.germany.ledger.receive(flows.to_goods(flows.arrived, self.to_germany))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import ScenarioError, resolve_path
+from model.files.limits import read_input
 from model.world.distributions import is_distribution
 from model.world.keypaths import get_path, set_path, walk
 
@@ -77,12 +78,12 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(path, "", "file not found") from None
-    except OSError as err:
-        raise ScenarioError(path, "", f"cannot be read ({err.strerror})") from None
+    """A TOML file's data (read with :func:`model.files.limits.read_input`'s size cap)."""
+    return toml_data(path, read_input(path))
+
+
+def toml_data(path: Path, raw: bytes) -> dict[str, Any]:
+    """The data of a TOML file's bytes; every problem a :class:`ScenarioError` naming it."""
     if not raw.strip():
         raise ScenarioError(path, "", "the file is empty; expected a TOML scenario")
     try:
@@ -118,9 +119,10 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], list[
     if path in chain:
         cycle = " -> ".join(p.stem for p in (*chain, path))
         raise ScenarioError(path, "extends", f"'extends' forms a cycle: {cycle}")
-    data = read_toml(path)
+    raw = read_input(path)
+    data = toml_data(path, raw)
     data.setdefault("name", path.stem)  # a child does not inherit its parent's name
-    files = [(str(path), hashlib.sha256(path.read_bytes()).hexdigest())]
+    files = [(str(path), hashlib.sha256(raw).hexdigest())]
     parent = data.pop("extends", None)
     if parent is None:
         return data, files

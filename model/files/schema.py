@@ -297,6 +297,7 @@ BALANCE_WATCH: dict[str, Node] = {
     "suspension_months": Number(low=1, high=120, integer=True),
     "resume_below_share": PLAIN_SHARE,
     "german_catch_up_share": PLAIN_SHARE,
+    "reckoning_from": Month(sampled=True),
     "from": MONTH,
 }
 
@@ -348,6 +349,7 @@ SOVIET_UNION = Table(
             ),
         ),
         "other_buyers_share": MapOf(GOOD, SHARE),
+        "routes_by_good": MapOf(GOOD, ROUTE),
         "dues_carry_months": Number(low=0, high=120, integer=True),
         "dues_order": Choice(
             ("seniority", "pro_rata"), "order in which the USSR serves its agreements"
@@ -461,6 +463,9 @@ RULE_SCHEMAS: dict[str, Node] = {
             required=("supplier", "per_month", "from", "to"),
             rules=(ordered(),),
         ),
+    ),
+    "barter_only": Table(
+        {"tolerated_imbalance_rm": QUANTITY}, required=("tolerated_imbalance_rm",)
     ),
 }
 

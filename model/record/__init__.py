@@ -14,8 +14,9 @@ Scenario files cite their sources in TOML comments and in validation targets:
 Both files leave some row numbers out on purpose: those rows are kept back as out-of-sample
 validation targets, so a citation of one is an error. ``record.csv`` holds every numbered
 table row of both files (transcribed once from them), ``tags.csv`` the meaning
-of their reliability tags (P, S, W, F, U, D). This package imports nothing from the rest of
-``model``.
+of their reliability tags (P, S, W, F, U, D), ``sections.csv`` FACTS.md's section 2 (the
+commodity parameters, prose), one entry per bullet (``FACTS §2.1`` ...; scenario files cite the
+section as ``FACTS §2``). This package imports nothing from the rest of ``model``.
 
 >>> lookup("63").value
 '1.0 Mt; 95 M RM'
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
@@ -74,7 +76,9 @@ class Row:
 
     @property
     def label(self) -> str:
-        """How to cite the row: ``FACTS row 63`` or ``STOCKS O12``."""
+        """How to cite the row: ``FACTS row 63``, ``STOCKS O12`` or ``FACTS §2.48``."""
+        if self.id.startswith("§"):
+            return f"{self.table} {self.id}"
         return f"FACTS row {self.id}" if self.table == "FACTS" else f"STOCKS {self.id}"
 
     @property
@@ -87,6 +91,41 @@ def _rows() -> tuple[Row, ...]:
     names = [f.name for f in fields(Row)]
     text = resources.files(__name__).joinpath("record.csv").read_text(encoding="utf-8")
     return tuple(Row(**{n: r[n] for n in names}) for r in csv.DictReader(text.splitlines()))
+
+
+@cache
+def _sections() -> tuple[Row, ...]:
+    """FACTS.md section 2 (commodity parameters, prose), one entry per bullet: ``§2.1`` ..."""
+    names = [f.name for f in fields(Row)]
+    text = resources.files(__name__).joinpath("sections.csv").read_text(encoding="utf-8")
+    return tuple(Row(**{n: r[n] for n in names}) for r in csv.DictReader(text.splitlines()))
+
+
+_SECTION = re.compile(r"(?:(FACTS|STOCKS)\s*)?§\s*(\d+)(?:\.(\d+))?", re.I)
+
+
+def sections(citation: str) -> list[Row] | None:
+    """The entries a section citation names (``FACTS §2``, ``§2``, ``§2.48``; None if the
+    text is not one); :class:`UnknownRow` if the record has no such section or entry."""
+    m = _SECTION.fullmatch(citation.strip())
+    if m is None:
+        return None
+    table = (m.group(1) or "FACTS").upper()
+    prefix = f"§{m.group(2)}."
+    found = [
+        r
+        for r in _sections()
+        if r.table == table
+        and r.id.startswith(prefix)
+        and (m.group(3) is None or r.id == f"{prefix}{m.group(3)}")
+    ]
+    if not found:
+        known = sorted({r.id.split(".")[0] for r in _sections() if r.table == table})
+        raise UnknownRow(
+            f"{citation.strip()!r}: the record has {table} {', '.join(known) or 'no'} "
+            f"section(s) of prose ({table} §2.1 ... as `pactsim sources --search` lists them)"
+        )
+    return found
 
 
 @cache
@@ -221,6 +260,8 @@ def resolve(citation: str | int) -> list[Row]:
     :class:`UnknownRow` (a ``KeyError``) naming the first cited row that is not in the record.
     """
     text = str(citation).strip()
+    if (entries := sections(text)) is not None:
+        return entries
     if re.fullmatch(_NUMRANGE, text):
         text = f"rows {text}"
     elif re.fullmatch(r"[orgmcu]\d+", text):
@@ -243,7 +284,18 @@ def resolve(citation: str | int) -> list[Row]:
     return out
 
 
+def folded(text: str) -> str:
+    """Text for matching: case and accents dropped (``Lützow`` -> ``lutzow``)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def search(word: str) -> list[Row]:
-    """Rows any of whose fields contains ``word`` (case-insensitive)."""
-    needle = word.casefold()
-    return [r for r in _rows() if any(needle in getattr(r, f.name).casefold() for f in fields(Row))]
+    """Rows and section entries any of whose fields contains ``word``, ignoring case and
+    accents (``Lutzow`` finds *Lützow*)."""
+    needle = folded(word)
+    return [
+        r
+        for r in (*_rows(), *_sections())
+        if any(needle in folded(getattr(r, f.name)) for f in fields(Row))
+    ]

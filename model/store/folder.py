@@ -56,7 +56,7 @@ import json
 import os
 import shutil
 import socket
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,14 @@ from model.errors import UserError, resolve_path
 from model.files.scenario import Scenario, dumps, parse_toml
 from model.store.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
 from model.store.manifest import MANIFEST, manifest_path, manifest_text, output_digests
-from model.store.results import now, scenario_file
+from model.store.results import (
+    PARAMETERS_FILE,
+    now,
+    scenario_file,
+    split_parameters,
+    write_blocks,
+    write_split,
+)
 
 PARTS = "parts"
 STATUS_RUNNING, STATUS_ERRORS, STATUS_CONSOLIDATED, STATUS_COMPLETE = (
@@ -207,7 +214,7 @@ class BatchFolder:
         manifest: dict[str, Any],
         experiment_text: str,
         scenarios: Sequence[Scenario],
-        design: pd.DataFrame | None,
+        design: Iterable[pd.DataFrame] | None,
     ) -> BatchFolder:
         """A new partial folder, filled under a staging name: its manifest first, then the
         frozen inputs and their hashes (``manifest["inputs"]``); renamed into place last."""
@@ -273,13 +280,18 @@ class BatchFolder:
         self.write(manifest_path(self.path), manifest_text(manifest))
 
     def freeze_inputs(
-        self, experiment_text: str, scenarios: Sequence[Scenario], design: pd.DataFrame | None
+        self,
+        experiment_text: str,
+        scenarios: Sequence[Scenario],
+        design: Iterable[pd.DataFrame] | None,
     ) -> None:
+        """The experiment, the resolved scenarios and the design (written block by block, one
+        Parquet row group per block, so a large design is never held whole)."""
         self.write(self.path / "experiment.toml", experiment_text)
         for s in scenarios:
             self.write(self.path / scenario_file(s.name), dumps(s.data))
         if design is not None:
-            self.write(self.path / "design.parquet", lambda p: design.to_parquet(p, index=False))
+            self.write(self.path / "design.parquet", lambda p: write_blocks(p, design))
 
     def input_digests(self) -> dict[str, dict[str, Any]]:
         """Size and SHA-256 of every frozen input (experiment, scenarios, design)."""
@@ -326,6 +338,7 @@ class BatchFolder:
         return scenario
 
     def frozen_design(self) -> pd.DataFrame | None:
+        """The stored design (a batch whose design is keyed recomputes it instead)."""
         path = self.path / "design.parquet"
         return pd.read_parquet(path) if path.exists() else None
 
@@ -415,22 +428,25 @@ class BatchFolder:
         if not paths:
             return 0
         schema = unified_schema([pq.read_schema(p) for p in paths])
+        name = final_path(self.path).name
         rows = 0
 
-        def write(tmp: Path) -> None:
+        def parts() -> Iterator[tuple[pa.Table, pa.Table]]:
             nonlocal rows
-            with pq.ParquetWriter(tmp, schema) as writer:
-                for p in paths:
-                    table = pq.read_table(p)
-                    have = set(table.column_names)
-                    columns = [
-                        as_type(table.column(f.name), f.type)
-                        if f.name in have
-                        else pa.nulls(table.num_rows, f.type)
-                        for f in schema
-                    ]
-                    writer.write_table(pa.Table.from_arrays(columns, schema=schema))
-                    rows += table.num_rows
+            for p in paths:
+                table = pq.read_table(p)
+                have = set(table.column_names)
+                columns = [
+                    as_type(table.column(f.name), f.type)
+                    if f.name in have
+                    else pa.nulls(table.num_rows, f.type)
+                    for f in schema
+                ]
+                rows += table.num_rows
+                yield split_parameters(pa.Table.from_arrays(columns, schema=schema), name)
+
+        def write(outcomes_tmp: Path) -> None:  # parameters.parquet beside it, streamed together
+            self.write(self.path / PARAMETERS_FILE, lambda t: write_split(outcomes_tmp, t, parts()))
 
         self.write(self.path / "outcomes.parquet", write)
         return rows

@@ -17,12 +17,15 @@ import os
 import platform
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import metadata
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xarray as xr
 
@@ -154,7 +157,7 @@ class ResultFolder:
             "started": now(),
             **extra,
         }
-        writer = Writer(partial, manifest)
+        writer = Writer(partial, manifest, self.path.name)
         try:
             for s in scenarios:  # the resolved scenarios, as a batch freezes them
                 frozen = partial / scenario_file(s.name)
@@ -172,15 +175,20 @@ class ResultFolder:
 class Writer:
     """Writes the parts of a result folder."""
 
-    def __init__(self, path: Path, manifest: dict[str, Any]):
+    def __init__(self, path: Path, manifest: dict[str, Any], name: str = ""):
         self.path = path
         self.manifest = manifest
+        self.name = name or path.name  # the folder's final name (its outcome rows say it)
 
     def write_manifest(self) -> None:
         manifest_path(self.path).write_text(manifest_text(self.manifest))
 
     def write_outcomes(self, table: pd.DataFrame) -> None:
-        pq.write_table(to_arrow(table), self.path / "outcomes.parquet")
+        """``outcomes.parquet`` (no parameter columns; ``folder`` first) and
+        ``parameters.parquet`` (the runs' parameter values, long): see :func:`split_parameters`."""
+        outcomes, parameters = split_parameters(to_arrow(table), self.name)
+        pq.write_table(outcomes, self.path / "outcomes.parquet")
+        pq.write_table(parameters, self.path / PARAMETERS_FILE)
         self.manifest["runs"] = int(len(table))
 
     def write_trajectories(self, ds: xr.Dataset) -> None:
@@ -200,3 +208,106 @@ class Writer:
             return
         with open(self.path / "trajectories.nc", "wb") as f:
             f.write(buffer.getbuffer())
+
+
+def write_blocks(path: Path, blocks: Iterable[pd.DataFrame]) -> None:
+    """Tables of one schema into one Parquet file, a row group each."""
+    writer = None
+    try:
+        for block in blocks:
+            table = pa.Table.from_pandas(block, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+# ---------------------------------------------------------------------------------------
+# one outcomes schema for every folder
+# ---------------------------------------------------------------------------------------
+PARAMETERS_FILE = "parameters.parquet"
+PARAMETER_SCHEMA = pa.schema(
+    [
+        pa.field("folder", pa.string()),
+        pa.field("scenario", pa.string()),
+        pa.field("replication", pa.int64()),
+        pa.field("parameter", pa.string()),  # the outcome table's column, param__<key path>
+        pa.field("value", pa.float64()),  # a number (null for a month)
+        pa.field("month", pa.string()),  # a month, YYYY-MM (null for a number)
+    ]
+)
+
+
+def split_parameters(table: pa.Table, folder: str) -> tuple[pa.Table, pa.Table]:
+    """An outcome table as a folder writes it: (outcomes, parameters).
+
+    ``outcomes`` has ``folder`` (the result folder's name), ``scenario`` and ``replication``
+    first and then only outcome columns, which follow from the goods, the suppliers and the
+    key dates -- so a run, a Monte Carlo run, a batch and runs of different scenarios share
+    one schema and read together (``pl.read_parquet([a, b])``, duckdb without
+    ``union_by_name``). The uncertain parameters, which differ between scenarios and
+    designs, go to ``parameters`` in long form: one row per (run, parameter) that the run
+    has (:data:`PARAMETER_SCHEMA`); :func:`read_outcomes` joins them back as columns."""
+    from model.engine.outcomes import PARAM_PREFIX
+
+    n = table.num_rows
+    names = table.column_names
+    scenario = table.column("scenario") if "scenario" in names else pa.nulls(n, pa.string())
+    # a sensitivity design's rows are its replications (column "run" in memory)
+    index = "replication" if "replication" in names else "run"
+    replication = table.column(index).cast(pa.int64())
+    front = [pa.array([folder] * n, pa.string()), scenario, replication]
+    keys = ("folder", "scenario", "replication")
+    rest = [c for c in names if c not in (*keys, index) and not c.startswith(PARAM_PREFIX)]
+    outcomes = pa.Table.from_arrays(
+        [*front, *(table.column(c) for c in rest)], names=[*keys, *rest]
+    )
+    pieces = []
+    for c in (c for c in names if c.startswith(PARAM_PREFIX)):
+        column = table.column(c)
+        text = pa.types.is_string(column.type)
+        value = pa.nulls(n, pa.float64()) if text else column.cast(pa.float64())
+        month = column if text else pa.nulls(n, pa.string())
+        part = pa.Table.from_arrays(
+            [*front, pa.array([c] * n, pa.string()), value, month], schema=PARAMETER_SCHEMA
+        )
+        has = pc.or_(pc.is_valid(part["value"]), pc.is_valid(part["month"]))
+        pieces.append(part.filter(has))
+    parameters = pa.concat_tables(pieces) if pieces else PARAMETER_SCHEMA.empty_table()
+    return outcomes, parameters
+
+
+def write_split(
+    outcomes_path: Path, parameters_path: Path, parts: Iterator[tuple[pa.Table, pa.Table]]
+) -> None:
+    """Stream the (outcomes, parameters) tables of :func:`split_parameters` into two files."""
+    first = next(parts)
+    with (
+        pq.ParquetWriter(outcomes_path, first[0].schema) as wide,
+        pq.ParquetWriter(parameters_path, PARAMETER_SCHEMA) as narrow,
+    ):
+        for outcomes, parameters in chain([first], parts):
+            wide.write_table(outcomes)
+            narrow.write_table(parameters)
+
+
+def read_outcomes(folder: str | Path, parameters: bool = True) -> pd.DataFrame:
+    """A result folder's outcome rows, with its runs' parameters joined back as
+    ``param__<key path>`` columns (as the outcome table in memory has them). Folders written
+    before the parameters had their own file have them in ``outcomes.parquet`` already."""
+    folder = Path(folder)
+    table = pd.read_parquet(folder / "outcomes.parquet")
+    long_path = folder / PARAMETERS_FILE
+    if not parameters or not long_path.exists():
+        return table
+    long = pd.read_parquet(long_path)
+    if long.empty:
+        return table
+    long["x"] = long["month"].astype(object).where(long["month"].notna(), long["value"])
+    wide = long.pivot_table(
+        index=["scenario", "replication"], columns="parameter", values="x", aggfunc="first"
+    )
+    wide.columns.name = None
+    return table.merge(wide.reset_index(), on=["scenario", "replication"], how="left")

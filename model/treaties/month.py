@@ -6,17 +6,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
+from model.world.goods import GoodsCatalogue
+from model.world.parameters import ParameterView
+
 if TYPE_CHECKING:
-    pass
+    from model.treaties.rules import Treaty
 
 
 PROFILES = ("even", "front_loaded", "back_loaded")
 PHASES = ("obligations", "reciprocity", "clearing")
+
+
+class TreatyRule(Protocol):
+    """What every treaty rule is: built once from its scenario table, then called in the
+    phases of the month it names (each a subset of :data:`PHASES`), one method per phase with
+    the signature of :meth:`act`. A rule with no phases is read by the model when it is
+    built (``third_party_purchase`` adds the flows it buys)."""
+
+    phases: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def build(
+        cls, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
+    ) -> TreatyRule: ...
+
+    def act(self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth) -> None:
+        """(Named after its phase: ``obligations``, ``reciprocity`` or ``clearing``.)"""
 
 
 @dataclass

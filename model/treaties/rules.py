@@ -11,14 +11,16 @@ and any of these rules (docs/architecture.md §4), each a sub-table named after 
 - ``credit``: a credit line with interest and a drawing window (rows 25-28);
 - ``reciprocity``: the owed side reviews the balance and suspends goods (rows 38, 51, 53);
 - ``transit``: goods allowed over a route through the USSR (rows 49-50, 79-84);
-- ``third_party_purchase``: the USSR buys a good from a supplier and passes it on (row 85).
+- ``third_party_purchase``: the USSR buys a good from a supplier and passes it on (row 85);
+- ``barter_only``: dues are held in any month Germany is in arrears (a counterfactual).
 
 An invasion ends every German-Soviet treaty at once (``trade_ended``). Rules are plug-ins:
 :data:`RULES` maps each name to its class; an unknown name is rejected with the list of
 valid ones (scipy's ``solve_ivp`` ``METHODS`` habit).
 
-**One protocol.** Each rule class declares the phases of the month it acts in (``phases``,
-a subset of :data:`PHASES`) and implements a method of the same name taking
+**One protocol** (:class:`~model.treaties.month.TreatyRule`, checked by :func:`register`).
+Each rule class declares the phases of the month it acts in (``phases``, a subset of
+:data:`PHASES`) and implements a method of the same name taking
 ``(month, treaty, active, state)``: ``obligations`` adds to what falls due this month,
 ``reciprocity`` lets the owed side review the balance, ``clearing`` settles the account.
 ``state`` is the month's :class:`TreatyMonth`, which the model reads after each phase; the
@@ -28,13 +30,15 @@ this package, one line in :data:`RULES` and its schema in :mod:`model.files.sche
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from model.treaties.barter import BarterOnlyRule
 from model.treaties.credit import CreditRule
-from model.treaties.month import PHASES, PROFILES, TreatyMonth, window_share
+from model.treaties.month import PHASES, PROFILES, TreatyMonth, TreatyRule, window_share
 from model.treaties.purchase import ThirdPartyPurchaseRule
 from model.treaties.quotas import QuotaRule
 from model.treaties.reciprocity import ReciprocityRule
@@ -44,20 +48,40 @@ from model.world.goods import GoodsCatalogue
 from model.world.parameters import ParameterView
 
 __all__ = [
-    "PHASES", "PROFILES", "RULES", "TREATY_KEYS", "Treaty", "TreatyMonth",
+    "PHASES", "PROFILES", "RULES", "TREATY_KEYS", "Treaty", "TreatyMonth", "TreatyRule", "register",
     "counter_value_owner", "window_share", "QuotaRule", "ValuesRule", "CreditRule",
     "ReciprocityRule", "TransitRule", "ThirdPartyPurchaseRule",
 ]  # fmt: skip
 
 
-RULES: dict[str, Any] = {  # name -> rule class (each has build() and phases)
-    "quotas": QuotaRule,
-    "values": ValuesRule,
-    "credit": CreditRule,
-    "reciprocity": ReciprocityRule,
-    "transit": TransitRule,
-    "third_party_purchase": ThirdPartyPurchaseRule,
-}
+def register(rules: Mapping[str, type]) -> dict[str, type[TreatyRule]]:
+    """The registry, checked when it is built: every rule's ``phases`` is a tuple of
+    :data:`PHASES` and it implements each of them and ``build`` (:class:`TreatyRule`), so
+    a misspelt phase is an error at import instead of a rule that silently never acts."""
+    for name, cls in rules.items():
+        phases = getattr(cls, "phases", None)
+        if not isinstance(phases, tuple) or not set(phases) <= set(PHASES):
+            raise TypeError(
+                f"treaty rule {name!r} ({cls.__name__}): phases must be a tuple of "
+                f"{', '.join(PHASES)}; got {phases!r}"
+            )
+        missing = [m for m in ("build", *phases) if not callable(getattr(cls, m, None))]
+        if missing:
+            raise TypeError(f"treaty rule {name!r} ({cls.__name__}) lacks {', '.join(missing)}()")
+    return dict(rules)
+
+
+RULES = register(  # name -> rule class
+    {
+        "quotas": QuotaRule,
+        "values": ValuesRule,
+        "credit": CreditRule,
+        "reciprocity": ReciprocityRule,
+        "transit": TransitRule,
+        "third_party_purchase": ThirdPartyPurchaseRule,
+        "barter_only": BarterOnlyRule,
+    }
+)
 TREATY_KEYS = ("title", "parties", "signed", "from", "to", *RULES)
 
 

@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from model.world.calendar import format_month, is_month_text, parse_month
 
@@ -144,6 +143,8 @@ def _central_number(spec: Mapping) -> float:
 
 def ppf(spec: Mapping, u: np.ndarray) -> np.ndarray:
     """Map uniforms ``u`` in (0, 1) to values of the distribution (month indices for months)."""
+    from scipy import stats  # here, not at import: reading and checking files does not need it
+
     u = np.clip(np.asarray(u, dtype=float), 1e-12, 1 - 1e-12)
     kind = spec["dist"]
     num = {k: _as_number(v, k) for k, v in spec.items() if k not in ("dist", "values", "weights")}

@@ -74,3 +74,38 @@ def parameter_uniforms(
     the draws of the others.
     """
     return {p: uniforms(key, "param:" + p, replications, 1)[:, 0] for p in paths}
+
+
+def permuted(key: np.uint64, purpose: str, n: int, index: np.ndarray) -> np.ndarray:
+    """Where a keyed permutation of ``range(n)`` sends each of ``index`` (int64, same shape).
+
+    A bijection of ``range(n)`` computed element by element, so any slice of it costs only
+    that slice: a balanced Feistel network of six rounds over the 2k-bit numbers (4**k >= n),
+    its round function the counter hash of (key, purpose, round, half), walked along its
+    cycle until the value falls below ``n`` (fewer than four steps on average). A Latin
+    hypercube drawn with it (:class:`model.batch.experiment.Design`) needs no stored design.
+    """
+    idx = np.asarray(index, dtype=np.uint64)
+    if n <= 1:
+        return np.zeros(idx.shape, dtype=np.int64)
+    half_bits = max(1, ((n - 1).bit_length() + 1) // 2)
+    mask = np.uint64((1 << half_bits) - 1)
+    shift = np.uint64(half_bits)
+    with np.errstate(over="ignore"):
+        seeds = np.array([_purpose(f"{purpose}/round{r}") for r in range(6)], dtype=np.uint64)
+        rounds = list(_mix(np.uint64(key) ^ seeds))
+    limit = np.uint64(n)
+
+    def feistel(x: np.ndarray) -> np.ndarray:
+        left, right = x >> shift, x & mask
+        with np.errstate(over="ignore"):
+            for k in rounds:
+                left, right = right, left ^ (_mix(k ^ (right * _GOLDEN)) & mask)
+        return (left << shift) | right
+
+    out = idx.copy()
+    todo = np.ones(out.shape, dtype=bool)
+    while todo.any():
+        out[todo] = feistel(out[todo])
+        todo = out >= limit
+    return out.astype(np.int64)

@@ -22,6 +22,7 @@ from model.cli import main
 from model.engine.outcomes import outcomes_table, param_column
 from model.engine.runner import simulate
 from model.files.scenario import load
+from model.store.results import read_outcomes
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -54,11 +55,15 @@ def reference(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def assert_same_results(a: Path, b: Path) -> None:
-    ta = pd.read_parquet(a / "outcomes.parquet").sort_values(
-        ["scenario", "replication"], ignore_index=True
+    ta = (  # the parameters joined back; the folder names differ
+        read_outcomes(a)
+        .drop(columns="folder")
+        .sort_values(["scenario", "replication"], ignore_index=True)
     )
-    tb = pd.read_parquet(b / "outcomes.parquet").sort_values(
-        ["scenario", "replication"], ignore_index=True
+    tb = (
+        read_outcomes(b)
+        .drop(columns="folder")
+        .sort_values(["scenario", "replication"], ignore_index=True)
     )
     pd.testing.assert_frame_equal(ta, tb, check_exact=True)
     with (
@@ -103,12 +108,11 @@ def test_serial_pool_and_dask_give_identical_results_whatever_the_chunking(tmp_p
 
 def test_replications_are_paired_across_scenarios_and_match_pactsim_run(reference):
     _, folder = reference
-    table = pd.read_parquet(folder / "outcomes.parquet")
+    table = read_outcomes(folder)  # outcomes.parquet with parameters.parquet joined back
     assert list(table["scenario"].unique()) == ["baseline", "no_pact"] and len(table) == 24
     assert list(table["replication"]) == [*range(12), *range(12)]  # sorted: scenario, replication
     # common random numbers: replication i has the same parameter sample in both scenarios
     params = [c for c in table.columns if c.startswith("param__")]
-    assert list(table.columns[2 : 2 + len(params)]) == params
     base, other = (
         table[table["scenario"] == s].set_index("replication")[params]
         for s in ("baseline", "no_pact")

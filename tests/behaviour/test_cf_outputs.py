@@ -19,6 +19,7 @@ import xarray as xr
 
 from model.cli import main
 from model.engine.outcomes import column_name, param_column
+from model.store.results import read_outcomes
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 
@@ -69,12 +70,33 @@ def test_trajectories_are_cf_with_a_time_axis(folders, which):
         for name in ds.data_vars:
             assert ds[name].dtype == np.float32, name
         assert ds["stock"].attrs["units"].startswith("t") and "RM" in ds["stock"].attrs["units"]
+        price = ds["price_rm_per_unit"].attrs  # money: a number and its currency
+        assert price["units"] == "1" and price["currency"] == "RM"
         assert ds["imports"].attrs["units"].startswith("t month-1")
         assert ds["war_readiness"].attrs["units"] == "1"
         assert ds["binding"].attrs["flag_meanings"].split()[:2] == ["no_dues", "quota"]
         assert len(ds["binding"].attrs["flag_values"]) == len(
             ds["binding"].attrs["flag_meanings"].split()
         )
+
+
+def test_every_variable_without_a_good_axis_has_a_udunits_unit(folders):
+    """Issue 24, item 3, as far as it goes: money (units "1", currency "RM"), the transit
+    tonnes, shares and the coordinates parse as UDUNITS units in run and batch files. The
+    variables by good still spell one unit per good in their units text (t, kg, RM) -- not yet
+    a UDUNITS unit: those goods are to get variables of their own."""
+    cf_units = pytest.importorskip("cf_units")
+    for key in ("baseline", "batch"):
+        with xr.open_dataset(folders[key] / "trajectories.nc", engine="h5netcdf") as ds:
+            for name in [*ds.data_vars, *ds.coords]:
+                units = {**ds[name].attrs, **ds[name].encoding}.get("units")
+                if "good" in ds[name].dims and name not in ("unit", "price_rm_per_unit"):
+                    continue
+                if name in ("month",):
+                    continue  # a time coordinate: "days since ..." (encoded)
+                cf_units.Unit(units)  # raises ValueError for a text UDUNITS cannot read
+                if name.endswith("_rm") or name == "price_rm_per_unit":
+                    assert units == "1" and ds[name].attrs["currency"] == "RM", name
 
 
 def test_run_and_batch_files_share_one_layout(folders):
@@ -91,28 +113,45 @@ def test_run_and_batch_files_share_one_layout(folders):
 SQL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def test_outcomes_of_two_scenarios_concatenate_with_one_schema(folders):
-    a = pq.read_table(folders["baseline"] / "outcomes.parquet")
-    b = pq.read_table(folders["no_pact"] / "outcomes.parquet")
-    c = pq.read_table(folders["batch"] / "outcomes.parquet")
-    outcomes = [f for f in a.schema if not f.name.startswith("param__")]
-    assert pa.schema(outcomes) == pa.schema(
-        [f for f in b.schema if not f.name.startswith("param__")]
-    )
-    for table in (a, b, c):
+def test_a_run_a_monte_carlo_run_and_a_batch_read_together(folders):
+    """One outcomes schema for every folder (issue 24, item 2): the parameters, which differ
+    between scenarios and designs, are in parameters.parquet; a column names the folder."""
+    files = [folders[k] / "outcomes.parquet" for k in ("baseline", "no_pact", "batch")]
+    tables = [pq.read_table(f) for f in files]
+    assert tables[0].schema == tables[1].schema == tables[2].schema  # names, order and types
+    for table in tables:
+        assert table.column_names[:3] == ["folder", "scenario", "replication"]
         for f in table.schema:
             assert not pa.types.is_null(f.type), f.name
             assert SQL_NAME.match(f.name), f.name
             assert f.type in (pa.string(), pa.int64(), pa.float64()), (f.name, f.type)
-    assert a.schema.field("stockout_tungsten").type == pa.string()
-    assert a.schema.field("cover_oil_1941_06").type == pa.float64()
-    invasion = a.column(param_column("soviet_union.policy.political_events[0].month")).to_pylist()
-    assert all(re.fullmatch(r"\d{4}-\d{2}", m) for m in invasion), invasion
-    both = pa.concat_tables([a.select(b.column_names), b])  # the deterministic run has no params
-    assert both.num_rows == 4
+            assert not f.name.startswith("param__"), f.name
+    assert tables[0].schema.field("stockout_tungsten").type == pa.string()
+    assert tables[0].schema.field("cover_oil_1941_06").type == pa.float64()
+    expected = {"baseline": 3, "no_pact": 1, "batch": 8}  # MC run, deterministic run, batch
     polars = pytest.importorskip("polars")
-    b2 = folders["no_pact"] / "outcomes.parquet"
-    assert polars.read_parquet([b2, b2]).height == 2
+    together = polars.read_parquet([str(f) for f in files])  # one call
+    assert dict(together.group_by("folder").len().iter_rows()) == expected
+    assert together.width == tables[0].num_columns
+    duckdb = pytest.importorskip("duckdb")
+    listed = ", ".join(f"'{f}'" for f in files)
+    rows = duckdb.sql(  # no union_by_name: the columns match by name and position
+        f"select folder, count(*), count(cover_oil_1941_06) from read_parquet([{listed}]) group by folder"
+    ).fetchall()
+    assert {r[0]: r[1] for r in rows} == expected and all(r[1] == r[2] for r in rows)
+    width = duckdb.sql(f"select * from read_parquet([{listed}]) limit 1").df().shape[1]
+    assert width == tables[0].num_columns  # nothing dropped
+    # the parameters, long, and joined back as the outcome table in memory has them
+    long = pq.read_table(folders["baseline"] / "parameters.parquet").to_pandas()
+    assert set(long["replication"]) == {0, 1, 2} and (long["folder"] == "baseline").all()
+    wide = read_outcomes(folders["baseline"])
+    invasion = wide[param_column("soviet_union.policy.political_events[0].month")].tolist()
+    assert len(invasion) == 3 and all(re.fullmatch(r"\d{4}-\d{2}", m) for m in invasion)
+    assert pq.read_table(folders["no_pact"] / "parameters.parquet").num_rows == 0  # central
+    batch = read_outcomes(folders["batch"])
+    params = [c for c in batch.columns if c.startswith("param__")]
+    stored = pq.read_table(folders["batch"] / "parameters.parquet").num_rows
+    assert params and stored == int(batch[params].notna().sum().sum())  # every value, once
 
 
 def test_column_names_written_before_issue_13_map_to_todays():

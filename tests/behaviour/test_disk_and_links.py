@@ -72,5 +72,5 @@ def test_a_batch_the_disk_cannot_hold_is_refused_before_it_runs(full_disk):
     out = full_disk / "b"
     done = pactsim("batch", str(ROOT / "experiments" / "smoke.toml"), "--out", str(out))
     assert done.returncode == 2, done.stderr
-    assert "not enough disk" in done.stderr and "MB needed" in done.stderr, done.stderr
+    assert "not enough disk" in done.stderr and "MB of disk at the peak" in done.stderr, done.stderr
     assert not out.exists()

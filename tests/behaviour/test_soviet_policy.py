@@ -178,3 +178,20 @@ def test_an_oil_embargo_is_recorded_as_policy_not_supply():
     codes = result.trajectory["binding"][a : b + 1, :, g].astype(int)
     assert (codes == BINDING_CODE["suspension"]).mean() > 0.95
     assert to_invasion(result, "oil", "1940-01").max() == pytest.approx(0.0, abs=1.0)
+
+
+def test_barter_only_holds_the_dues_while_germany_is_in_arrears():
+    """The barter_only rule (one module, one registry line, one schema entry): with it the
+    USSR ships a fraction of the baseline's oil to the invasion and arrears stay small."""
+    from model.engine.outcomes import outcomes_table
+    from model.engine.runner import simulate
+    from model.files.scenario import load
+
+    rows = {
+        name: outcomes_table(simulate(load(name), n_runs=1)).iloc[0]
+        for name in ("baseline", "barter_only")
+    }
+    base, barter = rows["baseline"], rows["barter_only"]
+    assert barter["soviet_to_invasion_oil"] < 0.5 * base["soviet_to_invasion_oil"]
+    assert barter["arrears_rm_max"] < 0.5 * base["arrears_rm_max"]
+    assert barter["suspension_months"] > base["suspension_months"]

@@ -272,3 +272,22 @@ def test_the_dashboard_runs_the_long_baseline_against_the_baseline_by_calendar_m
     while model.running:
         model.step()
     assert model.month_label == "1942-12"
+
+
+def test_compare_reads_the_stocks_of_1939_09_and_1941_06_and_the_campaign_cover(central):
+    from model.analysis.metrics import metrics_for
+    from model.engine.outcomes import outcomes_table
+
+    table = outcomes_table(central)
+    oil = list(central.goods).index("oil")
+    assert (
+        table["stock_oil_1939_09"].iloc[0]
+        == central.trajectory["stock"][_month(central, "1939-09"), 0, oil]
+    )
+    need = central.trajectory["military_demand"][_month(central, "1941-07"), 0, oil]
+    eve = central.trajectory["stock"][_month(central, "1941-05"), 0, oil]
+    assert table["campaign_cover_oil_1941_06"].iloc[0] == pytest.approx(eve / need)
+    critical = ("oil", "grain", "rubber", "manganese", "chrome", "nickel", "tungsten")
+    shown = {m.column for m in metrics_for(list(table.columns), {}, critical=critical)}
+    assert {"stock_oil_1939_09", "stock_rubber_1941_06", "campaign_cover_min_1941_06"} <= shown
+    assert {"soviet_debt_rm_1939_09", "credit_drawn_rm_1941_06"} <= shown

@@ -190,3 +190,31 @@ def test_the_record_is_the_lowest_layer():
         names += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
         inside = [m for m in names if m.startswith("model") and m != "model.record"]
         assert not inside, (path.name, inside)
+
+
+def test_search_ignores_accents_and_finds_the_prose_of_section_2(capsys):
+    for word in ("Lutzow", "Lützow", "LUTZOW"):
+        hits = record.search(word)
+        assert [r.label for r in hits] == ["FACTS §2.48"], word
+        assert "106.5" in hits[0].value and hits[0].section.startswith("2. ")
+    assert main(["sources", "--search", "Lutzow"]) == 0
+    assert "FACTS §2.48" in capsys.readouterr().out
+
+
+def test_section_citations_as_the_scenarios_write_them_resolve(capsys):
+    whole = record.resolve("FACTS §2")
+    assert len(whole) > 20 and all(r.id.startswith("§2.") for r in whole)
+    assert record.resolve("§2") == whole
+    assert [r.label for r in record.resolve("FACTS §2.48")] == ["FACTS §2.48"]
+    with pytest.raises(record.UnknownRow, match="FACTS §2"):
+        record.resolve("FACTS §9")
+    cited = [
+        line
+        for path in sorted((ROOT / "scenarios").glob("*.toml"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if "FACTS §2" in line
+    ]
+    assert cited  # the baseline cites the section (nickel, tungsten, fats, the Lützow)
+    assert main(["sources", "FACTS §2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("FACTS §2.") == len(whole) and "Lützow" in out

@@ -77,7 +77,13 @@ def test_check_many_files_reports_each_and_fails_if_any_is_bad(capsys):
 
 @pytest.mark.parametrize(
     "target, fragment",
-    [("does_not_exist.toml", "file not found"), (".", "cannot be read")],
+    [
+        ("does_not_exist.toml", "file not found"),
+        (".", "is a folder; expected a regular TOML file"),
+        # never read whole (tests/unit/test_bounded_inputs.py has FIFOs and oversized files)
+        ("/dev/zero", "is a character device"),
+        ("/dev/null", "is a character device"),
+    ],
 )
 def test_check_unreadable_paths(tmp_path, target, fragment, capsys):
     assert pactsim(["check", str(tmp_path / target)]) == 2

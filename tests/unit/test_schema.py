@@ -458,3 +458,32 @@ def test_validate_raises_only_scenario_errors(edits):
     except ScenarioError as err:
         assert err.file == "fuzz.toml"
         assert "\n" not in str(err)
+
+
+def test_a_rule_with_a_misspelt_phase_is_refused_at_registration():
+    """The registry checks the protocol: a typo in ``phases`` (or a phase without its method)
+    is an error naming the rule, never a rule that silently never acts."""
+    from model.treaties.rules import register
+
+    class Typo:
+        phases = ("obligation",)
+
+        @classmethod
+        def build(cls, path, table, view, goods):
+            return cls()
+
+        def obligation(self, month, treaty, active, state):
+            pass
+
+    class NoMethod:
+        phases = ("clearing",)
+
+        @classmethod
+        def build(cls, path, table, view, goods):
+            return cls()
+
+    with pytest.raises(TypeError, match="'typo' \\(Typo\\): phases must be a tuple of obligations"):
+        register({"typo": Typo})
+    with pytest.raises(TypeError, match=r"'half' \(NoMethod\) lacks clearing\(\)"):
+        register({"half": NoMethod})
+    assert register({"quotas": RULES["quotas"]}) == {"quotas": RULES["quotas"]}

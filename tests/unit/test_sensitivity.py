@@ -13,6 +13,7 @@ from model.analysis.sensitivity import analyse, load_spec, problem_for
 from model.batch.experiment import build_design
 from model.cli import main as cli_main
 from model.files.scenario import ScenarioError
+from model.store.results import read_outcomes
 
 BASELINE = "scenarios/baseline.toml"
 
@@ -81,7 +82,7 @@ outcomes = ["stockout_oil", "cover_oil_1941_06"]
 
 
 def test_sensitivity_command_end_to_end(tmp_path, capsys):
-    params = '["germany.initial_stock.oil", "germany.synthetic.oil.utilisation", "blockade.effectiveness"]'
+    params = '["germany.initial_stock.oil", "germany.synthetic.oil.utilisation", "routes.danube_rail.capacity_t_per_month"]'
     exp = write_experiment(
         tmp_path,
         f"[sobol]\nsecond_order = false\n[sensitivity]\nparameters = {params}\nresamples = 50",
@@ -94,7 +95,7 @@ def test_sensitivity_command_end_to_end(tmp_path, capsys):
         == 0
     )
     assert "cover_oil_1941_06" in capsys.readouterr().out
-    runs = pd.read_parquet(out / "outcomes.parquet")
+    runs = read_outcomes(out)  # the outcomes with their parameters joined back
     assert len(runs) == 8 * (3 + 2)
     assert runs["stockout_oil"].between(0, 43).all()  # months from 1939-06, 43 = not by 1942-12
     # the design reaches the model: the oil stock used follows the design's quantiles
@@ -130,7 +131,7 @@ def test_sensitivity_command_end_to_end(tmp_path, capsys):
         ),
         ("[sensitivity]\nparameters = []", "sobol", "sensitivity.parameters: expected at least 1"),
         (
-            '[sensitivity]\nparameters = ["blockade.effectiveness", "blockade.effectiveness"]',
+            '[sensitivity]\nparameters = ["routes.danube_rail.capacity_t_per_month", "routes.danube_rail.capacity_t_per_month"]',
             "sobol",
             "listed twice",
         ),
@@ -165,7 +166,7 @@ def test_a_design_through_the_process_pool_equals_serial(tmp_path):
     """The sensitivity runs use the batch executors: a process pool gives the serial rows."""
     from model.analysis.sensitivity import resolve_outcomes, run_design
 
-    params = '["germany.initial_stock.oil", "blockade.effectiveness"]'
+    params = '["germany.initial_stock.oil", "routes.danube_rail.capacity_t_per_month"]'
     spec = load_spec(
         write_experiment(
             tmp_path, f"[sobol]\nsecond_order = false\n[sensitivity]\nparameters = {params}"
