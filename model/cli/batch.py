@@ -120,7 +120,7 @@ def started(args: argparse.Namespace, workers: int) -> Batch:
     check_design_size(experiment, len(uncertain_paths(scenarios)), len(scenarios))
     figures = not args.no_figures and experiment.figures != ()
     if workers > 1 or figures:  # the fork server's imports overlap the planning below
-        from model.presentation.report_figures import PRELOAD as FIGURE_PRELOAD
+        from model.presentation.figure_pool import PRELOAD as FIGURE_PRELOAD
 
         start_forkserver(PRELOAD + (FIGURE_PRELOAD if figures else ()))
     from model.batch.run import start_batch

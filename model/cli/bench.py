@@ -286,7 +286,9 @@ def run_bench(
     main_job_file: Path | None = None,
 ) -> dict[str, Any]:
     """Every measurement, in one process: ``main_job`` None skips the main job, 0 runs it
-    with the file's replications, N with N replications per scenario."""
+    with the file's replications, N with N replications per scenario. Long because it runs
+    the measurements in their order (the batches first, while this process is small) and
+    gathers every key of the report in one place."""
 
     scenario_path = shipped("scenarios") / "baseline.toml"
     result: dict[str, Any] = {"workers": workers, "cores": os.cpu_count(), "scenario": "baseline"}
@@ -396,9 +398,9 @@ def print_table(r: dict[str, Any], sizes: list[int]) -> None:
 # pactsim bench
 # ---------------------------------------------------------------------------------------
 MAIN_JOB = shipped("experiments") / "counterfactuals.toml"
-QUICK = {"sizes": "1000,10000", "single": 30, "sweep": "500,1000,2000", "sweep_runs": 2000,
+QUICK: dict[str, Any] = {"sizes": "1000,10000", "single": 30, "sweep": "500,1000,2000", "sweep_runs": 2000,
          "main_job_replications": 100, "dashboard": 3}  # fmt: skip
-FULL = {"sizes": "1000,10000,100000", "single": 200, "sweep": "250,500,1000,2000,4000",
+FULL: dict[str, Any] = {"sizes": "1000,10000,100000", "single": 200, "sweep": "250,500,1000,2000,4000",
         "sweep_runs": 4000, "main_job_replications": 0, "dashboard": 5}  # fmt: skip
 
 

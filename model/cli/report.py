@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from model.batch.executors import default_workers, start_forkserver
-    from model.presentation.report_figures import PRELOAD
+    from model.presentation.figure_pool import PRELOAD
 
     if default_workers() > 1:  # the figure workers' imports, while the results are read
         start_forkserver(PRELOAD)

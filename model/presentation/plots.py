@@ -22,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from model.engine.cf import month_labels
-from model.presentation.summaries import Summary
+from model.presentation.summaries import Summary, like_baseline
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
 
@@ -105,10 +105,8 @@ def _years_shown(ax: plt.Axes) -> float:
 def _fixed_dates(
     ax: plt.Axes, major: Sequence[int], major_format: str, every: int = 1, minor: Sequence[int] = ()
 ) -> None:
-    """Ticks on the first of the given months (of every ``every``-th year for the major
-    ones, the years divisible by it, as YearLocator), placed once for the axis's current
-    limits: matplotlib's date locators recompute them with dateutil's rrule at every layout
-    pass, most of a small panel's drawing time."""
+    """Ticks on the first of the given months (major ones on years divisible by ``every``,
+    as YearLocator), placed once: date locators rerun dateutil's rrule at every layout pass."""
     low, high = (mdates.num2date(v) for v in ax.get_xlim())
 
     def firsts(months: Sequence[int], every: int) -> list[float]:
@@ -426,20 +424,30 @@ def plot_clearing_balance(
     """German-Soviet clearing balance, M RM (Soviet deliveries minus German, median and 50 % band).
 
     Months in which most runs are under a Soviet suspension are marked on the median line.
+    A scenario whose median stays within LIKE_BASELINE of the baseline's (the first
+    of ``scenarios``) all window long is drawn as a thin grey line without its band, and the
+    legend names those together: many such look-alike colours told nothing apart.
     """
     ax = ax or plt.gca()
     styles = dict(styles or scenario_styles(scenarios))
     months = list(summaries[scenarios[0]].months)
     x = np.array(month_dates(months))
+    alike = set(like_baseline(summaries, scenarios))
     for s in scenarios:
         st, summary = styles[s], summaries[s]
         lo, med, hi = summary.clearing_m_rm  # type: ignore[misc]
+        if s in alike:
+            ax.plot(x, med, color="0.6", lw=0.8, zorder=2)
+            continue
         ax.fill_between(x, lo, hi, color=st["color"], alpha=0.15, lw=0)
         ax.plot(x, med, label=s, **_line(st))
         if summary.suspended_most is not None:
             susp = summary.suspended_most
             ax.plot(x[susp], med[susp], ls="none", marker="v", ms=6, color=st["color"], mec="black",
                     mew=0.5)  # fmt: skip
+    if alike:
+        names = textwrap.fill(", ".join(s for s in scenarios if s in alike), 40)
+        ax.plot([], [], color="0.6", lw=0.8, label=f"like the baseline (within 2 %):\n{names}")
     ax.axhline(0, color="0.5", lw=0.8)
     _events(ax, markers, months, event_labels)
     _date_axis(ax)

@@ -36,10 +36,9 @@ from model.analysis.compare import (
 from model.presentation.binding_table import HEADER as BINDING_HEADER
 from model.presentation.binding_table import NOTE as BINDING_NOTE
 from model.presentation.binding_table import binding_rows
+from model.presentation.figure_pool import LazyPool, compare_in_pool
 from model.presentation.report_figures import (
     Figure,
-    LazyPool,
-    compare_in_pool,
     draw_figures,
     headline_rows,
     scenario_infos,

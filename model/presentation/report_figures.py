@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -24,18 +22,23 @@ import pandas as pd
 from model.analysis.compare import (
     HEADLINE,
     BatchResults,
-    compare,
     fmt_level,
     load_results,
 )
 from model.errors import UserError
-from model.presentation.summaries import VARIABLES, Summary, summarise
+from model.presentation.figure_pool import (
+    LazyPool,
+    compare_tasks,
+    failed,
+    figure_task,
+    paired_table,
+    prepare_task,
+)
+from model.presentation.summaries import MAX_SUPPLIERS, VARIABLES, Summary, supplier_totals
 from model.store.results import frozen_data
 
 if TYPE_CHECKING:
     from model.files.scenario import Scenario
-
-MAX_SUPPLIERS = 7  # suppliers drawn separately in the deliveries chart; the rest are "other"
 
 
 @dataclass(frozen=True)
@@ -267,7 +270,8 @@ def draw_figures(
     The work runs on ``executor`` (default: a :class:`LazyPool` of ``workers`` processes,
     one per core): first each scenario's quantiles over runs
     (:mod:`model.presentation.summaries`; only when a figure that is drawn needs the
-    trajectories) and each counterfactual's paired differences, then one figure per task."""
+    trajectories) and each counterfactual's paired differences, then one figure per task.
+    Long because it plans both stages (what the figures to be drawn need) and joins them."""
     from model.presentation import plots
 
     unknown = sorted(set(only or ()) - set(FIGURES))
@@ -299,9 +303,9 @@ def draw_figures(
         if _summaries_needed(drawing, wanted, out_dir, redraw):
             tasks += [("summary", (results.trajectories_path, n)) for n in names]
         if table is None and _table_needed(drawing, wanted, out_dir, redraw):
-            tasks += _compare_tasks(results, baseline, seed)
+            tasks += compare_tasks(results, baseline, seed)
         parts: dict[str, pd.DataFrame] = {}
-        for kind, name, value in executor.map(_prepare_task, tasks, _failed):
+        for kind, name, value in executor.map(prepare_task, tasks, failed):
             if kind == "summary":
                 drawing.summaries[name] = value
             else:
@@ -312,94 +316,10 @@ def draw_figures(
         return _draw_jobs(jobs, out_dir, redraw, say, executor)
 
 
-def compare_in_pool(results: BatchResults, baseline: str, seed: int, executor: Any) -> pd.DataFrame:
-    """:func:`~model.analysis.compare.compare`, one counterfactual per task on ``executor``
-    (the same table: each scenario's bootstrap has its own random stream)."""
-    names = results.scenarios
-    if baseline not in names or len(names) < 2:
-        return compare(results, baseline, seed)  # its error
-    parts = {
-        name: value
-        for _, name, value in executor.map(
-            _prepare_task, _compare_tasks(results, baseline, seed), _failed
-        )
-    }
-    return paired_table([parts[n] for n in names if n != baseline])
-
-
-def _compare_tasks(results: BatchResults, baseline: str, seed: int) -> list[tuple[str, Any]]:
-    others = [n for n in results.scenarios if n != baseline]
-    return [("compare", (_pair(results, baseline, n), baseline, seed)) for n in others]
-
-
-class LazyPool:
-    """An executor opened at its first task: a process pool of ``workers`` (default one per
-    core), or this process for one worker; nothing started when there is nothing to do."""
-
-    def __init__(self, workers: int | None = None):
-        from model.batch.executors import default_workers
-
-        self.workers = default_workers() if workers is None else workers
-        self.inner: Any = None
-
-    def __enter__(self) -> LazyPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.inner is not None:
-            self.inner.__exit__(*exc)
-
-    def map(
-        self, fn: Callable[[Any], Any], tasks: Sequence[Any], fail: Callable[..., Any]
-    ) -> Iterator[Any]:
-        from model.batch.executors import PoolExecutor, SerialExecutor
-
-        if not tasks:
-            return iter(())
-        if self.inner is None:
-            pool = self.workers > 1
-            self.inner = PoolExecutor(self.workers, preload=PRELOAD) if pool else SerialExecutor()
-            self.inner.__enter__()
-        return self.inner.map(fn, tasks, fail)
-
-
-# what a fork server preloads for the figure workers (when the pool cannot fork)
-PRELOAD = ("model.presentation.report_figures", "model.presentation.plots")
-
-
 def _table_needed(d: Drawing, wanted: set[str], out_dir: Path, redraw: bool) -> bool:
     if "paired_differences" not in wanted or len(d.names) < 2:
         return False
     return redraw or not (out_dir / "paired_differences.png").exists()
-
-
-def _pair(results: BatchResults, baseline: str, name: str) -> BatchResults:
-    """The result restricted to the baseline's and one counterfactual's rows (a task's data)."""
-    from dataclasses import replace
-
-    scenario = results.outcomes["scenario"].astype(str)
-    return replace(results, outcomes=results.outcomes[scenario.isin([baseline, name])])
-
-
-def paired_table(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """One counterfactual's :func:`~model.analysis.compare.compare` table each, joined in
-    order: the table ``compare`` gives for all of them (each scenario's bootstrap has its
-    own random stream)."""
-    table = pd.concat(list(parts), ignore_index=True)
-    table.attrs.update(parts[0].attrs)
-    return table
-
-
-def _prepare_task(task: tuple[str, Any]) -> tuple[str, str, Any]:
-    """In a worker: one scenario's summary, or one counterfactual's paired differences."""
-    kind, args = task
-    with warnings.catch_warnings():  # months outside a scenario's window are NaN
-        warnings.filterwarnings("ignore", "All-NaN slice|Mean of empty slice")
-        if kind == "summary":
-            return kind, args[1], summarise(*args)
-        pair, baseline, seed = args
-        name = next(n for n in pair.scenarios if n != baseline)
-        return kind, name, compare(pair, baseline, seed)
 
 
 def _summaries_needed(d: Drawing, wanted: set[str], out_dir: Path, redraw: bool) -> bool:
@@ -410,24 +330,6 @@ def _summaries_needed(d: Drawing, wanted: set[str], out_dir: Path, redraw: bool)
         return True
     stems = {"shortages", "clearing_balance", *(f"stocks_{n}" for n in d.names)}
     return any(not (out_dir / f"{stem}.png").exists() for stem in stems)
-
-
-def _failed(task: Any, record: dict[str, Any]) -> Any:
-    raise RuntimeError(f"{record['error']}: {record['message']}")
-
-
-def _figure_task(task: tuple[Callable[[], Any], Path]) -> tuple[Path, float, bool]:
-    """In a worker: draw one figure and save it; its path, seconds and whether it drew."""
-    from model.presentation import plots
-
-    make, path = task
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():  # months outside a scenario's window are NaN
-        warnings.filterwarnings("ignore", "All-NaN slice|Mean of empty slice")
-        fig = make()
-        if fig is not None:
-            plots.save(fig, path)
-    return path, time.perf_counter() - t0, fig is not None
 
 
 def _draw_jobs(
@@ -447,7 +349,7 @@ def _draw_jobs(
     # the slowest first, so that no worker is left with a long one at the end
     tasks.sort(key=lambda t: t[1].stem not in ("shortages", "paired_differences"))
     empty: set[str] = set()
-    for n, (path, seconds, drew) in enumerate(executor.map(_figure_task, tasks, _failed), 1):
+    for n, (path, seconds, drew) in enumerate(executor.map(figure_task, tasks, failed), 1):
         if not drew:
             empty.add(path.stem)
         if say:
@@ -549,24 +451,6 @@ def _stockout_panels(data, months, names, styles) -> Any:
     plots.legend_panel(axes[-1], axes[0], text, ncol=1 if len(names) <= 8 else 2)
     fig.suptitle("When German stocks of critical goods run out", fontsize=12)
     return fig
-
-
-def supplier_totals(
-    outcomes: pd.DataFrame, names: Sequence[str], max_suppliers: int = MAX_SUPPLIERS
-) -> pd.DataFrame:
-    """Mean cumulative imports by supplier, M RM: rows scenarios, the largest suppliers then 'other'."""
-    cols = [c for c in outcomes.columns if c.startswith("imports_rm_")]
-    means = (
-        outcomes.groupby(outcomes["scenario"].astype(str))[cols].mean().reindex(list(names)) / 1e6
-    )
-    means.columns = [c.removeprefix("imports_rm_") for c in cols]
-    order = means.max(axis=0).sort_values(ascending=False)
-    keep = [s for s in order.index[:max_suppliers] if order[s] > 0]
-    rest = [s for s in means.columns if s not in keep]
-    out = means[keep].copy()
-    if rest and means[rest].to_numpy().sum() > 0:
-        out["other"] = means[rest].sum(axis=1)
-    return out
 
 
 def _deliveries(totals: pd.DataFrame, names) -> Any:

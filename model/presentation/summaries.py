@@ -14,15 +14,17 @@ month outside a scenario's window (NaN in every run) NaN; unmet demand a share o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 STOCK_QUANTILES = (5, 25, 50, 75, 95)  # the stock fans: 90 % band, 50 % band, median
 CLEARING_QUANTILES = (25, 50, 75)
 SHORT_SHARE = 0.01  # a run is short of a good in a month when >= 1 % of demand is unmet
+MAX_SUPPLIERS = 7  # suppliers drawn separately in the deliveries chart; the rest are "other"
 VARIABLES = ("stock", "shortage", "demand", "clearing_balance_rm", "suspended")
 
 
@@ -118,3 +120,43 @@ def summarise(trajectories: Path, scenario: str) -> Summary:
         units = [str(u) for u in np.ravel(ds["unit"].values)] if "unit" in ds else [""] * len(goods)
     data = {v: np.asarray(part[v].transpose("run", ...).values) for v in keep}
     return summarise_arrays(scenario, months, goods, units, data)
+
+
+def supplier_totals(
+    outcomes: pd.DataFrame, names: Sequence[str], max_suppliers: int = MAX_SUPPLIERS
+) -> pd.DataFrame:
+    """Mean cumulative imports by supplier, M RM: rows scenarios, the largest suppliers then 'other'."""
+    cols = [c for c in outcomes.columns if c.startswith("imports_rm_")]
+    means = (
+        outcomes.groupby(outcomes["scenario"].astype(str))[cols].mean().reindex(list(names)) / 1e6
+    )
+    means.columns = [c.removeprefix("imports_rm_") for c in cols]
+    order = means.max(axis=0).sort_values(ascending=False)
+    keep = [s for s in order.index[:max_suppliers] if order[s] > 0]
+    rest = [s for s in means.columns if s not in keep]
+    out = means[keep].copy()
+    if rest and means[rest].to_numpy().sum() > 0:
+        out["other"] = means[rest].sum(axis=1)
+    return out
+
+
+LIKE_BASELINE = 0.02  # of the baseline's largest absolute median balance
+
+
+def like_baseline(summaries: Mapping[str, Summary], scenarios: Sequence[str]) -> list[str]:
+    """The scenarios after the first whose median clearing balance never differs from the
+    first's by more than LIKE_BASELINE of its largest absolute value (months outside a
+    window, NaN, left out)."""
+    base = summaries[scenarios[0]].clearing_m_rm
+    if base is None or not np.isfinite(base[1]).any():
+        return []
+    scale = float(np.nanmax(np.abs(base[1])))
+    out = []
+    for s in scenarios[1:]:
+        med = summaries[s].clearing_m_rm
+        if med is None or scale <= 0:
+            continue
+        gap = np.abs(med[1] - base[1])
+        if np.isfinite(gap).any() and np.nanmax(gap) <= LIKE_BASELINE * scale:
+            out.append(s)
+    return out

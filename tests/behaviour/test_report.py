@@ -264,7 +264,7 @@ def test_figures_of_scenarios_on_different_windows(tmp_path, capsys):
 def test_paired_differences_in_a_pool_are_the_table_of_compare(tmp_path):
     """The bootstrap split one counterfactual per task gives compare's table, row for row."""
     from model.analysis.compare import compare, load_results
-    from model.presentation.report_figures import LazyPool, compare_in_pool
+    from model.presentation.figure_pool import LazyPool, compare_in_pool
 
     results = load_results(synthetic_batch(tmp_path / "pool"))
     with LazyPool(2) as pool:

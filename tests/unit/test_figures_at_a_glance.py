@@ -41,3 +41,26 @@ def test_a_single_run_promises_no_band():
     fig = plots.new_figure()
     ax = plots.plot_stock_cover(ds, goods=["oil"], ax=fig.gca())
     assert "5-95" not in ax.get_title() and "one run" in ax.get_title()
+
+
+def test_clearing_lines_like_the_baseline_are_one_grey_legend_entry():
+    """A scenario whose median clearing balance stays within 2 % of the baseline's is drawn
+    grey and named once in the legend; one that departs keeps its colour (issue 24, item 4)."""
+    import numpy as np
+
+    from model.presentation.summaries import like_baseline, summarise_arrays
+
+    rng = np.random.default_rng(0)
+    base = np.cumsum(rng.uniform(0, 5e6, (30, 12)), axis=1)
+    months = [f"1940-{m:02d}" for m in range(1, 13)]
+    arrays = {"baseline": base, "alike": base * 1.01, "apart": base * 0.5}
+    summaries = {
+        n: summarise_arrays(n, months, [], [], {"clearing_balance_rm": a})
+        for n, a in arrays.items()
+    }
+    names = list(arrays)
+    assert like_baseline(summaries, names) == ["alike"]
+    ax = plots.new_figure().gca()
+    plots.plot_clearing_balance(summaries, names, ax=ax)
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels[:2] == ["baseline", "apart"] and "alike" in labels[2] and len(labels) == 3
