@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -57,12 +55,6 @@ def test_the_readmes_counts_are_the_codes():
     assert d and int(d.group(1)) == len(load(ROOT / "scenarios" / "baseline.toml").uncertain())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the headline table was produced at commit 1a388a7, before barter_only and issue 22's "
-    "Soviet model: regenerate it (pactsim batch experiments/counterfactuals.toml, pactsim "
-    "compare) with the commit that produced it, then remove this mark",
-)
 def test_the_headline_table_has_a_row_per_scenario_of_the_experiment():
     from model.batch.experiment import load_experiment
     from model.files.scenario import load
