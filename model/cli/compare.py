@@ -181,7 +181,8 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------
 # pactsim compare
 # ---------------------------------------------------------------------------------------
-def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+def add_result_arguments(parser: argparse.ArgumentParser) -> None:
+    """RESULT_DIR and --baseline, shared by ``compare`` and ``report``."""
     parser.add_argument(
         "result", type=Path, metavar="RESULT_DIR", help="a result folder of `pactsim batch`"
     )
@@ -191,6 +192,10 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         help="the scenario the others are compared with (default: baseline, or the "
         "experiment's first scenario if it has none, e.g. long_baseline)",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    add_result_arguments(parser)
     parser.add_argument(
         "--json", action="store_true", help="print the rows as JSON instead of a table"
     )

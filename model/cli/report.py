@@ -5,23 +5,15 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from model.analysis.compare import load_results
+from model.cli.compare import add_result_arguments
 from model.errors import UserError
 from model.presentation.report import write_report
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
-    parser.add_argument(
-        "result", type=Path, metavar="RESULT_DIR", help="a result folder of `pactsim batch`"
-    )
-    parser.add_argument(
-        "--baseline",
-        default=None,
-        help="the scenario the others are compared with (default: baseline, or the "
-        "experiment's first scenario if it has none, e.g. long_baseline)",
-    )
+    add_result_arguments(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap intervals")
     parser.add_argument(
         "--redraw",
