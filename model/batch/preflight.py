@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from model.batch.experiment import Experiment
+from model.batch.experiment import DEFAULT_TRAJECTORY_GOODS, Experiment
 from model.errors import UserError
 from model.files.limits import available_memory, free_disk, size_text
 from model.files.nodes import Context, ListOf, Ref
+from model.world.calendar import parse_month
 
 if TYPE_CHECKING:
+    from model.files.scenario import Scenario
     from model.store.folder import TrajectoryLayout
 
 
@@ -64,7 +66,34 @@ def estimate_batch(
     return Estimate(int(disk), int(memory), str(experiment.path) if experiment else "", basis)
 
 
-def check_room(estimate: Estimate, force: bool, where: Path | None = None) -> None:
+def disk_floor(experiment: Experiment, scenarios: Sequence[Scenario], runs: int) -> Estimate:
+    """A lower bound of the batch's disk from the files' numbers alone, before the engine is
+    imported: each scenario's months x its goods x the goods variables kept (the default set
+    when the experiment names none; run series and outcome columns are left out, so the
+    bound is low), 4 bytes a cell, deflated as :func:`estimate_batch` assumes, parts plus
+    consolidated files. :func:`estimate_batch` refines it once the layout is known."""
+    spec = experiment.trajectories
+    kept = spec.variables if spec.variables is not None else DEFAULT_TRAJECTORY_GOODS
+    n_goods_vars = sum(1 for v in kept if v in DEFAULT_TRAJECTORY_GOODS)
+    cells = 0
+    for scenario in scenarios:
+        window = scenario.data.get("window", {})
+        try:
+            months = parse_month(str(window["end"])) - parse_month(str(window["start"])) + 1
+        except (KeyError, TypeError, ValueError):  # the schema has refused it already
+            continue
+        cells += max(months, 0) * len(scenario.data.get("goods", {})) * n_goods_vars
+    per_run = 4 * cells / (3.4 if spec.compression else 1.0)
+    basis = (
+        f"{runs:,} runs per scenario x {len(scenarios)} scenario(s), at least "
+        f"{n_goods_vars} trajectory variable(s) by good (~{size_text(per_run / max(len(scenarios), 1))} per run)"
+    )
+    return Estimate(int(2 * per_run * runs), 0, str(experiment.path), basis)
+
+
+def check_room(
+    estimate: Estimate, force: bool, where: Path | None = None, quiet: bool = False
+) -> None:
     """Refuse (unless ``force``) a batch the disk or the memory cannot hold, naming the
     experiment's key and what it implies; say what a large one needs."""
     free, probe = free_disk(Path(where or Path("results")))
@@ -82,7 +111,7 @@ def check_room(estimate: Estimate, force: bool, where: Path | None = None) -> No
             f"{size_text(memory)} is available: fewer --workers, a smaller --chunk or fewer "
             f"replications, or --force"
         )
-    if estimate.disk_bytes >= LARGE_BATCH_BYTES:
+    if estimate.disk_bytes >= LARGE_BATCH_BYTES and not quiet:
         print(f"this batch needs {estimate.text()}; {size_text(free)} free on {probe}", flush=True)
 
 

@@ -25,7 +25,7 @@ from model.batch.experiment import (
     load_experiment,
     uncertain_paths,
 )
-from model.batch.preflight import check_figure_names, check_room
+from model.batch.preflight import check_figure_names, check_room, disk_floor
 from model.errors import UserError
 
 if TYPE_CHECKING:
@@ -117,7 +117,8 @@ def started(args: argparse.Namespace, workers: int) -> Batch:
         known = getattr(args, "figure_names", None)  # model.cli hands down a function
         check_figure_names(experiment, known() if callable(known) and experiment.figures else known)
     scenarios = experiment.load_scenarios()  # the size from the numbers, before any import
-    check_design_size(experiment, len(uncertain_paths(scenarios)), len(scenarios))
+    runs = check_design_size(experiment, len(uncertain_paths(scenarios)), len(scenarios))
+    check_room(disk_floor(experiment, scenarios, runs), args.force, args.out, quiet=True)
     figures = not args.no_figures and experiment.figures != ()
     if workers > 1 or figures:  # the fork server's imports overlap the planning below
         from model.presentation.figure_pool import PRELOAD as FIGURE_PRELOAD

@@ -275,3 +275,30 @@ def test_lhs_is_drawn_by_chunk_and_written_in_row_groups(tmp_path):
     table = pd.read_parquet(target)
     assert table["replication"].tolist() == list(range(n))
     assert np.array_equal(table["a.x"].to_numpy(), whole["a.x"])
+
+
+def test_a_batch_the_disk_cannot_hold_is_refused_before_the_engine_is_imported(tmp_path):
+    """10 million runs of one scenario: the disk floor from the files' numbers alone (months x
+    goods x the goods variables kept) refuses it before the engine, Mesa or the store load."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.disk_usage(tmp_path).free > 340 * 10**9:  # the floor is ~344 GB
+        pytest.skip("this machine's disk could hold the batch's floor")
+    exp = tmp_path / "huge.toml"
+    exp.write_text(
+        f'scenarios = ["{(ROOT / "scenarios" / "baseline.toml").as_posix()}"]\n'
+        'replications = 10000000\nsampler = "lhs"\n'
+    )
+    probe = (
+        "import sys\n"
+        "from model.cli import main\n"
+        f"code = main(['batch', {str(exp)!r}, '--out', {str(tmp_path / 'out')!r}])\n"
+        "heavy = [m for m in ('mesa', 'model.engine.simulation', 'model.store.results') if m in sys.modules]\n"
+        "print('HEAVY', heavy, 'CODE', code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT)
+    assert "HEAVY [] CODE 2" in done.stdout, done.stdout + done.stderr
+    assert "replications: not enough disk" in done.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
