@@ -14,7 +14,6 @@ from model.batch.experiment import DEFAULT_TRAJECTORY_GOODS, Experiment
 from model.errors import UserError
 from model.files.limits import available_memory, free_disk, size_text
 from model.files.nodes import Context, ListOf, Ref
-from model.world.calendar import parse_month
 
 if TYPE_CHECKING:
     from model.files.scenario import Scenario
@@ -75,14 +74,7 @@ def disk_floor(experiment: Experiment, scenarios: Sequence[Scenario], runs: int)
     spec = experiment.trajectories
     kept = spec.variables if spec.variables is not None else DEFAULT_TRAJECTORY_GOODS
     n_goods_vars = sum(1 for v in kept if v in DEFAULT_TRAJECTORY_GOODS)
-    cells = 0
-    for scenario in scenarios:
-        window = scenario.data.get("window", {})
-        try:
-            months = parse_month(str(window["end"])) - parse_month(str(window["start"])) + 1
-        except (KeyError, TypeError, ValueError):  # the schema has refused it already
-            continue
-        cells += max(months, 0) * len(scenario.data.get("goods", {})) * n_goods_vars
+    cells = sum(s.month_good_cells() for s in scenarios) * n_goods_vars
     per_run = 4 * cells / (3.4 if spec.compression else 1.0)
     basis = (
         f"{runs:,} runs per scenario x {len(scenarios)} scenario(s), at least "

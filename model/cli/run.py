@@ -75,10 +75,15 @@ def check_run_memory(scenario: Scenario, runs: int) -> None:
     (``pactsim run`` keeps every run's series in memory; a batch streams them to disk)."""
     if runs <= 100:
         return
-    from model.engine.runner import memory_per_run
+    free = available_memory()
+    # a floor from the file's numbers alone (4 float64 series by good: stock, shortage, demand,
+    # consumption), before the engine is imported; the model's own allocation refines it
+    per_run = 4 * 8 * scenario.month_good_cells()
+    if per_run * runs <= free:
+        from model.engine.runner import memory_per_run
 
-    per_run = memory_per_run(scenario)
-    need, free = per_run * runs, available_memory()
+        per_run = memory_per_run(scenario)
+    need = per_run * runs
     if need > free:
         raise UserError(
             f"--runs {runs:,}: {runs:,} runs of {scenario.name} need ~{size_text(need)} of memory "

@@ -22,6 +22,7 @@ from typing import Any
 
 from model.errors import ScenarioError, resolve_path
 from model.files.limits import read_input
+from model.world.calendar import parse_month
 from model.world.distributions import is_distribution
 from model.world.keypaths import get_path, set_path, walk
 
@@ -45,6 +46,16 @@ class Scenario:
             return get_path(self.data, path)
         except KeyError:
             return default
+
+    def month_good_cells(self) -> int:
+        """Months of the window x goods of the catalogue: the cells of one run's series by good
+        (0 for a window the schema refuses), for size checks before any model is built."""
+        window = self.data.get("window", {})
+        try:
+            months = parse_month(str(window["end"])) - parse_month(str(window["start"])) + 1
+        except (KeyError, TypeError, ValueError):
+            return 0
+        return max(months, 0) * len(self.data.get("goods", {}))
 
     def uncertain(self) -> list[tuple[str, Mapping[str, Any]]]:
         """Every distribution in the scenario, as (key path, spec), in a stable order."""
