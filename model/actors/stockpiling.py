@@ -107,7 +107,7 @@ class Stockpiling:
             self.held[k] = self.held[k] + gap
         self.bought = bought
         self.history.append(bought)
-        if len(self.history) > int(self.lag.max(initial=0)) + 1:
+        if len(self.history) > int(np.max(self.lag, initial=0)) + 1:
             self.history.pop(0)
         out: dict[str, np.ndarray] = {}
         for g, supplier in self.supplier_of.items():
