@@ -303,9 +303,15 @@ class DaskExecutor:
         is computed again, and without a worker that would wait for ever -- so it waits at
         most ``worker_timeout`` seconds with no worker (then UserError, resumable)."""
         while True:
+            # the status is polled rather than result(timeout=...) called again and again: each
+            # timed-out result() leaves a gather task behind, which distributed (3.13's) then
+            # reports as "Task exception was never retrieved" with a traceback on the way out
+            while future.status not in ("finished", "error", "cancelled"):
+                self._watch_workers()
+                time.sleep(0.2)
             try:
-                return future.result(timeout=0.5)
-            except TimeoutError:
+                return future.result(timeout=5)
+            except TimeoutError:  # finished, but its worker died before the result moved
                 self._watch_workers()
 
     def _watch_workers(self) -> None:
