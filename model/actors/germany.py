@@ -327,7 +327,7 @@ class Germany(mesa.Agent):
         self.ration_cut = np.clip(cut, 0.0, 1.0)
 
     # phases -----------------------------------------------------------------------------
-    def war_phase(self, month: int, invaded: np.ndarray) -> np.ndarray:
+    def war_phase(self, month: int | np.ndarray, invaded: np.ndarray) -> np.ndarray:
         phase = np.full(invaded.shape, self.phase_index[0] if self.phase_index else 0)
         for start, index in zip(self.phase_starts, self.phase_index, strict=True):
             phase = np.where(start <= month, index, phase)

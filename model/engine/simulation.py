@@ -34,8 +34,9 @@ from model.actors.soviet_policy import PolicyMonth
 from model.actors.soviet_union import SovietUnion
 from model.actors.stockpiling import Stockpiling
 from model.actors.suppliers import ThirdPartySupplier
+from model.engine.months import MonthTables
 from model.files.scenario import Scenario
-from model.treaties.rules import Treaty, TreatyMonth, counter_value_owner
+from model.treaties.rules import Treaty, counter_value_owner
 from model.world.calendar import Window
 from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
@@ -141,6 +142,7 @@ class PactModel(mesa.Model):
         self.origins = (*[s.supplier_id for s in self.suppliers], "soviet_union")
         self.import_pairs = self._import_pairs()
         self._build_flows()
+        self.tables = MonthTables(self)  # what depends on the month alone, every month at once
         self.step_index = 0
         self.month = self.window.first
         self.trade_ended = np.zeros(n_runs, dtype=bool)
@@ -319,20 +321,14 @@ class PactModel(mesa.Model):
     def apply_events(self, month: int) -> None:
         for ledger in self.ledgers():
             ledger.open_month(self.step_index)
-        self.invaded = self.invasion_month <= month
-        # The invasion month is the last month of trade (the June 1941 trains crossed, row 62).
-        self.trade_ended = self.invasion_month < month
-        self.war_phase = self.germany.war_phase(month, self.invaded)
-        self.active = {t.id: t.active(month, self.trade_ended) for t in self.treaties}
-        self.trading = np.zeros(self.n_runs, dtype=bool)
-        self.trading_since = np.full(self.n_runs, month)
-        for t in self.treaties:
-            if t.german_soviet:
-                self.trading |= self.active[t.id]
-                self.trading_since = np.where(
-                    self.active[t.id], np.minimum(self.trading_since, t.first), self.trading_since
-                )
-        self.blockade.update(month, self.step_index)
+        t, tables = self.step_index, self.tables
+        self.invaded = tables.invaded[t]
+        self.trade_ended = tables.trade_ended[t]
+        self.war_phase = tables.war_phase[t]
+        self.active = {tid: a[t] for tid, a in tables.active.items()}
+        self.trading = tables.trading[t]
+        self.trading_since = tables.trading_since[t]
+        self.blockade.update(month, t)
 
     # 2. production
     def produce(self, month: int) -> None:
@@ -344,21 +340,20 @@ class PactModel(mesa.Model):
 
     # 3. treaty obligations become offers
     def offer_obligations(self, month: int) -> None:
-        G = self.goods.n
-        state = self.treaty_month = TreatyMonth(self.n_runs, G, self.soviet_union.n_tiers)
-        for t in self.treaties:
-            t.act("obligations", month, self.active[t.id], state)
+        G, step = self.goods.n, self.step_index
+        state = self.treaty_month = self.tables.treaty_month(self, step)
         self.soviet_due = state.soviet_due
         self.transit_allowed = state.transit
         self.clearing.due_credit_rm += state.german_fixed_rm
         # purchases abroad on Germany's behalf
-        for treaty, good, supplier, per_month, first, last, f in self.purchases:
-            live = self.active[treaty.id] & (first <= month) & (month <= last)
-            amount = np.zeros((self.n_runs, G))
-            amount[:, good] = per_month * live
+        for (_, good, supplier, *_, f), amounts in zip(
+            self.purchases, self.tables.purchases, strict=True
+        ):
             if supplier.ledger.record:
+                amount = np.zeros((self.n_runs, G))
+                amount[:, good] = amounts[step]
                 supplier.ledger.produce(amount)
-            self.flows.set_request(f, amount)
+            self.flows.requests[self.flows.lanes[f]] = amounts[step]
         # third-party suppliers' offers, routed, with Germany's stockpile purchases
         if self.stockpiling.enabled:
             g = self.germany
@@ -371,8 +366,7 @@ class PactModel(mesa.Model):
             for s in self.suppliers:
                 s.extra = extra.get(s.supplier_id)
         for s in self.suppliers:
-            pre = self.blockade.preempted_share(s.supplier_id, month, G)
-            s.plan(month, self.blockade.import_effectiveness, state.transit, pre, self.flows)
+            s.plan(step, self.flows)
 
     # 4. reciprocity and the Soviet export policy
     def decide_reciprocity(self, month: int) -> None:
