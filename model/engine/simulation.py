@@ -35,6 +35,7 @@ from model.actors.soviet_union import SovietUnion
 from model.actors.stockpiling import Stockpiling
 from model.actors.suppliers import ThirdPartySupplier
 from model.engine.months import MonthTables
+from model.engine.recorder import Recorder
 from model.files.scenario import Scenario
 from model.treaties.rules import Treaty, counter_value_owner
 from model.world.calendar import Window
@@ -148,6 +149,7 @@ class PactModel(mesa.Model):
         self.trade_ended = np.zeros(n_runs, dtype=bool)
         self.due_ratio = np.zeros(n_runs)  # German RM owed per Soviet RM under the treaty in force
         self.trajectory = self._allocate_trajectory(variables)
+        self.recorder = Recorder(self)
 
     def parameter_values(self, path: str) -> np.ndarray:
         """The per-run values this model used for an uncertain key path."""
@@ -467,62 +469,7 @@ class PactModel(mesa.Model):
     def record_month(self, month: int) -> None:
         for ledger in self.ledgers():
             ledger.close_month()
-        t, g, c, flows = self.step_index, self.germany, self.clearing, self.flows
-        crit = self.goods.critical
-        need = g.military_need[:, crit]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            met = np.where(need > 0, g.military_use[:, crit] / np.where(need > 0, need, 1.0), 1.0)
-        lanes = self.transit_lanes
-        values = {
-            # Germany, (R, G) in each good's unit
-            "stock": g.ledger.stock,
-            "production": g.ledger.flow("production"),
-            "consumption": g.ledger.flow("consumption"),
-            "demand": g.demand,
-            "military_demand": g.military_need,
-            "military_use": g.military_use,
-            "shortage": g.shortage,
-            "rationed": g.rationed,
-            "captured": g.captured,
-            "synthetic": g.synthetic_output,
-            "reserve": g.reserve,
-            "ration_cut": g.ration_cut,
-            "civil_demand": g.civil_need,
-            "civil_use": g.civil_use,
-            "recycled": g.recycled,
-            "losses": flows.to_goods(flows.lost, self.to_germany),
-            # the German-Soviet trade
-            "soviet_deliveries": self.soviet_shipped,
-            "german_exports": self.german_exports,
-            "soviet_machinery_rm": self.soviet_union.machinery_gains_rm,
-            # per run, (R,)
-            "clearing_balance_rm": c.balance_rm,
-            "arrears_rm": c.arrears_rm,
-            "credit_drawn_rm": c.credit_drawn_rm,
-            "soviet_debt_rm": c.soviet_debt_rm,
-            "soviet_delivered_rm": c.soviet_delivered_rm,
-            "german_delivered_rm": c.german_delivered_rm,
-            "suspended": self.soviet_union.suspended_goods.any(axis=1),
-            "threatened": self.soviet_union.threatened,
-            "war_readiness": met.mean(axis=1),
-            "blockade_effectiveness": self.blockade.import_effectiveness,
-            "transit_t": (
-                flows.loaded[lanes] * self.goods.tonnes_per_unit[flows.lane_good[lanes]][:, None]
-            ).sum(axis=0),
-            "treaties_in_force": self.trading,
-            "war_phase": self.war_phase,
-        }
-        for name, value in values.items():
-            if name in self.trajectory:
-                self.trajectory[name][t] = value
-        if (
-            "binding" in self.trajectory
-        ):  # what limited Soviet deliveries (model.actors.soviet_policy.BINDING)
-            self.trajectory["binding"][t] = self.soviet_union.binding()
-        if "imports" in self.trajectory:
-            for p, pair_lanes in enumerate(self.import_pair_lanes):
-                if len(pair_lanes):
-                    self.trajectory["imports"][t, p] = flows.arrived[pair_lanes].sum(axis=0)
+        self.recorder.record(self.step_index)
 
 
 _live_models = 0
