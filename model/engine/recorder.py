@@ -8,7 +8,7 @@ writes each into its preallocated row (docs/architecture.md §5, §6).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,7 +34,7 @@ class LaneSum:
             out[:, self.goods] = values[self.lanes].T
             out += 0.0  # -0.0 becomes 0.0, as 0 + x makes it
         else:  # in lane order, one addition at a time
-            np.add.at(out, (slice(None), self.goods), values[self.lanes].T)
+            np.add.at(out.T, self.goods, values[self.lanes])
         return out
 
 
@@ -50,7 +50,7 @@ class Recorder:
         self.transit_lanes = lanes
         self.transit_tonnes = model.goods.tonnes_per_unit[flows.lane_good[lanes]][:, None]
         self.losses = LaneSum(model, model.to_germany)
-        getters: dict[str, Callable[[], np.ndarray]] = {
+        getters: dict[str, Callable[[], Any]] = {
             # Germany, (R, G) in each good's unit
             "stock": lambda: g.ledger.stock,
             "production": lambda: g.ledger.flow("production"),
