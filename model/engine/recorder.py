@@ -16,25 +16,37 @@ if TYPE_CHECKING:
     from model.engine.simulation import PactModel
 
 
+def by_rank(keys: np.ndarray) -> list[np.ndarray]:
+    """Positions of ``keys`` grouped by how many times their key came before: rank 0 holds
+    the first occurrence of every key, rank 1 the second, ... Within a rank every key is
+    unique, so adding rank after rank adds each key's values in their order."""
+    seen: dict[int, int] = {}
+    ranks: list[list[int]] = []
+    for i, k in enumerate(keys.tolist()):
+        r = seen[k] = seen.get(k, -1) + 1
+        if r == len(ranks):
+            ranks.append([])
+        ranks[r].append(i)
+    return [np.array(r, dtype=int) for r in ranks]
+
+
 class LaneSum:
     """Sum the lane values (K, R) of some flows into an (R, G) array, as
     :meth:`model.world.routes.FlowSet.to_goods` does -- flow by flow, in their order, so the
-    sums are bitwise the same -- with the lanes and goods looked up once."""
+    sums are bitwise the same -- with the lanes and goods looked up once: one fancy-indexed
+    addition per rank of a good's lanes (:func:`by_rank`), not one per flow."""
 
     def __init__(self, model: PactModel, flows: list[int]):
         fs = model.flows
-        self.lanes = np.concatenate([np.arange(fs.lanes[f].start, fs.lanes[f].stop) for f in flows])
-        self.goods = fs.lane_good[self.lanes]
+        lanes = np.concatenate([np.arange(fs.lanes[f].start, fs.lanes[f].stop) for f in flows])
+        goods = fs.lane_good[lanes]
+        self.ranks = [(lanes[r], goods[r]) for r in by_rank(goods)]
         self.n_goods = fs.n_goods
-        self.unique = len(set(self.goods.tolist())) == len(self.goods)
 
     def __call__(self, values: np.ndarray) -> np.ndarray:
         out = np.zeros((values.shape[1], self.n_goods))
-        if self.unique:  # every good from one lane: 0 + x, as the flow-by-flow sum
-            out[:, self.goods] = values[self.lanes].T
-            out += 0.0  # -0.0 becomes 0.0, as 0 + x makes it
-        else:  # in lane order, one addition at a time
-            np.add.at(out.T, self.goods, values[self.lanes])
+        for lanes, goods in self.ranks:
+            out[:, goods] += values[lanes].T
         return out
 
 
@@ -83,7 +95,9 @@ class Recorder:
             "threatened": lambda: su.threatened,
             "war_readiness": self.war_readiness,
             "blockade_effectiveness": lambda: m.blockade.import_effectiveness,
-            "transit_t": lambda: (flows.loaded[lanes] * self.transit_tonnes).sum(axis=0),
+            "transit_t": lambda: (flows.loaded[self.transit_lanes] * self.transit_tonnes).sum(
+                axis=0
+            ),
             "treaties_in_force": lambda: m.trading,
             "war_phase": lambda: m.war_phase,
             # what limited Soviet deliveries (model.actors.soviet_policy.BINDING)
@@ -93,10 +107,18 @@ class Recorder:
             (self.trajectory[k], get) for k, get in getters.items() if k in self.trajectory
         ]
         # imports: the (origin, good) pairs that have lanes, each the sum of its lanes in order
-        pairs = [(p, lanes) for p, lanes in enumerate(model.import_pair_lanes) if len(lanes)]
-        self.import_pairs = np.array([p for p, _ in pairs], dtype=int)
-        self.import_lanes = np.concatenate([lanes for _, lanes in pairs]) if pairs else None
-        self.import_starts = np.cumsum([0] + [len(lanes) for _, lanes in pairs])[:-1]
+        pairs = np.concatenate(
+            [np.full(len(lanes), p) for p, lanes in enumerate(model.import_pair_lanes)]
+        )
+        lanes = np.concatenate([*model.import_pair_lanes, np.array([], dtype=int)]).astype(int)
+        ranks = by_rank(pairs)
+        self.import_first = (pairs[ranks[0]], lanes[ranks[0]]) if ranks else None
+        first = {p: i for i, p in enumerate(pairs[ranks[0]].tolist())} if ranks else {}
+        # later lanes: (their pair's row among the first lanes', the lanes)
+        self.import_more = [
+            (np.array([first[p] for p in pairs[r].tolist()], dtype=int), lanes[r])
+            for r in ranks[1:]
+        ]
 
     def war_readiness(self) -> np.ndarray:
         """The share of military demand for the critical goods that was met, per run."""
@@ -110,6 +132,13 @@ class Recorder:
         for out, get in self.getters:
             out[t] = get()
         imports = self.trajectory.get("imports")
-        if imports is not None and self.import_lanes is not None:
-            arrived = self.model.flows.arrived[self.import_lanes]
-            imports[t, self.import_pairs] = np.add.reduceat(arrived, self.import_starts, axis=0)
+        if imports is not None and self.import_first is not None:
+            arrived = self.model.flows.arrived
+            pairs, lanes = self.import_first
+            if not self.import_more:
+                imports[t, pairs] = arrived[lanes]
+                return
+            total = arrived[lanes]  # (pairs, R), then each pair's later lanes in order
+            for rows, more in self.import_more:
+                total[rows] += arrived[more]
+            imports[t, pairs] = total
