@@ -44,6 +44,8 @@ class MonthTables:
                 self.trading_since = np.where(
                     active, np.minimum(self.trading_since, t.first), self.trading_since
                 )
+        # 2. German output, captures and demand
+        model.germany.month_tables(model.window.first, months, self.war_phase)
         # 3. the treaties' obligations (they depend on the month alone: month.TreatyRule)
         state = TreatyMonth(R, G, model.soviet_union.n_tiers)
         state.soviet_due = np.zeros((len(state.soviet_due), T, R, G))

@@ -56,13 +56,35 @@ class Recorder:
     def __init__(self, model: PactModel):
         self.model = model
         self.trajectory = model.trajectory
-        m, g, c, su, flows = model, model.germany, model.clearing, model.soviet_union, model.flows
+        flows = model.flows
         self.crit = model.goods.critical
         lanes = model.transit_lanes
         self.transit_lanes = lanes
         self.transit_tonnes = model.goods.tonnes_per_unit[flows.lane_good[lanes]][:, None]
         self.losses = LaneSum(model, model.to_germany)
-        getters: dict[str, Callable[[], Any]] = {
+        getters = self._getters()
+        self.getters = [
+            (self.trajectory[k], get) for k, get in getters.items() if k in self.trajectory
+        ]
+        # imports: the (origin, good) pairs that have lanes, each the sum of its lanes in order
+        pairs = np.concatenate(
+            [np.full(len(lanes), p) for p, lanes in enumerate(model.import_pair_lanes)]
+        )
+        lanes = np.concatenate([*model.import_pair_lanes, np.array([], dtype=int)]).astype(int)
+        ranks = by_rank(pairs)
+        self.import_first = (pairs[ranks[0]], lanes[ranks[0]]) if ranks else None
+        first = {p: i for i, p in enumerate(pairs[ranks[0]].tolist())} if ranks else {}
+        # later lanes: (their pair's row among the first lanes', the lanes)
+        self.import_more = [
+            (np.array([first[p] for p in pairs[r].tolist()], dtype=int), lanes[r])
+            for r in ranks[1:]
+        ]
+
+    def _getters(self) -> dict[str, Callable[[], Any]]:
+        """What each recorded variable reads, by name."""
+        m, g, c, su = self.model, self.model.germany, self.model.clearing, self.model.soviet_union
+        flows = m.flows
+        return {
             # Germany, (R, G) in each good's unit
             "stock": lambda: g.ledger.stock,
             "production": lambda: g.ledger.flow("production"),
@@ -103,22 +125,6 @@ class Recorder:
             # what limited Soviet deliveries (model.actors.soviet_policy.BINDING)
             "binding": su.binding,
         }
-        self.getters = [
-            (self.trajectory[k], get) for k, get in getters.items() if k in self.trajectory
-        ]
-        # imports: the (origin, good) pairs that have lanes, each the sum of its lanes in order
-        pairs = np.concatenate(
-            [np.full(len(lanes), p) for p, lanes in enumerate(model.import_pair_lanes)]
-        )
-        lanes = np.concatenate([*model.import_pair_lanes, np.array([], dtype=int)]).astype(int)
-        ranks = by_rank(pairs)
-        self.import_first = (pairs[ranks[0]], lanes[ranks[0]]) if ranks else None
-        first = {p: i for i, p in enumerate(pairs[ranks[0]].tolist())} if ranks else {}
-        # later lanes: (their pair's row among the first lanes', the lanes)
-        self.import_more = [
-            (np.array([first[p] for p in pairs[r].tolist()], dtype=int), lanes[r])
-            for r in ranks[1:]
-        ]
 
     def war_readiness(self) -> np.ndarray:
         """The share of military demand for the critical goods that was met, per run."""

@@ -335,8 +335,8 @@ class PactModel(mesa.Model):
     # 2. production
     def produce(self, month: int) -> None:
         year_position = month // 12 - self.window.first // 12
-        self.germany.produce(month, year_position)
-        self.germany.capture(month)
+        self.germany.produce(self.step_index)
+        self.germany.capture(self.step_index)
         self.soviet_union.produce(month, year_position)
         self.soviet_union.sell_elsewhere()
 
@@ -362,7 +362,7 @@ class PactModel(mesa.Model):
             extra = self.stockpiling.purchases(
                 month,
                 g.ledger.stock,
-                g.expected_demand(self.war_phase, month),
+                g.expected_demand(step),
                 g.ledger.flow("production"),
             )
             for s in self.suppliers:
@@ -426,7 +426,7 @@ class PactModel(mesa.Model):
 
     # 6. consumption
     def consume(self, month: int) -> None:
-        self.germany.consume(self.war_phase, month)
+        self.germany.consume(self.war_phase, month, self.step_index)
 
     # 7. clearing and credit
     def clear_accounts(self, month: int) -> None:
