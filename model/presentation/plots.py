@@ -47,6 +47,11 @@ def save(fig: plt.Figure, path: Path) -> None:
     plt.close(fig)
 
 
+def _side_legend(ax: plt.Axes) -> None:
+    """The goods' legend beside the axes: inside, it covered the numbered events at the top."""
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="good")
+
+
 def _key_below(ax: plt.Axes, numbers: Mapping[Marker, int]) -> None:
     """The key of the numbered events as the axis label, under the dates."""
     if numbers:
@@ -120,7 +125,7 @@ def plot_stock_cover(
     ax.set_ylim(bottom=0)
     spread = "median, 5-95 % band" if ds.sizes.get("run", 1) > 1 else "one run at central values"
     ax.set_title(f"German stockpiles of critical goods ({ds.attrs.get('scenario', '')}; {spread})")
-    ax.legend(ncol=4, fontsize=8, loc="upper right")
+    _side_legend(ax)
     return ax
 
 
@@ -157,7 +162,7 @@ def plot_shortages(
     spread = "median, 5-95 % band" if ds.sizes.get("run", 1) > 1 else "one run at central values"
     ax.set_title(f"German shortages by good ({ds.attrs.get('scenario', '')}; {spread})")
     if drawn:
-        ax.legend(ncol=4, fontsize=8, loc="upper left")
+        _side_legend(ax)
     return ax
 
 

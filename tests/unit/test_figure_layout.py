@@ -100,6 +100,8 @@ def test_the_baselines_events_are_numbered_without_overlap_on_a_run_figure():
         fig = plots.new_figure()
         ax = draw(ds, shown, ["oil", "rubber"], ax=fig.gca())
         assert _assert_clean(fig) == len(shown)
+        legend = ax.get_legend().get_window_extent()
+        assert not any(legend.overlaps(b) for b in _number_boxes(ax)), "the legend covers an event"
         assert not [t for t in ax.texts if t.get_rotation()], "no rotated labels any more"
         assert "1  Aug 1939  Credit Agreement" in ax.get_xlabel()  # the key under the dates
         key, ticks = ax.xaxis.label.get_window_extent(), _boxes(ax.get_xticklabels())
@@ -145,3 +147,68 @@ def test_clearing_balance_numbers_its_events_and_keys_them(markers):
     )
     assert _assert_clean(fig) >= len(markers["baseline"])
     assert "Credit Agreement" in fig.axes[1].get_xlabel()
+
+
+# ---------------------------------------------------------------------------------------
+# a 108-month window, 1934-01 to 1942-12 (issue 19, item 7), on synthetic summaries
+# ---------------------------------------------------------------------------------------
+LONG = Window.from_texts("1934-01", "1942-12").labels
+
+
+def _time_axes(fig):
+    return [ax for ax in fig.axes if ax.get_xticklabels() and ax.axison]
+
+
+def _assert_dated_by_year(fig) -> None:
+    fig.canvas.draw()
+    for ax in _time_axes(fig):
+        labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        if not labels:  # shared x: the labels are on the bottom row
+            continue
+        assert all(len(t) == 4 and t.isdigit() for t in labels), labels
+        assert 3 <= len(labels) <= 8, labels
+        assert not _overlapping(_boxes(ax.get_xticklabels()))
+
+
+def _event_lines(ax) -> set[str]:
+    """The months of the dashed event lines of an axes (drawn at dates)."""
+    return {
+        f"{line.get_xdata()[0]:%Y-%m}"
+        for line in ax.lines
+        if line.get_linestyle() == "--" and isinstance(line.get_xdata()[0], dt.date)
+    }
+
+
+def test_a_108_month_window_is_dated_by_year_with_the_pact_and_the_invasion():
+    from model.presentation.report_figures import _stock_fans
+
+    events = event_markers(model.load_scenario("long_baseline").data)
+    assert ("1939-08", "Credit Agreement") in events and ("1941-06", "invasion") in events
+    names = ["long_baseline", "no_trade_collapse", "credit_1935_not_drawn"]
+    goods = ["oil", "rubber", "grain", "manganese"]
+    summaries = _summaries(names, LONG, goods)
+    styles = plots.scenario_styles(names, names[0])
+    figures = {
+        "stocks": _stock_fans(summaries, goods, names[:2], styles, events, {}),
+        "shortages": _shortage_grid(summaries, names, names[0], goods, dict.fromkeys(names, events), {}),
+        "clearing": _clearing(summaries, names, styles, events),
+    }  # fmt: skip
+    for name, fig in figures.items():
+        _assert_dated_by_year(fig)
+        assert _assert_clean(fig) >= len(events), name
+        drawn = [ax for ax in fig.axes if _event_lines(ax)]
+        assert drawn and all({"1939-08", "1941-06"} <= _event_lines(ax) for ax in drawn), name
+
+
+def test_the_dashboard_charts_a_108_month_window_by_year():
+    from model.presentation.dashboard_svg import small_multiples
+
+    rng = np.random.default_rng(1)
+    live = {"oil": rng.uniform(0, 5, (3, 30))}  # 30 months simulated so far
+    base = {"oil": np.r_[np.full(65, np.nan), rng.uniform(0, 5, 43)][None, :]}  # from 1939-06
+    svg = small_multiples("cover", LONG, ["oil"], live, base, "months", 3.0, "1941-06", "1941-06",
+                          3, 30, treaties=("1935-04", "1939-08"))  # fmt: skip
+    years = [y for y in svg.split('data-year="')[1:]]
+    assert 3 <= len(years) <= 5 and years[0].startswith("1934")  # not nine labels in 112 px
+    assert 'data-mark="treaty" data-month="1939-08"' in svg
+    assert 'data-mark="invasion" data-month="1941-06"' in svg
