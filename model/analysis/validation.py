@@ -34,7 +34,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.errors import resolve_path
-from model.files.nodes import (
+from model.files.scenario import read_toml, shipped
+from model.world.calendar import parse_month
+from model.world.kinds import ordered
+from model.world.nodes import (
     Choice,
     Context,
     ListOf,
@@ -48,9 +51,6 @@ from model.files.nodes import (
     _join,
     _show,
 )
-from model.files.rules import ordered
-from model.files.scenario import read_toml, shipped
-from model.world.calendar import parse_month
 from model.world.randomness import DEFAULT_SEED
 
 if TYPE_CHECKING:

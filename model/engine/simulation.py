@@ -121,18 +121,17 @@ class PactModel(mesa.Model):
         self.window = Window.from_texts(view.raw("window.start"), view.raw("window.end"))
         self.goods = GoodsCatalogue.from_table(view.raw("goods"))
         shocks = self._draw_shocks()
-        self.invasion_month = view.month("events.invasion", "none")
+        self.invasion_month = view.month("events.invasion")
         self.network = RouteNetwork(view)
         self.treaties = [
-            Treaty.from_view(t, i, view, self.goods)
-            for i, t in enumerate(view.raw("treaties", {}) or {})
+            Treaty.from_view(t, i, view, self.goods) for i, t in enumerate(view.raw("treaties"))
         ]
         self.germany = Germany(self, view, self.goods, shocks)
         self.soviet_union = SovietUnion(self, view, self.goods, shocks, self._dues_starts(view))
         self.blockade = Blockade(self, view, self.goods, shocks)
         self.suppliers = [
             ThirdPartySupplier(self, sid, view, self.goods, self.network)
-            for sid in view.raw("suppliers", {}) or {}
+            for sid in view.raw("suppliers")
         ]
         self.stockpiling = Stockpiling(
             view, self.goods, self.network, {s.supplier_id: s.route_groups for s in self.suppliers}
@@ -160,7 +159,7 @@ class PactModel(mesa.Model):
         (``"seniority"``: a slot each).
         """
         owing = [t for t in self.treaties if t.owes_soviet_goods]
-        pooled = view.raw("soviet_union.dues_order", "pro_rata") == "pro_rata"
+        pooled = view.raw("soviet_union.dues_order") == "pro_rata"
         for k, t in enumerate(owing):
             t.due_slot = 0 if pooled else k
         if pooled or not owing:
@@ -185,8 +184,7 @@ class PactModel(mesa.Model):
         another route (timber lifted by German ships, row 59): one flow per route.
         """
         by_route = {
-            self.goods.index(g): r
-            for g, r in (self.view.raw("soviet_union.routes_by_good", {}) or {}).items()
+            self.goods.index(g): r for g, r in self.view.raw("soviet_union.routes_by_good").items()
         }
         out = [len(specs)]
         rail = tuple(g for g in raw_goods if g not in by_route)

@@ -10,6 +10,8 @@ import numpy as np
 
 from model.treaties.month import TreatyMonth
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import MONTH, QUANTITY, ordered
+from model.world.nodes import Number, Table
 from model.world.parameters import ParameterView
 
 if TYPE_CHECKING:
@@ -26,6 +28,16 @@ class CreditRule:
     draw_last: np.ndarray
     drawn_rm: np.ndarray  # (R,) drawn on this line so far
     phases = ("clearing",)
+    SCHEMA = Table(
+        {
+            "line_rm": QUANTITY,
+            "interest_share_per_year": Number(low=0, high=1, sampled=True, default=0.0),
+            "draw_from": MONTH,
+            "draw_to": MONTH,
+        },
+        required=("line_rm", "draw_from", "draw_to"),
+        rules=(ordered("draw_from", "draw_to"),),
+    )
 
     @classmethod
     def build(
@@ -33,7 +45,7 @@ class CreditRule:
     ) -> CreditRule:
         return cls(
             line_rm=view.number(f"{path}.line_rm"),
-            interest_share_per_year=view.number(f"{path}.interest_share_per_year", 0.0),
+            interest_share_per_year=view.number(f"{path}.interest_share_per_year"),
             draw_first=view.month(f"{path}.draw_from"),
             draw_last=view.month(f"{path}.draw_to"),
             drawn_rm=np.zeros(view.n_runs),
