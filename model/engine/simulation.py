@@ -35,6 +35,7 @@ from model.actors.soviet_union import SovietUnion
 from model.actors.stockpiling import Stockpiling
 from model.actors.suppliers import ThirdPartySupplier
 from model.files.scenario import Scenario
+from model.treaties.credit import draw_credit
 from model.treaties.rules import Treaty, TreatyMonth, counter_value_owner
 from model.world.calendar import Window
 from model.world.goods import GoodsCatalogue
@@ -446,18 +447,7 @@ class PactModel(mesa.Model):
         state.owner = counter_value_owner(self.treaties, self.active, month)
         for t in self.treaties:
             t.act("clearing", month, self.active[t.id], state)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            credit_share = np.where(
-                owed_credit > 0, owed_credit / (owed_credit + owed_clearing), 0.0
-            )
-        # each credit line is drawn on its own (the 1935 credit does not use up the 1939 one):
-        # the room is the sum of the undrawn parts of the lines open this month, filled in
-        # the order the treaties are listed
-        room = sum((r.room_rm(state) for r in state.credit_rules), np.zeros(self.n_runs))
-        credit_part = np.minimum(german_rm * credit_share, room) * state.drawable
-        left = credit_part
-        for r in state.credit_rules:
-            left = left - r.draw(left, state)
+        credit_part = draw_credit(state, german_rm, owed_credit, owed_clearing)
         c.delivered_credit_rm += credit_part
         c.delivered_clearing_rm += german_rm - credit_part
         c.soviet_debt_rm = (

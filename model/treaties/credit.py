@@ -70,3 +70,24 @@ class CreditRule:
         take = np.minimum(np.maximum(amount_rm, 0.0), self.room_rm(state))
         self.drawn_rm = self.drawn_rm + take
         return take
+
+
+def draw_credit(
+    state: TreatyMonth, german_rm: np.ndarray, owed_credit: np.ndarray, owed_clearing: np.ndarray
+) -> np.ndarray:
+    """(R,) the part of this month's German deliveries (``german_rm``) financed by credit.
+
+    German deliveries pay what is owed on the credit and on the clearing account in
+    proportion to the two. Each credit line is drawn on its own (the 1935 credit does not use
+    up the 1939 one): the room is the sum of the undrawn parts of the lines open this month
+    (``state.credit_rules``, set in the clearing phase), filled in the order the treaties
+    are listed.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(owed_credit > 0, owed_credit / (owed_credit + owed_clearing), 0.0)
+    room = sum((r.room_rm(state) for r in state.credit_rules), np.zeros(len(german_rm)))
+    credit_part = np.minimum(german_rm * share, room) * state.drawable
+    left = credit_part
+    for r in state.credit_rules:
+        left = left - r.draw(left, state)
+    return credit_part
