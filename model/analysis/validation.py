@@ -221,7 +221,7 @@ DERIVED_RUN_VARIABLES = ("blockade_cut_share",)
 
 def recorded_variables() -> dict[str, int]:
     """Every variable a target may name, with its rank (goods variables 3, run variables 2)."""
-    from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES
+    from model.engine.variables import GOODS_VARIABLES, RUN_VARIABLES
 
     out = {name: 3 for name in (*GOODS_VARIABLES, *DERIVED_VARIABLES)}
     out.update({name: 2 for name in (*RUN_VARIABLES, *DERIVED_RUN_VARIABLES)})

@@ -272,9 +272,7 @@ def parse_experiment(data: Mapping[str, Any], path: Path, text: str = "") -> Exp
     variables: tuple[str, ...] = ()
     trajectories = data.get("trajectories")
     if isinstance(trajectories, Mapping) and "variables" in trajectories:
-        from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES  # imports Mesa
-
-        variables = (*GOODS_VARIABLES, *RUN_VARIABLES, "imports", "soviet_machinery_rm")
+        from model.engine.variables import ALL_VARIABLES as variables
     ctx = Context(path, names={"trajectory variables": variables})
     EXPERIMENT.check(data, "", ctx)
     name = data.get("name", path.stem)

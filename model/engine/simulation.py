@@ -34,6 +34,7 @@ from model.actors.soviet_policy import PolicyMonth
 from model.actors.soviet_union import SovietUnion
 from model.actors.stockpiling import Stockpiling
 from model.actors.suppliers import ThirdPartySupplier
+from model.engine.variables import ALL_VARIABLES, RUN_VARIABLES
 from model.files.scenario import Scenario
 from model.treaties.credit import draw_credit
 from model.treaties.rules import Treaty, TreatyMonth, counter_value_owner
@@ -45,17 +46,6 @@ from model.world.randomness import master_key, normals
 from model.world.routes import SOVIET_ROUTE, TRANSIT_ROUTE, FlowSet, FlowSpec, RouteNetwork
 
 TRAJECTORY_DTYPE = np.float32
-GOODS_VARIABLES = (
-    "stock", "production", "consumption", "demand", "military_demand", "military_use",
-    "shortage", "rationed", "captured", "losses", "soviet_deliveries", "german_exports",
-    "synthetic", "reserve", "ration_cut", "civil_demand", "civil_use", "recycled", "binding",
-)  # fmt: skip
-RUN_VARIABLES = (
-    "clearing_balance_rm", "arrears_rm", "credit_drawn_rm", "soviet_debt_rm",
-    "soviet_delivered_rm", "german_delivered_rm", "suspended", "threatened", "war_readiness",
-    "blockade_effectiveness", "transit_t", "treaties_in_force", "war_phase",
-)  # fmt: skip
-ALL_VARIABLES = (*GOODS_VARIABLES, "soviet_machinery_rm", *RUN_VARIABLES, "imports")
 
 
 @dataclass
