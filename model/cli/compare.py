@@ -26,8 +26,7 @@ from model.analysis.compare import (
     load_results,
     method_lines,
 )
-from model.analysis.metrics import KEY_DATE
-from model.engine.outcomes import label as column_date
+from model.analysis.metrics import HEADLINE_COLUMNS
 from model.errors import UserError
 from model.store.results import frozen_data
 
@@ -89,15 +88,6 @@ def print_table(table: pd.DataFrame, show_all: bool = False) -> None:
 # ---------------------------------------------------------------------------------------
 # the headline table: one line per scenario (the default)
 # ---------------------------------------------------------------------------------------
-# (outcome in the comparison, column heading); a stock-out shows its shift with the share
-HEADLINE_COLUMNS = (
-    ("stockout_oil", "oil runs out: shift, months (share of runs out)"),
-    ("stockout_rubber", "rubber runs out: shift, months (share)"),
-    ("shortage_oil", "oil shortage (kt)"),
-    (f"cover_oil_{column_date(KEY_DATE)}", "oil cover 22 Jun 1941 (months)"),
-    ("imports_rm_soviet_union", "imports from the USSR (M RM)"),
-    ("arrears_rm_max", "peak German arrears (M RM)"),
-)
 
 
 def scenario_titles(results: BatchResults, names: list[str]) -> dict[str, str]:

@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 
 from model.analysis.compare import (
-    HEADLINE,
     BatchResults,
     fmt_level,
     load_results,
 )
+from model.analysis.metrics import HEADLINE
 from model.errors import UserError
 from model.presentation import captions
 from model.presentation.event_marks import event_key, numbered
