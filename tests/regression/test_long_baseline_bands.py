@@ -21,13 +21,17 @@ ROOT = Path(__file__).resolve().parents[2]
 TARGETS = ROOT / "scenarios" / "validation" / "targets_long_baseline.toml"
 SCENARIO = load(ROOT / "scenarios" / "long_baseline.toml")
 MISSES = {
-    "german_value_1937": "model ~99 M RM vs 117 (band from 99.5): the 1935 credit's orders are spread evenly to 1937-03, leaving ~25 M RM of them in 1937; at the band's edge, so not strict",
+    "german_value_1937": "model ~93 M RM vs 117 (band from 99.5): the 1935 credit's orders are spread evenly to 1937-03, leaving ~25 M RM of them in 1937, and the parity clearing follows the Soviet value, which is lower since the 1930s oil share is the quota mix's (was ~99, at the band's edge)",
     "german_grain_stock_jul_1939": "model ~2.0 Mt vs 5: the Plan's exchange (10 M RM a month, a priori) and the Danube route cap the grain bought; G2-G3's harvest has no surplus",
     "german_rubber_stock_mid_1939": "model ~31 kt vs R9's ~46 (5-6 months); R10/row 90's 2-3 months (17-25 kt) is the other reading",
+    "soviet_oil_1936_37": "model ~307 kt vs Goldman's 625 (U6): out of sample since the 1930s Soviet mixes no longer cite "
+    "U6 (a validation row of soviet_oil_1940 too); oil at its share of the Feb 1940 quota mix (0.181 of trade_1938's "
+    "mix, rows 40-41) is ~15 % of the Soviet value, where Goldman's tonnage makes it 30-38 % in 1936-37: the record has "
+    "no other source on the goods the USSR sold Germany in the 1930s",
 }
 
 
-EDGE = {"german_value_1937"}  # within a few tenths of a per cent of its band: not strict
+EDGE: set[str] = set()  # a miss within a few tenths of a per cent of its band would not be strict
 
 
 @pytest.fixture(scope="module")
