@@ -61,6 +61,10 @@ class MonthTables:
             per_month * (self.active[treaty.id] & (first <= months) & (months <= last))
             for treaty, _, _, per_month, first, last, _ in model.purchases
         ]
+        # routes and flows: capacities, open routes, the blockade's share of each flow
+        for route in model.network.routes.values():
+            route.tabulate(model.window.first, T)
+        model.flows.tabulate(model.blockade.import_by_month, model.blockade.export_by_month)
         # the suppliers' offers and routes (with the blockade's pre-emption)
         for s in model.suppliers:
             preempted = model.blockade.preempted_share(s.supplier_id, months, G)

@@ -12,42 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from model.world.routes import by_rank
+
 if TYPE_CHECKING:
     from model.engine.simulation import PactModel
-
-
-def by_rank(keys: np.ndarray) -> list[np.ndarray]:
-    """Positions of ``keys`` grouped by how many times their key came before: rank 0 holds
-    the first occurrence of every key, rank 1 the second, ... Within a rank every key is
-    unique, so adding rank after rank adds each key's values in their order."""
-    seen: dict[int, int] = {}
-    ranks: list[list[int]] = []
-    for i, k in enumerate(keys.tolist()):
-        r = seen[k] = seen.get(k, -1) + 1
-        if r == len(ranks):
-            ranks.append([])
-        ranks[r].append(i)
-    return [np.array(r, dtype=int) for r in ranks]
-
-
-class LaneSum:
-    """Sum the lane values (K, R) of some flows into an (R, G) array, as
-    :meth:`model.world.routes.FlowSet.to_goods` does -- flow by flow, in their order, so the
-    sums are bitwise the same -- with the lanes and goods looked up once: one fancy-indexed
-    addition per rank of a good's lanes (:func:`by_rank`), not one per flow."""
-
-    def __init__(self, model: PactModel, flows: list[int]):
-        fs = model.flows
-        lanes = np.concatenate([np.arange(fs.lanes[f].start, fs.lanes[f].stop) for f in flows])
-        goods = fs.lane_good[lanes]
-        self.ranks = [(lanes[r], goods[r]) for r in by_rank(goods)]
-        self.n_goods = fs.n_goods
-
-    def __call__(self, values: np.ndarray) -> np.ndarray:
-        out = np.zeros((values.shape[1], self.n_goods))
-        for lanes, goods in self.ranks:
-            out[:, goods] += values[lanes].T
-        return out
 
 
 class Recorder:
@@ -61,7 +29,6 @@ class Recorder:
         lanes = model.transit_lanes
         self.transit_lanes = lanes
         self.transit_tonnes = model.goods.tonnes_per_unit[flows.lane_good[lanes]][:, None]
-        self.losses = LaneSum(model, model.to_germany)
         getters = self._getters()
         self.getters = [
             (self.trajectory[k], get) for k, get in getters.items() if k in self.trajectory
@@ -101,7 +68,7 @@ class Recorder:
             "civil_demand": lambda: g.civil_need,
             "civil_use": lambda: g.civil_use,
             "recycled": lambda: g.recycled,
-            "losses": lambda: self.losses(flows.lost),
+            "losses": lambda: flows.to_goods(flows.lost, m.to_germany),
             # the German-Soviet trade
             "soviet_deliveries": lambda: m.soviet_shipped,
             "german_exports": lambda: m.german_exports,

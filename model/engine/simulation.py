@@ -237,6 +237,8 @@ class PactModel(mesa.Model):
         self.to_germany = self.flows.where(destination="germany")
         self.soviet_deliveries = [*self.soviet_flows, *[p[-1] for p in self.purchases]]
         self.transit_lanes = self.flows.lanes_of(self.flows.through(TRANSIT_ROUTE))
+        spilling = [s for s in self.suppliers if len(s.flow_index) > 1]
+        self.spilling = spilling, self.flows.lanes_of([f for s in spilling for f in s.flow_index])
         self.import_pair_lanes = [
             self.flows.lanes_of(
                 self.flows.where(destination="germany", credited_to=self.origins[o]), good
@@ -387,10 +389,7 @@ class PactModel(mesa.Model):
     # 5. shipping
     def ship(self, month: int) -> None:
         flows = self.flows
-        flows.ship(
-            self.step_index, month, self.blockade.import_effectiveness, self.blockade.export_effectiveness,
-            self.goods.tonnes_per_unit, spill=self._spill,
-        )  # fmt: skip
+        flows.ship(self.step_index, month, self.goods.tonnes_per_unit, spill=self._spill)
         self.german_exports = flows.to_goods(flows.loaded, [self.german_flow])
         soviet_loaded = flows.to_goods(flows.loaded, self.soviet_flows)
         self.germany.ledger.ship(self.german_exports)
@@ -404,8 +403,7 @@ class PactModel(mesa.Model):
 
     def _spill(self, unloaded: np.ndarray) -> np.ndarray | None:
         """Second requests: suppliers' cargo that found no room goes by their next-best route."""
-        spilling = [s for s in self.suppliers if len(s.flow_index) > 1]
-        lanes = self.flows.lanes_of([f for s in spilling for f in s.flow_index])
+        spilling, lanes = self.spilling
         if not len(lanes) or not (unloaded[lanes] > 1e-9).any():
             return None  # the common month: every route had room
         second = np.zeros_like(unloaded)

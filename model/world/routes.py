@@ -87,11 +87,41 @@ class Route:
         )
 
     def is_open(self, month: int | np.ndarray) -> np.ndarray:
+        t = self._row(month)
+        if t is not None:
+            return self.open_by_month[t]
         return (self.open_from <= month) & (month < self.close_from)
 
-    def capacity(self, month: int) -> np.ndarray:
-        share = self.winter_capacity_share if calendar_month(month) in self.winter_months else 1.0
+    def capacity(self, month: int | np.ndarray) -> np.ndarray:
+        t = self._row(month)
+        if t is not None:
+            return self.capacity_by_month[t]
+        if isinstance(month, np.ndarray):  # months (T, 1)
+            winter = np.isin(month % 12 + 1, list(self.winter_months))
+            share: float | np.ndarray = np.where(winter, self.winter_capacity_share, 1.0)
+        else:
+            share = (
+                self.winter_capacity_share if calendar_month(month) in self.winter_months else 1.0
+            )
         return self.capacity_t_per_month * share * self.is_open(month)
+
+    def tabulate(self, first: int, n_months: int) -> None:
+        """Work out whether the route is open and its capacity (T, R) for every month of a
+        window at once (they depend on the month alone); a month then reads its row."""
+        months = first + np.arange(n_months)[:, None]
+        self.open_by_month = self.is_open(months)
+        self.capacity_by_month = self.capacity(months)
+        for table in (self.open_by_month, self.capacity_by_month):
+            table.setflags(write=False)
+        self.first_tabulated = first
+
+    def _row(self, month: int | np.ndarray) -> int | None:
+        """The row of ``month`` in the tables, if they have one."""
+        first = getattr(self, "first_tabulated", None)
+        if first is None or isinstance(month, np.ndarray):
+            return None
+        t = int(month) - first
+        return t if 0 <= t < len(self.open_by_month) else None
 
 
 @dataclass(frozen=True)
@@ -169,6 +199,24 @@ class FlowSet:
         self.loaded = np.zeros(shape)
         self.lost = np.zeros(shape)
         self.arrived = np.zeros(shape)
+        # looked up once: the flows using each route, each lane's position, the sums by good
+        self.route_users = [
+            np.flatnonzero(self.incidence[:, r]) for r in range(len(self.route_ids))
+        ]
+        self.lane_index = np.arange(len(self.lane_flow))
+        self.path_exposure = self.exposure[self.paths][:, :, None]
+        self._sums: dict[tuple[int, ...], list[tuple[np.ndarray, np.ndarray]]] = {}
+        self.loss_by_month: np.ndarray | None = None
+
+    def tabulate(self, import_eff: np.ndarray, export_eff: np.ndarray) -> None:
+        """The share of each flow's cargo the blockade takes (T, F, R), every month at once
+        from the blockade's effectiveness on imports and exports (T, R): it depends on the
+        month alone. The routes' capacities are tabulated by :meth:`Route.tabulate`."""
+        effectiveness = np.where(
+            self.from_germany[None, :, None], export_eff[:, None, :], import_eff[:, None, :]
+        )
+        kept = (1.0 - effectiveness[:, :, None, :] * self.path_exposure[None]).prod(axis=2)
+        self.loss_by_month = 1.0 - kept
 
     # lookup ----------------------------------------------------------------------------
     def where(self, **match: str) -> list[int]:
@@ -196,10 +244,22 @@ class FlowSet:
         self.requests[self.lanes[flow]] = dense[:, list(self.specs[flow].goods)].T
 
     def to_goods(self, values: np.ndarray, flows: Sequence[int]) -> np.ndarray:
-        """Sum lane values (K, R) of some flows into an (R, G) array."""
+        """Sum lane values (K, R) of some flows into an (R, G) array: for each good its lanes
+        in flow order (0 + a + b ...), one fancy-indexed addition per rank of a good's
+        lanes (:func:`by_rank`), the lookups made once per set of flows."""
+        key = tuple(flows)
+        ranks = self._sums.get(key)
+        if ranks is None:
+            lanes = (
+                np.concatenate([self.lane_index[self.lanes[f]] for f in flows])
+                if flows
+                else np.array([], dtype=int)
+            )
+            goods = self.lane_good[lanes]
+            ranks = self._sums[key] = [(lanes[r], goods[r]) for r in by_rank(goods)]
         out = np.zeros((values.shape[1], self.n_goods))
-        for f in flows:
-            out[:, list(self.specs[f].goods)] += values[self.lanes[f]].T
+        for lanes, goods in ranks:
+            out[:, goods] += values[lanes].T
         return out
 
     # the month --------------------------------------------------------------------------
@@ -207,8 +267,6 @@ class FlowSet:
         self,
         step: int,
         month: int,
-        import_eff: np.ndarray,
-        export_eff: np.ndarray,
         tonnes_per_unit: np.ndarray,
         spill: Callable[[np.ndarray], np.ndarray | None] | None = None,
     ) -> None:
@@ -216,24 +274,21 @@ class FlowSet:
 
         ``spill``, given what capacity left unloaded (K, R), may return second requests
         (K, R) -- a supplier's next-best route for the cargo its first route had no room
-        for -- which are loaded in a second pass on the capacity that is left.
+        for -- which are loaded in a second pass on the capacity that is left. The blockade's
+        share of each flow is this month's row of :meth:`tabulate`.
         """
-        effectiveness = np.where(
-            self.from_germany[:, None], export_eff[None, :], import_eff[None, :]
-        )
-        loaded, lost, flow_tonnes = self._load(
-            self.requests, month, effectiveness, tonnes_per_unit, None
-        )
+        assert self.loss_by_month is not None, "FlowSet.tabulate() first"
+        lane_loss = self.loss_by_month[step][self.lane_flow]
+        loaded, flow_tonnes = self._load(self.requests, month, tonnes_per_unit, None)
+        lost = loaded * lane_loss
         second = spill(self.requests - loaded) if spill is not None else None
         if second is not None:
-            used = np.stack(
-                [flow_tonnes[self.incidence[:, r]].sum(axis=0) for r in range(len(self.route_ids))]
-            )
-            loaded2, lost2, _ = self._load(second, month, effectiveness, tonnes_per_unit, used)
-            loaded, lost = loaded + loaded2, lost + lost2
+            used = np.stack([flow_tonnes[users].sum(axis=0) for users in self.route_users])
+            loaded2, _ = self._load(second, month, tonnes_per_unit, used)
+            loaded, lost = loaded + loaded2, lost + loaded2 * lane_loss
         self.loaded, self.lost = loaded, lost
         slot_in = (step + self.lane_transit) % self.slots
-        self.pipeline[slot_in, np.arange(len(self.lane_flow))] += loaded - lost
+        self.pipeline[slot_in, self.lane_index] += loaded - lost
         slot_out = step % self.slots
         self.arrived = self.pipeline[slot_out].copy()
         self.pipeline[slot_out] = 0.0
@@ -246,19 +301,18 @@ class FlowSet:
         self,
         requests: np.ndarray,
         month: int,
-        effectiveness: np.ndarray,
         tonnes_per_unit: np.ndarray,
         used: np.ndarray | None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(loaded, lost, tonnes loaded per flow) for requests on the capacity left after ``used``."""
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(loaded, tonnes loaded per flow) for requests on the capacity left after ``used``."""
         lane_tpu = tonnes_per_unit[self.lane_good]
         tonnage = np.add.reduceat(requests * lane_tpu[:, None], self.lane_starts, axis=0)  # (F, R)
         n_runs = requests.shape[1]
         route_scale = np.ones((len(self.route_ids) + 1, n_runs))  # last row: "no route"
         route_open = np.ones((len(self.route_ids) + 1, n_runs))
         for r, rid in enumerate(self.route_ids):
-            users = self.incidence[:, r]
-            if not users.any():
+            users = self.route_users[r]
+            if not len(users):
                 continue
             route = self.network.routes[rid]
             total = tonnage[users].sum(axis=0)
@@ -275,14 +329,24 @@ class FlowSet:
             route_scale[r] = scale * route_open[r]
         flow_scale = route_scale[self.paths].min(axis=1)  # a flow is as free as its tightest route
         flow_open = route_open[self.paths].min(axis=1)
-        kept = (1.0 - effectiveness[:, None, :] * self.exposure[self.paths][:, :, None]).prod(
-            axis=1
-        )
         # Goods of no tonnage (RM-valued machinery) need an open path, not capacity.
         weightless = (lane_tpu == 0)[:, None]
         lane_scale = np.where(weightless, flow_open[self.lane_flow], flow_scale[self.lane_flow])
-        loaded = requests * lane_scale
-        return loaded, loaded * (1.0 - kept)[self.lane_flow], tonnage * flow_scale
+        return requests * lane_scale, tonnage * flow_scale
+
+
+def by_rank(keys: np.ndarray) -> list[np.ndarray]:
+    """Positions of ``keys`` grouped by how many times their key came before: rank 0 holds
+    the first occurrence of every key, rank 1 the second, ... Within a rank every key is
+    unique, so adding rank after rank adds each key's values in their order."""
+    seen: dict[int, int] = {}
+    ranks: list[list[int]] = []
+    for i, k in enumerate(keys.tolist()):
+        r = seen[k] = seen.get(k, -1) + 1
+        if r == len(ranks):
+            ranks.append([])
+        ranks[r].append(i)
+    return [np.array(r, dtype=int) for r in ranks]
 
 
 class RouteNetwork:
