@@ -215,7 +215,10 @@ class FlowSet:
         effectiveness = np.where(
             self.from_germany[None, :, None], export_eff[:, None, :], import_eff[:, None, :]
         )
-        kept = (1.0 - effectiveness[:, :, None, :] * self.path_exposure[None]).prod(axis=2)
+        # the product over each path's routes, in path order (as ``prod`` along the path)
+        kept = 1.0 - effectiveness * self.path_exposure[None, :, 0]
+        for k in range(1, self.paths.shape[1]):
+            kept = kept * (1.0 - effectiveness * self.path_exposure[None, :, k])
         self.loss_by_month = 1.0 - kept
 
     # lookup ----------------------------------------------------------------------------
