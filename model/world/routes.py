@@ -203,6 +203,7 @@ class FlowSet:
         self.route_users = [
             np.flatnonzero(self.incidence[:, r]) for r in range(len(self.route_ids))
         ]
+        self.used_routes = [r for r, users in enumerate(self.route_users) if len(users)]
         self.lane_index = np.arange(len(self.lane_flow))
         self.path_exposure = self.exposure[self.paths][:, :, None]
         self._sums: dict[tuple[int, ...], list[tuple[np.ndarray, np.ndarray]]] = {}
@@ -220,6 +221,15 @@ class FlowSet:
         for k in range(1, self.paths.shape[1]):
             kept = kept * (1.0 - effectiveness * self.path_exposure[None, :, k])
         self.loss_by_month = 1.0 - kept
+        # the routes' capacities and openness (T, routes + 1, R): the last row is "no route",
+        # open and unlimited, as is a route no flow uses
+        T, R = import_eff.shape
+        self.capacity_by_month = np.ones((T, len(self.route_ids) + 1, R))
+        self.open_by_month = np.ones((T, len(self.route_ids) + 1, R))
+        for r in self.used_routes:
+            route = self.network.routes[self.route_ids[r]]
+            self.capacity_by_month[:, r] = route.capacity_by_month
+            self.open_by_month[:, r] = route.open_by_month
 
     # lookup ----------------------------------------------------------------------------
     def where(self, **match: str) -> list[int]:
@@ -282,12 +292,14 @@ class FlowSet:
         """
         assert self.loss_by_month is not None, "FlowSet.tabulate() first"
         lane_loss = self.loss_by_month[step][self.lane_flow]
-        loaded, flow_tonnes = self._load(self.requests, month, tonnes_per_unit, None)
+        loaded, flow_tonnes = self._load(self.requests, step, tonnes_per_unit, None)
         lost = loaded * lane_loss
         second = spill(self.requests - loaded) if spill is not None else None
         if second is not None:
-            used = np.stack([flow_tonnes[users].sum(axis=0) for users in self.route_users])
-            loaded2, _ = self._load(second, month, tonnes_per_unit, used)
+            used = np.zeros((len(self.route_ids) + 1, loaded.shape[1]))
+            for r in self.used_routes:
+                used[r] = flow_tonnes[self.route_users[r]].sum(axis=0)
+            loaded2, _ = self._load(second, step, tonnes_per_unit, used)
             loaded, lost = loaded + loaded2, lost + loaded2 * lane_loss
         self.loaded, self.lost = loaded, lost
         slot_in = (step + self.lane_transit) % self.slots
@@ -303,33 +315,24 @@ class FlowSet:
     def _load(
         self,
         requests: np.ndarray,
-        month: int,
+        step: int,
         tonnes_per_unit: np.ndarray,
         used: np.ndarray | None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(loaded, tonnes loaded per flow) for requests on the capacity left after ``used``."""
+        """(loaded, tonnes loaded per flow) for requests on the capacity left after ``used``
+        (routes + 1, R), every route at once."""
         lane_tpu = tonnes_per_unit[self.lane_good]
         tonnage = np.add.reduceat(requests * lane_tpu[:, None], self.lane_starts, axis=0)  # (F, R)
-        n_runs = requests.shape[1]
-        route_scale = np.ones((len(self.route_ids) + 1, n_runs))  # last row: "no route"
-        route_open = np.ones((len(self.route_ids) + 1, n_runs))
-        for r, rid in enumerate(self.route_ids):
-            users = self.route_users[r]
-            if not len(users):
-                continue
-            route = self.network.routes[rid]
-            total = tonnage[users].sum(axis=0)
-            cap = (
-                route.capacity(month)
-                if used is None
-                else np.maximum(route.capacity(month) - used[r], 0.0)
-            )
-            with np.errstate(divide="ignore", invalid="ignore"):
-                scale = np.where(
-                    total > 0, np.minimum(1.0, cap / np.where(total > 0, total, 1.0)), 1.0
-                )
-            route_open[r] = route.is_open(month)
-            route_scale[r] = scale * route_open[r]
+        total = np.zeros((len(self.route_ids) + 1, requests.shape[1]))
+        for r in self.used_routes:
+            total[r] = tonnage[self.route_users[r]].sum(axis=0)
+        cap = self.capacity_by_month[step]
+        if used is not None:
+            cap = np.maximum(cap - used, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(total > 0, np.minimum(1.0, cap / np.where(total > 0, total, 1.0)), 1.0)
+        route_open = self.open_by_month[step]
+        route_scale = scale * route_open
         flow_scale = route_scale[self.paths].min(axis=1)  # a flow is as free as its tightest route
         flow_open = route_open[self.paths].min(axis=1)
         # Goods of no tonnage (RM-valued machinery) need an open path, not capacity.
