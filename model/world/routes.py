@@ -207,6 +207,7 @@ class FlowSet:
         self.lane_index = np.arange(len(self.lane_flow))
         self.path_exposure = self.exposure[self.paths][:, :, None]
         self._sums: dict[tuple[int, ...], list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._lanes: dict[tuple[tuple[int, ...], int | None], np.ndarray] = {}
         self.loss_by_month: np.ndarray | None = None
 
     def tabulate(self, import_eff: np.ndarray, export_eff: np.ndarray) -> None:
@@ -241,15 +242,23 @@ class FlowSet:
     def through(self, route_id: str) -> list[int]:
         if route_id not in self.route_ids:
             return []
-        return [int(f) for f in np.flatnonzero(self.incidence[:, self.route_ids.index(route_id)])]
+        return [int(f) for f in self.route_users[self.route_ids.index(route_id)]]
 
     def lanes_of(self, flows: Sequence[int], good: int | None = None) -> np.ndarray:
-        idx = (
-            np.concatenate([np.arange(self.lanes[f].start, self.lanes[f].stop) for f in flows])
-            if flows
-            else np.array([], int)
-        )
-        return idx if good is None else idx[self.lane_good[idx] == good]
+        """The lanes of ``flows`` (of one good), in order; looked up once per question (the
+        month asks the same ones), read-only."""
+        key = (tuple(flows), good)
+        idx = self._lanes.get(key)
+        if idx is None:
+            idx = (
+                np.concatenate([np.arange(self.lanes[f].start, self.lanes[f].stop) for f in flows])
+                if flows
+                else np.array([], int)
+            )
+            idx = idx if good is None else idx[self.lane_good[idx] == good]
+            idx.setflags(write=False)
+            self._lanes[key] = idx
+        return idx
 
     # dense (R, G) views ---------------------------------------------------------------
     def set_request(self, flow: int, dense: np.ndarray) -> None:
