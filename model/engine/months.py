@@ -77,3 +77,23 @@ class MonthTables:
         state.german_fixed_rm = self.german_fixed_rm[t]
         state.transit = self.transit[t]
         return state
+
+
+def tabulated_bytes(model: PactModel) -> int:
+    """Bytes of a model's month tables (these, Germany's, the blockade's, the routes', the
+    flows' and the suppliers' ``*_by_month``): memory a model holds beside its trajectories."""
+    holders = [
+        model.tables, model.germany, model.blockade, model.flows,
+        *model.network.routes.values(), *model.suppliers,
+    ]  # fmt: skip
+    total = 0
+    for holder in holders:
+        for name, value in vars(holder).items():
+            if holder is not model.tables and not name.endswith("_by_month"):
+                continue
+            if isinstance(value, dict):
+                value = list(value.values())
+            for array in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(array, np.ndarray):
+                    total += array.nbytes
+    return total

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from model.engine import cf
+from model.engine.months import tabulated_bytes
 from model.engine.simulation import PactModel, released_models
 from model.engine.variables import GOODS_VARIABLES, RM_GOODS_VARIABLES, RUN_VARIABLES
 from model.files.scenario import Scenario
@@ -122,11 +123,13 @@ PEAK_PER_RECORDED = 4
 
 def memory_per_run(scenario: Scenario) -> int:
     """Bytes :func:`simulate` (and a result folder's files built from it) needs per run of
-    ``scenario`` at its peak, from the trajectories a one-run model allocates (none is run)."""
+    ``scenario`` at its peak, from the trajectories a one-run model allocates (none is run)
+    and its month tables (model.engine.months), held while it runs."""
     with released_models():
         model = PactModel(scenario, n_runs=1)
         recorded = sum(int(np.asarray(v).nbytes) for v in model.trajectory.values())
-    return PEAK_PER_RECORDED * recorded
+        tables = tabulated_bytes(model)
+    return PEAK_PER_RECORDED * recorded + tables
 
 
 def simulate(
