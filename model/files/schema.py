@@ -201,6 +201,7 @@ GERMANY = Table(
                     "from": START,
                     "to": MONTH,
                     "fx_rm_per_month": QUANTITY,
+                    "clearing_suppliers": ListOf(SUPPLIER, distinct=True),
                     "goods": MapOf(
                         GOOD,
                         Table(

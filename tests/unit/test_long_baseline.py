@@ -160,29 +160,46 @@ def test_the_plan_buys_within_its_exchange_and_moves_the_stocks(long):
     no_normal = long.with_overrides({"germany.stockpiling.normal_trade.from": "none"})
     model = PactModel(no_normal, n_runs=1, seed=0)
     price = model.goods.price_rm_per_unit
-    spent = []
+    grain = model.goods.index("grain")
+    fx = get_path(long.data, "germany.stockpiling.four_year_plan.fx_rm_per_month")
+    spent, cleared = [], []
     for _ in range(model.window.n_months):
         model.step()
-        spent.append(float((model.stockpiling.bought * price).sum()))
-    spent = np.array(spent)
+        value = model.stockpiling.bought[0] * price
+        spent.append(float(value.sum() - value[grain]))  # paid in foreign exchange
+        cleared.append(float(value[grain]))  # Romanian grain, paid on the clearing (O11)
+    spent, cleared = np.array(spent), np.array(cleared)
     first = parse_month("1936-10") - parse_month("1934-01")
     last = parse_month("1939-08") - parse_month("1934-01")
     assert spent[:first].max() == 0.0 and spent[last + 1 :].max() == 0.0
-    assert spent[first : last + 1].max() <= 10e6 * (1 + 1e-9)
-    assert spent[first : last + 1].sum() > 0.9 * 10e6 * (last + 1 - first)  # the limit binds
+    assert spent[first : last + 1].max() <= fx * (1 + 1e-9)
+    assert spent[first : last + 1].sum() > 0.9 * fx * (last + 1 - first)  # the limit binds
+    # the clearing is outside the limit: grain is bought beyond the whole exchange
+    assert cleared[first : last + 1].max() > fx
     without = load(ROOT / "scenarios" / "no_four_year_plan_stockpiling.toml")
     a = simulate(long, n_runs=1, seed=0, sample=False)
     b = simulate(without, n_runs=1, seed=0, sample=False)
     t, before = _month(a, "1939-08"), _month(a, "1936-09")
     goods = list(a.goods)
-    for good in ("oil", "rubber", "manganese"):
+    for good in ("oil", "rubber", "manganese", "grain"):
         g = goods.index(good)
         assert a.trajectory["stock"][before, 0, g] == b.trajectory["stock"][before, 0, g]
         assert a.trajectory["stock"][t, 0, g] > b.trajectory["stock"][t, 0, g]
-    # the stockpile grows on top of the normal trade instead of crowding it out: ~30 % of the
-    # 10 M RM a month goes to oil (its share of the value of the gaps), ~1 Mt over 32 months
+    # the stockpile grows on top of the normal trade instead of crowding it out: most of the
+    # exchange goes to oil (its share of the value of the gaps), ~1 Mt over 32 months
     oil, may = goods.index("oil"), _month(a, "1939-05")
     assert a.trajectory["stock"][may, 0, oil] - b.trajectory["stock"][may, 0, oil] > 0.8e6
+
+
+def test_the_clearing_purchases_are_bounded_by_the_suppliers_route(long):
+    """Romanian grain outside the exchange limit arrives no faster than the Danube route
+    carries it (its central capacity, 165 kt a month, symmetric): the route binds."""
+    cap = 165_000
+    a = simulate(long, n_runs=1, seed=0, sample=False)
+    imports = a.dataset()["imports"].sel(supplier="romania", good="grain").values[0]
+    plan = slice(_month(a, "1937-01"), _month(a, "1939-05") + 1)
+    assert imports.max() <= cap * (1 + 1e-6)
+    assert np.median(imports[plan]) == pytest.approx(cap, rel=1e-6)
 
 
 def test_each_credit_line_is_drawn_on_its_own(central):
@@ -304,3 +321,11 @@ def test_compare_reads_the_stocks_of_1939_09_and_1941_06_and_the_campaign_cover(
     assert {"stock_oil_1939_09", "stock_rubber_1941_06", "campaign_cover_min_1941_06"} <= shown
     assert "campaign_cover_min_invasion" in shown
     assert {"soviet_debt_rm_1939_09", "credit_drawn_rm_1941_06"} <= shown
+
+
+def test_a_clearing_supplier_must_exist(long):
+    data = copy.deepcopy(dict(long.data))
+    data["germany"]["stockpiling"]["four_year_plan"]["clearing_suppliers"] = ["rumania"]
+    with pytest.raises(ScenarioError) as err:
+        validate(data, "long.toml")
+    assert "germany.stockpiling.four_year_plan.clearing_suppliers[0]" in str(err.value)
