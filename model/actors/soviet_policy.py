@@ -32,11 +32,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import GOOD, MONTH, MONTHS, PLAIN_QUANTITY, PLAIN_SHARE, QUANTITY
+from model.world.nodes import Choice, ListOf, Month, Node, Number, Table, Text
 from model.world.parameters import NEVER, ParameterView
 
 # What limited Soviet deliveries of a good in a month, as recorded (trajectory `binding`):
@@ -93,6 +95,31 @@ class BalanceWatch:
     and the USSR's own monthly watch; ``review_interval_months`` tells them apart.
     """
 
+    # every number a watch acts on is stated in the file; a missing threat_share means no
+    # threat, a missing tolerated_shortfall_share no share test
+    SCHEMA: ClassVar[Node] = Table(
+        {
+            "review_interval_months": MONTHS,
+            "tolerated_imbalance_rm": QUANTITY,
+            "tolerated_shortfall_share": Number(low=0, high=1, sampled=True, default=0.0),
+            "threat_share": Number(low=0, high=1, sampled=True, default=np.inf),
+            "suspend_goods": ListOf(GOOD),
+            "suspension_months": MONTHS,
+            "resume_below_share": PLAIN_SHARE,
+            "german_catch_up_share": PLAIN_SHARE,
+            "reckoning_from": Month(sampled=True),
+            "from": Month(sampled=True, default="1934-01"),  # absent: the engine's first month
+        },
+        required=(
+            "review_interval_months",
+            "tolerated_imbalance_rm",
+            "suspend_goods",
+            "suspension_months",
+            "resume_below_share",
+            "german_catch_up_share",
+        ),
+    )
+
     def __init__(
         self,
         path: str,
@@ -100,15 +127,15 @@ class BalanceWatch:
         view: ParameterView,
         goods: GoodsCatalogue,
     ):
-        # the schema requires these (model.files.schema.BALANCE_WATCH_REQUIRED)
+        # the schema requires these (SCHEMA)
         self.interval = int(table["review_interval_months"])
         self.tolerated_rm = view.number(f"{path}.tolerated_imbalance_rm")
-        self.tolerated_share = view.number(f"{path}.tolerated_shortfall_share", 0.0)
+        self.tolerated_share = view.number(f"{path}.tolerated_shortfall_share")
         self.suspend_mask = goods.mask(table["suspend_goods"])
         self.min_months = int(table["suspension_months"])
         self.resume_below_share = float(table["resume_below_share"])
         self.german_catch_up_share = float(table["german_catch_up_share"])
-        self.threat_share = view.number(f"{path}.threat_share", np.inf)
+        self.threat_share = view.number(f"{path}.threat_share")
         # reckoned every interval from this month (row 38), else from the start it is given
         self.reckoning_from = (
             view.month(f"{path}.reckoning_from") if "reckoning_from" in table else None
@@ -117,7 +144,7 @@ class BalanceWatch:
         self.threatened = np.zeros(view.n_runs, dtype=bool)
         # what Germany owed counts from ``from`` on (absent: the window's start): a run that
         # starts in 1934 weighs the pact era's arrears against the pact era's dues
-        self.first = view.month(f"{path}.from", "1934-01")
+        self.first = view.month(f"{path}.from")
         self.due_before = np.zeros(view.n_runs)
 
     def review(
@@ -165,6 +192,8 @@ class SuspensionPolicy:
     (monthly in the baseline) from the start of each German-Soviet treaty in force.
     """
 
+    SCHEMA: ClassVar[Node] = BalanceWatch.SCHEMA
+
     def __init__(
         self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
     ):
@@ -197,6 +226,10 @@ class PacingPolicy:
     from another: the shares do not depend on the quotas, only on which goods are owed.
     """
 
+    SCHEMA: ClassVar[Node] = Table(
+        {"lead_rm": QUANTITY, "from": Month(sampled=True, default="1934-01")}, required=("lead_rm",)
+    )
+
     def __init__(
         self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
     ):
@@ -205,7 +238,7 @@ class PacingPolicy:
         # the deliveries counted are those from ``from`` on (absent: the window's start), so
         # that a run starting in 1934 paces the pact era as the baseline does, not on the
         # balance of the 1930s
-        self.first = view.month(f"{path}.from", "1934-01")
+        self.first = view.month(f"{path}.from")
         self.german_before = np.zeros(view.n_runs)
         self.soviet_before = np.zeros(view.n_runs)
         self.owed_before = np.zeros(view.n_runs)
@@ -293,6 +326,19 @@ class EventsPolicy:
     """
 
     KINDS = ("embargo", "threat")
+    SCHEMA: ClassVar[Node] = ListOf(
+        Table(
+            {
+                "kind": Choice(KINDS, "kind of political event"),
+                "month": MONTH,
+                "months": MONTHS,
+                "goods": ListOf(GOOD),
+                "lead_factor": PLAIN_QUANTITY,
+                "note": Text(),
+            },
+            required=("kind", "month"),
+        )
+    )
 
     def __init__(self, path: str, table: Any, view: ParameterView, goods: GoodsCatalogue):
         self.events = []
@@ -340,18 +386,43 @@ class RailPolicy:
     (``routes.<route>``); this rule only says that the USSR plans by it.
     """
 
+    SCHEMA: ClassVar[Node] = Table({}, empty_ok=True)
+
     def __init__(
         self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
     ):
         self.goods = goods
 
 
-POLICIES: dict[str, type] = {
+class PolicyRule(Protocol):
+    """What every Soviet policy rule is: built from its table, declaring that table."""
+
+    SCHEMA: ClassVar[Node]
+
+    def __init__(
+        self, path: str, table: Any, view: ParameterView, goods: GoodsCatalogue
+    ) -> None: ...
+
+
+POLICIES: dict[str, type[PolicyRule]] = {
     "suspension": SuspensionPolicy,
     "clearing_pacing": PacingPolicy,
     "political_events": EventsPolicy,
     "border_rail": RailPolicy,
 }
+
+
+def _unknown_policy(key: str, fields: Mapping[str, Node]) -> str:
+    return f"unknown Soviet policy rule {key!r}; rule names are: {', '.join(POLICIES)}"
+
+
+# ``[soviet_union.policy]``: one sub-table per rule of POLICIES, each declared by its class
+SCHEMA = Table(
+    {name: rule.SCHEMA for name, rule in POLICIES.items()},
+    unknown=_unknown_policy,
+    empty_ok=True,
+    default={},
+)
 
 
 @dataclass
@@ -362,7 +433,7 @@ class ExportPolicy:
 
     @classmethod
     def from_view(cls, view: ParameterView, goods: GoodsCatalogue) -> ExportPolicy:
-        table = view.raw("soviet_union.policy", {}) or {}
+        table = view.raw("soviet_union.policy")
         unknown = [name for name in table if name not in POLICIES]
         if unknown:  # the schema rejects these first; this guards the Python API
             raise ValueError(

@@ -57,7 +57,7 @@ class SovietUnion(mesa.Agent):
         R, G = view.n_runs, goods.n
         self.goods = goods
         self.surplus = goods_vector(view, "soviet_union.exportable_surplus_per_month", goods)
-        for good in view.raw("soviet_union.production", {}) or {}:
+        for good in view.raw("soviet_union.production"):
             p = f"soviet_union.production.{good}"
             self.surplus[:, goods.index(good)] += (
                 view.number(f"{p}.t_per_year") * view.number(f"{p}.export_share") / 12.0
@@ -77,11 +77,11 @@ class SovietUnion(mesa.Agent):
         self.export_plan = plan * (1.0 - self.other_buyers_share)  # each good's unit
         self.export_plan_t = self.export_plan * goods.tonnes_per_unit[None, :]
         initial = np.zeros((R, G))
-        initial[:, self.harvest_good] = view.number("soviet_union.harvest.initial_t", 0.0)
+        initial[:, self.harvest_good] = view.number("soviet_union.harvest.initial_t")
         self.ledger = Ledger("soviet_union", initial, model.window.n_months, model.record)
         self.policy = ExportPolicy.from_view(view, goods)
         # dues not shipped within `dues_carry_months` of falling due lapse (oldest shipped first)
-        carry = view.raw("soviet_union.dues_carry_months", None)
+        carry = view.raw("soviet_union.dues_carry_months")
         self.carry_months = int(carry) if carry is not None else model.window.n_months
         starts = np.zeros((1, R), dtype=np.int64) if dues_starts is None else dues_starts
         self.n_tiers = starts.shape[0]

@@ -30,8 +30,32 @@ from __future__ import annotations
 import numpy as np
 
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import GOOD, MONTH, QUANTITY, START, SUPPLIER, offered_by_supplier, ordered
+from model.world.nodes import MapOf, Name, Table
 from model.world.parameters import ParameterView
 from model.world.routes import RouteNetwork
+
+# ``[germany.stockpiling.<name>]``: one purchase rule each
+SCHEMA = MapOf(
+    Name(),
+    Table(
+        {
+            "from": START,
+            "to": MONTH,
+            "fx_rm_per_month": QUANTITY,
+            "goods": MapOf(
+                GOOD,
+                Table(
+                    {"target_months": QUANTITY, "supplier": SUPPLIER},
+                    required=("target_months", "supplier"),
+                ),
+                min_len=1,
+            ),
+        },
+        required=("from", "to", "goods"),
+        rules=(ordered(), offered_by_supplier),
+    ),
+)
 
 
 class Stockpiling:
@@ -49,11 +73,11 @@ class Stockpiling:
         self.rules = []  # (first (R,), last (R,), fx (R,) or None, target (R, G), goods (G,) bool)
         self.supplier_of: dict[int, str] = {}
         self.lag = np.zeros(G, dtype=np.int64)  # months a purchase travels
-        for name, table in (view.raw("germany.stockpiling", {}) or {}).items():
+        for name, table in (view.raw("germany.stockpiling")).items():
             base = f"germany.stockpiling.{name}"
             target = np.zeros((R, G))
             listed = np.zeros(G, dtype=bool)
-            for good, entry in (table.get("goods", {}) or {}).items():
+            for good, entry in table["goods"].items():
                 g = goods.index(good)
                 target[:, g] = view.number(f"{base}.goods.{good}.target_months")
                 listed[g] = True

@@ -156,6 +156,24 @@ def test_validate_prints_a_table(capsys):
     assert f"of {len(TARGETS)} targets within their bands" in out
 
 
+@pytest.mark.parametrize("columns", [None, "100"])
+def test_validate_fits_the_terminal(capsys, monkeypatch, columns):
+    """The table takes $COLUMNS (120 when piped without it; it forced 190) and wraps its cells
+    rather than cropping a column off (issue 24, item 4)."""
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert cli_main(["validate", "--runs", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    width = int(columns or 120)
+    assert max(map(len, lines)) <= width
+    table = [line for line in lines if line[:1] in "┏┃│┡└"]
+    assert table and all(line.rstrip()[-1] in "┓┃│┩┘" for line in table), "a column was cropped"
+    head = "".join(table[:3])  # the header, the last column ("in band") included
+    assert "acceptance" in head and head.rstrip().endswith("band ┃")
+
+
 BAD_TARGETS = {
     "unknown variable": ('variable = "oil_stock"', "variable"),
     "unknown good": ('good = "bananas"', "good"),
