@@ -42,11 +42,11 @@ from model.engine.outcomes import outcomes_table
 from model.engine.runner import DEFAULT_CHUNK, simulate
 from model.errors import ScenarioError
 from model.files import scenario as scenario_files
-from model.files.nodes import ListOf, MapOf, Month, Node, Number, Table
 from model.files.scenario import Scenario
 from model.world.calendar import format_month, is_month_text
 from model.world.distributions import is_distribution, is_month_distribution
 from model.world.keypaths import set_path, split_path, walk
+from model.world.nodes import ListOf, MapOf, Month, Node, Number, Table
 from model.world.randomness import DEFAULT_SEED
 
 Shocks = Literal["central"] | int | Sequence[int]

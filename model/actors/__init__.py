@@ -2,5 +2,6 @@
 suppliers. Each reads its parameters from a ``ParameterView`` and moves goods through ledgers
 and routes.
 
-May import: ``model.errors``, ``model.world``, ``model.files``.
+May import: ``model.errors``, ``model.world``. Declares what each agent reads of a scenario
+(``schema``, and ``SCHEMA`` in the Mesa-free modules).
 """

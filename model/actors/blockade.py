@@ -21,14 +21,14 @@ from model.world.parameters import ParameterView
 class Blockade(mesa.Agent):
     def __init__(self, model: mesa.Model, view: ParameterView, goods: GoodsCatalogue, shocks: dict):
         super().__init__(model)
-        self.import_start = view.month("blockade.import_start", "none")
-        self.export_start = view.month("blockade.export_start", "none")
-        self.effectiveness_max = view.number("blockade.effectiveness", 0.0)
-        self.ramp_months = max(int(view.raw("blockade.ramp_months", 0)), 0)
-        self.noise_sd = float(view.raw("shocks.blockade_noise_sd", 0.0))
+        self.import_start = view.month("blockade.import_start")
+        self.export_start = view.month("blockade.export_start")
+        self.effectiveness_max = view.number("blockade.effectiveness")
+        self.ramp_months = int(view.raw("blockade.ramp_months"))
+        self.noise_sd = float(view.raw("shocks.blockade_noise_sd"))
         self.noise = shocks["blockade_noise"]  # (R, T)
         self.preemption = []
-        for i, p in enumerate(view.raw("blockade.preemption", []) or []):
+        for i, p in enumerate(view.raw("blockade.preemption")):
             base = f"blockade.preemption[{i}]"
             self.preemption.append(
                 (

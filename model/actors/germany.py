@@ -49,7 +49,7 @@ from model.world.parameters import NEVER, ParameterView
 
 def goods_vector(view: ParameterView, path: str, goods: GoodsCatalogue) -> np.ndarray:
     """A per-good table of numbers as (R, G); goods missing from the table are 0."""
-    table = view.raw(path, {}) or {}
+    table = view.raw(path)
     out = np.zeros((view.n_runs, goods.n))
     for good in table:
         out[:, goods.index(good)] = view.number(f"{path}.{good}")
@@ -70,7 +70,7 @@ def period_tables(
     """A dated list of per-good tables ``[{from, per_month = {good = ...}}]`` as
     (start (R,), values (R, G), listed goods (G,) bool), in the file's (ascending) order."""
     out = []
-    for i, entry in enumerate(view.raw(path, []) or []):
+    for i, entry in enumerate(view.raw(path)):
         base = f"{path}[{i}]"
         listed = np.zeros(goods.n, dtype=bool)
         for good in entry.get("per_month", {}) or {}:
@@ -158,7 +158,7 @@ class Germany(mesa.Agent):
 
     def _build_synthetic(self, view: ParameterView) -> None:
         self.synthetic = []
-        for good, table in (view.raw("germany.synthetic", {}) or {}).items():
+        for good, table in view.raw("germany.synthetic").items():
             base = f"germany.synthetic.{good}"
             starts = [
                 view.month(f"{base}.schedule[{i}].from") for i in range(len(table["schedule"]))
@@ -178,7 +178,7 @@ class Germany(mesa.Agent):
             self.synthetic.append(
                 (
                     self.goods.index(good),
-                    view.number(f"{base}.utilisation", 1.0),
+                    view.number(f"{base}.utilisation"),
                     starts,
                     values,
                     lost_starts,
@@ -195,7 +195,7 @@ class Germany(mesa.Agent):
             for i in range(len(table["schedule"]))
         ]
         self.phase_index = [self.phase_names.index(e["phase"]) for e in table["schedule"]]
-        self.invasion_phase = self.phase_names.index(table.get("invasion_phase", "campaign"))
+        self.invasion_phase = self.phase_names.index(view.raw("germany.war_phases.invasion_phase"))
         # (R, phase, good): a phase may scale one good's military use differently (oil in the East, O35)
         mult = np.repeat(self.phase_multiplier[None, :, None], self.goods.n, axis=2)
         self.phase_good_multiplier = np.repeat(mult, view.n_runs, axis=0)
@@ -210,11 +210,11 @@ class Germany(mesa.Agent):
         self.cover_threshold = view.number("germany.rationing.cover_threshold_months")[:, None]
         # the cover rules (rationing, substitution) are war-economy rules: a run that starts
         # in peacetime names the month they begin (absent: from the window's start)
-        self.rationing_from = view.month("germany.rationing.from", "1934-01")
+        self.rationing_from = view.month("germany.rationing.from")
         self.civil_floor = view.number("germany.rationing.civil_floor_share")[:, None]
-        self.military_priority = bool(view.raw("germany.rationing.military_priority", True))
+        self.military_priority = bool(view.raw("germany.rationing.military_priority"))
         self.substitutions = []
-        for good, table in (view.raw("germany.substitution", {}) or {}).items():
+        for good, table in view.raw("germany.substitution").items():
             base = f"germany.substitution.{good}"
             to = self.goods.index(table["to"]) if "to" in table else None
             self.substitutions.append(
@@ -222,8 +222,8 @@ class Germany(mesa.Agent):
                     self.goods.index(good),
                     view.number(f"{base}.share"),
                     to,
-                    view.number(f"{base}.ratio", 1.0),
-                    view.number(f"{base}.military_share", 0.0),
+                    view.number(f"{base}.ratio"),
+                    view.number(f"{base}.military_share"),
                 )
             )
 
@@ -236,7 +236,7 @@ class Germany(mesa.Agent):
         self.capacity_values = [
             view.number(f"{base}.capacity_rm_per_month[{i}].rm") for i in range(len(sched))
         ]
-        self.delivery_share = view.number(f"{base}.delivery_share", 1.0)
+        self.delivery_share = view.number(f"{base}.delivery_share")
         mix = np.zeros(self.goods.n)
         for good, share in view.raw(f"{base}.mix").items():
             mix[self.goods.index(good)] = float(share)
@@ -251,7 +251,7 @@ class Germany(mesa.Agent):
             self.withheld_mask = np.zeros(self.goods.n, dtype=bool)
             self.withheld_share = np.zeros(view.n_runs)
         self.lots = []
-        for i, lot in enumerate(view.raw(f"{base}.lots", []) or []):
+        for i, lot in enumerate(view.raw(f"{base}.lots")):
             self.lots.append(
                 (
                     self.goods.index(lot["good"]),
@@ -263,7 +263,7 @@ class Germany(mesa.Agent):
 
     def _build_conquests(self, view: ParameterView, invasion_month: np.ndarray) -> None:
         self.conquests = []
-        for name, table in (view.raw("events.conquests", {}) or {}).items():
+        for name, table in view.raw("events.conquests").items():
             base = f"events.conquests.{name}"
             if "months_after_invasion" in table:
                 after = int(table["months_after_invasion"])
@@ -288,7 +288,7 @@ class Germany(mesa.Agent):
         self.reserve_mask = np.zeros(G, dtype=bool)
         self.ration_rules = []  # (good, below_share (R,), cut_share (R,))
         self.carry_over = []  # (good, month (R,)): the reserve is set from the stock then
-        for good, table in (view.raw("germany.reserves", {}) or {}).items():
+        for good, table in view.raw("germany.reserves").items():
             g, base = self.goods.index(good), f"germany.reserves.{good}"
             self.reserve_mask[g] = True
             if "carry_over_from" in table:

@@ -11,7 +11,8 @@ What the USSR ships to Germany each month is its outstanding treaty dues, cut in
 3. **pacing** -- the value shipped is kept within what German counter-deliveries justify
    (``clearing_pacing``): the USSR lets its deliveries run ahead of Germany's by the
    treaty's own horizons (Soviet deliveries within 18 months, German within 27: row 37)
-   plus a tolerated lead, tightened while a political threat stands (Aug-Sep 1940, row 53);
+   plus a tolerated lead, tightened while a political threat stands (Aug-Sep 1940, row 53),
+   each good against its own share (by the export plan);
 4. **rail** -- the border crossings and the gauge change (``border_rail``; rows 49, 79-85);
 5. **lifting** -- goods that leave by another route (``soviet_union.routes_by_good``: timber
    by sea, lifted by German ships, row 59) are limited by that route.
@@ -19,7 +20,7 @@ What the USSR ships to Germany each month is its outstanding treaty dues, cut in
 Each rule is a plug-in looked up by name in :data:`POLICIES` from
 ``[soviet_union.policy.<name>]``; an unknown name is rejected with the list of valid ones.
 A rule implements the steps it acts in (``review`` and ``held_back`` for suspension,
-``held_back`` and ``lead_factor`` for political events, ``budget_rm`` for pacing; the rail
+``held_back`` and ``lead_factor`` for political events, ``budget_by_good`` for pacing; the rail
 rule switches on :meth:`SovietUnion._fit_to_border`, which reads the route's capacity from the
 scenario's routes); the Soviet Union asks every rule in force, in the order above, and
 records per month and good which step bound (:data:`BINDING`).
@@ -31,11 +32,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import GOOD, MONTH, MONTHS, PLAIN_QUANTITY, PLAIN_SHARE, QUANTITY
+from model.world.nodes import Choice, ListOf, Month, Node, Number, Table, Text
 from model.world.parameters import NEVER, ParameterView
 
 # What limited Soviet deliveries of a good in a month, as recorded (trajectory `binding`):
@@ -92,6 +95,31 @@ class BalanceWatch:
     and the USSR's own monthly watch; ``review_interval_months`` tells them apart.
     """
 
+    # every number a watch acts on is stated in the file; a missing threat_share means no
+    # threat, a missing tolerated_shortfall_share no share test
+    SCHEMA: ClassVar[Node] = Table(
+        {
+            "review_interval_months": MONTHS,
+            "tolerated_imbalance_rm": QUANTITY,
+            "tolerated_shortfall_share": Number(low=0, high=1, sampled=True, default=0.0),
+            "threat_share": Number(low=0, high=1, sampled=True, default=np.inf),
+            "suspend_goods": ListOf(GOOD),
+            "suspension_months": MONTHS,
+            "resume_below_share": PLAIN_SHARE,
+            "german_catch_up_share": PLAIN_SHARE,
+            "reckoning_from": Month(sampled=True),
+            "from": Month(sampled=True, default="1934-01"),  # absent: the engine's first month
+        },
+        required=(
+            "review_interval_months",
+            "tolerated_imbalance_rm",
+            "suspend_goods",
+            "suspension_months",
+            "resume_below_share",
+            "german_catch_up_share",
+        ),
+    )
+
     def __init__(
         self,
         path: str,
@@ -99,15 +127,15 @@ class BalanceWatch:
         view: ParameterView,
         goods: GoodsCatalogue,
     ):
-        # the schema requires these (model.files.schema.BALANCE_WATCH_REQUIRED)
+        # the schema requires these (SCHEMA)
         self.interval = int(table["review_interval_months"])
         self.tolerated_rm = view.number(f"{path}.tolerated_imbalance_rm")
-        self.tolerated_share = view.number(f"{path}.tolerated_shortfall_share", 0.0)
+        self.tolerated_share = view.number(f"{path}.tolerated_shortfall_share")
         self.suspend_mask = goods.mask(table["suspend_goods"])
         self.min_months = int(table["suspension_months"])
         self.resume_below_share = float(table["resume_below_share"])
         self.german_catch_up_share = float(table["german_catch_up_share"])
-        self.threat_share = view.number(f"{path}.threat_share", np.inf)
+        self.threat_share = view.number(f"{path}.threat_share")
         # reckoned every interval from this month (row 38), else from the start it is given
         self.reckoning_from = (
             view.month(f"{path}.reckoning_from") if "reckoning_from" in table else None
@@ -116,7 +144,7 @@ class BalanceWatch:
         self.threatened = np.zeros(view.n_runs, dtype=bool)
         # what Germany owed counts from ``from`` on (absent: the window's start): a run that
         # starts in 1934 weighs the pact era's arrears against the pact era's dues
-        self.first = view.month(f"{path}.from", "1934-01")
+        self.first = view.month(f"{path}.from")
         self.due_before = np.zeros(view.n_runs)
 
     def review(
@@ -164,6 +192,8 @@ class SuspensionPolicy:
     (monthly in the baseline) from the start of each German-Soviet treaty in force.
     """
 
+    SCHEMA: ClassVar[Node] = BalanceWatch.SCHEMA
+
     def __init__(
         self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
     ):
@@ -180,39 +210,101 @@ class SuspensionPolicy:
 
 
 class PacingPolicy:
-    """Keep the value shipped within what German counter-deliveries justify (rows 37, 61).
+    """Keep the value shipped of each good within its share of what German counter-deliveries justify.
 
-    The USSR ships no more than lets its cumulative deliveries stay within
-    ``(german_delivered + lead_rm x factor) / due_ratio``: the treaty horizons (18 months
-    for Soviet deliveries, 27 for German, row 37) already let Germany lag by their ratio,
-    and ``lead_rm`` is the further advance the USSR tolerated. A standing political threat
-    scales the lead by its ``lead_factor`` (row 53).
+    The treaty horizons (18 months for Soviet deliveries, 27 for German, row 37) let Germany
+    lag by their ratio, and ``lead_rm`` is the further advance the USSR tolerated, so the
+    USSR's deliveries may stay within ``(german_delivered + lead_rm x factor) / due_ratio``
+    (rows 37, 61); a standing political threat scales the lead by its ``lead_factor``
+    (row 53). How that value was shared among goods is not in the record. Each good is
+    paced on its own account: its cumulative deliveries stay within the share of the
+    allowed value that its planned export to Germany (the monthly surplus less other
+    buyers', as for the routes' room) has among the goods fallen due so far -- an analogy
+    with the Soviet export trade, run by good by export corporations (Exportkhleb, Exportles,
+    Soyuznefteexport) each on its own plan. A good that could not ship its share keeps the
+    room for later; no other good takes it. So asking more of one good never takes value
+    from another: the shares do not depend on the quotas, only on which goods are owed.
     """
+
+    SCHEMA: ClassVar[Node] = Table(
+        {"lead_rm": QUANTITY, "from": Month(sampled=True, default="1934-01")}, required=("lead_rm",)
+    )
 
     def __init__(
         self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
     ):
         self.lead_rm = view.number(f"{path}.lead_rm")
+        self.price = goods.price_rm_per_unit
         # the deliveries counted are those from ``from`` on (absent: the window's start), so
         # that a run starting in 1934 paces the pact era as the baseline does, not on the
         # balance of the 1930s
-        self.first = view.month(f"{path}.from", "1934-01")
+        self.first = view.month(f"{path}.from")
         self.german_before = np.zeros(view.n_runs)
         self.soviet_before = np.zeros(view.n_runs)
+        self.owed_before = np.zeros(view.n_runs)
+        self.due_rm = np.zeros((view.n_runs, goods.n))  # value fallen due by good, from `first`
+        self.shipped_rm = np.zeros((view.n_runs, goods.n))  # value of the dues shipped, by good
 
-    def budget_rm(self, ctx: PolicyMonth, lead_factor: np.ndarray) -> np.ndarray:
+    def allowed_rm(self, ctx: PolicyMonth, lead_factor: np.ndarray | float) -> np.ndarray:
+        """Value (R,) the USSR may have delivered in all since ``from``, by the clearing.
+
+        What Germany owes for the deliveries so far is the treaties' own reckoning
+        (``due_clearing_rm``: each agreement's deliveries at its horizons' ratio, row 37); the
+        USSR may add deliveries until that, less what Germany delivered, reaches the lead,
+        each new RM owed at the ratio of the agreement now in force.
+        """
         before = ctx.month < self.first  # the cumulative totals run to the month before
         self.german_before = np.where(before, ctx.german_delivered_rm, self.german_before)
         self.soviet_before = np.where(before, ctx.soviet_delivered_rm, self.soviet_before)
+        self.owed_before = np.where(before, ctx.due_clearing_rm, self.owed_before)
         german = ctx.german_delivered_rm - self.german_before
+        soviet = ctx.soviet_delivered_rm - self.soviet_before
+        owed = ctx.due_clearing_rm - self.owed_before
+        room = np.maximum(german + self.lead_rm * lead_factor - owed, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            allowed = np.where(
+            return np.where(
                 ctx.due_ratio > 0,
-                (german + self.lead_rm * lead_factor)
-                / np.where(ctx.due_ratio > 0, ctx.due_ratio, 1.0),
+                soviet + room / np.where(ctx.due_ratio > 0, ctx.due_ratio, 1.0),
                 np.inf,
             )
-        return np.maximum(allowed - (ctx.soviet_delivered_rm - self.soviet_before), 0.0)
+
+    def budget_by_good(
+        self,
+        ctx: PolicyMonth,
+        lead_factor: np.ndarray | float,
+        due: np.ndarray,
+        plan_rm: np.ndarray,
+    ) -> np.ndarray:
+        """Units (R, G) of each good the USSR may ship this month.
+
+        ``due`` (R, G): what fell due this month; ``plan_rm`` (R, G): the monthly export plan
+        to Germany by value. The allowed value is shared among the goods that have fallen due
+        so far by their share of the plan. Value delivered outside the dues (purchases abroad
+        on Germany's behalf, row 85) is taken off the allowed value before it is shared.
+        """
+        counting = (ctx.month >= self.first)[:, None]
+        self.due_rm += due * self.price[None, :] * counting
+        allowed = self.allowed_rm(ctx, lead_factor)
+        own = self.shipped_rm.sum(axis=1)  # not BLAS: bitwise equal for any R
+        others = np.maximum(ctx.soviet_delivered_rm - self.soviet_before - own, 0.0)
+        allowed = np.maximum(allowed - others, 0.0)
+        weight = plan_rm * (self.due_rm > 0)
+        total = weight.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(
+                total[:, None] > 0, weight / np.where(total > 0, total, 1.0)[:, None], 0.0
+            )
+            room = np.maximum(share * allowed[:, None] - self.shipped_rm, 0.0)
+            # an infinite allowance (no German dues yet) leaves every good unpaced, and so
+            # do the months before ``from`` (the 1930s of a long run)
+            unpaced = np.isinf(allowed) | (ctx.month < self.first)
+            room = np.where(unpaced[:, None], np.inf, room)
+            price = np.where(self.price > 0, self.price, 1.0)
+            return np.where(self.price[None, :] > 0, room / price[None, :], np.inf)
+
+    def record(self, month: int, loaded: np.ndarray) -> None:
+        """Count this month's shipments of the dues (R, G) against each good's share."""
+        self.shipped_rm += loaded * self.price[None, :] * (month >= self.first)[:, None]
 
 
 @dataclass
@@ -234,6 +326,19 @@ class EventsPolicy:
     """
 
     KINDS = ("embargo", "threat")
+    SCHEMA: ClassVar[Node] = ListOf(
+        Table(
+            {
+                "kind": Choice(KINDS, "kind of political event"),
+                "month": MONTH,
+                "months": MONTHS,
+                "goods": ListOf(GOOD),
+                "lead_factor": PLAIN_QUANTITY,
+                "note": Text(),
+            },
+            required=("kind", "month"),
+        )
+    )
 
     def __init__(self, path: str, table: Any, view: ParameterView, goods: GoodsCatalogue):
         self.events = []
@@ -281,18 +386,43 @@ class RailPolicy:
     (``routes.<route>``); this rule only says that the USSR plans by it.
     """
 
+    SCHEMA: ClassVar[Node] = Table({}, empty_ok=True)
+
     def __init__(
         self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
     ):
         self.goods = goods
 
 
-POLICIES: dict[str, type] = {
+class PolicyRule(Protocol):
+    """What every Soviet policy rule is: built from its table, declaring that table."""
+
+    SCHEMA: ClassVar[Node]
+
+    def __init__(
+        self, path: str, table: Any, view: ParameterView, goods: GoodsCatalogue
+    ) -> None: ...
+
+
+POLICIES: dict[str, type[PolicyRule]] = {
     "suspension": SuspensionPolicy,
     "clearing_pacing": PacingPolicy,
     "political_events": EventsPolicy,
     "border_rail": RailPolicy,
 }
+
+
+def _unknown_policy(key: str, fields: Mapping[str, Node]) -> str:
+    return f"unknown Soviet policy rule {key!r}; rule names are: {', '.join(POLICIES)}"
+
+
+# ``[soviet_union.policy]``: one sub-table per rule of POLICIES, each declared by its class
+SCHEMA = Table(
+    {name: rule.SCHEMA for name, rule in POLICIES.items()},
+    unknown=_unknown_policy,
+    empty_ok=True,
+    default={},
+)
 
 
 @dataclass
@@ -303,7 +433,7 @@ class ExportPolicy:
 
     @classmethod
     def from_view(cls, view: ParameterView, goods: GoodsCatalogue) -> ExportPolicy:
-        table = view.raw("soviet_union.policy", {}) or {}
+        table = view.raw("soviet_union.policy")
         unknown = [name for name in table if name not in POLICIES]
         if unknown:  # the schema rejects these first; this guards the Python API
             raise ValueError(

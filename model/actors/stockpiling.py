@@ -33,8 +33,33 @@ from __future__ import annotations
 import numpy as np
 
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import GOOD, MONTH, QUANTITY, START, SUPPLIER, offered_by_supplier, ordered
+from model.world.nodes import ListOf, MapOf, Name, Table
 from model.world.parameters import ParameterView
 from model.world.routes import RouteNetwork
+
+# ``[germany.stockpiling.<name>]``: one purchase rule each
+SCHEMA = MapOf(
+    Name(),
+    Table(
+        {
+            "from": START,
+            "to": MONTH,
+            "fx_rm_per_month": QUANTITY,
+            "clearing_suppliers": ListOf(SUPPLIER, distinct=True),
+            "goods": MapOf(
+                GOOD,
+                Table(
+                    {"target_months": QUANTITY, "supplier": SUPPLIER},
+                    required=("target_months", "supplier"),
+                ),
+                min_len=1,
+            ),
+        },
+        required=("from", "to", "goods"),
+        rules=(ordered(), offered_by_supplier),
+    ),
+)
 
 
 class Stockpiling:
@@ -54,13 +79,13 @@ class Stockpiling:
         self.rules = []
         self.supplier_of: dict[int, str] = {}
         self.lag = np.zeros(G, dtype=np.int64)  # months a purchase travels
-        for name, table in (view.raw("germany.stockpiling", {}) or {}).items():
+        for name, table in view.raw("germany.stockpiling").items():
             base = f"germany.stockpiling.{name}"
             target = np.zeros((R, G))
             listed = np.zeros(G, dtype=bool)
             cleared = np.zeros(G, dtype=bool)
-            clearing = {str(s) for s in table.get("clearing_suppliers", [])}
-            for good, entry in (table.get("goods", {}) or {}).items():
+            clearing = {str(s) for s in view.raw(f"{base}.clearing_suppliers")}
+            for good, entry in table["goods"].items():
                 g = goods.index(good)
                 target[:, g] = view.number(f"{base}.goods.{good}.target_months")
                 listed[g] = True

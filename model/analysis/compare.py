@@ -48,20 +48,6 @@ from model.store.manifest import manifest_path, read_manifest
 CONFIDENCE = 0.90
 N_RESAMPLES = 2000
 
-# The outcomes of the headline table and the summary chart, in reading order ("<column>:share"
-# is the share of runs in which the good runs out).
-HEADLINE = (
-    "stockout_oil",
-    "stockout_oil:share",
-    "stockout_rubber",
-    "stockout_manganese",
-    f"war_readiness_{KEY_DATE.replace('-', '_')}",
-    "military_oil_met_after_1941_06",  # discriminates where war readiness on the key date does not (issue 12)
-    "shortage_oil",
-    "imports_rm_soviet_union",
-    "arrears_rm_max",
-)
-
 
 # ---------------------------------------------------------------------------------------
 # reading a result folder

@@ -13,6 +13,36 @@ from model.engine.outcomes import label as column_date
 
 KEY_DATE = "1941-06"  # Barbarossa, 22 June 1941
 
+# ---------------------------------------------------------------------------------------
+# what the summaries lead with, declared once: the report, pactsim compare and pactsim run
+# ---------------------------------------------------------------------------------------
+# The outcomes of the headline table and the summary chart, in reading order ("<column>:share"
+# is the share of runs in which the good runs out).
+HEADLINE = (
+    "stockout_oil",
+    "stockout_oil:share",
+    "stockout_rubber",
+    "stockout_manganese",
+    f"war_readiness_{KEY_DATE.replace('-', '_')}",
+    "military_oil_met_after_1941_06",  # discriminates where war readiness on the key date does not (issue 12)
+    "shortage_oil",
+    "imports_rm_soviet_union",
+    "arrears_rm_max",
+)
+
+# pactsim compare's table: (outcome in the comparison, column heading); a stock-out shows its shift with the share
+HEADLINE_COLUMNS = (
+    ("stockout_oil", "oil runs out: shift, months (share of runs out)"),
+    ("stockout_rubber", "rubber runs out: shift, months (share)"),
+    ("shortage_oil", "oil shortage (kt)"),
+    (f"cover_oil_{column_date(KEY_DATE)}", "oil cover 22 Jun 1941 (months)"),
+    ("imports_rm_soviet_union", "imports from the USSR (M RM)"),
+    ("arrears_rm_max", "peak German arrears (M RM)"),
+)
+
+# what limited Soviet deliveries is shown for these goods (pactsim run, the report's table)
+BINDING_GOODS = ("oil", "grain")
+
 
 # ---------------------------------------------------------------------------------------
 # outcomes compared

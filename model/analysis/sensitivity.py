@@ -50,7 +50,7 @@ import pandas as pd
 from model.batch.experiment import DEFAULT_CHUNK  # one default for batches and designs
 from model.engine.outcomes import PARAM_PREFIX, column_name, param_column
 from model.errors import ScenarioError
-from model.files.nodes import Choice, Context, ListOf, Number, Ref, Rule, Table
+from model.world.nodes import Choice, Context, ListOf, Number, Ref, Rule, Table
 
 if TYPE_CHECKING:
     from model.batch.experiment import Design, Experiment

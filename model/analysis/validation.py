@@ -34,7 +34,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.errors import resolve_path
-from model.files.nodes import (
+from model.files.scenario import read_toml, shipped
+from model.world.calendar import parse_month
+from model.world.kinds import ordered
+from model.world.nodes import (
     Choice,
     Context,
     ListOf,
@@ -48,9 +51,6 @@ from model.files.nodes import (
     _join,
     _show,
 )
-from model.files.rules import ordered
-from model.files.scenario import read_toml, shipped
-from model.world.calendar import parse_month
 from model.world.randomness import DEFAULT_SEED
 
 if TYPE_CHECKING:
@@ -221,7 +221,7 @@ DERIVED_RUN_VARIABLES = ("blockade_cut_share",)
 
 def recorded_variables() -> dict[str, int]:
     """Every variable a target may name, with its rank (goods variables 3, run variables 2)."""
-    from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES
+    from model.engine.variables import GOODS_VARIABLES, RUN_VARIABLES
 
     out = {name: 3 for name in (*GOODS_VARIABLES, *DERIVED_VARIABLES)}
     out.update({name: 2 for name in (*RUN_VARIABLES, *DERIVED_RUN_VARIABLES)})

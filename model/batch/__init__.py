@@ -5,6 +5,6 @@ resuming and consolidating a batch (``run``) into a result folder of :mod:`model
 Figures are not drawn here: the commands receive the presentation layer's figure writers
 from ``model.cli``.
 
-May import: every layer below -- ``errors``, ``world``, ``files``, ``actors``, ``treaties``,
+May import: every layer below -- ``errors``, ``world``, ``actors``, ``treaties``, ``files``,
 ``engine``, ``store``.
 """

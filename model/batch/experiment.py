@@ -43,7 +43,7 @@ distributions never take their 1e-12 tails; the design stored for SALib's analys
 untransformed grid (bounds [0, 1]).
 
 The file is checked by :data:`EXPERIMENT`, declared with the scenario schema's node types
-(:mod:`model.files.nodes`): every problem raises one :class:`~model.errors.ScenarioError`
+(:mod:`model.world.nodes`): every problem raises one :class:`~model.errors.ScenarioError`
 naming the file, the key path and what was expected (and the valid names, where a name is
 wrong), in the same form as a scenario file's.
 """
@@ -62,7 +62,16 @@ import numpy as np
 
 from model.errors import resolve_path
 from model.files.limits import available_memory, read_input, size_text
-from model.files.nodes import (
+from model.files.scenario import (
+    Scenario,
+    ScenarioError,
+    find_file,
+    load,
+    parse_toml,
+    shipped,
+    toml_data,
+)
+from model.world.nodes import (
     Anything,
     Choice,
     Context,
@@ -78,15 +87,6 @@ from model.files.nodes import (
     Text,
     _join,
     _show,
-)
-from model.files.scenario import (
-    Scenario,
-    ScenarioError,
-    find_file,
-    load,
-    parse_toml,
-    shipped,
-    toml_data,
 )
 from model.world.randomness import DEFAULT_SEED, master_key, parameter_uniforms, permuted
 
@@ -272,9 +272,7 @@ def parse_experiment(data: Mapping[str, Any], path: Path, text: str = "") -> Exp
     variables: tuple[str, ...] = ()
     trajectories = data.get("trajectories")
     if isinstance(trajectories, Mapping) and "variables" in trajectories:
-        from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES  # imports Mesa
-
-        variables = (*GOODS_VARIABLES, *RUN_VARIABLES, "imports", "soviet_machinery_rm")
+        from model.engine.variables import ALL_VARIABLES as variables
     ctx = Context(path, names={"trajectory variables": variables})
     EXPERIMENT.check(data, "", ctx)
     name = data.get("name", path.stem)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from model.batch.experiment import DEFAULT_TRAJECTORY_GOODS, Experiment
 from model.errors import UserError
 from model.files.limits import available_memory, free_disk, size_text
-from model.files.nodes import Context, ListOf, Ref
+from model.world.nodes import Context, ListOf, Ref
 
 if TYPE_CHECKING:
     from model.files.scenario import Scenario

@@ -92,13 +92,15 @@ def check_run_memory(scenario: Scenario, runs: int) -> None:
         )
 
 
-def binding_line(result: RunResult, goods: tuple[str, ...] = ("oil", "grain")) -> str:
-    """What limited Soviet deliveries of oil and grain, over the months the treaties were in force."""
+def binding_line(result: RunResult) -> str:
+    """What limited Soviet deliveries of the binding goods (oil, grain: analysis.metrics), over
+    the months the treaties were in force."""
     from model.actors.soviet_policy import describe_binding
+    from model.analysis.metrics import BINDING_GOODS
 
     trading = np.asarray(result.trajectory["treaties_in_force"]) > 0  # (month, run)
     parts = []
-    for good in goods:
+    for good in BINDING_GOODS:
         if good in result.goods:
             codes = result.trajectory["binding"][:, :, result.goods.index(good)][trading]
             parts.append(f"{good}: {describe_binding(codes)}")

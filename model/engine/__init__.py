@@ -3,6 +3,6 @@
 ``outcomes`` turns a result into the per-run outcomes table (kept here, below the batch
 layer, because every batch chunk computes it).
 
-May import: ``model.errors``, ``model.world``, ``model.files``, ``model.actors``,
-``model.treaties``.
+May import: ``model.errors``, ``model.world``, ``model.actors``, ``model.treaties``,
+``model.files``.
 """

@@ -28,6 +28,17 @@ import numpy as np
 import xarray as xr
 
 from model.actors.soviet_policy import BINDING
+from model.engine.variables import (
+    CODE,
+    FLAG,
+    FLOW,
+    LEVEL,
+    RM,
+    RM_FLOW,
+    SHARE,
+    TONNES_FLOW,
+    VARIABLES,
+)
 
 CONVENTIONS = "CF-1.10"
 TITLE = "pactsim trajectories: German-Soviet trade under the blockade, 1939-1941"
@@ -38,50 +49,6 @@ CALENDAR = "proleptic_gregorian"
 # Money has no UDUNITS unit: a value in Reichsmarks is a number (units "1") with its currency
 # named beside it (docs/glossary.md, "units in trajectories.nc").
 CURRENCY = {"currency": "RM", "currency_name": "Reichsmark (German mark, 1924-1948)"}
-
-# kind of a variable -> how its units follow from the goods' units
-LEVEL, FLOW, RM, RM_FLOW, SHARE, FLAG, TONNES_FLOW, CODE = (
-    "level", "flow", "rm", "rm_flow", "share", "flag", "tonnes_flow", "code",
-)  # fmt: skip
-
-VARIABLES: dict[str, tuple[str, str]] = {
-    # Germany, by good, in each good's unit
-    "stock": (LEVEL, "German stock at the end of the month"),
-    "production": (FLOW, "German domestic production"),
-    "consumption": (FLOW, "German consumption (civil and military)"),
-    "demand": (FLOW, "German demand (civil and military)"),
-    "military_demand": (FLOW, "German military demand"),
-    "military_use": (FLOW, "German military use"),
-    "shortage": (FLOW, "German unmet demand (shortage)"),
-    "rationed": (FLOW, "German civil demand rationed away"),
-    "captured": (FLOW, "stocks captured by Germany"),
-    "losses": (FLOW, "shipments to Germany lost on the way (blockade, interdiction)"),
-    "soviet_deliveries": (FLOW, "Soviet deliveries shipped to Germany"),
-    "german_exports": (FLOW, "German counter-deliveries to the USSR"),
-    "synthetic": (FLOW, "German synthetic output (oil, rubber)"),
-    "reserve": (LEVEL, "German stock held in reserve by the reserve rules"),
-    "ration_cut": (SHARE, "share of German civil demand cut by the reserve rules"),
-    "civil_demand": (FLOW, "German civil demand"),
-    "civil_use": (FLOW, "German civil use"),
-    "recycled": (FLOW, "German recycling (scrap, reclaim)"),
-    "binding": (FLAG, "what limited Soviet deliveries of the good in the month"),
-    "soviet_machinery_rm": (RM, "cumulative value of German machinery gained by the USSR"),
-    "imports": (FLOW, "arrivals in Germany by supplier"),
-    # per run
-    "clearing_balance_rm": (RM, "German-Soviet clearing balance (Soviet minus German deliveries)"),
-    "arrears_rm": (RM, "German deliveries owed on the clearing account and not yet made"),
-    "credit_drawn_rm": (RM, "cumulative draw on the 1939 German credit to the USSR"),
-    "soviet_debt_rm": (RM, "Soviet debt on the 1939 credit, interest included"),
-    "soviet_delivered_rm": (RM, "cumulative value of Soviet deliveries"),
-    "german_delivered_rm": (RM, "cumulative value of German deliveries"),
-    "suspended": (SHARE, "Soviet deliveries suspended for some good (1) or not (0)"),
-    "threatened": (SHARE, "Soviet suspension threatened (1) or not (0)"),
-    "war_readiness": (SHARE, "share of military demand for the critical goods met"),
-    "blockade_effectiveness": (SHARE, "effectiveness of the British blockade against imports"),
-    "transit_t": (TONNES_FLOW, "tonnes loaded on the Soviet transit lanes"),
-    "treaties_in_force": (SHARE, "German-Soviet trade treaties in force (1) or not (0)"),
-    "war_phase": (CODE, "war phase (index of the scenario's germany.war_phases)"),
-}
 
 
 def _per_month(unit: str, kind: str) -> str:
@@ -113,7 +80,7 @@ def variable_attrs(
     name: str, goods: Sequence[str], units: Sequence[str], dtype: Any = FILE_DTYPE
 ) -> dict[str, Any]:
     """``units``, ``long_name`` (and ``flag_values`` / ``flag_meanings``) of a variable."""
-    kind, long_name = VARIABLES.get(name, (SHARE, name.replace("_", " ")))
+    _, kind, long_name = VARIABLES.get(name, ("", SHARE, name.replace("_", " ")))
     attrs: dict[str, Any] = {"long_name": long_name, "units": units_text(kind, goods, units)}
     if kind in (RM, RM_FLOW):
         attrs.update(CURRENCY)

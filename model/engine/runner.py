@@ -17,7 +17,8 @@ import numpy as np
 import xarray as xr
 
 from model.engine import cf
-from model.engine.simulation import GOODS_VARIABLES, RUN_VARIABLES, PactModel, released_models
+from model.engine.simulation import PactModel, released_models
+from model.engine.variables import GOODS_VARIABLES, RM_GOODS_VARIABLES, RUN_VARIABLES
 from model.files.scenario import Scenario
 from model.world.randomness import master_key, parameter_uniforms
 
@@ -72,7 +73,7 @@ class RunResult:
         }
         data_vars = {}
         tr = self.trajectory
-        for name in (*GOODS_VARIABLES, "soviet_machinery_rm"):
+        for name in (*GOODS_VARIABLES, *RM_GOODS_VARIABLES):
             if name in tr:
                 data_vars[name] = (("run", "month", "good"), np.swapaxes(tr[name], 0, 1))
         for name in RUN_VARIABLES:

@@ -34,7 +34,9 @@ from model.actors.soviet_policy import PolicyMonth
 from model.actors.soviet_union import SovietUnion
 from model.actors.stockpiling import Stockpiling
 from model.actors.suppliers import ThirdPartySupplier
+from model.engine.variables import ALL_VARIABLES, RUN_VARIABLES
 from model.files.scenario import Scenario
+from model.treaties.credit import draw_credit
 from model.treaties.rules import Treaty, TreatyMonth, counter_value_owner
 from model.world.calendar import Window
 from model.world.goods import GoodsCatalogue
@@ -44,17 +46,6 @@ from model.world.randomness import master_key, normals
 from model.world.routes import SOVIET_ROUTE, TRANSIT_ROUTE, FlowSet, FlowSpec, RouteNetwork
 
 TRAJECTORY_DTYPE = np.float32
-GOODS_VARIABLES = (
-    "stock", "production", "consumption", "demand", "military_demand", "military_use",
-    "shortage", "rationed", "captured", "losses", "soviet_deliveries", "german_exports",
-    "synthetic", "reserve", "ration_cut", "civil_demand", "civil_use", "recycled", "binding",
-)  # fmt: skip
-RUN_VARIABLES = (
-    "clearing_balance_rm", "arrears_rm", "credit_drawn_rm", "soviet_debt_rm",
-    "soviet_delivered_rm", "german_delivered_rm", "suspended", "threatened", "war_readiness",
-    "blockade_effectiveness", "transit_t", "treaties_in_force", "war_phase",
-)  # fmt: skip
-ALL_VARIABLES = (*GOODS_VARIABLES, "soviet_machinery_rm", *RUN_VARIABLES, "imports")
 
 
 @dataclass
@@ -121,18 +112,17 @@ class PactModel(mesa.Model):
         self.window = Window.from_texts(view.raw("window.start"), view.raw("window.end"))
         self.goods = GoodsCatalogue.from_table(view.raw("goods"))
         shocks = self._draw_shocks()
-        self.invasion_month = view.month("events.invasion", "none")
+        self.invasion_month = view.month("events.invasion")
         self.network = RouteNetwork(view)
         self.treaties = [
-            Treaty.from_view(t, i, view, self.goods)
-            for i, t in enumerate(view.raw("treaties", {}) or {})
+            Treaty.from_view(t, i, view, self.goods) for i, t in enumerate(view.raw("treaties"))
         ]
         self.germany = Germany(self, view, self.goods, shocks)
         self.soviet_union = SovietUnion(self, view, self.goods, shocks, self._dues_starts(view))
         self.blockade = Blockade(self, view, self.goods, shocks)
         self.suppliers = [
             ThirdPartySupplier(self, sid, view, self.goods, self.network)
-            for sid in view.raw("suppliers", {}) or {}
+            for sid in view.raw("suppliers")
         ]
         self.stockpiling = Stockpiling(
             view, self.goods, self.network, {s.supplier_id: s.route_groups for s in self.suppliers}
@@ -160,7 +150,7 @@ class PactModel(mesa.Model):
         (``"seniority"``: a slot each).
         """
         owing = [t for t in self.treaties if t.owes_soviet_goods]
-        pooled = view.raw("soviet_union.dues_order", "pro_rata") == "pro_rata"
+        pooled = view.raw("soviet_union.dues_order") == "pro_rata"
         for k, t in enumerate(owing):
             t.due_slot = 0 if pooled else k
         if pooled or not owing:
@@ -185,8 +175,7 @@ class PactModel(mesa.Model):
         another route (timber lifted by German ships, row 59): one flow per route.
         """
         by_route = {
-            self.goods.index(g): r
-            for g, r in (self.view.raw("soviet_union.routes_by_good", {}) or {}).items()
+            self.goods.index(g): r for g, r in self.view.raw("soviet_union.routes_by_good").items()
         }
         out = [len(specs)]
         rail = tuple(g for g in raw_goods if g not in by_route)
@@ -448,18 +437,7 @@ class PactModel(mesa.Model):
         state.owner = counter_value_owner(self.treaties, self.active, month)
         for t in self.treaties:
             t.act("clearing", month, self.active[t.id], state)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            credit_share = np.where(
-                owed_credit > 0, owed_credit / (owed_credit + owed_clearing), 0.0
-            )
-        # each credit line is drawn on its own (the 1935 credit does not use up the 1939 one):
-        # the room is the sum of the undrawn parts of the lines open this month, filled in
-        # the order the treaties are listed
-        room = sum((r.room_rm(state) for r in state.credit_rules), np.zeros(self.n_runs))
-        credit_part = np.minimum(german_rm * credit_share, room) * state.drawable
-        left = credit_part
-        for r in state.credit_rules:
-            left = left - r.draw(left, state)
+        credit_part = draw_credit(state, german_rm, owed_credit, owed_clearing)
         c.delivered_credit_rm += credit_part
         c.delivered_clearing_rm += german_rm - credit_part
         c.soviet_debt_rm = (

@@ -1,9 +1,7 @@
-"""Scenario files: TOML loading and ``extends`` (``scenario``), the schema every file is
-checked against (``schema``), declared with the node types (``nodes``) and cross-key rules
-(``rules``) that the experiment and validation-target schemas use too.
+"""Scenario files: TOML loading and ``extends`` (``scenario``), input limits (``limits``) and
+the scenario schema (``schema``), assembled from the declarations of the modules that read
+each key (the agents, the Soviet policy and treaty rules, the routes), which is why this
+layer sits above ``actors`` and ``treaties``.
 
-The schema declares the names of treaty rules and delivery profiles as data, so this layer
-does not import the treaties; a unit test holds that the two agree.
-
-May import: ``model.errors``, ``model.world``.
+May import: ``model.errors``, ``model.world``, ``model.actors``, ``model.treaties``.
 """

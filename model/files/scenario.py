@@ -25,6 +25,7 @@ from model.files.limits import read_input
 from model.world.calendar import parse_month
 from model.world.distributions import is_distribution
 from model.world.keypaths import get_path, set_path, walk
+from model.world.nodes import Node
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,13 @@ class Scenario:
     def sha256(self) -> str:
         text = json.dumps(self.data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()
+
+    @property
+    def schema(self) -> Node:
+        """The scenario schema: every key's kind, bounds and default (model.files.schema)."""
+        from model.files.schema import SCENARIO  # imports the actors' and rules' declarations
+
+        return SCENARIO
 
     def get(self, path: str, default: Any = None) -> Any:
         try:

@@ -14,8 +14,9 @@ import numpy as np
 
 from model.actors.soviet_policy import describe_binding
 from model.analysis.compare import BatchResults
+from model.analysis.metrics import BINDING_GOODS
 
-GOODS = ("oil", "grain")
+GOODS = BINDING_GOODS
 HEADER = ["scenario", *(f"{g}: what bound (share of treaty months)" for g in GOODS)]
 NOTE = (
     "Per good, the constraint that set Soviet deliveries -- the last of the steps that cut them, "

@@ -31,9 +31,9 @@ import xarray as xr
 
 from model.engine.outcomes import to_arrow
 from model.errors import ScenarioError, UserError
-from model.files.nodes import IDENTIFIER_TEXT, is_identifier
 from model.files.scenario import Scenario, dumps, read_toml
 from model.store.manifest import manifest_path, manifest_text, output_digests
+from model.world.nodes import IDENTIFIER_TEXT, is_identifier
 
 if TYPE_CHECKING:
     pass

@@ -2,5 +2,5 @@
 transit, purchase), the month they act in (``month``: phases, :class:`TreatyMonth`), and the
 registry with ``Treaty`` (``rules``: ``RULES``, an unknown name lists the valid ones).
 
-May import: ``model.errors``, ``model.world``, ``model.files``, ``model.actors``.
+May import: ``model.errors``, ``model.world``, ``model.actors``.
 """

@@ -9,6 +9,8 @@ import numpy as np
 
 from model.treaties.month import TreatyMonth
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import QUANTITY
+from model.world.nodes import Table
 from model.world.parameters import ParameterView
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ class BarterOnlyRule:
     """
 
     phases = ("reciprocity",)
+    SCHEMA = Table({"tolerated_imbalance_rm": QUANTITY}, required=("tolerated_imbalance_rm",))
 
     def __init__(self, tolerated_imbalance_rm: np.ndarray):
         self.tolerated_imbalance_rm = tolerated_imbalance_rm  # (R,)

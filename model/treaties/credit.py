@@ -10,6 +10,8 @@ import numpy as np
 
 from model.treaties.month import TreatyMonth
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import MONTH, QUANTITY, ordered
+from model.world.nodes import Number, Table
 from model.world.parameters import ParameterView
 
 if TYPE_CHECKING:
@@ -26,6 +28,16 @@ class CreditRule:
     draw_last: np.ndarray
     drawn_rm: np.ndarray  # (R,) drawn on this line so far
     phases = ("clearing",)
+    SCHEMA = Table(
+        {
+            "line_rm": QUANTITY,
+            "interest_share_per_year": Number(low=0, high=1, sampled=True, default=0.0),
+            "draw_from": MONTH,
+            "draw_to": MONTH,
+        },
+        required=("line_rm", "draw_from", "draw_to"),
+        rules=(ordered("draw_from", "draw_to"),),
+    )
 
     @classmethod
     def build(
@@ -33,7 +45,7 @@ class CreditRule:
     ) -> CreditRule:
         return cls(
             line_rm=view.number(f"{path}.line_rm"),
-            interest_share_per_year=view.number(f"{path}.interest_share_per_year", 0.0),
+            interest_share_per_year=view.number(f"{path}.interest_share_per_year"),
             draw_first=view.month(f"{path}.draw_from"),
             draw_last=view.month(f"{path}.draw_to"),
             drawn_rm=np.zeros(view.n_runs),
@@ -58,3 +70,24 @@ class CreditRule:
         take = np.minimum(np.maximum(amount_rm, 0.0), self.room_rm(state))
         self.drawn_rm = self.drawn_rm + take
         return take
+
+
+def draw_credit(
+    state: TreatyMonth, german_rm: np.ndarray, owed_credit: np.ndarray, owed_clearing: np.ndarray
+) -> np.ndarray:
+    """(R,) the part of this month's German deliveries (``german_rm``) financed by credit.
+
+    German deliveries pay what is owed on the credit and on the clearing account in
+    proportion to the two. Each credit line is drawn on its own (the 1935 credit does not use
+    up the 1939 one): the room is the sum of the undrawn parts of the lines open this month
+    (``state.credit_rules``, set in the clearing phase), filled in the order the treaties
+    are listed.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(owed_credit > 0, owed_credit / (owed_credit + owed_clearing), 0.0)
+    room = sum((r.room_rm(state) for r in state.credit_rules), np.zeros(len(german_rm)))
+    credit_part = np.minimum(german_rm * share, room) * state.drawable
+    left = credit_part
+    for r in state.credit_rules:
+        left = left - r.draw(left, state)
+    return credit_part

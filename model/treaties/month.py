@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import numpy as np
 
 from model.world.goods import GoodsCatalogue
+from model.world.nodes import Node
 from model.world.parameters import ParameterView
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class TreatyRule(Protocol):
     built (``third_party_purchase`` adds the flows it buys)."""
 
     phases: ClassVar[tuple[str, ...]]
+    SCHEMA: ClassVar[Node]  # its sub-table of ``[treaties.<id>]``, defaults and bounds
 
     @classmethod
     def build(

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import GOOD, MONTH, QUANTITY, ROUTE, SUPPLIER, ordered
+from model.world.nodes import MapOf, Table
 from model.world.parameters import ParameterView
 from model.world.routes import TRANSIT_ROUTE
 
@@ -28,6 +30,20 @@ class ThirdPartyPurchaseRule:
         tuple[int, str, np.ndarray, np.ndarray, np.ndarray, str]
     ]  # good, supplier, per_month, first, last, route
     phases = ()
+    SCHEMA = MapOf(
+        GOOD,
+        Table(
+            {
+                "supplier": SUPPLIER,
+                "per_month": QUANTITY,
+                "from": MONTH,
+                "to": MONTH,
+                "route": ROUTE,
+            },
+            required=("supplier", "per_month", "from", "to"),
+            rules=(ordered(),),
+        ),
+    )
 
     @classmethod
     def build(

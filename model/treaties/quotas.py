@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model.treaties.month import TreatyMonth, window_share
+from model.treaties.month import PROFILES, TreatyMonth, window_share
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import GOOD, MONTH, QUANTITY, exactly_one, ordered
+from model.world.nodes import Choice, MapOf, Table
 from model.world.parameters import ParameterView
 
 if TYPE_CHECKING:
@@ -24,6 +26,20 @@ class QuotaRule:
         tuple[int, np.ndarray, np.ndarray, np.ndarray, str]
     ]  # good, qty, first, last, profile
     phases = ("obligations",)
+    SCHEMA = MapOf(
+        GOOD,
+        Table(
+            {
+                "quantity": QUANTITY,
+                "value_rm": QUANTITY,
+                "from": MONTH,
+                "to": MONTH,
+                "profile": Choice(PROFILES, "delivery profile", default="even"),
+            },
+            required=("from", "to"),
+            rules=(exactly_one("quantity", "value_rm"), ordered()),
+        ),
+    )
 
     @classmethod
     def build(

@@ -30,6 +30,7 @@ class ReciprocityRule:
     """
 
     phases = ("reciprocity",)
+    SCHEMA = BalanceWatch.SCHEMA
 
     def __init__(self, watch: BalanceWatch):
         self.watch = watch

@@ -24,8 +24,9 @@ Each rule class declares the phases of the month it acts in (``phases``, a subse
 ``(month, treaty, active, state)``: ``obligations`` adds to what falls due this month,
 ``reciprocity`` lets the owed side review the balance, ``clearing`` settles the account.
 ``state`` is the month's :class:`TreatyMonth`, which the model reads after each phase; the
-model loops over the rules in force and never names one. Adding a rule is one module of
-this package, one line in :data:`RULES` and its schema in :mod:`model.files.schema`.
+model loops over the rules in force and never names one. Each class also declares its
+sub-table (``SCHEMA``: kinds, bounds, defaults), from which :data:`SCHEMA` (``[treaties]``)
+is assembled. Adding a rule is one module of this package and one line in :data:`RULES`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ from model.treaties.reciprocity import ReciprocityRule
 from model.treaties.transit import TransitRule
 from model.treaties.values import ValuesRule
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import MONTH, START, ordered
+from model.world.nodes import ListOf, MapOf, Month, Name, Node, Ref, Table, Text
 from model.world.parameters import ParameterView
 
 __all__ = [
@@ -68,10 +71,12 @@ def register(rules: Mapping[str, type]) -> dict[str, type[TreatyRule]]:
         missing = [m for m in ("build", *phases) if not callable(getattr(cls, m, None))]
         if missing:
             raise TypeError(f"treaty rule {name!r} ({cls.__name__}) lacks {', '.join(missing)}()")
+        if not isinstance(getattr(cls, "SCHEMA", None), Node):
+            raise TypeError(f"treaty rule {name!r} ({cls.__name__}) declares no SCHEMA node")
     return dict(rules)
 
 
-RULES = register(  # name -> rule class
+RULES = register(  # name -> rule class; each declares its sub-table (SCHEMA)
     {
         "quotas": QuotaRule,
         "values": ValuesRule,
@@ -82,7 +87,33 @@ RULES = register(  # name -> rule class
         "barter_only": BarterOnlyRule,
     }
 )
-TREATY_KEYS = ("title", "parties", "signed", "from", "to", *RULES)
+HEAD: dict[str, Node] = {
+    "title": Text(),
+    "parties": ListOf(Ref("parties", "party", "parties"), min_len=2),
+    "signed": Month(none=True),
+    "from": START,  # "none": the treaty never comes into force
+    "to": MONTH,
+}
+TREATY_KEYS = (*HEAD, *RULES)
+
+
+def _unknown_key(key: str, fields: Mapping[str, Node]) -> str:
+    return (
+        f"unknown rule {key!r}; rule names are: {', '.join(RULES)} "
+        f"(other treaty keys: {', '.join(HEAD)})"
+    )
+
+
+# ``[treaties.<id>]``: the head, then any of the rules' sub-tables
+SCHEMA = MapOf(
+    Name(),
+    Table(
+        {**HEAD, **{name: rule.SCHEMA for name, rule in RULES.items()}},
+        required=("from", "to"),
+        rules=(ordered(),),
+        unknown=_unknown_key,
+    ),
+)
 
 
 @dataclass

@@ -10,6 +10,8 @@ import numpy as np
 
 from model.treaties.month import TreatyMonth
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import GOOD, MONTH, ROUTE, START, ordered
+from model.world.nodes import ListOf, Table
 from model.world.parameters import ParameterView
 
 if TYPE_CHECKING:
@@ -25,6 +27,11 @@ class TransitRule:
     first: np.ndarray
     last: np.ndarray
     phases = ("obligations",)
+    SCHEMA = Table(
+        {"goods": ListOf(GOOD), "route": ROUTE, "from": START, "to": MONTH},
+        required=("goods", "route", "from", "to"),
+        rules=(ordered(),),
+    )
 
     @classmethod
     def build(

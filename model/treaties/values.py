@@ -12,6 +12,8 @@ import numpy as np
 
 from model.treaties.month import TreatyMonth, window_share
 from model.world.goods import GoodsCatalogue
+from model.world.kinds import MIX, MONTH, QUANTITY, ordered, together
+from model.world.nodes import Number, Table
 from model.world.parameters import ParameterView
 
 if TYPE_CHECKING:
@@ -45,6 +47,29 @@ class ValuesRule:
     soviet_received_rm: np.ndarray  # (R,) Soviet value delivered while this treaty was in force
     ratio_held: np.ndarray  # (R,) the share owed when the treaty was last in force
     phases = ("obligations", "clearing")
+    SCHEMA = Table(
+        {
+            "soviet_rm": QUANTITY,
+            "soviet_from": MONTH,
+            "soviet_to": MONTH,
+            "soviet_mix": MIX,
+            "german_rm": QUANTITY,
+            "german_ratio": QUANTITY,
+            "soviet_horizon_months": Number(low=1, high=120, sampled=True),
+            "german_horizon_months": Number(low=1, high=120, sampled=True),
+            "german_from": MONTH,
+            "german_to": MONTH,
+        },
+        rules=(
+            together(("soviet_rm",), ("soviet_mix", "soviet_from", "soviet_to")),
+            together(
+                ("german_rm", "german_ratio", "german_horizon_months"), ("german_from", "german_to")
+            ),
+            together(("german_horizon_months",), ("soviet_horizon_months",)),
+            ordered("soviet_from", "soviet_to"),
+            ordered("german_from", "german_to"),
+        ),
+    )
 
     @classmethod
     def build(

@@ -5,6 +5,8 @@ that is a distribution in the scenario takes, for each run, the value drawn for 
 (``draws``: key path -> array of R values, from a sampler) or, in a deterministic run,
 its central value. Months become integer month indices per run, so dated rules are
 per-run masks (docs/architecture.md §6). ``"none"`` as a month means "never" (e.g. no invasion).
+An absent key reads as its default in the scenario's schema (:func:`declared`); the read
+sites state none.
 """
 
 from __future__ import annotations
@@ -16,14 +18,43 @@ import numpy as np
 
 from model.world.calendar import parse_month
 from model.world.distributions import central, is_distribution, is_month_distribution, ppf
-from model.world.keypaths import get_path
+from model.world.keypaths import get_path, split_path
+from model.world.nodes import FalseOr, ListOf, MapOf, Node, Table
 
 
 class Scenario(Protocol):
-    """What the view reads of a scenario (``model.files.scenario.Scenario``): its data."""
+    """What the view reads of a scenario (``model.files.scenario.Scenario``): its data and
+    the schema that declares its keys."""
 
     @property
     def data(self) -> Mapping[str, Any]: ...
+
+    @property
+    def schema(self) -> Node: ...
+
+
+def declared(schema: Node, path: str) -> Node:
+    """The node that declares ``path`` (``"routes.x.transit_months"``, ``"a.b[2].c"``)."""
+    node = schema
+    for part in split_path(path):
+        if isinstance(node, FalseOr):
+            node = node.node
+        if isinstance(node, Table) and isinstance(part, str) and part in node.fields:
+            node = node.fields[part]
+        elif isinstance(node, MapOf) and isinstance(part, str):
+            node = node.value
+        elif isinstance(node, ListOf) and isinstance(part, int):
+            node = node.item
+        else:
+            raise KeyError(f"{path}: not declared in the scenario schema")
+    return node
+
+
+def default_of(node: Node) -> Any:
+    """What an absent key reads as: its declared default, an empty table or array, or None."""
+    if node.default is not None:
+        return node.default
+    return {} if isinstance(node, MapOf) else [] if isinstance(node, ListOf) else None
 
 
 NEVER = 10**7  # a month index beyond any window: "this event does not happen"
@@ -44,30 +75,27 @@ class ParameterView:
         self._cache: dict[str, np.ndarray] = {}
 
     # raw access -----------------------------------------------------------------------
-    def raw(self, path: str, default: Any = None) -> Any:
+    def raw(self, path: str) -> Any:
+        """The value as written, or the schema's default for an absent key (None: none)."""
         try:
             return get_path(self.scenario.data, path)
         except KeyError:
-            return default
+            return default_of(declared(self.scenario.schema, path))
+
+    def _present(self, path: str) -> Any:
+        value = self.raw(path)
+        if value is None:
+            raise KeyError(path)
+        return value
 
     # per-run arrays -------------------------------------------------------------------
-    def number(self, path: str, default: float | None = None) -> np.ndarray:
+    def number(self, path: str) -> np.ndarray:
         """A float array of shape (R,)."""
-        value = self.raw(path, _MISSING)
-        if value is _MISSING:
-            if default is None:
-                raise KeyError(path)
-            return np.full(self.n_runs, float(default))
-        return self._resolve(path, value, month=False)
+        return self._resolve(path, self._present(path), month=False)
 
-    def month(self, path: str, default: str | None = None) -> np.ndarray:
+    def month(self, path: str) -> np.ndarray:
         """An int array of shape (R,) of month indices (NEVER for "none")."""
-        value = self.raw(path, _MISSING)
-        if value is _MISSING:
-            if default is None:
-                raise KeyError(path)
-            value = default
-        return self._resolve(path, value, month=True).astype(np.int64)
+        return self._resolve(path, self._present(path), month=True).astype(np.int64)
 
     def resolved(self, path: str) -> np.ndarray:
         """The per-run values used for ``path`` (numbers, or month indices for months)."""
@@ -95,10 +123,3 @@ class ParameterView:
         out.setflags(write=False)
         self._cache[path] = out
         return out
-
-
-class _Missing:
-    pass
-
-
-_MISSING = _Missing()

@@ -27,13 +27,38 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.world.calendar import calendar_month
+from model.world.kinds import QUANTITY, ordered
 from model.world.ledger import Ledger
+from model.world.nodes import ListOf, MapOf, Month, Name, Number, Table, Text
 from model.world.parameters import ParameterView
 
 # German-Soviet trade travels this route (the border railway; the gauge change limits it).
 SOVIET_ROUTE = "soviet_border_rail"
 # Third-party goods cross the USSR on this route (transit, purchases on Germany's behalf).
 TRANSIT_ROUTE = "trans_siberian"
+# A route's transit time sizes the model's in-transit arrays (months x runs x goods): longer
+# than the engine's whole calendar (1934-01..1945-12) it would only allocate memory
+MAX_TRANSIT_MONTHS = 144
+
+# ``[routes.<id>]``
+SCHEMA = MapOf(
+    Name(),
+    Table(
+        {
+            "description": Text(),
+            "capacity_t_per_month": QUANTITY,
+            "transit_months": Number(low=0, high=MAX_TRANSIT_MONTHS, integer=True, default=0),
+            "blockade_exposure": Number(low=0, high=1, default=0.0),
+            "winter_months": ListOf(Number(low=1, high=12, integer=True)),
+            "winter_capacity_share": Number(low=0, high=1, default=1.0),
+            "open_from": Month(sampled=True, default="1934-01"),
+            "close_from": Month(sampled=True, none=True, default="none"),
+        },
+        required=("capacity_t_per_month",),
+        rules=(ordered("open_from", "close_from"),),
+    ),
+    required=(SOVIET_ROUTE,),
+)
 
 
 @dataclass
@@ -53,12 +78,12 @@ class Route:
         return cls(
             id=route_id,
             capacity_t_per_month=view.number(f"{base}.capacity_t_per_month"),
-            transit_months=int(view.raw(f"{base}.transit_months", 0)),
-            blockade_exposure=float(view.raw(f"{base}.blockade_exposure", 0.0)),
-            open_from=view.month(f"{base}.open_from", "1934-01"),
-            close_from=view.month(f"{base}.close_from", "none"),
-            winter_months=frozenset(view.raw(f"{base}.winter_months", [])),
-            winter_capacity_share=float(view.raw(f"{base}.winter_capacity_share", 1.0)),
+            transit_months=int(view.raw(f"{base}.transit_months")),
+            blockade_exposure=float(view.raw(f"{base}.blockade_exposure")),
+            open_from=view.month(f"{base}.open_from"),
+            close_from=view.month(f"{base}.close_from"),
+            winter_months=frozenset(view.raw(f"{base}.winter_months")),
+            winter_capacity_share=float(view.raw(f"{base}.winter_capacity_share")),
         )
 
     def is_open(self, month: int) -> np.ndarray:
@@ -264,7 +289,7 @@ class RouteNetwork:
     """All routes of a scenario, and the monthly shipping of every flow over them."""
 
     def __init__(self, view: ParameterView):
-        self.routes = {rid: Route.from_view(rid, view) for rid in view.raw("routes", {})}
+        self.routes = {rid: Route.from_view(rid, view) for rid in view.raw("routes")}
 
     def path(self, route_ids: Sequence[str]) -> tuple[Route, ...]:
         return tuple(self.routes[r] for r in route_ids)

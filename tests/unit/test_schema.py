@@ -20,12 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model.errors import ScenarioError
-from model.files import schema
-from model.files.nodes import ListOf, MapOf, Number, Table
 from model.files.scenario import load
 from model.files.schema import SCENARIO, validate
 from model.treaties.rules import RULES
 from model.world.keypaths import get_path, set_path, walk
+from model.world.nodes import ListOf, MapOf, Number, Table
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -336,23 +335,16 @@ def test_every_share_named_key_is_a_share():
         assert isinstance(node, Number) and (node.low, node.high) == (0, 1), path
 
 
-def test_every_treaty_rule_has_a_schema():
-    assert set(schema.RULE_SCHEMAS) == set(RULES)
+def test_the_treaty_and_policy_tables_are_built_from_their_registries():
+    """Each rule declares its own sub-table; the scenario schema holds those very nodes."""
+    from model.actors.soviet_policy import POLICIES
+    from model.treaties.rules import TREATY_KEYS
 
-
-def test_the_schema_declares_the_treaty_registry_as_data():
-    """schema.py does not import the treaties; its names, keys and profiles must agree."""
-    from model.treaties import rules
-
-    assert schema.RULE_NAMES == tuple(rules.RULES)
-    assert schema.TREATY_KEYS == rules.TREATY_KEYS
-    assert schema.PROFILES == rules.PROFILES
-
-
-def test_soviet_route_matches_the_simulation():
-    from model.world.routes import SOVIET_ROUTE
-
-    assert schema.SOVIET_ROUTE == SOVIET_ROUTE
+    treaty = SCENARIO.fields["treaties"].value
+    assert tuple(treaty.fields) == TREATY_KEYS
+    assert all(treaty.fields[name] is rule.SCHEMA for name, rule in RULES.items())
+    policy = SCENARIO.fields["soviet_union"].fields["policy"]
+    assert all(policy.fields[name] is rule.SCHEMA for name, rule in POLICIES.items())
 
 
 def test_every_distribution_in_the_baseline_sits_on_a_sampled_key():
@@ -486,4 +478,7 @@ def test_a_rule_with_a_misspelt_phase_is_refused_at_registration():
         register({"typo": Typo})
     with pytest.raises(TypeError, match=r"'half' \(NoMethod\) lacks clearing\(\)"):
         register({"half": NoMethod})
+    NoSchema = type("NoSchema", (NoMethod,), {"clearing": lambda self, *a: None})
+    with pytest.raises(TypeError, match=r"'bare' \(NoSchema\) declares no SCHEMA node"):
+        register({"bare": NoSchema})
     assert register({"quotas": RULES["quotas"]}) == {"quotas": RULES["quotas"]}

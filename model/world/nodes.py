@@ -1,14 +1,12 @@
 """The node types of the file schemas: each checks one value and names what was wrong.
 
-:class:`Number`, :class:`Integer`, :class:`Month`, :class:`Text`, :class:`Flag`,
-:class:`Choice`, :class:`Ref`, :class:`Year`, :class:`Name`, :class:`Matches`,
-:class:`Anything` are leaves; :class:`Table`, :class:`MapOf`, :class:`ListOf` and
-:class:`FalseOr` contain other nodes; the cross-key rules attached to tables (``ordered``,
-``exactly_one``, ``together``) are in :mod:`model.files.rules`. A failed check raises one
+Leaves (:class:`Number`, :class:`Month`, :class:`Ref`, :class:`Choice`, ...) and containers
+(:class:`Table`, :class:`MapOf`, :class:`ListOf`, :class:`FalseOr`); common kinds and the
+cross-key rules attached to tables are in :mod:`model.world.kinds`. A failed check raises one
 :class:`~model.errors.ScenarioError` with the file, the key path, what was expected and,
-where there is a list, the valid names. :mod:`model.files.schema` declares the scenario
-schema with them, :mod:`model.batch.experiment` the experiment files' and
-:mod:`model.analysis.validation` the validation targets'.
+where there is a list, the valid names. The modules that read a scenario declare their keys
+with them (assembled in :mod:`model.files.schema`), :mod:`model.batch.experiment` the
+experiment files' and :mod:`model.analysis.validation` the validation targets'.
 """
 
 from __future__ import annotations
@@ -62,8 +60,11 @@ def _show(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+@dataclass(frozen=True)
 class Node:
     """One node of the schema: ``check`` raises through ``ctx.fail`` or returns."""
+
+    default: Any = field(default=None, kw_only=True)  # read for an absent key (ParameterView)
 
     def describe(self) -> str:
         raise NotImplementedError

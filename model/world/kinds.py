@@ -1,7 +1,10 @@
-"""The cross-key rules attached to tables of the file schemas (:mod:`model.files.nodes`).
+"""The kinds of value a module declares its parameters with, and the cross-key rules
+attached to tables of the file schemas (:mod:`model.world.nodes`).
 
-A rule is called with a table whose values have been checked, the table's key path and the
-:class:`~model.files.nodes.Context`; it raises through ``ctx.fail`` or returns.
+A kind is a node (``QUANTITY``: non-negative, may be a distribution; ``SHARE``: in [0, 1];
+``GOOD``: the name of a good of the scenario, ...). A rule is called with a table whose
+values have been checked, the table's key path and the
+:class:`~model.world.nodes.Context`; it raises through ``ctx.fail`` or returns.
 """
 
 from __future__ import annotations
@@ -9,8 +12,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from model.files.nodes import Context, Rule, _central_month, _join
 from model.world.calendar import format_month
+from model.world.nodes import (
+    Context,
+    ListOf,
+    MapOf,
+    Month,
+    Node,
+    Number,
+    Ref,
+    Rule,
+    Table,
+    _central_month,
+    _join,
+)
 
 
 def ordered(start: str = "from", end: str = "to") -> Rule:
@@ -72,3 +87,35 @@ def offered_by_supplier(table: Mapping[str, Any], where: str, ctx: Context) -> N
                 f"supplier {supplier!r} has no offer of {good!r}: expected a supplier that "
                 f"trades it ({', '.join(s for s in ctx.names.get('suppliers', ()) if good in ctx.names.get(f'offered by {s}', ())) or 'none does'})",
             )
+
+
+def positive_sum(table: Mapping[str, Any], where: str, ctx: Context) -> None:
+    if sum(table.values()) <= 0:
+        ctx.fail(where, "the shares of a mix must not all be zero")
+
+
+# ---------------------------------------------------------------------------------------
+# kinds of value ("sampled": read with ParameterView.number / .month, may be a distribution)
+# ---------------------------------------------------------------------------------------
+QUANTITY = Number(low=0, sampled=True)  # non-negative; may be a distribution
+PLAIN_QUANTITY = Number(low=0)
+SHARE = Number(low=0, high=1, sampled=True)
+PLAIN_SHARE = Number(low=0, high=1)
+MONTH = Month(sampled=True)
+START = Month(sampled=True, none=True)  # "none": never starts
+GOOD = Ref("goods", "good")
+ROUTE = Ref("routes", "route")
+SUPPLIER = Ref("suppliers", "supplier")
+PHASE = Ref("phases", "war phase")
+TREATY = Ref("treaties", "treaty")
+GOODS_QUANTITIES = MapOf(GOOD, QUANTITY)
+MIX = MapOf(GOOD, PLAIN_SHARE, min_len=1, rules=(positive_sum,))
+MONTHS = Number(low=1, high=120, integer=True)  # a count of months (intervals, suspensions)
+
+
+def schedule(value_key: str, value: Node) -> ListOf:
+    """Dated entries in order: from each ``from`` on, ``value_key`` holds until the next."""
+    return ListOf(
+        Table({"from": MONTH, value_key: value}, required=("from", value_key)),
+        ascending="from",
+    )

@@ -1,0 +1,104 @@
+"""Every parameter is declared once, in the schema, beside the code that reads it.
+
+- No read site states a default: ``ParameterView.number/.month/.raw`` take a key path only,
+  and no call in ``model/`` passes a second argument (an AST scan), so an absent key reads
+  as the default its schema node declares.
+- The "may be a distribution" flag cannot drift from how the code reads a key: building and
+  running every shipped scenario, each key read through ``view.number`` / ``view.month`` is
+  a ``sampled`` Number / Month of the schema, and no key read through ``view.raw`` is.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import sys
+from pathlib import Path
+
+import pytest
+
+from model.engine.simulation import PactModel
+from model.files.scenario import load
+from model.files.schema import SCENARIO
+from model.world.nodes import Month, Number
+from model.world.parameters import ParameterView, declared
+
+ROOT = Path(__file__).resolve().parents[2]
+READS = ("number", "month", "raw")
+
+
+def _reads_with_a_default(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        target = node.func.value
+        named = target.id if isinstance(target, ast.Name) else getattr(target, "attr", "")
+        if node.func.attr in READS and named == "view" and (len(node.args) > 1 or node.keywords):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} view.{node.func.attr}(...)")
+    return found
+
+
+def test_no_read_site_states_a_default():
+    found = [
+        hit
+        for path in sorted((ROOT / "model").rglob("*.py"))
+        for hit in _reads_with_a_default(path)
+    ]
+    assert not found, "defaults belong in the schema node of the key:\n" + "\n".join(found)
+    for name in READS:
+        assert list(inspect.signature(getattr(ParameterView, name)).parameters) == ["self", "path"]
+
+
+def test_the_scan_sees_an_inline_default():
+    module = ROOT / "model" / "_probe_for_the_scan.py"
+    try:
+        module.write_text('def f(view):\n    return view.number("blockade.effectiveness", 0.0)\n')
+        assert _reads_with_a_default(module) == ["model/_probe_for_the_scan.py:2 view.number(...)"]
+    finally:
+        module.unlink()
+
+
+def test_an_absent_key_reads_as_its_declared_default():
+    baseline = load("baseline")
+    data = {k: v for k, v in baseline.data.items() if k != "blockade"}
+    view = ParameterView(type(baseline)(baseline.name, baseline.path, data), 3)
+    node = declared(SCENARIO, "blockade.effectiveness")
+    assert node.default == 0.0 and list(view.number("blockade.effectiveness")) == [0.0] * 3
+    assert view.raw("blockade.preemption") == []  # an array declared without a default
+    with pytest.raises(KeyError):
+        view.number("soviet_union.pool_cap_months.nothing")
+
+
+SHIPPED = [
+    *sorted((ROOT / "scenarios").glob("*.toml")),
+    ROOT / "scenarios/validation/no_soviet_supply.toml",
+]
+
+
+def test_keys_read_as_numbers_or_months_are_sampled_and_raw_reads_are_not(monkeypatch):
+    reads: set[tuple[str, str]] = set()
+    originals = {name: getattr(ParameterView, name) for name in READS}
+
+    def recording(name):
+        def read(self, path):
+            caller = sys._getframe(1).f_code.co_name
+            if name != "raw" or caller not in ("_present", "resolved"):
+                reads.add((name, path))
+            return originals[name](self, path)
+
+        return read
+
+    for name in READS:
+        monkeypatch.setattr(ParameterView, name, recording(name))
+    assert len(SHIPPED) >= 20
+    for path in SHIPPED:
+        PactModel(load(path), n_runs=1).run()
+    wrong = []
+    for how, path in sorted(reads):
+        node = declared(SCENARIO, path)
+        sampled = isinstance(node, Number | Month) and node.sampled
+        if (how == "raw") == sampled:
+            wrong.append(f"{path}: read by view.{how}, declared {node!r}")
+    assert len(reads) > 150
+    assert not wrong, "\n".join(wrong)
