@@ -39,31 +39,38 @@ class Blockade(mesa.Agent):
                     view.month(f"{base}.to"),
                 )
             )
+        # the effectiveness depends on the month alone: every month of the window at once,
+        # (T, R), so that a month reads a row (docs/architecture.md §6)
+        months = model.window.first + np.arange(model.window.n_months)[:, None]
+        self.import_by_month = self._ramp(months, self.import_start)
+        self.export_by_month = self._ramp(months, self.export_start)
         self.import_effectiveness = np.zeros(view.n_runs)
         self.export_effectiveness = np.zeros(view.n_runs)
 
-    def _ramp(self, month: int, start: np.ndarray, step: int) -> np.ndarray:
+    def _ramp(self, month: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """Effectiveness (T, R) in the months ``month`` (T, 1) from a start (R,)."""
         elapsed = month - start + 1
         ramp = (
             np.clip(elapsed / self.ramp_months, 0.0, 1.0)
             if self.ramp_months
             else (elapsed > 0) * 1.0
         )
-        value = self.effectiveness_max * ramp * (1.0 + self.noise_sd * self.noise[:, step])
+        value = self.effectiveness_max * ramp * (1.0 + self.noise_sd * self.noise.T)
         return np.clip(value, 0.0, 1.0) * (start <= month)
 
     def update(self, month: int, step: int) -> None:
-        self.import_effectiveness = self._ramp(month, self.import_start, step)
-        self.export_effectiveness = self._ramp(month, self.export_start, step)
+        self.import_effectiveness = self.import_by_month[step]
+        self.export_effectiveness = self.export_by_month[step]
 
-    def preempted_share(self, supplier: str, month: int, n_goods: int) -> np.ndarray | None:
-        """(R, G) share of a supplier's offer bought up for Britain this month (None: nothing)."""
+    def preempted_share(self, supplier: str, months: np.ndarray, n_goods: int) -> np.ndarray | None:
+        """(T, R, G) share of a supplier's offer bought up for Britain in ``months`` (T, 1)
+        (None: nothing)."""
         if all(who != supplier for who, *_ in self.preemption):
             return None
-        out = np.zeros((self.import_effectiveness.shape[0], n_goods))
+        out = np.zeros((len(months), self.import_effectiveness.shape[0], n_goods))
         for who, good, share, first, last in self.preemption:
             if who == supplier:
-                out[:, good] = np.maximum(
-                    out[:, good], share * ((first <= month) & (month <= last))
+                out[..., good] = np.maximum(
+                    out[..., good], share * ((first <= months) & (months <= last))
                 )
         return out

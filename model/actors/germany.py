@@ -56,8 +56,11 @@ def goods_vector(view: ParameterView, path: str, goods: GoodsCatalogue) -> np.nd
     return out
 
 
-def schedule_value(month: int, starts: list[np.ndarray], values: list[np.ndarray]) -> np.ndarray:
-    """Value of a step schedule (entries sorted by start) at ``month``, per run (0 before)."""
+def schedule_value(
+    month: int | np.ndarray, starts: list[np.ndarray], values: list[np.ndarray]
+) -> np.ndarray:
+    """Value of a step schedule (entries sorted by start) at ``month``, per run (0 before);
+    months (T, 1) give (T, R)."""
     out = np.zeros_like(values[0]) if values else np.zeros(())
     for start, value in zip(starts, values, strict=True):
         out = np.where(start <= month, value, out)
@@ -82,14 +85,17 @@ def period_tables(
 
 
 def period_value(
-    month: int, base: np.ndarray, periods: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    month: int | np.ndarray,
+    base: np.ndarray,
+    periods: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
 ) -> np.ndarray:
     """The per-good table in force at ``month``: from an entry's ``from`` until the next
-    entry's, the goods it lists take its values and every other good the base table's."""
+    entry's, the goods it lists take its values and every other good the base table's
+    (months (T, 1) give (T, R, G))."""
     out = base
     for start, values, listed in periods:
         entry = np.where(listed[None, :], values, base)
-        out = np.where((start <= month)[:, None], entry, out)
+        out = np.where((start <= month)[..., None], entry, out)
     return out
 
 
@@ -327,47 +333,74 @@ class Germany(mesa.Agent):
         self.ration_cut = np.clip(cut, 0.0, 1.0)
 
     # phases -----------------------------------------------------------------------------
-    def war_phase(self, month: int, invaded: np.ndarray) -> np.ndarray:
+    def war_phase(self, month: int | np.ndarray, invaded: np.ndarray) -> np.ndarray:
         phase = np.full(invaded.shape, self.phase_index[0] if self.phase_index else 0)
         for start, index in zip(self.phase_starts, self.phase_index, strict=True):
             phase = np.where(start <= month, index, phase)
         return np.where(invaded, self.invasion_phase, phase)
 
-    def produce(self, month: int, year_position: int) -> None:
+    def month_tables(self, first: int, months: np.ndarray, phase: np.ndarray) -> None:
+        """What depends on the month alone, for every month at once (``months`` (T, 1), the
+        war ``phase`` (T, R)): output before scrap recovery, synthetic output, captures,
+        military and total demand (T, R, G); a month reads its row."""
         R = self.domestic.shape[0]
+        T = len(months)
         output = (
-            period_value(month, self.domestic, self.domestic_periods)
+            period_value(months, self.domestic, self.domestic_periods)
             if self.domestic_periods
-            else self.domestic.copy()
+            else np.repeat(self.domestic[None], T, axis=0)
         )
-        if calendar_month(month) == self.harvest_calendar_month:
-            year = month // 12
+        harvests = [
+            t
+            for t, m in enumerate(months[:, 0])
+            if calendar_month(m) == self.harvest_calendar_month
+        ]
+        for t in harvests:
+            year = int(months[t, 0]) // 12
             if year in self.harvest_by_year:
                 amount = self.harvest_by_year[year]
             else:
                 amount = self.harvest_output * self.harvest_year_factor.get(year, 1.0)
-            output[:, self.harvest_good] += amount * self.harvest_shock[:, year_position]
+            output[t, :, self.harvest_good] += amount * self.harvest_shock[:, year - first // 12]
         synthetic = np.zeros_like(output)
         for good, utilisation, starts, values, lost_starts, lost in self.synthetic:
-            capacity = schedule_value(month, starts, values)
-            damage = np.zeros(R)
+            capacity = schedule_value(months, starts, values)
+            damage = np.zeros((T, R))
             for start, share in zip(lost_starts, lost, strict=True):
-                damage = np.where(start <= month, share, damage)
-            synthetic[:, good] += capacity * utilisation * (1.0 - damage)
-        self.synthetic_output = synthetic
+                damage = np.where(start <= months, share, damage)
+            synthetic[..., good] += capacity * utilisation * (1.0 - damage)
+        self.synthetic_by_month = synthetic
         output += synthetic
         for c in self.conquests:
-            output += c.output * (c.month <= month)[:, None]
-        self.recycled = self.recycling_share * self.last_consumption
-        output += self.recycled
-        self.ledger.produce(output)
-
-    def capture(self, month: int) -> None:
-        captured = np.zeros_like(self.domestic)
+            output += c.output * (c.month <= months)[..., None]
+        self.output_by_month = output
+        captured = np.zeros_like(output)
         for c in self.conquests:
-            captured += c.capture * (c.month == month)[:, None]
-        self.captured = captured
-        self.ledger.receive(captured)
+            captured += c.capture * (c.month == months)[..., None]
+        self.captured_by_month = captured
+        runs = np.arange(R)
+        self.civil_by_month = (
+            period_value(months, self.civil_demand_base, self.civil_periods)
+            if self.civil_periods
+            else None
+        )
+        civil = self.civil_demand if self.civil_by_month is None else self.civil_by_month
+        military = self.military_demand * self.phase_good_multiplier[runs, phase, :]
+        demand = military + civil
+        for c in self.conquests:
+            occupied = c.military_demand * (c.month <= months)[..., None]
+            military = military + occupied
+            demand = demand + occupied
+        self.military_by_month, self.demand_by_month = military, demand
+
+    def produce(self, step: int) -> None:
+        self.synthetic_output = self.synthetic_by_month[step]
+        self.recycled = self.recycling_share * self.last_consumption
+        self.ledger.produce(self.output_by_month[step] + self.recycled)
+
+    def capture(self, step: int) -> None:
+        self.captured = self.captured_by_month[step]
+        self.ledger.receive(self.captured)
 
     def export_offer(
         self,
@@ -397,27 +430,15 @@ class Germany(mesa.Agent):
         """Machinery is built to order: what will be shipped is produced first."""
         self.ledger.produce(amount * self.goods.machinery[None, :])
 
-    def expected_demand(self, phase: np.ndarray, month: int) -> np.ndarray:
+    def expected_demand(self, step: int) -> np.ndarray:
         """This month's demand (R, G) before rationing, as :meth:`consume` will reckon it."""
-        runs = np.arange(len(phase))
-        civil = (
-            period_value(month, self.civil_demand_base, self.civil_periods)
-            if self.civil_periods
-            else self.civil_demand
-        )
-        demand = self.military_demand * self.phase_good_multiplier[runs, phase, :] + civil
-        for c in self.conquests:
-            demand = demand + c.military_demand * (c.month <= month)[:, None]
-        return demand
+        return self.demand_by_month[step]
 
-    def consume(self, phase: np.ndarray, month: int) -> None:
-        if self.civil_periods:
-            self.civil_demand = period_value(month, self.civil_demand_base, self.civil_periods)
+    def consume(self, phase: np.ndarray, month: int, step: int) -> None:
+        if self.civil_by_month is not None:
+            self.civil_demand = self.civil_by_month[step]
         available = self.ledger.stock
-        runs = np.arange(len(phase))
-        military = self.military_demand * self.phase_good_multiplier[runs, phase, :]
-        for c in self.conquests:
-            military = military + c.military_demand * (c.month <= month)[:, None]
+        military = self.military_by_month[step].copy()
         civil = self.civil_demand * (1.0 - self.ration_cut)
         total = military + civil
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -450,11 +471,7 @@ class Germany(mesa.Agent):
         use = military_use + civil_use
         self.ledger.consume(use)
         self.last_consumption = use
-        self.demand = (
-            self.military_demand * self.phase_good_multiplier[runs, phase, :] + self.civil_demand
-        )
-        for c in self.conquests:
-            self.demand = self.demand + c.military_demand * (c.month <= month)[:, None]
+        self.demand = self.demand_by_month[step]
         self.military_need = military
         self.military_use = military_use
         self.civil_need = self.civil_demand.copy()

@@ -11,7 +11,8 @@ What the USSR ships to Germany each month is its outstanding treaty dues, cut in
 3. **pacing** -- the value shipped is kept within what German counter-deliveries justify
    (``clearing_pacing``): the USSR lets its deliveries run ahead of Germany's by the
    treaty's own horizons (Soviet deliveries within 18 months, German within 27: row 37)
-   plus a tolerated lead, tightened while a political threat stands (Aug-Sep 1940, row 53);
+   plus a tolerated lead, tightened while a political threat stands (Aug-Sep 1940, row 53),
+   each good against its own share (by the export plan);
 4. **rail** -- the border crossings and the gauge change (``border_rail``; rows 49, 79-85);
 5. **lifting** -- goods that leave by another route (``soviet_union.routes_by_good``: timber
    by sea, lifted by German ships, row 59) are limited by that route.
@@ -19,7 +20,7 @@ What the USSR ships to Germany each month is its outstanding treaty dues, cut in
 Each rule is a plug-in looked up by name in :data:`POLICIES` from
 ``[soviet_union.policy.<name>]``; an unknown name is rejected with the list of valid ones.
 A rule implements the steps it acts in (``review`` and ``held_back`` for suspension,
-``held_back`` and ``lead_factor`` for political events, ``budget_rm`` for pacing; the rail
+``held_back`` and ``lead_factor`` for political events, ``budget_by_good`` for pacing; the rail
 rule switches on :meth:`SovietUnion._fit_to_border`, which reads the route's capacity from the
 scenario's routes); the Soviet Union asks every rule in force, in the order above, and
 records per month and good which step bound (:data:`BINDING`).
@@ -209,13 +210,20 @@ class SuspensionPolicy:
 
 
 class PacingPolicy:
-    """Keep the value shipped within what German counter-deliveries justify (rows 37, 61).
+    """Keep the value shipped of each good within its share of what German counter-deliveries justify.
 
-    The USSR ships no more than lets its cumulative deliveries stay within
-    ``(german_delivered + lead_rm x factor) / due_ratio``: the treaty horizons (18 months
-    for Soviet deliveries, 27 for German, row 37) already let Germany lag by their ratio,
-    and ``lead_rm`` is the further advance the USSR tolerated. A standing political threat
-    scales the lead by its ``lead_factor`` (row 53).
+    The treaty horizons (18 months for Soviet deliveries, 27 for German, row 37) let Germany
+    lag by their ratio, and ``lead_rm`` is the further advance the USSR tolerated, so the
+    USSR's deliveries may stay within ``(german_delivered + lead_rm x factor) / due_ratio``
+    (rows 37, 61); a standing political threat scales the lead by its ``lead_factor``
+    (row 53). How that value was shared among goods is not in the record. Each good is
+    paced on its own account: its cumulative deliveries stay within the share of the
+    allowed value that its planned export to Germany (the monthly surplus less other
+    buyers', as for the routes' room) has among the goods fallen due so far -- an analogy
+    with the Soviet export trade, run by good by export corporations (Exportkhleb, Exportles,
+    Soyuznefteexport) each on its own plan. A good that could not ship its share keeps the
+    room for later; no other good takes it. So asking more of one good never takes value
+    from another: the shares do not depend on the quotas, only on which goods are owed.
     """
 
     SCHEMA: ClassVar[Node] = Table(
@@ -226,26 +234,77 @@ class PacingPolicy:
         self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
     ):
         self.lead_rm = view.number(f"{path}.lead_rm")
+        self.price = goods.price_rm_per_unit
         # the deliveries counted are those from ``from`` on (absent: the window's start), so
         # that a run starting in 1934 paces the pact era as the baseline does, not on the
         # balance of the 1930s
         self.first = view.month(f"{path}.from")
         self.german_before = np.zeros(view.n_runs)
         self.soviet_before = np.zeros(view.n_runs)
+        self.owed_before = np.zeros(view.n_runs)
+        self.due_rm = np.zeros((view.n_runs, goods.n))  # value fallen due by good, from `first`
+        self.shipped_rm = np.zeros((view.n_runs, goods.n))  # value of the dues shipped, by good
 
-    def budget_rm(self, ctx: PolicyMonth, lead_factor: np.ndarray) -> np.ndarray:
+    def allowed_rm(self, ctx: PolicyMonth, lead_factor: np.ndarray | float) -> np.ndarray:
+        """Value (R,) the USSR may have delivered in all since ``from``, by the clearing.
+
+        What Germany owes for the deliveries so far is the treaties' own reckoning
+        (``due_clearing_rm``: each agreement's deliveries at its horizons' ratio, row 37); the
+        USSR may add deliveries until that, less what Germany delivered, reaches the lead,
+        each new RM owed at the ratio of the agreement now in force.
+        """
         before = ctx.month < self.first  # the cumulative totals run to the month before
         self.german_before = np.where(before, ctx.german_delivered_rm, self.german_before)
         self.soviet_before = np.where(before, ctx.soviet_delivered_rm, self.soviet_before)
+        self.owed_before = np.where(before, ctx.due_clearing_rm, self.owed_before)
         german = ctx.german_delivered_rm - self.german_before
+        soviet = ctx.soviet_delivered_rm - self.soviet_before
+        owed = ctx.due_clearing_rm - self.owed_before
+        room = np.maximum(german + self.lead_rm * lead_factor - owed, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            allowed = np.where(
+            return np.where(
                 ctx.due_ratio > 0,
-                (german + self.lead_rm * lead_factor)
-                / np.where(ctx.due_ratio > 0, ctx.due_ratio, 1.0),
+                soviet + room / np.where(ctx.due_ratio > 0, ctx.due_ratio, 1.0),
                 np.inf,
             )
-        return np.maximum(allowed - (ctx.soviet_delivered_rm - self.soviet_before), 0.0)
+
+    def budget_by_good(
+        self,
+        ctx: PolicyMonth,
+        lead_factor: np.ndarray | float,
+        due: np.ndarray,
+        plan_rm: np.ndarray,
+    ) -> np.ndarray:
+        """Units (R, G) of each good the USSR may ship this month.
+
+        ``due`` (R, G): what fell due this month; ``plan_rm`` (R, G): the monthly export plan
+        to Germany by value. The allowed value is shared among the goods that have fallen due
+        so far by their share of the plan. Value delivered outside the dues (purchases abroad
+        on Germany's behalf, row 85) is taken off the allowed value before it is shared.
+        """
+        counting = (ctx.month >= self.first)[:, None]
+        self.due_rm += due * self.price[None, :] * counting
+        allowed = self.allowed_rm(ctx, lead_factor)
+        own = self.shipped_rm.sum(axis=1)  # not BLAS: bitwise equal for any R
+        others = np.maximum(ctx.soviet_delivered_rm - self.soviet_before - own, 0.0)
+        allowed = np.maximum(allowed - others, 0.0)
+        weight = plan_rm * (self.due_rm > 0)
+        total = weight.sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(
+                total[:, None] > 0, weight / np.where(total > 0, total, 1.0)[:, None], 0.0
+            )
+            room = np.maximum(share * allowed[:, None] - self.shipped_rm, 0.0)
+            # an infinite allowance (no German dues yet) leaves every good unpaced, and so
+            # do the months before ``from`` (the 1930s of a long run)
+            unpaced = np.isinf(allowed) | (ctx.month < self.first)
+            room = np.where(unpaced[:, None], np.inf, room)
+            price = np.where(self.price > 0, self.price, 1.0)
+            return np.where(self.price[None, :] > 0, room / price[None, :], np.inf)
+
+    def record(self, month: int, loaded: np.ndarray) -> None:
+        """Count this month's shipments of the dues (R, G) against each good's share."""
+        self.shipped_rm += loaded * self.price[None, :] * (month >= self.first)[:, None]
 
 
 @dataclass

@@ -74,7 +74,8 @@ class SovietUnion(mesa.Agent):
         # the planned monthly export to Germany (t), by which the routes' room is allotted
         plan = self.surplus.copy()
         plan[:, self.harvest_good] += self.harvest_exportable / 12.0
-        self.export_plan_t = plan * (1.0 - self.other_buyers_share) * goods.tonnes_per_unit[None, :]
+        self.export_plan = plan * (1.0 - self.other_buyers_share)  # each good's unit
+        self.export_plan_t = self.export_plan * goods.tonnes_per_unit[None, :]
         initial = np.zeros((R, G))
         initial[:, self.harvest_good] = view.number("soviet_union.harvest.initial_t")
         self.ledger = Ledger("soviet_union", initial, model.window.n_months, model.record)
@@ -92,6 +93,7 @@ class SovietUnion(mesa.Agent):
         self.suspended_goods = np.zeros((R, G), dtype=bool)
         self.suspension_months = np.zeros(R)
         self._stages: tuple[np.ndarray, ...] | None = None
+        self._owed = np.zeros((R, G), dtype=bool)
         self.threatened = np.zeros(R, dtype=bool)
 
     # supply ---------------------------------------------------------------------------
@@ -150,8 +152,9 @@ class SovietUnion(mesa.Agent):
                 held = held | extra[None]
         self.suspended_goods = held.any(axis=0) & ctx.trading[:, None]
         released = supplied * ~held
-        paced = self._pace(released, ctx, threatened)
+        paced = self._pace(released, ctx, due_this_month.sum(axis=0) * ctx.trading[:, None])
         if "border_rail" in self.policy.rules:
+            self._owed = outstanding.sum(axis=0) > 0  # (R, G): the goods the routes are allotted to
             railed = self._fit_to_routes(paced, rail=True)
             shipped = self._fit_to_routes(railed, rail=False)
         else:
@@ -166,13 +169,15 @@ class SovietUnion(mesa.Agent):
             return by_slot
         return np.take_along_axis(by_slot, self.seniority, axis=0)
 
-    def _pace(self, offer: np.ndarray, ctx: PolicyMonth, threatened: np.ndarray) -> np.ndarray:
+    def _pace(self, offer: np.ndarray, ctx: PolicyMonth, due: np.ndarray) -> np.ndarray:
+        """Cut each good to its own share of the value the clearing allows (``due``: (R, G) now)."""
         rule = self.policy.get("clearing_pacing")
         if rule is None:
             return offer
         events = self.policy.get("political_events")
         factor = events.lead_factor(ctx.month) if events is not None else 1.0
-        return _serve_budget(offer, rule.budget_rm(ctx, factor), self.goods.price_rm_per_unit)
+        plan_rm = self.export_plan * self.goods.price_rm_per_unit[None, :]
+        return _serve_goods(offer, rule.budget_by_good(ctx, factor, due, plan_rm))
 
     def binding(self) -> np.ndarray:
         """Code (R, G) of the step that set this month's deliveries of each good.
@@ -232,17 +237,17 @@ class SovietUnion(mesa.Agent):
     def _allot(self, offer: np.ndarray, room: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Share a route's room (R,) among its goods (``mask``) by the export plan, not by demand.
 
-        Each good the USSR ships this month gets the share of the room that its planned
-        export to Germany (the monthly surplus less other buyers' share; the harvest's
-        exportable grain over 12 months) has among the route's goods being shipped; what a
+        Each good owed this month (outstanding treaty dues, whether or not the pool, a
+        suspension or the pacing lets any of it go) gets the share of the room that its
+        planned export to Germany (the monthly surplus less other buyers' share; the
+        harvest's exportable grain over 12 months) has among the route's goods owed; what a
         good leaves unused is not switched to another within the month (tank cars, covered
         and ore wagons are not interchangeable; no record of the freight plan: an analogy
         with a planned economy's wagon allotments). So asking more of a good never takes
         room from another: the route cuts a good only when its own dues exceed its allotment.
         """
         tonnes = self.goods.tonnes_per_unit
-        shipping = offer.sum(axis=0) > 0  # (R, G): goods with something to ship this month
-        plan = self.export_plan_t * mask[None, :] * shipping
+        plan = self.export_plan_t * mask[None, :] * self._owed
         total = plan.sum(axis=1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             allotted = np.where(total > 0, plan / np.where(total > 0, total, 1.0), 0.0)
@@ -253,6 +258,9 @@ class SovietUnion(mesa.Agent):
 
     def record_shipped(self, loaded: np.ndarray) -> None:
         """Shipments settle the earliest agreement's dues first, and within it the oldest."""
+        pacing = self.policy.get("clearing_pacing")
+        if pacing is not None:
+            pacing.record(self.model.month, loaded)
         left = loaded.copy()
         n = len(self.dues)
         for k in range(self.n_tiers):
@@ -280,21 +288,4 @@ def _serve_goods(amounts: np.ndarray, available: np.ndarray) -> np.ndarray:
     for k in range(len(amounts)):
         out[k] = np.minimum(amounts[k], left)
         left -= out[k]
-    return out
-
-
-def _serve_budget(amounts: np.ndarray, budget: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Fit ``amounts`` (K, R, G) weighted by ``weight`` (G,) into ``budget`` (R,), position 0 first.
-
-    Each position takes what the budget left by the earlier ones allows, all its goods cut
-    in the same proportion; ``budget`` may be infinite.
-    """
-    out = np.empty_like(amounts)
-    left = np.asarray(budget, dtype=float).copy()
-    for k in range(len(amounts)):
-        need = (amounts[k] * weight).sum(axis=1)  # not a BLAS product: bitwise equal for any R
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(need > left, left / np.where(need > 0, need, 1.0), 1.0)
-        out[k] = amounts[k] * scale[:, None]
-        left = np.maximum(left - need * scale, 0.0)
     return out

@@ -68,43 +68,37 @@ class ThirdPartySupplier(mesa.Agent):
         self.route_groups = [list(g) for g in groups]
         self.extra: np.ndarray | None = None  # (R, G) bought beyond the offers this month
 
-    def offer(self, month: int) -> np.ndarray:
-        """This month's offer, (offered goods, R)."""
-        out = np.zeros((len(self.offered_goods), self.ledger.stock.shape[0]))
+    def offer(self, months: np.ndarray) -> np.ndarray:
+        """The offers in ``months`` (T, 1): (T, offered goods, R)."""
+        out = np.zeros((len(months), len(self.offered_goods), self.ledger.stock.shape[0]))
         for k, first, last, amount in self.offers:
-            out[k] += amount * ((first <= month) & (month <= last))
+            out[:, k] += amount * ((first <= months) & (months <= last))
         return out
 
-    def plan(
+    def route_months(
         self,
-        month: int,
+        months: np.ndarray,
         effectiveness: np.ndarray,
         transit_allowed: np.ndarray,
         preempted: np.ndarray | None,
-        flows: FlowSet,
     ) -> None:
-        """Produce this month's offer and route it: sets the requests of this supplier's flows."""
-        if not self.offered_goods:
-            return
-        offer = self.offer(month)
+        """Route every month of the window at once: the offers (T, goods, R), the share the
+        blockade leaves, and per route group whether it is the best (and the next best) for a
+        good and run -- all of it depends on the month alone (``months`` (T, 1), the blockade's
+        ``effectiveness`` (T, R), the goods a transit treaty allows (T, R, G), the pre-empted
+        share (T, R, G) or None); :meth:`plan` reads one month of it."""
+        self.offers_by_month = offer = self.offer(months)
         cols = list(self.offered_goods)
-        if self.extra is not None:  # Germany's stockpile purchases (model.actors.stockpiling)
-            offer = offer + self.extra[:, cols].T
-        if self.ledger.record:
-            dense = np.zeros_like(self.ledger.stock)
-            dense[:, cols] = offer.T
-            self.ledger.produce(dense)
-        available = offer * (1.0 - preempted[:, cols].T) if preempted is not None else offer
-        if len(self.paths) == 1:
-            flows.requests[flows.lanes[self.flow_index[0]]] = available
-            return
-        # per good and run: the route group that delivers the largest share, and the next best
+        self.kept_by_month = (
+            1.0 - preempted[..., cols].swapaxes(1, 2) if preempted is not None else None
+        )
+        # per month, good and run: the route group that delivers the largest share, and the next best
         best, second = np.zeros_like(offer), np.zeros_like(offer)
         choice, fallback = np.full(offer.shape, -1), np.full(offer.shape, -1)
-        for k, path in enumerate(self.paths):
-            share = self.network.deliverable_share(path, month, effectiveness)[None, :]
+        for k, path in enumerate(self.paths if len(self.paths) > 1 else []):
+            share = self.network.deliverable_share(path, months, effectiveness)[:, None, :]
             share = (
-                share * transit_allowed[:, cols].T
+                share * transit_allowed[..., cols].swapaxes(1, 2)
                 if self.crosses_ussr[k]
                 else np.broadcast_to(share, offer.shape)
             )
@@ -114,9 +108,29 @@ class ThirdPartySupplier(mesa.Agent):
             fallback = np.where(better, choice, np.where(runner_up, k, fallback))
             best = np.where(better, share, best)
             choice = np.where(better, k, choice)
-        self.fallback = fallback
+        self.chosen_by_month = [choice == k for k in range(len(self.paths))]
+        self.fallback_by_month = [fallback == k for k in range(len(self.paths))]
+
+    def plan(self, step: int, flows: FlowSet) -> None:
+        """This month's offer, routed: sets the requests of this supplier's flows."""
+        if not self.offered_goods:
+            return
+        offer = self.offers_by_month[step]
+        cols = list(self.offered_goods)
+        if self.extra is not None:  # Germany's stockpile purchases (model.actors.stockpiling)
+            offer = offer + self.extra[:, cols].T
+        if self.ledger.record:
+            dense = np.zeros_like(self.ledger.stock)
+            dense[:, cols] = offer.T
+            self.ledger.produce(dense)
+        kept = self.kept_by_month
+        available = offer * kept[step] if kept is not None else offer
+        if len(self.paths) == 1:
+            flows.requests[flows.lanes[self.flow_index[0]]] = available
+            return
+        self.planned_step = step
         for k, f in enumerate(self.flow_index):
-            flows.requests[flows.lanes[f]] = available * (choice == k)
+            flows.requests[flows.lanes[f]] = available * self.chosen_by_month[k][step]
 
     def spill(self, unloaded: np.ndarray, flows: FlowSet, second: np.ndarray) -> None:
         """Send what the first route group had no room for by the next-best group (adds to ``second``)."""
@@ -124,7 +138,7 @@ class ThirdPartySupplier(mesa.Agent):
             return
         left = sum(unloaded[flows.lanes[f]] for f in self.flow_index)  # (offered goods, R)
         for k, f in enumerate(self.flow_index):
-            second[flows.lanes[f]] += left * (self.fallback == k)
+            second[flows.lanes[f]] += left * self.fallback_by_month[k][self.planned_step]
 
     def settle(self, flows: FlowSet) -> None:
         """Ship what was loaded; what was not is sold elsewhere or pre-empted (audited runs only)."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +31,26 @@ from model.errors import UserError
 from model.store.results import frozen_data
 
 
-def print_table(table: pd.DataFrame, show_all: bool = False) -> None:
+def _console(width: int = 120) -> Any:
+    """A rich console as wide as the terminal, or $COLUMNS, or ``width`` when piped."""
     from rich.console import Console
-    from rich.table import Table
 
     console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)
+    if console.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+        return console
+    return Console(width=width)
+
+
+def _full_difference(row: pd.Series) -> str:
+    """The difference cell of ``--full``: a median of the paired differences says so."""
+    median = str(row.get("statistic", "")).startswith("median")
+    return fmt_diff(row) + (" (median)" if median else "")
+
+
+def print_table(table: pd.DataFrame, show_all: bool = False) -> None:
+    from rich.table import Table
+
+    console = _console()
     level = f"{table.attrs.get('confidence', CONFIDENCE):.0%} interval"
     for scenario, part in table.groupby("scenario", sort=False):
         n = int(part["n_pairs"].iloc[0])
@@ -43,10 +58,10 @@ def print_table(table: pd.DataFrame, show_all: bool = False) -> None:
             title=f"{scenario} vs {table.attrs.get('baseline', 'baseline')} ({n} paired runs)",
             title_justify="left",
         )
-        t.add_column("outcome, unit", no_wrap=True)
+        t.add_column("outcome, unit", ratio=3, min_width=18)
         for col in ("baseline", "scenario", "difference", level):
             t.add_column(col, justify="right", no_wrap=True)
-        t.add_column("note", min_width=32)
+        t.add_column("note", ratio=2, min_width=10)
         for _, row in part.iterrows():
             if not show_all and _negligible(row):
                 continue
@@ -54,14 +69,17 @@ def print_table(table: pd.DataFrame, show_all: bool = False) -> None:
                 f"{row['label']}, {row['unit']}",
                 fmt_level(row, "baseline"),
                 fmt_level(row, "scenario"),
-                fmt_diff(row),
+                _full_difference(row),
                 fmt_interval(row),
                 row["note"],
                 style="bold" if row["excludes_zero"] else None,
             )
         console.print(t)
     console.print(
-        "bold: the interval excludes 0; rows zero in both scenarios are hidden (--all shows them)."
+        "difference: the mean of the paired differences (scenario minus baseline, run by run); "
+        "'(median)': the median of the paired differences, for the month a good runs out. "
+        "Bold: the interval excludes 0; rows zero in both scenarios are hidden (--all shows them).",
+        highlight=False,
     )
     for line in method_lines(table):
         console.print(line, highlight=False)
@@ -133,19 +151,62 @@ def headline_lines(table: pd.DataFrame, titles: dict[str, str]) -> list[str]:
     return lines
 
 
-def print_headline(table: pd.DataFrame, titles: dict[str, str]) -> None:
+HEADLINE_ROW_CHARS = 120  # the default output's rows: no wider than a wide terminal
+
+
+def _packed(cells: list[list[str]], limit: int = HEADLINE_ROW_CHARS) -> list[list[int]]:
+    """The columns (after the first) in the fewest groups of equal size, consecutive, whose
+    Markdown rows stay within ``limit`` characters (one column a table, if need be)."""
+
+    def width(columns: list[int]) -> int:
+        return max(len("| " + " | ".join([r[0], *(r[c] for c in columns)]) + " |") for r in cells)
+
+    columns = list(range(1, len(cells[0])))
+    for n_groups in range(1, len(columns) + 1):
+        size = -(-len(columns) // n_groups)
+        groups = [columns[i : i + size] for i in range(0, len(columns), size)]
+        if all(width(g) <= limit for g in groups):
+            return groups
+    return [[c] for c in columns]
+
+
+def narrow_headline_lines(table: pd.DataFrame, titles: dict[str, str]) -> list[str]:
+    """The default output: the headline in Markdown tables whose rows fit
+    :data:`HEADLINE_ROW_CHARS`, scenarios by name, their titles once below."""
+    baseline = table.attrs.get("baseline", "baseline")
+    wide = headline_lines(table, titles)
+    rows = [[c.strip() for c in line.strip("|").split(" | ")] for line in wide]
+    rows = [rows[0], *rows[2:]]  # without the |---| line
+    names = [baseline, *dict.fromkeys(table["scenario"].astype(str))]
+    rows = (
+        [rows[0]]
+        + [[f"**{baseline}**: level", *rows[1][1:]]]
+        + [[name, *row[1:]] for name, row in zip(names[1:], rows[2:], strict=True)]
+    )
+    out: list[str] = []
+    for group in _packed(rows):
+        out += [f"| {r[0]} | " + " | ".join(r[c] for c in group) + " |" for r in rows[:1]]
+        out.append("|" + "---|" * (len(group) + 1))
+        out += [f"| {r[0]} | " + " | ".join(r[c] for c in group) + " |" for r in rows[1:]]
+        out.append("")
+    key = "; ".join(f"{n}: {titles.get(n, n)}" for n in names)
+    out += textwrap.wrap(f"Scenarios -- {key}.", HEADLINE_ROW_CHARS - 20)
+    return out
+
+
+def print_headline(table: pd.DataFrame, titles: dict[str, str], wide: bool = False) -> None:
     level = f"{table.attrs.get('confidence', CONFIDENCE):.0%}"
     n = int(table["n_pairs"].min()) if len(table) else 0
-    for line in headline_lines(table, titles):
+    baseline = table.attrs.get("baseline", "baseline")
+    lines = headline_lines(table, titles) if wide else narrow_headline_lines(table, titles)
+    for line in lines:
         print(line)
-    print(
-        f"\nEach cell: paired difference, scenario minus {table.attrs.get('baseline', 'baseline')} "
-        f"(mean; median shift for the month a good runs out), its {level} bootstrap interval, "
-        f"over {n:,} paired runs; * the interval excludes 0. Runs out: the median shift of the "
-        "stock-out month in months (censored at the window's end), then the share of runs that "
-        "run out and its change in percentage points. Every outcome: `--full`; terms: "
-        "docs/glossary.md."
+    note = (
+        f"Cell: scenario minus {baseline} over {n:,} paired runs (mean; a stock-out: median shift "
+        f"in months, then the share of runs out and its change), {level} interval, * excludes 0. "
+        "All outcomes: --full; terms: docs/glossary.md."
     )
+    print("\n" + "\n".join(textwrap.wrap(note, HEADLINE_ROW_CHARS - 20)))
 
 
 def _negligible(row: pd.Series) -> bool:
@@ -203,6 +264,11 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         help="one table per scenario with every outcome, instead of one line per scenario",
     )
     parser.add_argument(
+        "--wide",
+        action="store_true",
+        help="the headline as one Markdown table, a line per scenario with its title (README's)",
+    )
+    parser.add_argument(
         "--all",
         action="store_true",
         help="with --full: also show outcomes that are zero in both scenarios",
@@ -234,7 +300,7 @@ def main(args: argparse.Namespace) -> int:
     elif args.full:
         print_table(table, show_all=args.all)
     else:
-        print_headline(table, scenario_titles(results, results.scenarios))
+        print_headline(table, scenario_titles(results, results.scenarios), args.wide)
     if args.csv and not args.json:
         print(f"rows written to {args.csv}")
     return 0

@@ -34,10 +34,12 @@ from model.actors.soviet_policy import PolicyMonth
 from model.actors.soviet_union import SovietUnion
 from model.actors.stockpiling import Stockpiling
 from model.actors.suppliers import ThirdPartySupplier
+from model.engine.months import MonthTables
+from model.engine.recorder import Recorder
 from model.engine.variables import ALL_VARIABLES, RUN_VARIABLES
 from model.files.scenario import Scenario
 from model.treaties.credit import draw_credit
-from model.treaties.rules import Treaty, TreatyMonth, counter_value_owner
+from model.treaties.rules import Treaty, counter_value_owner
 from model.world.calendar import Window
 from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
@@ -131,11 +133,13 @@ class PactModel(mesa.Model):
         self.origins = (*[s.supplier_id for s in self.suppliers], "soviet_union")
         self.import_pairs = self._import_pairs()
         self._build_flows()
+        self.tables = MonthTables(self)  # what depends on the month alone, every month at once
         self.step_index = 0
         self.month = self.window.first
         self.trade_ended = np.zeros(n_runs, dtype=bool)
         self.due_ratio = np.zeros(n_runs)  # German RM owed per Soviet RM under the treaty in force
         self.trajectory = self._allocate_trajectory(variables)
+        self.recorder = Recorder(self)
 
     def parameter_values(self, path: str) -> np.ndarray:
         """The per-run values this model used for an uncertain key path."""
@@ -308,60 +312,52 @@ class PactModel(mesa.Model):
     def apply_events(self, month: int) -> None:
         for ledger in self.ledgers():
             ledger.open_month(self.step_index)
-        self.invaded = self.invasion_month <= month
-        # The invasion month is the last month of trade (the June 1941 trains crossed, row 62).
-        self.trade_ended = self.invasion_month < month
-        self.war_phase = self.germany.war_phase(month, self.invaded)
-        self.active = {t.id: t.active(month, self.trade_ended) for t in self.treaties}
-        self.trading = np.zeros(self.n_runs, dtype=bool)
-        self.trading_since = np.full(self.n_runs, month)
-        for t in self.treaties:
-            if t.german_soviet:
-                self.trading |= self.active[t.id]
-                self.trading_since = np.where(
-                    self.active[t.id], np.minimum(self.trading_since, t.first), self.trading_since
-                )
-        self.blockade.update(month, self.step_index)
+        t, tables = self.step_index, self.tables
+        self.invaded = tables.invaded[t]
+        self.trade_ended = tables.trade_ended[t]
+        self.war_phase = tables.war_phase[t]
+        self.active = {tid: a[t] for tid, a in tables.active.items()}
+        self.trading = tables.trading[t]
+        self.trading_since = tables.trading_since[t]
+        self.blockade.update(month, t)
 
     # 2. production
     def produce(self, month: int) -> None:
         year_position = month // 12 - self.window.first // 12
-        self.germany.produce(month, year_position)
-        self.germany.capture(month)
+        self.germany.produce(self.step_index)
+        self.germany.capture(self.step_index)
         self.soviet_union.produce(month, year_position)
         self.soviet_union.sell_elsewhere()
 
     # 3. treaty obligations become offers
     def offer_obligations(self, month: int) -> None:
-        G = self.goods.n
-        state = self.treaty_month = TreatyMonth(self.n_runs, G, self.soviet_union.n_tiers)
-        for t in self.treaties:
-            t.act("obligations", month, self.active[t.id], state)
+        G, step = self.goods.n, self.step_index
+        state = self.treaty_month = self.tables.treaty_month(self, step)
         self.soviet_due = state.soviet_due
         self.transit_allowed = state.transit
         self.clearing.due_credit_rm += state.german_fixed_rm
         # purchases abroad on Germany's behalf
-        for treaty, good, supplier, per_month, first, last, f in self.purchases:
-            live = self.active[treaty.id] & (first <= month) & (month <= last)
-            amount = np.zeros((self.n_runs, G))
-            amount[:, good] = per_month * live
+        for (_, good, supplier, *_, f), amounts in zip(
+            self.purchases, self.tables.purchases, strict=True
+        ):
             if supplier.ledger.record:
+                amount = np.zeros((self.n_runs, G))
+                amount[:, good] = amounts[step]
                 supplier.ledger.produce(amount)
-            self.flows.set_request(f, amount)
+            self.flows.requests[self.flows.lanes[f]] = amounts[step]
         # third-party suppliers' offers, routed, with Germany's stockpile purchases
         if self.stockpiling.enabled:
             g = self.germany
             extra = self.stockpiling.purchases(
                 month,
                 g.ledger.stock,
-                g.expected_demand(self.war_phase, month),
+                g.expected_demand(step),
                 g.ledger.flow("production"),
             )
             for s in self.suppliers:
                 s.extra = extra.get(s.supplier_id)
         for s in self.suppliers:
-            pre = self.blockade.preempted_share(s.supplier_id, month, G)
-            s.plan(month, self.blockade.import_effectiveness, state.transit, pre, self.flows)
+            s.plan(step, self.flows)
 
     # 4. reciprocity and the Soviet export policy
     def decide_reciprocity(self, month: int) -> None:
@@ -419,7 +415,7 @@ class PactModel(mesa.Model):
 
     # 6. consumption
     def consume(self, month: int) -> None:
-        self.germany.consume(self.war_phase, month)
+        self.germany.consume(self.war_phase, month, self.step_index)
 
     # 7. clearing and credit
     def clear_accounts(self, month: int) -> None:
@@ -451,62 +447,7 @@ class PactModel(mesa.Model):
     def record_month(self, month: int) -> None:
         for ledger in self.ledgers():
             ledger.close_month()
-        t, g, c, flows = self.step_index, self.germany, self.clearing, self.flows
-        crit = self.goods.critical
-        need = g.military_need[:, crit]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            met = np.where(need > 0, g.military_use[:, crit] / np.where(need > 0, need, 1.0), 1.0)
-        lanes = self.transit_lanes
-        values = {
-            # Germany, (R, G) in each good's unit
-            "stock": g.ledger.stock,
-            "production": g.ledger.flow("production"),
-            "consumption": g.ledger.flow("consumption"),
-            "demand": g.demand,
-            "military_demand": g.military_need,
-            "military_use": g.military_use,
-            "shortage": g.shortage,
-            "rationed": g.rationed,
-            "captured": g.captured,
-            "synthetic": g.synthetic_output,
-            "reserve": g.reserve,
-            "ration_cut": g.ration_cut,
-            "civil_demand": g.civil_need,
-            "civil_use": g.civil_use,
-            "recycled": g.recycled,
-            "losses": flows.to_goods(flows.lost, self.to_germany),
-            # the German-Soviet trade
-            "soviet_deliveries": self.soviet_shipped,
-            "german_exports": self.german_exports,
-            "soviet_machinery_rm": self.soviet_union.machinery_gains_rm,
-            # per run, (R,)
-            "clearing_balance_rm": c.balance_rm,
-            "arrears_rm": c.arrears_rm,
-            "credit_drawn_rm": c.credit_drawn_rm,
-            "soviet_debt_rm": c.soviet_debt_rm,
-            "soviet_delivered_rm": c.soviet_delivered_rm,
-            "german_delivered_rm": c.german_delivered_rm,
-            "suspended": self.soviet_union.suspended_goods.any(axis=1),
-            "threatened": self.soviet_union.threatened,
-            "war_readiness": met.mean(axis=1),
-            "blockade_effectiveness": self.blockade.import_effectiveness,
-            "transit_t": (
-                flows.loaded[lanes] * self.goods.tonnes_per_unit[flows.lane_good[lanes]][:, None]
-            ).sum(axis=0),
-            "treaties_in_force": self.trading,
-            "war_phase": self.war_phase,
-        }
-        for name, value in values.items():
-            if name in self.trajectory:
-                self.trajectory[name][t] = value
-        if (
-            "binding" in self.trajectory
-        ):  # what limited Soviet deliveries (model.actors.soviet_policy.BINDING)
-            self.trajectory["binding"][t] = self.soviet_union.binding()
-        if "imports" in self.trajectory:
-            for p, pair_lanes in enumerate(self.import_pair_lanes):
-                if len(pair_lanes):
-                    self.trajectory["imports"][t, p] = flows.arrived[pair_lanes].sum(axis=0)
+        self.recorder.record(self.step_index)
 
 
 _live_models = 0

@@ -1,46 +1,25 @@
-"""Explore a counterfactual live in the browser: levers, the dashboard's model, ``pactsim dashboard``.
+"""Explore a counterfactual live in the browser: the dashboard's model, ``pactsim dashboard``.
 
-The dashboard (``model/presentation/dashboard_app.py``, a Mesa SolaraViz page) runs the same
+The dashboard (``model/presentation/dashboard_app.py``) runs the same
 :class:`~model.engine.simulation.PactModel` as ``pactsim run``: :class:`DashboardModel` only turns
 the page's controls into a scenario -- a scenario file from ``scenarios/`` with some key
-paths overridden -- and then hands it to ``PactModel``. There is no second copy of the
-dynamics. Each lever maps to key paths of the scenario:
-
-=========================  ==========================================================
-lever                      key path(s)
-=========================  ==========================================================
-invasion month             ``events.invasion`` (a month ``YYYY-MM`` or ``"none"``)
-German delivery rate       ``germany.exports.delivery_share`` (share 0-1)
-reciprocity tolerance      ``treaties.<id>.reciprocity.tolerated_imbalance_rm`` of every
-                           treaty with a reciprocity rule (typed in M RM)
-blockade effectiveness     ``blockade.effectiveness`` (share 0-1)
-Trans-Siberian capacity    ``routes.trans_siberian.capacity_t_per_month``
-synthetic oil capacity     every ``germany.synthetic.oil.schedule[i].t_per_month``,
-                           multiplied (a distribution is scaled as a whole)
-=========================  ==========================================================
-
-A lever left at its starting position (``None`` here; on the page, the slider where it
-starts) keeps the scenario file's own value, so that choosing another scenario file is not
-undone by the sliders. A lever that moves a number the file gives as a distribution fixes
-it to that number in every run. A value that cannot be used -- a month that does not
-exist, a negative or non-numeric tolerance, anything the scenario schema rejects -- is
-*refused*: the model is built without it and the refusal is reported in
-:attr:`DashboardModel.refused` for the page to show. Building a model never raises
-because of a control.
+paths overridden by the levers of :mod:`model.presentation.dashboard_levers` -- and then
+hands it to ``PactModel``. There is no second copy of the dynamics.
 
 With ``runs`` > 1 the model advances that many Monte Carlo runs side by side (uncertain
 parameters drawn by :func:`model.engine.runner.draw_uniforms`, the same draws as ``pactsim run
 --runs N --seed S``); with one run every distribution takes its central value. The
 unmodified baseline is run once per process for each (runs, seed) and drawn behind.
+:func:`summary_rows` says what the levers changed (when oil runs out, the cover at the
+invasion, imports by origin, the clearing account); :func:`export_table` is the shown
+series and the levers applied, for download.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +28,8 @@ import numpy as np
 from model.engine.runner import draw_uniforms
 from model.engine.simulation import PactModel
 from model.files.scenario import Scenario, ScenarioError, load, shipped
-from model.world.calendar import MonthError, is_month_text, parse_month
-from model.world.distributions import central, is_distribution
-from model.world.routes import TRANSIT_ROUTE
+from model.presentation.dashboard_levers import apply_levers, lever_starts
 
-AS_IN_SCENARIO = "as in scenario"
 BASELINE_FILE = "baseline.toml"
 SCENARIO_DIR_ENV = "PACTSIM_SCENARIOS"
 APP_MODULE = "model.presentation.dashboard_app"
@@ -61,19 +37,6 @@ RUN_CHOICES = (1, 20, 100)
 DEFAULT_RUNS = 20
 
 INVASION = "events.invasion"
-DELIVERY_SHARE = "germany.exports.delivery_share"
-BLOCKADE = "blockade.effectiveness"
-TRANS_SIBERIAN = f"routes.{TRANSIT_ROUTE}.capacity_t_per_month"
-SYNTHETIC_OIL = "germany.synthetic.oil.schedule"
-
-_SCALED_KEYS = (
-    "low",
-    "mode",
-    "high",
-    "mean",
-    "sd",
-    "median",
-)  # a distribution's numbers in its unit
 
 
 # ---------------------------------------------------------------------------------------
@@ -113,235 +76,6 @@ def load_scenario(folder: Path, name: str) -> Scenario:
 
 
 # ---------------------------------------------------------------------------------------
-# levers
-# ---------------------------------------------------------------------------------------
-def _number(value: Any) -> float:
-    """The central value of a number or a distribution in a scenario."""
-    return float(central(value)) if is_distribution(value) else float(value)
-
-
-def _show(value: Any) -> str:
-    """A scenario value for people: numbers with thousands separators, distributions by centre."""
-    if isinstance(value, bool) or not (isinstance(value, int | float) or is_distribution(value)):
-        return str(value)
-    number = _number(value)
-    text = f"{number:,.0f}" if abs(number) >= 1000 else f"{number:.3g}"
-    return f"~{text}" if is_distribution(value) else text
-
-
-def _show_m_rm(value: Any) -> str:
-    if value is None:
-        return "-"
-    return f"{'~' if is_distribution(value) else ''}{_number(value) / 1e6:,.3g} M RM"
-
-
-def scale_quantity(value: Any, factor: float) -> Any:
-    """A quantity (number or distribution table) multiplied by ``factor`` >= 0."""
-    if factor == 0:
-        return 0.0
-    if not is_distribution(value):
-        return float(value) * factor
-    out = dict(value)
-    for key in _SCALED_KEYS:
-        if key in out:
-            out[key] = float(out[key]) * factor
-    if out["dist"] == "choice":
-        out["values"] = [float(v) * factor for v in out["values"]]
-    return out
-
-
-@dataclass(frozen=True)
-class LeverStarts:
-    """Where the controls start: the baseline's central values (read, never hard-coded)."""
-
-    delivery_share: float
-    blockade_effectiveness: float
-    trans_siberian_t_per_month: float
-
-    @classmethod
-    def from_scenario(cls, scenario: Scenario) -> LeverStarts:
-        return cls(
-            delivery_share=_number(scenario.get(DELIVERY_SHARE, 1.0)),
-            blockade_effectiveness=_number(scenario.get(BLOCKADE, 0.0)),
-            trans_siberian_t_per_month=_number(scenario.get(TRANS_SIBERIAN, 0.0)),
-        )
-
-
-def parse_tolerance_m_rm(text: Any) -> float | None:
-    """The typed reciprocity tolerance in M RM; None if empty. Raises ValueError to refuse."""
-    if text is None or str(text).strip() == "":
-        return None
-    cleaned = str(text).strip().replace(",", "")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not a number; type the tolerated imbalance in M RM, e.g. 30"
-        ) from None
-    if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number of M RM")
-    if value < 0:
-        raise ValueError(f"{text!r} is negative; the tolerated imbalance must be 0 M RM or more")
-    return value
-
-
-def parse_invasion(text: Any) -> str | None:
-    """``"none"``, a month ``YYYY-MM``, or None for "as in scenario". Raises ValueError to refuse."""
-    if text is None or str(text).strip() in ("", AS_IN_SCENARIO):
-        return None
-    value = str(text).strip()
-    if value == "none":
-        return value
-    if not is_month_text(value):
-        raise ValueError("expected a month 'YYYY-MM' or 'none'")
-    try:
-        parse_month(value)
-    except MonthError as err:
-        raise ValueError(str(err)) from None
-    return value
-
-
-@dataclass
-class LeverResult:
-    """What the controls did to a scenario: overrides applied and values refused."""
-
-    overrides: dict[str, Any] = field(default_factory=dict)
-    applied: list[str] = field(default_factory=list)  # readable "lever: new (file: old)"
-    refused: list[str] = field(default_factory=list)  # readable "lever 'value': why"
-
-    def set(
-        self,
-        scenario: Scenario,
-        label: str,
-        path: str,
-        value: Any,
-        show: Callable[[Any], str] = _show,
-    ) -> None:
-        self.overrides[path] = value
-        self.applied.append(f"{label}: {show(value)} (file: {show(scenario.get(path))})")
-
-
-def apply_levers(
-    scenario: Scenario,
-    starts: LeverStarts,
-    *,
-    invasion: Any = None,
-    delivery_share: float | None = None,
-    tolerance_m_rm: Any = None,
-    blockade_effectiveness: float | None = None,
-    trans_siberian_t_per_month: float | None = None,
-    synthetic_oil_scale: float | None = None,
-) -> tuple[Scenario, LeverResult]:
-    """The scenario with the levers' overrides, validated; refused values are left out."""
-    result = LeverResult()
-    try:
-        month = parse_invasion(invasion)
-    except ValueError as err:
-        result.refused.append(f"Invasion month {invasion!r} refused: {err}")
-    else:
-        if month is not None:
-            result.set(scenario, "Invasion month", INVASION, month)
-
-    if delivery_share is not None and not math.isclose(delivery_share, starts.delivery_share):
-        share = float(delivery_share)
-        result.set(scenario, "German delivery rate", DELIVERY_SHARE, share)
-
-    _reciprocity_lever(scenario, result, tolerance_m_rm)
-
-    if blockade_effectiveness is not None and not math.isclose(
-        blockade_effectiveness, starts.blockade_effectiveness
-    ):
-        value = float(blockade_effectiveness)
-        result.set(scenario, "Blockade effectiveness", BLOCKADE, value)
-
-    _trans_siberian_lever(scenario, result, starts, trans_siberian_t_per_month)
-    _synthetic_oil_lever(scenario, result, synthetic_oil_scale)
-
-    return validated_levers(scenario, result)
-
-
-def _reciprocity_lever(scenario: Scenario, result: LeverResult, tolerance_m_rm: Any) -> None:
-    """The tolerated imbalance of every treaty with a reciprocity rule, in M RM."""
-    try:
-        tolerance = parse_tolerance_m_rm(tolerance_m_rm)
-    except ValueError as err:
-        result.refused.append(f"Reciprocity tolerance refused: {err}")
-    else:
-        if tolerance is not None:
-            treaties = scenario.get("treaties", {}) or {}
-            with_rule = [
-                tid for tid, t in treaties.items() if isinstance(t, Mapping) and "reciprocity" in t
-            ]
-            for tid in with_rule:
-                path = f"treaties.{tid}.reciprocity.tolerated_imbalance_rm"
-                result.set(
-                    scenario, f"Reciprocity tolerance ({tid})", path, tolerance * 1e6, _show_m_rm
-                )
-            if not with_rule:
-                result.applied.append(
-                    "Reciprocity tolerance: no treaty in this scenario has a reciprocity rule"
-                )
-
-
-def _trans_siberian_lever(
-    scenario: Scenario, result: LeverResult, starts: LeverStarts, trans_siberian_t_per_month: Any
-) -> None:
-    """The capacity of the Trans-Siberian route, t/month (refused without the route)."""
-    if trans_siberian_t_per_month is not None and not math.isclose(
-        trans_siberian_t_per_month, starts.trans_siberian_t_per_month
-    ):
-        value = float(trans_siberian_t_per_month)
-        if scenario.get(TRANS_SIBERIAN) is None:
-            result.refused.append(
-                f"Trans-Siberian capacity refused: this scenario has no {TRANSIT_ROUTE} route"
-            )
-        else:
-            result.set(scenario, "Trans-Siberian capacity, t/month", TRANS_SIBERIAN, value)
-
-
-def _synthetic_oil_lever(scenario: Scenario, result: LeverResult, synthetic_oil_scale: Any) -> None:
-    """Every entry of the synthetic oil schedule scaled by one factor."""
-    if synthetic_oil_scale is not None and not math.isclose(synthetic_oil_scale, 1.0):
-        factor = float(synthetic_oil_scale)
-        schedule = scenario.get(SYNTHETIC_OIL) or []
-        if factor < 0 or not math.isfinite(factor):
-            result.refused.append(
-                f"Synthetic oil capacity x{factor} refused: the multiplier must be 0 or more"
-            )
-        elif not schedule:
-            result.refused.append(
-                "Synthetic oil capacity refused: this scenario has no germany.synthetic.oil.schedule"
-            )
-        else:
-            for i, entry in enumerate(schedule):
-                result.overrides[f"{SYNTHETIC_OIL}[{i}].t_per_month"] = scale_quantity(
-                    entry["t_per_month"], factor
-                )
-            result.applied.append(f"Synthetic oil capacity: x{factor:.2f} of the file's schedule")
-
-
-def validated_levers(scenario: Scenario, result: LeverResult) -> tuple[Scenario, LeverResult]:
-    """The scenario with all the overrides if it stays valid; else unchanged, and why."""
-    if not result.overrides:
-        return scenario, result
-    changed = scenario.with_overrides(result.overrides)
-    from model.files.schema import validate
-
-    try:
-        validate(changed.data, scenario.path)
-    except ScenarioError as err:
-        message = f"{err.key_path}: {err.expected}" if err.key_path else err.expected
-        refused = LeverResult(
-            refused=[
-                *result.refused,
-                f"Levers refused together, the scenario would be invalid: {message}",
-            ]
-        )
-        return scenario, refused
-    return changed, result
-
-
-# ---------------------------------------------------------------------------------------
 # the model the page runs
 # ---------------------------------------------------------------------------------------
 def model_arguments(scenario: Scenario, runs: int, seed: int) -> dict[str, Any]:
@@ -365,6 +99,8 @@ class Reference:
     goods: tuple[str, ...]
     trajectory: dict[str, np.ndarray]
     invasion: str
+    trade: dict[str, np.ndarray]  # :func:`trade_series` over the whole window
+    treaties: tuple[str, ...] = ()  # the months treaties were signed
 
 
 @functools.lru_cache(maxsize=8)
@@ -377,7 +113,124 @@ def _reference(path: str, mtime_ns: int, runs: int, seed: int) -> Reference:
         done.goods.ids,
         {k: done.trajectory[k] for k in keep},
         str(scenario.get(INVASION, "none")),
+        trade_series(done, done.window.n_months),
+        signed_months(scenario),
     )
+
+
+def signed_months(scenario: Scenario) -> tuple[str, ...]:
+    """The months the scenario's treaties were signed (the pact of 1939-08 among them)."""
+    from model.presentation.event_marks import event_markers
+
+    return tuple(sorted({m for m, label in event_markers(scenario.data) if label != "invasion"}))
+
+
+# ---------------------------------------------------------------------------------------
+# what the levers change: series and a summary, from a model's trajectory
+# ---------------------------------------------------------------------------------------
+SOVIET = "soviet_union"
+TRADE = (  # the trade chart's panels: (key, title)
+    ("imports_soviet", "imports from the USSR"),
+    ("imports_other", "imports from other suppliers"),
+    ("clearing", "clearing balance"),
+    ("arrears", "German arrears"),
+)
+RUNS_OUT_SHARE = 0.01  # a good runs out when the stock falls below 1 % of a month's demand
+
+
+def trade_series(model: PactModel, upto: int) -> dict[str, np.ndarray]:
+    """(run, month) series in M RM for the first ``upto`` months: imports by origin (a
+    month's arrivals at reference prices), the clearing balance and the arrears."""
+    t = model.trajectory
+    price = model.goods.price_rm_per_unit
+    imports = np.asarray(t["imports"][:upto], dtype=float)  # (month, pair, run)
+    soviet = model.origins.index(SOVIET)
+    value = np.stack([imports[:, p] * price[g] for p, (_, g) in enumerate(model.import_pairs)], 1)
+    from_ussr = np.array([o == soviet for o, _ in model.import_pairs])
+    return {
+        "imports_soviet": value[:, from_ussr].sum(axis=1).T / 1e6,
+        "imports_other": value[:, ~from_ussr].sum(axis=1).T / 1e6,
+        "clearing": np.asarray(t["clearing_balance_rm"][:upto], float).T / 1e6,
+        "arrears": np.asarray(t["arrears_rm"][:upto], float).T / 1e6,
+    }
+
+
+def runs_out(stock: np.ndarray, demand: np.ndarray, months: list[str]) -> str:
+    """The median over runs of the month the stock first falls below 1 % of a month's
+    demand ((month, run) arrays); 'not by <last month>' where most runs have not."""
+    if not len(months):
+        return "-"
+    out = stock < RUNS_OUT_SHARE * np.where(demand > 0, demand, np.inf)
+    first = np.where(out.any(axis=0), out.argmax(axis=0), len(months)).astype(float)
+    median = int(np.ceil(np.median(first)))
+    return months[median] if median < len(months) else f"not by {months[-1]}"
+
+
+def cover_at(stock: np.ndarray, demand: np.ndarray, months: list[str], month: str) -> str:
+    """Median months of cover (stock / demand) in ``month``, if it has been simulated."""
+    if month not in months:
+        return "-"
+    i = months.index(month)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cover = np.where(demand[i] > 0, stock[i] / demand[i], np.nan)
+    return f"{np.nanmedian(cover):.2f} months ({month})"
+
+
+def _total(series: np.ndarray) -> str:
+    """Median over runs of the sum over months, M RM."""
+    return f"{np.median(series.sum(axis=1)):,.0f}" if series.size else "0"
+
+
+def summary_rows(
+    model: PactModel, reference: Reference, upto: int, invasion: str
+) -> list[tuple[str, str, str]]:
+    """(what, this scenario, baseline) for the months simulated so far, the baseline over
+    the same calendar months: when oil runs out, the oil cover at each one's invasion,
+    imports from the USSR and from the others to date (what the blockade lever moves)."""
+    months = model.window.labels[:upto]
+    shared = [m for m in reference.months if m <= (months[-1] if months else "")]
+    n = len(shared)
+    oil, ref_oil = model.goods.index("oil"), reference.goods.index("oil")
+    live = (model.trajectory["stock"][:upto, :, oil], model.trajectory["demand"][:upto, :, oil])
+    base = (
+        reference.trajectory["stock"][:n, :, ref_oil],
+        reference.trajectory["demand"][:n, :, ref_oil],
+    )
+    trade = trade_series(model, upto)
+    ref_trade = {k: v[:, :n] for k, v in reference.trade.items()}
+    return [
+        ("Oil runs out (median month)", runs_out(*live, months), runs_out(*base, shared)),
+        ("Oil cover at the invasion", cover_at(*live, months, invasion), cover_at(*base, shared, reference.invasion)),
+        ("Imports from the USSR to date, M RM", _total(trade["imports_soviet"]), _total(ref_trade["imports_soviet"])),
+        ("Imports from other suppliers to date, M RM", _total(trade["imports_other"]), _total(ref_trade["imports_other"])),
+    ]  # fmt: skip
+
+
+def export_table(model: Any, series: dict[str, tuple[str, np.ndarray, np.ndarray]]) -> Any:
+    """The shown series as a long table (one row per series and month: the median and 5-95 %
+    of this scenario's runs and the baseline's median) with the scenario file and the levers
+    applied (their key paths and values, JSON) on every row."""
+    import json
+
+    import pandas as pd
+
+    levers = json.dumps(model.overrides, default=str, sort_keys=True)
+    frames = []
+    for name, (chart, live, base) in series.items():
+        months = model.window.labels[: live.shape[1]]
+        lo, med, hi = (
+            (np.percentile(live, q, axis=0) for q in (5, 50, 95)) if live.size else ([], [], [])
+        )
+        frames.append(pd.DataFrame({
+            "chart": chart, "series": name, "month": months, "median": med, "p05": lo, "p95": hi,
+            "baseline_median": np.median(base, axis=0)[: len(months)] if base.size else np.nan,
+        }))  # fmt: skip
+    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    table.insert(0, "scenario_file", model.scenario_file)
+    table.insert(1, "runs", model.n_runs)
+    table.insert(2, "seed", model.seed)
+    table["levers"] = levers
+    return table
 
 
 def reference_run(folder: Path, runs: int, seed: int) -> Reference:
@@ -397,15 +250,10 @@ class DashboardModel(PactModel):
     def __init__(
         self,
         scenario_file: str = BASELINE_FILE,
-        invasion: str = AS_IN_SCENARIO,
-        delivery_share: float | None = None,
-        tolerance_m_rm: str = "",
-        blockade_effectiveness: float | None = None,
-        trans_siberian_t_per_month: float | None = None,
-        synthetic_oil_scale: float = 1.0,
         runs: int = DEFAULT_RUNS,
         seed: int = 0,
         scenario_folder: str | None = None,
+        **levers: Any,
     ):
         folder = Path(scenario_folder) if scenario_folder else scenario_dir()
         refused: list[str] = []
@@ -416,25 +264,19 @@ class DashboardModel(PactModel):
                 f"Scenario {scenario_file!r} refused: {err}; showing {BASELINE_FILE} instead"
             )
             scenario_file, base = BASELINE_FILE, load_scenario(folder, BASELINE_FILE)
-        starts = LeverStarts.from_scenario(load_scenario(folder, BASELINE_FILE))
-        chosen, levers = apply_levers(
-            base,
-            starts,
-            invasion=invasion,
-            delivery_share=delivery_share,
-            tolerance_m_rm=tolerance_m_rm,
-            blockade_effectiveness=blockade_effectiveness,
-            trans_siberian_t_per_month=trans_siberian_t_per_month,
-            synthetic_oil_scale=synthetic_oil_scale,
-        )
+        starts = lever_starts(load_scenario(folder, BASELINE_FILE))
+        chosen, applied = apply_levers(base, starts, **levers)
         runs = int(runs)
         if runs < 1:
             refused.append(f"Runs {runs} refused: at least one run is needed; using 1")
             runs = 1
         super().__init__(**model_arguments(chosen, runs, int(seed)))
         self.scenario_file = str(scenario_file)
-        self.applied = levers.applied
-        self.refused = refused + levers.refused
+        self.arguments = {"scenario_file": self.scenario_file, "runs": runs, "seed": int(seed),
+                          "scenario_folder": scenario_folder, **levers}  # fmt: skip
+        self.applied = applied.applied
+        self.overrides = applied.overrides
+        self.refused = refused + applied.refused
         self.reference = reference_run(folder, runs, int(seed))
 
     def step(self) -> None:

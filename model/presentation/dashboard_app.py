@@ -1,216 +1,97 @@
-"""The dashboard page: a Mesa SolaraViz app over :class:`model.presentation.dashboard.DashboardModel`.
+"""The dashboard page (Solara) over :class:`model.presentation.dashboard.DashboardModel`.
 
-Served by ``pactsim dashboard`` (``solara run model.presentation.dashboard_app``). SolaraViz provides
-the sidebar: the controls (Reset, Play/Pause, Step) and the "Model Parameters" card built from
-:func:`model_params`; a lever takes effect when Reset rebuilds the model. Each browser
-session gets its own model (``Page`` builds one per session, in a reactive that Reset
-replaces; a module-level model would be shared by every session).
+Served by ``pactsim dashboard`` (``solara run model.presentation.dashboard_app``). The page
+draws its own sidebar -- the controls (Reset, Play/Pause, Step; at the end of the window Play
+becomes Replay), the scenario file, the runs and one control per lever of
+:data:`~model.presentation.dashboard_levers.LEVERS`, and the download of the run -- and its
+main area, one part under the other across the page's width:
 
-The page draws the main area itself (:func:`Charts`, re-rendered after every step through
-Mesa's ``update_counter``), one part under the other across the page's width, instead of
-handing components to SolaraViz, whose view puts each in a half-width tile under a "Page 0"
-tab:
+- :func:`StatusPanel` -- the month, the levers in effect, refused values (checked as soon as
+  a control changes, so a message goes when the value is put right), what the levers
+  changed (when oil runs out, the oil cover at the invasion, imports by origin), the
+  clearing balance, the arrears and the Soviet deliveries;
+- three SVG charts of :mod:`model.presentation.dashboard_charts`: stocks in months of
+  cover, shortages, and trade with the clearing account.
 
-- :func:`StatusPanel` -- the month, the levers in effect, refused values, the clearing
-  balance, the arrears and the suspension state (or the invasion that ended trade);
-- :func:`StockCoverChart` -- German stocks of the critical goods in months of cover
-  (stock / demand of the month);
-- :func:`ShortageChart` -- unmet German demand as a share of demand.
-
-The charts are SVG small multiples (:mod:`model.presentation.dashboard_svg`). A style sheet
-(:data:`PAGE_CSS`) hides Mesa's controls this page does not use and keeps every slider's
-track wide and its value shown.
+Each browser session gets its own model (``Page`` builds one per session in a reactive that
+Reset replaces). Levers take effect on Reset. Mesa's SolaraViz is not used: its Play button
+stayed a greyed pause at the end of a run and its lever card could not show a refusal
+before Reset.
 """
 
 from __future__ import annotations
 
 import html
-import warnings
-from collections.abc import Sequence
-from pathlib import Path
+import time
 from typing import Any
 
 import numpy as np
 import solara
 
+from model.files.scenario import ScenarioError
 from model.presentation.dashboard import (
-    AS_IN_SCENARIO,
     BASELINE_FILE,
     DEFAULT_RUNS,
     INVASION,
     RUN_CHOICES,
     DashboardModel,
-    LeverStarts,
-    Reference,
     load_scenario,
     scenario_dir,
     scenario_files,
+    summary_rows,
 )
-from model.presentation.dashboard_svg import small_multiples
-from model.world.calendar import format_month, parse_month
-from model.world.distributions import central, is_distribution
-
-
-def _mesa_visualization():
-    """``mesa.visualization``, imported without the one warning its import gives.
-
-    Mesa 3.3.1's ComponentsView calls use_state after an early return and Solara warns when
-    it checks the component, on import of mesa.visualization. Harmless here (the component
-    list never changes); the filter holds for the import only, so the server log stays
-    readable and nobody else's warnings are touched.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            "ignore", message=r".*ComponentsView: `use_state` found despite early return"
-        )
-        import mesa.visualization
-        import mesa.visualization.utils
-    return mesa.visualization
-
-
-INVASION_CHOICES = (
-    AS_IN_SCENARIO,
-    "none",
-    *(format_month(i) for i in range(parse_month("1940-06"), parse_month("1942-12") + 1)),
+from model.presentation.dashboard_charts import Chart, chart_series, export_bytes, invasion_label
+from model.presentation.dashboard_levers import (
+    LEVERS,
+    apply_levers,
+    bounds,
+    lever_starts,
+    month_choices,
 )
-PLAY_INTERVAL_MS = 1  # SolaraViz waits this long between months; the redraw (~40-90 ms) paces Play
+
+PLAY_PAUSE_S = 0.001  # between months while playing; the redraw (~40-90 ms) paces Play
 TITLE = "pactsim: German-Soviet trade under the blockade, 1939-1942"
+PLAY, PAUSE, REPLAY = "▶", "❚❚", "↺ Replay"
 
 
 # ---------------------------------------------------------------------------------------
 # controls
 # ---------------------------------------------------------------------------------------
-def model_params(folder: Path) -> dict[str, Any]:
-    """SolaraViz's ``model_params``: the levers (user inputs) and the fixed arguments."""
-    starts = LeverStarts.from_scenario(load_scenario(folder, BASELINE_FILE))
-    return {
-        "scenario_file": {"type": "Select", "label": "Scenario file", "value": BASELINE_FILE, "values": scenario_files(folder)},
-        "invasion": {"type": "Select", "label": "Invasion month", "value": AS_IN_SCENARIO, "values": list(INVASION_CHOICES)},
-        "delivery_share": {
-            "type": "SliderFloat", "label": "German delivery rate (share of what is due)",
-            "value": starts.delivery_share, "min": 0.0, "max": 1.0, "step": 0.05,
-        },
-        "tolerance_m_rm": {"type": "InputText", "label": "Reciprocity tolerance, M RM (blank: file)", "value": ""},
-        "blockade_effectiveness": {
-            "type": "SliderFloat", "label": "Blockade effectiveness",
-            "value": starts.blockade_effectiveness, "min": 0.0, "max": 1.0, "step": 0.01,
-        },
-        "trans_siberian_t_per_month": {
-            "type": "SliderInt", "label": "Trans-Siberian capacity, t/month",
-            "value": int(round(starts.trans_siberian_t_per_month, -3)), "min": 0, "max": 150_000, "step": 1_000,
-        },
-        "synthetic_oil_scale": {
-            "type": "SliderFloat", "label": "Synthetic oil capacity (x the scenario's schedule)",
-            "value": 1.0, "min": 0.0, "max": 2.0, "step": 0.05,
-        },
-        "runs": {"type": "Select", "label": "Runs (1: central values; more: Monte Carlo band)", "value": DEFAULT_RUNS, "values": list(RUN_CHOICES)},
-        "seed": 0,
-        "scenario_folder": str(folder),
-    }  # fmt: skip
+def initial_arguments(folder: Any) -> dict[str, Any]:
+    """What Reset passes before any control is touched: the baseline file, the default
+    runs, every lever at its start."""
+    starts = lever_starts(load_scenario(folder, BASELINE_FILE))
+    return {"scenario_file": BASELINE_FILE, "runs": DEFAULT_RUNS, "seed": 0,
+            "scenario_folder": str(folder), **starts}  # fmt: skip
 
 
-def initial_arguments(params: dict[str, Any]) -> dict[str, Any]:
-    """The arguments Reset would pass before any control is touched."""
-    return {k: v["value"] if isinstance(v, dict) and "type" in v else v for k, v in params.items()}
+def check_controls(arguments: dict[str, Any]) -> list[str]:
+    """What the controls as they stand would refuse (shown at once, not only on Reset)."""
+    folder = arguments["scenario_folder"]
+    try:
+        scenario = load_scenario(folder, str(arguments["scenario_file"]))
+    except ScenarioError as err:
+        return [f"Scenario {arguments['scenario_file']!r} refused: {err}"]
+    starts = lever_starts(load_scenario(folder, BASELINE_FILE))
+    levers = {lever.name: arguments.get(lever.name) for lever in LEVERS}
+    return apply_levers(scenario, starts, **levers)[1].refused
 
 
-# ---------------------------------------------------------------------------------------
-# numbers drawn
-# ---------------------------------------------------------------------------------------
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(
-            denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan
+def LeverControl(lever, value: Any, window_end: str, on_value):
+    """The control of one lever: its kind, bounds and step from the lever's entry."""
+    label = lever.control_label
+    if lever.control == "Select":
+        return solara.Select(
+            label=label, values=month_choices(lever, window_end), value=value, on_value=on_value
         )
-
-
-def months_of_cover(trajectory: dict[str, np.ndarray], good: int, upto: int) -> np.ndarray:
-    """(run, month) German stock in months of that month's demand, first ``upto`` months."""
-    return _ratio(trajectory["stock"][:upto, :, good], trajectory["demand"][:upto, :, good]).T
-
-
-def shortage_percent(trajectory: dict[str, np.ndarray], good: int, upto: int) -> np.ndarray:
-    """(run, month) unmet German demand in % of demand, first ``upto`` months."""
-    share = _ratio(trajectory["shortage"][:upto, :, good], trajectory["demand"][:upto, :, good])
-    return 100 * np.nan_to_num(share, nan=0.0).T
-
-
-def _invasion_label(value: Any) -> str:
-    if is_distribution(value):
-        value = central(value)
-    return str(value) if value is not None else "none"
-
-
-def _on_months(values: np.ndarray, months: Sequence[str], wanted: Sequence[str]) -> np.ndarray:
-    """(run, months) values placed on the ``wanted`` months (NaN where a month is missing)."""
-    position = {m: i for i, m in enumerate(months)}
-    out = np.full((values.shape[0], len(wanted)), np.nan)
-    for j, month in enumerate(wanted):
-        if month in position:
-            out[:, j] = values[:, position[month]]
-    return out
-
-
-def _chart(model: DashboardModel, chart: str, title: str, unit: str, measure, y_floor: float):
-    ref: Reference = model.reference
-    critical = [g for g, c in zip(model.goods.ids, model.goods.critical, strict=True) if c]
-    live = {g: measure(model.trajectory, model.goods.index(g), model.step_index) for g in critical}
-    reference = {
-        g: _on_months(
-            measure(ref.trajectory, ref.goods.index(g), len(ref.months)),
-            ref.months,
-            model.window.labels,
-        )
-        if g in ref.goods
-        else np.full((1, model.window.n_months), np.nan)
-        for g in critical
-    }
-    svg = small_multiples(
-        chart,
-        model.window.labels,
-        critical,
-        live,
-        reference,
-        unit,
-        y_floor,
-        _invasion_label(model.pact_scenario.get(INVASION, "none")),
-        ref.invasion,
-        model.n_runs,
-        model.step_index,
-    )
-    with solara.Column(gap="0px", style="padding: 4px 8px; width: 100%") as main:
-        solara.Text(title, style="font-weight: 600")
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=svg,
-            attributes={"data-testid": f"chart-{chart}"},
-            style="width: 100%",
-        )
-    return main
-
-
-def StockCoverChart(model: DashboardModel):
-    """German stocks of the critical goods in months of cover, live over the baseline."""
-    return _chart(
-        model,
-        "cover",
-        "German stocks, months of cover (stock / demand)",
-        "months of cover",
-        months_of_cover,
-        3.0,
-    )
-
-
-def ShortageChart(model: DashboardModel):
-    """German shortages of the critical goods in % of demand, live over the baseline."""
-    return _chart(
-        model,
-        "shortage",
-        "German shortages, % of demand unmet",
-        "% of demand",
-        shortage_percent,
-        10.0,
-    )
+    if lever.control == "InputText":
+        return solara.InputText(label=label, value=value, on_value=on_value)
+    low, high = bounds(lever)
+    if lever.control == "SliderInt":
+        return solara.SliderInt(label=label, value=value, min=int(low), max=int(high), step=int(lever.step),
+                                thumb_label="always", on_value=on_value)  # fmt: skip
+    return solara.SliderFloat(label=label, value=value, min=low, max=high, step=lever.step,
+                              thumb_label="always", on_value=on_value)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------
@@ -238,7 +119,9 @@ def _trade(suspended: np.ndarray, invasion: str, month: str) -> str:
 
 
 def status_rows(model: DashboardModel) -> list[tuple[str, str, str]]:
-    """(quantity, this scenario, baseline) at the last simulated month."""
+    """(quantity, this scenario, baseline) at the last simulated month: what the levers
+    changed so far (:func:`~model.presentation.dashboard.summary_rows`), then the clearing
+    account and the Soviet deliveries."""
     t = model.step_index - 1
     ref = model.reference
     tr, rt = model.trajectory, ref.trajectory
@@ -249,6 +132,10 @@ def status_rows(model: DashboardModel) -> list[tuple[str, str, str]]:
     label = model.window.labels[t]
     r = ref.months.index(label) if label in ref.months else None
     outside = "— (outside the baseline's window)"
+    invasion = invasion_label(model.pact_scenario.get(INVASION, "none"))
+    summary = summary_rows(model, ref, model.step_index, invasion)
+    if r is None:  # before the baseline's window: nothing of it to compare with yet
+        summary = [(what, this, outside) for what, this, _ in summary]
     return [
         (
             "Clearing balance, M RM",
@@ -265,6 +152,7 @@ def status_rows(model: DashboardModel) -> list[tuple[str, str, str]]:
             _invaded(model, t) or _suspended(tr["suspended"][t]),
             outside if r is None else _trade(rt["suspended"][r], ref.invasion, ref.months[r]),
         ),
+        *summary,
     ]
 
 
@@ -311,7 +199,8 @@ def StatusPanel(model: DashboardModel):
             f"Scenario: {model.scenario_file} ({scenario_title}); {model.n_runs} run{'s' if model.n_runs > 1 else ''}"
         )
         for message in model.refused:
-            solara.Error(message, dense=True)
+            if not message.startswith(tuple(lever.label for lever in LEVERS)):  # shown live above
+                solara.Error(message, dense=True)
         if model.applied:  # plain HTML: solara.Markdown would fetch KaTeX from a CDN
             items = "".join(f"<li>{html.escape(a)}</li>" for a in model.applied)
             solara.HTML(
@@ -342,20 +231,15 @@ def StatusPanel(model: DashboardModel):
 # ---------------------------------------------------------------------------------------
 # the page
 # ---------------------------------------------------------------------------------------
-# Mesa offers no switch for its own controls; this page hides them with a style sheet (no
-# private attributes): the sliders "Play Interval", "Render Interval" and the "Use Threads"
-# box of its Controls card (this page sets its own pace, PLAY_INTERVAL_MS), and its
-# "Information" card (Mesa 3.3 "Step: N", 3.5 "Time: N.0"; the status panel shows the month).
 # A slider's label goes above its track (a long label left the track 0 px wide in Vuetify),
 # and the value in the slider's thumb label, which Vuetify shows only while dragging, stays.
 PAGE_CSS = """
-.v-navigation-drawer .v-card:first-child > .v-card__text > .v-input { display: none; }
-.v-navigation-drawer .v-card:nth-child(3) { display: none; }
 .v-navigation-drawer .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .v-navigation-drawer .v-input__slider .v-label {
   flex: 1 0 100%; max-width: 100%; white-space: normal; margin: 0 0 26px 0; line-height: 1.3;
 }
 .v-navigation-drawer .v-input__slider .v-slider { flex: 1 1 100%; }
+.v-navigation-drawer .v-text-field { margin-bottom: 14px; }
 .v-navigation-drawer .v-slider__thumb-label-container { display: block !important; }
 .v-navigation-drawer .v-slider__thumb-label { transform: translateY(-6px) translateX(-50%) !important;
   width: auto !important; min-width: 32px; height: 22px !important; border-radius: 4px; padding: 0 5px; }
@@ -364,30 +248,95 @@ PAGE_CSS = """
 
 
 @solara.component
-def Charts(model: DashboardModel):
-    """The status panel and the two charts, one under the other across the page's width."""
-    update_counter = _mesa_visualization().utils.update_counter  # Mesa's "the model stepped"
-
-    update_counter.get()  # re-render after every Step (Mesa increments it)
+def Charts(model: DashboardModel, tick: int):
+    """The status panel and the three charts, one under the other across the page's width
+    (``tick`` changes after every month: the page redraws)."""
+    series = chart_series(model)
     with solara.Column(gap="12px", style="width: 100%; max-width: 1500px") as main:
         StatusPanel(model)
-        StockCoverChart(model)
-        ShortageChart(model)
+        for chart, panels in series.items():
+            Chart(model, chart, panels)
     return main
 
 
 @solara.component
-def Page():
-    SolaraViz = _mesa_visualization().SolaraViz
+def Controls(model: solara.Reactive, arguments: solara.Reactive, tick: solara.Reactive):
+    """Reset, Play/Pause (Replay at the end of the window) and Step."""
+    playing = solara.use_reactive(False)
 
+    def play_loop():
+        while playing.value and model.value.running:
+            model.value.step()
+            tick.value += 1
+            time.sleep(PLAY_PAUSE_S)
+        playing.value = False
+
+    solara.lab.use_task(play_loop, dependencies=[playing.value], prefer_threaded=True)
+
+    def reset():
+        playing.value = False
+        model.value = DashboardModel(**arguments.value)
+        tick.value += 1
+
+    def play():
+        if playing.value:
+            playing.value = False
+            return
+        if not model.value.running:  # the window is over: the same run again from the start
+            model.value = DashboardModel(**model.value.arguments)
+            tick.value += 1
+        playing.value = True
+
+    def step():
+        if model.value.running:
+            model.value.step()
+            tick.value += 1
+
+    finished = not model.value.running
+    label = PAUSE if playing.value else (REPLAY if finished else PLAY)
+    with solara.Row(justify="space-between") as row:
+        solara.Button(label="Reset", color="primary", on_click=reset)
+        solara.Button(label=label, color="primary", on_click=play)
+        solara.Button(
+            label="Step", color="primary", on_click=step, disabled=playing.value or finished
+        )
+    return row
+
+
+@solara.component
+def Page():
     folder = solara.use_memo(scenario_dir, [])
-    params = solara.use_memo(lambda: model_params(folder), [])
-    first = solara.use_memo(
-        lambda: DashboardModel(**initial_arguments(params)), []
-    )  # one model per session
-    model = solara.use_reactive(first)  # Reset puts the new model here
+    first = solara.use_memo(lambda: initial_arguments(folder), [])
+    arguments = solara.use_reactive(first)  # the controls as they stand
+    model = solara.use_reactive(solara.use_memo(lambda: DashboardModel(**first), []))
+    tick = solara.use_reactive(0)
+    window_end = str(load_scenario(folder, BASELINE_FILE).data["window"]["end"])
+    refusals = solara.use_memo(lambda: check_controls(arguments.value), [arguments.value])
     solara.Style(PAGE_CSS)
-    # no components: Mesa's view lays them out in half-width draggable tiles under a "Page 0"
-    # tab; this page draws its own, full width, below
-    SolaraViz(model, components=[], model_params=params, name=TITLE, play_interval=PLAY_INTERVAL_MS)
-    Charts(model.value)
+
+    def setter(name: str):
+        return lambda value: arguments.set({**arguments.value, name: value})
+
+    with solara.AppBar():
+        solara.AppBarTitle(TITLE)
+    with solara.Sidebar(), solara.Column():
+        with solara.Card("Controls"):
+            Controls(model, arguments, tick)
+        with solara.Card("Model Parameters"):
+            solara.Select(label="Scenario file", values=scenario_files(folder),
+                          value=arguments.value["scenario_file"], on_value=setter("scenario_file"))  # fmt: skip
+            for lever in LEVERS:
+                LeverControl(lever, arguments.value[lever.name], window_end, setter(lever.name))
+            solara.Select(label="Runs (1: central values; more: Monte Carlo band)",
+                          values=[str(r) for r in RUN_CHOICES], value=str(arguments.value["runs"]),
+                          on_value=lambda v: setter("runs")(int(v)))  # fmt: skip
+        with solara.Card("Download the run"):
+            m = model.value
+            solara.FileDownload(lambda: export_bytes(m, "csv"), filename="pactsim_dashboard.csv",
+                                label="shown series and levers, CSV", mime_type="text/csv")  # fmt: skip
+            solara.FileDownload(lambda: export_bytes(m, "parquet"), filename="pactsim_dashboard.parquet",
+                                label="the same, Parquet")  # fmt: skip
+    with solara.Column(style="width: 100%"):
+        for message in refusals:
+            solara.Error(message, dense=True)
+        Charts(model.value, tick.value)

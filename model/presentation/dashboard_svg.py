@@ -1,9 +1,12 @@
 """The dashboard's charts as SVG small multiples: one panel per good, live over the baseline.
 
 Pure functions of arrays (no Solara, no model): :func:`small_multiples` draws one chart --
-a panel per critical good with the live scenario's median over runs and its 5-95 % band,
-the unmodified baseline's whole curve faintly behind, the two invasion lines -- and a
-legend in the slots after the last panel. Each panel carries its plotted values in
+a panel per critical good (or trade series) with the live scenario's median over runs and
+its 5-95 % band in one colour, the unmodified baseline's whole curve faintly behind, the
+treaties' signing (the pact of 1939-08 among them) and the two invasion lines -- and a
+legend in the slots after the last panel whose marks are drawn with the very colours and
+dashes of the panels (``LIVE``, ``BASELINE``, ``INVASION``...). A long window (1934-42)
+labels every second or third January. Each panel carries its plotted values in
 ``data-*`` attributes (read by the browser test). SVG keeps the page offline-safe and quick
 to redraw every month.
 """
@@ -15,7 +18,12 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from model.presentation.plots import OKABE_ITO
+LIVE = "#0072B2"  # this scenario's median and band, in every panel
+BASELINE_STYLE = 'stroke="#555" stroke-opacity="0.45" stroke-width="1.3" stroke-dasharray="3 2"'
+INVASION_STYLE = 'stroke="#c00" stroke-dasharray="4 2"'  # this scenario's invasion
+BASELINE_INVASION_STYLE = 'stroke="#999" stroke-dasharray="2 2"'
+TREATY_STYLE = 'stroke="#7a5" stroke-dasharray="1 2"'  # a treaty signed (the pact: 1939-08)
+MAX_YEAR_LABELS = 5  # per panel: more than this and the labels ran into each other
 
 
 def _summary(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
@@ -75,9 +83,13 @@ def small_multiples(
     reference_invasion: str,
     n_runs: int,
     step: int,
+    titles: dict[str, str] | None = None,
+    treaties: Sequence[str] = (),
 ) -> str:
-    """One SVG: a panel per good; ``live[g]`` is (run, months so far), ``reference[g]`` (run, ``months``)."""
-    rows = -(-(len(goods) + 2) // COLS)  # the legend takes two slots
+    """One SVG: a panel per good; ``live[g]`` is (run, months so far), ``reference[g]`` (run,
+    ``months``); ``titles`` the panels' titles (default the goods), ``treaties`` months marked."""
+    slot = _legend_slot(len(goods))
+    rows = slot // COLS + 1  # the legend takes two slots
     width, height = COLS * PANEL_W, rows * PANEL_H
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="100%" '
@@ -85,18 +97,10 @@ def small_multiples(
         f'style="font-family: sans-serif; font-size: 10px; display: block">'
     ]
     for k, good in enumerate(goods):
-        out += _panel(
-            k,
-            good,
-            months,
-            live[good],
-            reference[good],
-            unit,
-            y_floor,
-            invasion,
-            reference_invasion,
-        )
-    out += _legend(len(goods), n_runs, unit)
+        lines = (invasion, reference_invasion, tuple(treaties))
+        title = (titles or {}).get(good, good)
+        out += _panel(k, good, title, months, live[good], reference[good], unit, y_floor, lines)
+    out += _legend(slot, n_runs, unit)
     out.append("</svg>")
     return "".join(out)
 
@@ -104,20 +108,20 @@ def small_multiples(
 def _panel(
     k: int,
     good: str,
+    title: str,
     months: Sequence[str],
     live_runs: np.ndarray,
     reference_runs: np.ndarray,
     unit: str,
     y_floor: float,
-    invasion: str,
-    reference_invasion: str,
+    lines: tuple[str, str, tuple[str, ...]],
 ) -> list[str]:
     """The SVG elements of the ``k``-th panel: one good, live median and band over the baseline."""
     n_months = len(months)
     inner_w, inner_h = PANEL_W - LEFT - RIGHT, PANEL_H - TOP - BOTTOM
     out: list[str] = []
     ox, oy = (k % COLS) * PANEL_W + LEFT, (k // COLS) * PANEL_H + TOP
-    colour = OKABE_ITO[k % len(OKABE_ITO)]
+    colour = LIVE
     median, lo, hi = _summary(live_runs)
     ref_median, _, _ = _summary(reference_runs)
     top_value = max(
@@ -137,17 +141,17 @@ def _panel(
         f'<g data-good="{good}" data-median="{",".join(_fmt(v) for v in median)}" '
         f'data-baseline="{",".join(_fmt(v) for v in ref_median)}">'
     )
-    out += _panel_frame(good, ox, oy, y_max, months, x, invasion, reference_invasion)
+    out += _panel_frame(title, ox, oy, y_max, months, x, *lines)
     ref_x = [x(i) for i in range(len(ref_median))]
     out.append(
-        f'<path d="{_path(ref_x, y(ref_median))}" fill="none" stroke="#555" stroke-opacity="0.45" '  # type: ignore[arg-type]
-        'stroke-width="1.3" stroke-dasharray="3 2"><title>baseline (unmodified)</title></path>'
+        f'<path d="{_path(ref_x, y(ref_median))}" fill="none" {BASELINE_STYLE} data-mark="baseline">'  # type: ignore[arg-type]
+        "<title>baseline (unmodified)</title></path>"
     )
     xs = [x(i) for i in range(len(median))]
     if lo is not None and hi is not None and len(xs) > 1:
         out += _band(xs, lo, hi, y, colour)
     out.append(
-        f'<path d="{_path(xs, y(median))}" fill="none" stroke="{colour}" stroke-width="1.8"/>'  # type: ignore[arg-type]
+        f'<path d="{_path(xs, y(median))}" fill="none" stroke="{colour}" stroke-width="1.8" data-mark="live"/>'  # type: ignore[arg-type]
     )
     if len(median) and np.isfinite(median[-1]):
         out.append(
@@ -177,7 +181,7 @@ def _band(
 
 
 def _panel_frame(
-    good: str,
+    title: str,
     ox: float,
     oy: float,
     y_max: float,
@@ -185,12 +189,14 @@ def _panel_frame(
     x: Callable[[float], float],
     invasion: str,
     reference_invasion: str,
+    treaties: tuple[str, ...] = (),
 ) -> list[str]:
-    """A panel's title, box, y labels and grid, year ticks and the two invasion lines."""
+    """A panel's title, box, y labels and grid, year ticks (a label every ``every`` years),
+    the treaties' signing and the two invasion lines."""
     inner_w, inner_h = PANEL_W - LEFT - RIGHT, PANEL_H - TOP - BOTTOM
     out: list[str] = []
     out.append(
-        f'<text x="{ox:.1f}" y="{oy - 5:.1f}" font-weight="bold" font-size="11px" fill="#333">{html.escape(good)}</text>'
+        f'<text x="{ox:.1f}" y="{oy - 5:.1f}" font-weight="bold" font-size="11px" fill="#333">{html.escape(title)}</text>'
     )
     out.append(
         f'<rect x="{ox:.1f}" y="{oy:.1f}" width="{inner_w:.1f}" height="{inner_h:.1f}" fill="none" stroke="#ccc"/>'
@@ -204,41 +210,57 @@ def _panel_frame(
             out.append(
                 f'<line x1="{ox:.1f}" x2="{ox + inner_w:.1f}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#eee"/>'
             )
-    for i, label in enumerate(months):
-        if label.endswith("-01"):
-            xx = x(i)
+    januaries = [i for i, label in enumerate(months) if label.endswith("-01")]
+    every = -(-len(januaries) // MAX_YEAR_LABELS) or 1
+    for n, i in enumerate(januaries):
+        xx = x(i)
+        out.append(
+            f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{oy + inner_h:.1f}" y2="{oy + inner_h + 3:.1f}" stroke="#999"/>'
+        )
+        if n % every == 0:
             out.append(
-                f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{oy + inner_h:.1f}" y2="{oy + inner_h + 3:.1f}" stroke="#999"/>'
+                f'<text x="{xx:.1f}" y="{oy + inner_h + 12:.1f}" text-anchor="middle" fill="#555" data-year="{months[i][:4]}">{months[i][:4]}</text>'
             )
-            out.append(
-                f'<text x="{xx:.1f}" y="{oy + inner_h + 12:.1f}" text-anchor="middle" fill="#555">{label[:4]}</text>'
-            )
-    for month, style in (
-        (reference_invasion, 'stroke="#999" stroke-dasharray="2 2"'),
-        (invasion, 'stroke="#c00" stroke-dasharray="4 2"'),
-    ):
+    marks = [(m, TREATY_STYLE, "treaty") for m in treaties]
+    marks += [
+        (reference_invasion, BASELINE_INVASION_STYLE, "baseline-invasion"),
+        (invasion, INVASION_STYLE, "invasion"),
+    ]
+    for month, style, mark in marks:
         if month in months:
             xx = x(months.index(month))
             out.append(
-                f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{oy:.1f}" y2="{oy + inner_h:.1f}" {style}/>'
+                f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{oy:.1f}" y2="{oy + inner_h:.1f}" {style} data-mark="{mark}" data-month="{month}"/>'
             )
     return out
 
 
+def _legend_slot(n_panels: int) -> int:
+    """Where the legend goes: after the last panel, or at the next row's start where the
+    row has no two slots left for it."""
+    return n_panels if n_panels % COLS <= COLS - 2 else n_panels + COLS - n_panels % COLS
+
+
 def _legend(k: int, n_runs: int, unit: str) -> list[str]:
-    """The legend, in the slot after the last panel (``k``: the number of panels)."""
+    """The legend, in slot ``k`` and the one after it (:func:`_legend_slot`); each mark
+    drawn with the style of what it names (``data-legend`` says which)."""
     out: list[str] = []
     lx, ly = (k % COLS) * PANEL_W + 8, (k // COLS) * PANEL_H + TOP + 4
     runs_text = "median of 1 run" if n_runs == 1 else f"median of {n_runs} runs, 5-95 % band"
     legend = [
-        (f'<line x1="{lx}" x2="{lx + 18}" y1="{ly}" y2="{ly}" stroke="{OKABE_ITO[0]}" stroke-width="1.8"/>', "this scenario"),
-        ("", f"({runs_text})"),
-        (f'<line x1="{lx}" x2="{lx + 18}" y1="{ly + 28}" y2="{ly + 28}" stroke="#555" stroke-opacity="0.45" stroke-dasharray="3 2" stroke-width="1.3"/>', "baseline, unmodified"),
-        (f'<line x1="{lx + 9}" x2="{lx + 9}" y1="{ly + 36}" y2="{ly + 48}" stroke="#c00" stroke-dasharray="4 2"/>', "invasion (grey: baseline's)"),
-        ("", unit),
-    ]  # fmt: skip
-    for j, (mark, text) in enumerate(legend):
-        yy = ly + 14 * j + (0 if j < 3 else 6 * (j - 2))
-        out.append(mark)
+        (f'stroke="{LIVE}" stroke-width="1.8"', "live", "this scenario"),
+        ("", "", f"({runs_text})"),
+        (BASELINE_STYLE, "baseline", "baseline, unmodified"),
+        (INVASION_STYLE, "invasion", "invasion, this scenario"),
+        (BASELINE_INVASION_STYLE, "baseline-invasion", "invasion, baseline's"),
+        (TREATY_STYLE, "treaty", "treaty signed (pact: 1939-08)"),
+        ("", "", unit),
+    ]
+    for j, (style, mark, text) in enumerate(legend):
+        yy = ly + 13 * j
+        if style:
+            out.append(
+                f'<line x1="{lx}" x2="{lx + 18}" y1="{yy}" y2="{yy}" {style} data-legend="{mark}"/>'
+            )
         out.append(f'<text x="{lx + 22}" y="{yy + 3}" fill="#333">{html.escape(text)}</text>')
     return out

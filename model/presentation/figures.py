@@ -42,12 +42,13 @@ def batch_figures(
 def run_figures(path: Path, result: RunResult) -> list[str]:
     """The stock-cover and shortage figures of one ``pactsim run``; the file names drawn."""
     from model.presentation import plots
+    from model.presentation.event_marks import event_markers
     from model.world.goods import critical_goods
 
     figures = path / "figures"
     figures.mkdir(exist_ok=True)
     ds = result.dataset()
-    markers = plots.event_markers(result.scenario.data)
+    markers = event_markers(result.scenario.data)
     critical = critical_goods(result.scenario.data.get("goods", {}))
     drawers = (
         ("stock_cover", lambda ax: plots.plot_stock_cover(ds, markers, critical, ax=ax)),

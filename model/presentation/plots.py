@@ -22,6 +22,11 @@ import numpy as np
 import xarray as xr
 
 from model.engine.cf import month_labels
+from model.presentation.event_marks import (
+    Marker,
+    event_key,
+    mark_events,
+)
 from model.presentation.summaries import Summary, like_baseline
 
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000")
@@ -29,19 +34,6 @@ OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "
 
 def month_dates(months: Sequence[str]) -> list[dt.date]:
     return [dt.date(int(m[:4]), int(m[5:7]), 15) for m in months]
-
-
-def event_markers(scenario_data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(month, label) for the treaties' signing and the invasion, from a scenario's data."""
-    out = []
-    for tid, t in (scenario_data.get("treaties") or {}).items():
-        signed = t.get("signed")
-        if isinstance(signed, str) and signed != "none":
-            out.append((signed, str(t.get("title", tid)).split(" of ")[0]))
-    invasion = (scenario_data.get("events") or {}).get("invasion")
-    if isinstance(invasion, str) and invasion != "none":
-        out.append((invasion, "invasion"))
-    return out
 
 
 def new_figure(width: float = 10.0, height: float = 5.5) -> plt.Figure:
@@ -55,38 +47,15 @@ def save(fig: plt.Figure, path: Path) -> None:
     plt.close(fig)
 
 
-def event_label(month: str, label: str) -> str:
-    """'invasion, Jun 1941': what happened and when, for a line on a dated axis."""
-    return f"{label}, {month_dates([month])[0]:%b %Y}"
+def _side_legend(ax: plt.Axes) -> None:
+    """The goods' legend beside the axes: inside, it covered the numbered events at the top."""
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="good")
 
 
-def _mark_events(
-    ax: plt.Axes,
-    markers: Sequence[tuple[str, str]],
-    months: Sequence[str],
-    fontsize: float = 7,
-    labelled: bool = True,
-) -> None:
-    """A dashed line at each event of the scenario drawn, labelled with what and when
-    (``labelled=False``: the lines only, where a legend lists the events)."""
-    first, last = months[0], months[-1]
-    for month, label in markers:
-        if not first <= month <= last:
-            continue
-        x = month_dates([month])[0]
-        ax.axvline(x, color="0.4", lw=0.8, ls="--")
-        if not labelled:
-            continue
-        ax.annotate(
-            event_label(month, label),
-            (x, 1.0),
-            xycoords=("data", "axes fraction"),
-            rotation=90,
-            va="top",
-            ha="right",
-            fontsize=fontsize,
-            color="0.3",
-        )
+def _key_below(ax: plt.Axes, numbers: Mapping[Marker, int]) -> None:
+    """The key of the numbered events as the axis label, under the dates."""
+    if numbers:
+        ax.set_xlabel("dashed lines: " + event_key(numbers, 150), fontsize=8, color="0.3")
 
 
 def _date_axis(ax: plt.Axes) -> None:
@@ -149,14 +118,14 @@ def plot_stock_cover(
         with np.errstate(divide="ignore", invalid="ignore"):
             cover = np.where(demand > 0, stock / np.where(demand > 0, demand, 1.0), np.nan)
         _band(ax, x, cover, OKABE_ITO[i % len(OKABE_ITO)], good)
-    _mark_events(ax, markers, months)
+    _key_below(ax, mark_events(ax, markers, months))
     _date_axis(ax)
     ax.set_ylabel("German stock, months of current demand")
     ax.set_yscale("symlog", linthresh=1.0)
     ax.set_ylim(bottom=0)
     spread = "median, 5-95 % band" if ds.sizes.get("run", 1) > 1 else "one run at central values"
     ax.set_title(f"German stockpiles of critical goods ({ds.attrs.get('scenario', '')}; {spread})")
-    ax.legend(ncol=4, fontsize=8, loc="upper right")
+    _side_legend(ax)
     return ax
 
 
@@ -186,14 +155,14 @@ def plot_shortages(
         drawn += 1
     if not drawn:
         ax.text(0.5, 0.5, "no shortages above 0.5 % of demand", transform=ax.transAxes, ha="center")
-    _mark_events(ax, markers, months)
+    _key_below(ax, mark_events(ax, markers, months))
     _date_axis(ax)
     ax.set_ylim(0, 100)
     ax.set_ylabel("shortage, % of German demand")
     spread = "median, 5-95 % band" if ds.sizes.get("run", 1) > 1 else "one run at central values"
     ax.set_title(f"German shortages by good ({ds.attrs.get('scenario', '')}; {spread})")
     if drawn:
-        ax.legend(ncol=4, fontsize=8, loc="upper left")
+        _side_legend(ax)
     return ax
 
 
@@ -209,13 +178,6 @@ LINE_COLOURS = (
     "#004488", "#BB5566",
 )  # fmt: skip
 BASELINE_COLOUR = "#000000"
-
-
-def _events(
-    ax: plt.Axes, markers: Sequence[tuple[str, str]], months: Sequence[str], labels: bool
-) -> None:
-    """Dated events as dashed lines, labelled with what and when (smaller on small panels)."""
-    _mark_events(ax, markers, months, fontsize=7 if labels else 5.5)
 
 
 def scenario_styles(names: Sequence[str], baseline: str = "baseline") -> dict[str, dict[str, Any]]:
@@ -271,7 +233,7 @@ def plot_stock_fan(
     scenarios: Sequence[str],
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     markers: Sequence[tuple[str, str]] = (),
-    event_labels: bool = True,
+    numbers: Mapping[Marker, int] | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """Fan chart of the German stock of one good: median, 50 % and 90 % bands per scenario
@@ -301,9 +263,8 @@ def plot_stock_fan(
         if short is not None:
             ax.fill_between(x, i * strip, (i + 1) * strip, where=short[:, g], step="mid", color=st["color"],
                             alpha=0.8, lw=0, transform=ax.get_xaxis_transform())  # fmt: skip
-    # small panels: the lines only, the legend panel lists the events (labels on seven
-    # panels side by side ran into each other)
-    _mark_events(ax, markers, months, labelled=event_labels)
+    # numbered: the legend panel lists the events (labels on seven panels ran into each other)
+    mark_events(ax, markers, months, numbers, fontsize=6)
     _date_axis(ax)
     ax.set_ylim(bottom=-(top / div) * strip * len(scenarios) * 1.3)
     ax.set_ylabel(f"German stock, {label}")
@@ -318,6 +279,7 @@ def plot_shortage_panel(
     goods: Sequence[str],
     markers: Sequence[tuple[str, str]] = (),
     title: str = "",
+    numbers: Mapping[Marker, int] | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """One scenario of a small-multiples grid: unmet demand per good, % (median of runs),
@@ -335,7 +297,7 @@ def plot_shortage_panel(
             median = summary.unmet_median[:, summary.good(good)]  # type: ignore[index]
             label = good if name == scenario else None
             ax.plot(x, 100 * median, color=colour, label=label, **style)
-    _events(ax, markers, months, labels=False)
+    mark_events(ax, markers, months, numbers, fontsize=6)
     ax.set_ylim(0, 100)
     ax.set_title(title or scenario, fontsize=8)
     return ax
@@ -418,7 +380,7 @@ def plot_clearing_balance(
     scenarios: Sequence[str],
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     markers: Sequence[tuple[str, str]] = (),
-    event_labels: bool = True,
+    numbers: Mapping[Marker, int] | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """German-Soviet clearing balance, M RM (Soviet deliveries minus German, median and 50 % band).
@@ -449,7 +411,7 @@ def plot_clearing_balance(
         names = textwrap.fill(", ".join(s for s in scenarios if s in alike), 40)
         ax.plot([], [], color="0.6", lw=0.8, label=f"like the baseline (within 2 %):\n{names}")
     ax.axhline(0, color="0.5", lw=0.8)
-    _events(ax, markers, months, event_labels)
+    mark_events(ax, markers, months, numbers)
     _date_axis(ax)
     ax.set_ylabel("clearing balance, M RM\n(Soviet minus German deliveries)")
     return ax
@@ -460,7 +422,7 @@ def plot_suspensions(
     scenarios: Sequence[str],
     styles: Mapping[str, Mapping[str, Any]] | None = None,
     markers: Sequence[tuple[str, str]] = (),
-    event_labels: bool = True,
+    numbers: Mapping[Marker, int] | None = None,
     ax: plt.Axes | None = None,
 ) -> plt.Axes:
     """Share of runs in which Soviet deliveries are suspended, per month, %."""
@@ -470,7 +432,7 @@ def plot_suspensions(
     x = month_dates(months)
     for s in scenarios:
         ax.step(x, summaries[s].suspended_pct, where="mid", label=s, **_line(styles[s]))
-    _events(ax, markers, months, event_labels)
+    mark_events(ax, markers, months, numbers)
     _date_axis(ax)
     ax.set_ylim(-2, 102)
     ax.set_ylabel("runs with Soviet\ndeliveries suspended, %")

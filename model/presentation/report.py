@@ -52,9 +52,38 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------------------
 # the report
 # ---------------------------------------------------------------------------------------
-def headline_table(table: pd.DataFrame, names: Sequence[str]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows (one per scenario): 'difference [interval]' for each headline outcome."""
-    heads = headline_rows(table)
+MAX_HEADLINE_COLUMNS = 5  # outcome columns per headline table: five fit a 1,100 px page
+
+
+def headline_groups(table: pd.DataFrame) -> list[list[str]]:
+    """The headline outcomes in tables of at most :data:`MAX_HEADLINE_COLUMNS` columns: the
+    stock-outs in one, the amounts in another (nine columns side by side were 1,831 px wide
+    in an 1,100 px page)."""
+    groups: list[list[str]] = []
+    for h in headline_rows(table):
+        kind = _runs_out(table, h)
+        last = groups[-1] if groups else None
+        if (
+            last is not None
+            and len(last) < MAX_HEADLINE_COLUMNS
+            and kind == _runs_out(table, last[-1])
+        ):
+            last.append(h)
+        else:
+            groups.append([h])
+    return groups
+
+
+def _runs_out(table: pd.DataFrame, outcome: str) -> bool:
+    return bool(table.loc[table["outcome"] == outcome, "group"].iloc[0] == "runs out")
+
+
+def headline_table(
+    table: pd.DataFrame, names: Sequence[str], heads: Sequence[str] | None = None
+) -> tuple[list[str], list[list[tuple[str, str]]]]:
+    """Header and rows (one per scenario) of the ``heads`` outcomes (default every headline
+    outcome): per cell the difference (``*``: its interval excludes 0) and the interval."""
+    heads = headline_rows(table) if heads is None else list(heads)
     header = ["scenario"]
     for h in heads:
         r = table[table["outcome"] == h].iloc[0]
@@ -64,11 +93,11 @@ def headline_table(table: pd.DataFrame, names: Sequence[str]) -> tuple[list[str]
         part = table[table["scenario"] == name].set_index("outcome")
         if part.empty:
             continue
-        cells = [name]
+        cells = [(name, "")]
         for h in heads:
             r = part.loc[h]
             mark = "*" if r["excludes_zero"] else ""
-            cells.append(f"{fmt_diff(r)}{mark} {fmt_interval(r)}")
+            cells.append((f"{fmt_diff(r)}{mark}", fmt_interval(r)))
         rows.append(cells)
     return header, rows
 
@@ -162,20 +191,20 @@ def render_markdown(
     ]
     out += [f"| `{n}` | {_md(infos[n].title)} | {_md(infos[n].question)} |" for n in names] + [""]
     if table is not None and not table.empty:
-        header, rows = headline_table(table, names)
         out += [f"## Headline: paired differences against `{table.attrs.get('baseline')}`", ""]
         out += [
             f"Each cell: the difference and its {table.attrs.get('confidence', 0.9):.0%} interval; "
             "`*` marks an interval that excludes 0.",
             "",
         ]
-        out += ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
-        out += (
-            [  # the numbers need only the cell separator escaped ("-400* [-401, -399]")
-                f"| {_md(r[0])} | " + " | ".join(_cell(c) for c in r[1:]) + " |" for r in rows
+        for heads in headline_groups(table):
+            header, rows = headline_table(table, names, heads)
+            out += ["| " + " | ".join(_md(h) for h in header) + " |", "|" + "---|" * len(header)]
+            out += [  # the numbers need only the cell separator escaped ("-400* [-401, -399]")
+                f"| {_md(r[0][0])} | " + " | ".join(_cell(f"{d} {i}") for d, i in r[1:]) + " |"
+                for r in rows
             ]
-            + [""]
-        )
+            out += [""]
         out += [f"- {line}" for line in method_lines(table)] + [""]
         out += [
             "The full table (every outcome, every scenario) is `paired_differences.csv` in this folder.",
@@ -253,6 +282,8 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; vertical-align: top; }
 th { background: #f2f2f2; }
 td.num { text-align: right; white-space: nowrap; font-family: Menlo, Consolas, monospace; }
 td.sig { font-weight: bold; }
+td .ci { font-weight: normal; color: #555; }
+table.headline th { font-size: 0.92em; }
 figure { margin: 1.5em 0; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { font-size: 0.92em; color: #444; }
@@ -316,23 +347,29 @@ def _html_headline(table: pd.DataFrame, names: Sequence[str], infos: Any) -> lis
     """The headline table of paired differences, the method and the findings, as HTML."""
     e = html.escape
     parts: list[str] = []
-    header, rows = headline_table(table, names)
     level = f"{table.attrs.get('confidence', 0.9):.0%}"
     parts.append(
         f"<h2>Headline: paired differences against <code>{e(str(table.attrs.get('baseline')))}</code></h2>"
     )
     parts.append(
-        f"<p>Each cell: the difference and its {level} interval; bold and <code>*</code>: the interval excludes 0.</p>"
+        f"<p>Each cell: the difference and, under it, its {level} interval; bold and <code>*</code>: "
+        "the interval excludes 0.</p>"
     )
-    parts.append("<table><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>")
-    for r in rows:
-        cells = [f"<td><code>{e(r[0])}</code></td>"]
-        cells += [f"<td class='num{' sig' if '*' in c else ''}'>{e(c)}</td>" for c in r[1:]]
-        parts.append("<tr>" + "".join(cells) + "</tr>")
+    for heads in headline_groups(table):
+        header, rows = headline_table(table, names, heads)
+        parts.append(
+            "<table class='headline'><tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>"
+        )
+        for r in rows:
+            cells = [f"<td><code>{e(r[0][0])}</code></td>"]
+            cells += [
+                f"<td class='num{' sig' if '*' in d else ''}'>{e(d)}<br><span class='ci'>{e(i)}</span></td>"
+                for d, i in r[1:]
+            ]
+            parts.append("<tr>" + "".join(cells) + "</tr>")
+        parts.append("</table>")
     parts.append(
-        "</table><ul class='method'>"
-        + "".join(f"<li>{e(x)}</li>" for x in method_lines(table))
-        + "</ul>"
+        "<ul class='method'>" + "".join(f"<li>{e(x)}</li>" for x in method_lines(table)) + "</ul>"
     )
     notes = findings(table, names)
     if any(notes.values()):

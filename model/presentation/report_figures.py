@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -26,6 +27,8 @@ from model.analysis.compare import (
 )
 from model.analysis.metrics import HEADLINE
 from model.errors import UserError
+from model.presentation import captions
+from model.presentation.event_marks import event_key, numbered
 from model.presentation.figure_pool import (
     LazyPool,
     compare_tasks,
@@ -34,7 +37,7 @@ from model.presentation.figure_pool import (
     paired_table,
     prepare_task,
 )
-from model.presentation.summaries import MAX_SUPPLIERS, VARIABLES, Summary, supplier_totals
+from model.presentation.summaries import VARIABLES, Summary, supplier_totals
 from model.store.results import frozen_data
 
 if TYPE_CHECKING:
@@ -114,7 +117,7 @@ def markers_for(
     """Event markers of the scenario drawn (the last of ``names``): only the events it has
     (``no_invasion`` draws no invasion line); an event it moves from the baseline's date is
     labelled with its name."""
-    from model.presentation.plots import event_markers
+    from model.presentation.event_marks import event_markers
 
     shown = names[-1] if names else baseline
     if shown not in infos:
@@ -175,6 +178,7 @@ class Drawing:
 # matplotlib figure (None: nothing to draw), called only when the file is (re)drawn, in a
 # worker: a module-level function with its data, picklable
 Drawn = Iterator[tuple[Callable[[], Any], str, str, str]]
+PANEL_TITLE_CHARS = 40  # a small panel's title (fontsize 8 in 3.6 inches) wraps at this
 # the figures that read trajectories (through the per-scenario summaries)
 FROM_TRAJECTORIES = ("stocks", "shortages", "clearing_balance")
 
@@ -189,7 +193,7 @@ def _draw_stocks(d: Drawing) -> Drawn:
             title = (
                 f"German stocks: {d.infos[name].title}" if name != d.baseline else "German stocks"
             )
-            yield fig, f"stocks_{name}", title, _caption_stocks(name, d.baseline, d.infos)
+            yield fig, f"stocks_{name}", title, captions.caption_stocks(name, d.baseline, d.infos)
 
 
 def _draw_shortages(d: Drawing) -> Drawn:
@@ -197,7 +201,7 @@ def _draw_shortages(d: Drawing) -> Drawn:
     if {"shortage", "demand"} <= d.have:
         markers = {n: markers_for(d.infos, [d.baseline, n], d.baseline) for n in d.names}
         fig = partial(_shortage_grid, d.summaries, d.names, d.baseline, d.goods, markers, d.titles)
-        yield fig, "shortages", "Shortages", _caption_shortages()
+        yield fig, "shortages", "Shortages", captions.caption_shortages()
 
 
 def _draw_stockout_months(d: Drawing) -> Drawn:
@@ -210,27 +214,32 @@ def _draw_stockout_months(d: Drawing) -> Drawn:
             g: {n: list(table.loc[scenario == n, f"stockout_{g}"]) for n in d.names} for g in goods
         }
         fig = partial(_stockout_panels, data, results.months, d.names, d.styles)
-        yield fig, "stockout_months", "When stocks run out", _caption_stockouts(results.months)
+        yield (
+            fig,
+            "stockout_months",
+            "When stocks run out",
+            captions.caption_stockouts(results.months),
+        )
 
 
 def _draw_deliveries(d: Drawing) -> Drawn:
     totals = supplier_totals(d.results.outcomes, d.names)
     if not totals.empty and totals.shape[1] > 0:
         fig = partial(_deliveries, totals, d.names)
-        yield fig, "deliveries_by_supplier", "Imports by supplier", _caption_deliveries()
+        yield fig, "deliveries_by_supplier", "Imports by supplier", captions.caption_deliveries()
 
 
 def _draw_clearing(d: Drawing) -> Drawn:
     if "clearing_balance_rm" in d.have:
         fig = partial(_clearing, d.summaries, d.names, d.styles, d.base_markers)
-        yield fig, "clearing_balance", "The clearing account", _caption_clearing()
+        yield fig, "clearing_balance", "The clearing account", captions.caption_clearing()
 
 
 def _draw_differences(d: Drawing) -> Drawn:
     if len(d.names) > 1 and d.table is not None and headline_rows(d.table):
         fig = partial(_differences, d.table, d.names, d.styles)
         title = "Paired differences against the baseline"
-        yield fig, "paired_differences", title, _caption_differences(d.table)
+        yield fig, "paired_differences", title, captions.caption_differences(d.table)
 
 
 # the registry of figures, in drawing order; ``stocks`` draws one per counterfactual
@@ -379,15 +388,16 @@ def _stock_fans(
 
     fig = plots.new_figure(14, 7.5)
     axes = fig.subplots(2, 4).ravel()
+    numbers = numbered(markers)
     for ax, good in zip(axes, goods, strict=False):
-        plots.plot_stock_fan(summaries, good, shown, styles, markers, event_labels=False, ax=ax)
+        plots.plot_stock_fan(summaries, good, shown, styles, markers, numbers, ax=ax)
         plots.year_axis(ax)
     for ax in axes[len(goods) : -1]:
         ax.axis("off")
     text = (
         "line: median of the runs\ndark band: middle 50 % of runs\nlight band: 90 % of runs\n"
         "strip along the bottom: months in which\nmost runs are short (>= 1 % of demand unmet)\n"
-        + _events_text(markers)
+        + _events_text(numbers)
     )
     plots.legend_panel(axes[-1], axes[0], text)
     title = " vs ".join(titles.get(s, s) for s in reversed(shown))
@@ -409,12 +419,14 @@ def _shortage_grid(summaries, names, baseline, goods, markers, titles) -> Any:
     n = len(names) + 1  # a panel for the legend
     cols = min(4, n)
     rows = -(-n // cols)
-    fig = plots.new_figure(3.6 * cols, 0.6 + 2.3 * rows)
+    fig = plots.new_figure(3.6 * cols, 0.8 + 2.6 * rows)
     axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel()
+    numbers = numbered(*markers.values())  # one number per event in every panel
     for ax, name in zip(axes, names, strict=False):
-        title = titles.get(name, name)
+        # the name, then the title wrapped to the panel (one line of both overran its neighbour)
+        title = f"{name}\n{textwrap.fill(titles.get(name, name), PANEL_TITLE_CHARS)}"
         plots.plot_shortage_panel(
-            summaries, name, baseline, short, markers[name], f"{name}: {title}", ax=ax
+            summaries, name, baseline, short, markers[name], title, numbers, ax=ax
         )
         plots.year_axis(ax)
     for ax in axes[len(names) :]:
@@ -422,11 +434,11 @@ def _shortage_grid(summaries, names, baseline, goods, markers, titles) -> Any:
     for ax in axes[::cols]:
         ax.set_ylabel("unmet demand, %")
     text = (
-        "solid: the scenario (median of runs)\ndashed: the baseline\n"
-        "dashed vertical lines: that scenario's\nevents, dated\n"
-        f"goods never short (< 0.5 %):\n{', '.join(g for g in goods if g not in short) or 'none'}"
+        "solid: the scenario (median of runs); dashed: the baseline\n"
+        f"goods never short (< 0.5 %): {', '.join(g for g in goods if g not in short) or 'none'}\n"
+        + _events_text(numbers)
     )
-    plots.legend_panel(axes[len(names)], axes[0], text)
+    plots.legend_panel(axes[len(names)], axes[0], text, ncol=2)
     axes[len(names)].get_legend().set_title("good")
     fig.suptitle("German shortages of critical goods: unmet demand, % of demand", fontsize=12)
     return fig
@@ -475,7 +487,8 @@ def _clearing(summaries, names, styles, markers) -> Any:
 
     fig = plots.new_figure(12, 7.5)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
-    plots.plot_clearing_balance(summaries, names, styles, markers, ax=top)
+    numbers = numbered(markers)
+    plots.plot_clearing_balance(summaries, names, styles, markers, numbers, ax=top)
     top.legend(
         fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="scenario"
     )
@@ -484,7 +497,11 @@ def _clearing(summaries, names, styles, markers) -> Any:
         fontsize=10,
     )
     if summaries[names[0]].suspended_pct is not None:
-        plots.plot_suspensions(summaries, names, styles, (), ax=bottom)
+        shown = plots.plot_suspensions(summaries, names, styles, markers, numbers, ax=bottom)
+        months = summaries[names[0]].months
+        within = {m: k for m, k in numbers.items() if months[0] <= m[0] <= months[-1]}
+        if within:
+            shown.set_xlabel("dashed lines: " + event_key(within, 150), fontsize=8, color="0.3")
     else:
         bottom.axis("off")
     fig.suptitle("The clearing account and Soviet suspensions", fontsize=12)
@@ -536,65 +553,7 @@ def _differences(table: pd.DataFrame, names, styles) -> Any:
     return fig
 
 
-# ---------------------------------------------------------------------------------------
-# captions
-# ---------------------------------------------------------------------------------------
-def _caption_stocks(name: str, baseline: str, infos: dict[str, ScenarioInfo]) -> str:
-    if name == baseline:
-        return (
-            "German stocks of each critical good, median of the runs with the 50 % and 90 % bands."
-        )
-    return (
-        f"German stocks of each critical good under '{infos[name].title}' ({name}, coloured) against the "
-        f"baseline (black): median of the runs, the middle 50 % (dark band) and 90 % (light band). "
-        "The strips along the bottom mark months in which most runs are short of the good (1 % or more of "
-        "demand unmet). Dashed vertical lines: treaty signatures and the invasion."
-    )
-
-
-def _events_text(markers: Sequence[tuple[str, str]]) -> str:
-    if not markers:
+def _events_text(numbers: dict[tuple[str, str], int]) -> str:
+    if not numbers:
         return ""
-    return "dashed lines:\n" + "\n".join(f"  {m} {label}" for m, label in sorted(markers))
-
-
-def _caption_shortages() -> str:
-    return (
-        "Monthly German shortage of each critical good -- the share of demand (civil and military, after "
-        "rationing) that went unmet -- for every scenario: median of the runs and 90 % band."
-    )
-
-
-def _caption_stockouts(months: Sequence[str]) -> str:
-    return (
-        "The distribution of the month in which German stocks of each critical good run out (fall below 1 % of "
-        "a month's demand): the share of runs that have run out by each month. A curve that ends below 100 % "
-        f"leaves the rest of the runs not running out by {months[-1]} (censored)."
-    )
-
-
-def _caption_deliveries() -> str:
-    return (
-        f"Cumulative imports into Germany over the whole window, valued at reference prices (M RM), mean over runs, "
-        f"stacked by supplier; the {MAX_SUPPLIERS} largest suppliers are shown separately and the rest as 'other'. "
-        "Soviet deliveries include goods the USSR bought abroad for Germany."
-    )
-
-
-def _caption_clearing() -> str:
-    return (
-        "Top: the German-Soviet clearing balance (Soviet deliveries minus German deliveries not financed by the "
-        "1939 credit, M RM), median and middle 50 % of runs; triangles mark months in which most runs are under a "
-        "Soviet suspension. Bottom: the share of runs in which Soviet deliveries are suspended each month."
-    )
-
-
-def _caption_differences(table: pd.DataFrame) -> str:
-    return (
-        "The headline outcomes as paired differences against the baseline: for each replication the same "
-        "uncertain parameters and shocks are used in every scenario, so the difference is taken run by run. "
-        "Dots: mean difference (median for the month a good runs out); bars: "
-        f"{table.attrs.get('confidence', 0.9):.0%} percentile bootstrap intervals over replications. "
-        f"Runs in which a good never runs out count as {table.attrs.get('censor_month', 'the month after the window')} "
-        "(censored), so such a difference is a bound."
-    )
+    return "dashed lines, numbered:\n" + event_key(numbers)

@@ -28,7 +28,13 @@ class TreatyRule(Protocol):
     """What every treaty rule is: built once from its scenario table, then called in the
     phases of the month it names (each a subset of :data:`PHASES`), one method per phase with
     the signature of :meth:`act`. A rule with no phases is read by the model when it is
-    built (``third_party_purchase`` adds the flows it buys)."""
+    built (``third_party_purchase`` adds the flows it buys).
+
+    ``obligations`` depend on the month alone: they are called once, when the model is built,
+    for every month of the window at once (``month`` a column (T, 1), ``active`` (T, R), the
+    state's ``soviet_due``, ``german_fixed_rm`` and ``transit`` with a leading month axis:
+    index goods as ``[..., g]``); the month reads its row (model.engine.months). The other
+    phases are called month by month with (R,) arrays."""
 
     phases: ClassVar[tuple[str, ...]]
     SCHEMA: ClassVar[Node]  # its sub-table of ``[treaties.<id>]``, defaults and bounds
@@ -96,9 +102,10 @@ class TreatyMonth:
 
 
 def window_share(
-    month: int, first: np.ndarray, last: np.ndarray, profile: str = "even"
+    month: int | np.ndarray, first: np.ndarray, last: np.ndarray, profile: str = "even"
 ) -> np.ndarray:
-    """Share (R,) of a window's total due in ``month`` under a delivery profile."""
+    """Share (R,) of a window's total due in ``month`` under a delivery profile (months
+    (T, 1): (T, R))."""
     n = np.maximum(last - first + 1, 1).astype(float)
     k = month - first
     inside = (k >= 0) & (month <= last)

@@ -65,8 +65,8 @@ class QuotaRule:
         return cls(entries)
 
     def obligations(
-        self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth
+        self, month: np.ndarray, treaty: Treaty, active: np.ndarray, state: TreatyMonth
     ) -> None:
-        due = state.soviet_due[treaty.due_slot]
+        due = state.soviet_due[treaty.due_slot]  # (..., R, G): every month at once
         for g, qty, first, last, profile in self.entries:
-            due[:, g] += qty * window_share(month, first, last, profile) * active
+            due[..., g] += qty * window_share(month, first, last, profile) * active

@@ -157,13 +157,15 @@ class Treaty:
     def german_soviet(self) -> bool:
         return set(self.parties) == {"germany", "soviet_union"}
 
-    def act(self, phase: str, month: int, active: np.ndarray, state: TreatyMonth) -> None:
+    def act(
+        self, phase: str, month: int | np.ndarray, active: np.ndarray, state: TreatyMonth
+    ) -> None:
         """Let every rule of this treaty that acts in ``phase`` do so."""
         for rule in self.rules.values():
             if phase in rule.phases:
                 getattr(rule, phase)(month, self, active, state)
 
-    def active(self, month: int, trade_ended: np.ndarray) -> np.ndarray:
+    def active(self, month: int | np.ndarray, trade_ended: np.ndarray) -> np.ndarray:
         """(R,) bool: in force this month (and not ended by an invasion)."""
         inside = (self.first <= month) & (month <= self.last)
         return inside & ~(trade_ended & self.german_soviet)

@@ -45,8 +45,8 @@ class TransitRule:
         )
 
     def obligations(
-        self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth
+        self, month: np.ndarray, treaty: Treaty, active: np.ndarray, state: TreatyMonth
     ) -> None:
-        """Which goods may transit this month."""
+        """Which goods may transit in each month."""
         inside = (self.first <= month) & (month <= self.last) & active
-        state.transit |= inside[:, None] & self.goods_mask[None, :]
+        state.transit |= inside[..., None] & self.goods_mask

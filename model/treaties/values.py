@@ -111,13 +111,13 @@ class ValuesRule:
         return self.german_ratio is not None or self.german_horizon is not None
 
     def obligations(
-        self, month: int, treaty: Treaty, active: np.ndarray, state: TreatyMonth
+        self, month: np.ndarray, treaty: Treaty, active: np.ndarray, state: TreatyMonth
     ) -> None:
         if self.soviet_rm is not None:
             first, last, mix = self.soviet_first, self.soviet_last, self.soviet_mix_units_per_rm
             assert first is not None and last is not None and mix is not None  # set with soviet_rm
             rm = self.soviet_rm * window_share(month, first, last) * active
-            state.soviet_due[treaty.due_slot] += rm[:, None] * mix[None, :]
+            state.soviet_due[treaty.due_slot] += rm[..., None] * mix
         if self.german_rm is not None:
             state.german_fixed_rm += (
                 self.german_rm * window_share(month, self.german_first, self.german_last) * active

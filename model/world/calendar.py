@@ -24,6 +24,18 @@ class MonthError(ValueError):
 
 def parse_month(text: str) -> int:
     """``"1940-02"`` -> month index. Raises MonthError with what was expected."""
+    if isinstance(text, str) and text in _PARSED:
+        return _PARSED[text]
+    index = _parse_month(text)
+    if len(_PARSED) < 4096:
+        _PARSED[text] = index
+    return index
+
+
+_PARSED: dict[str, int] = {}  # every model reads the same months
+
+
+def _parse_month(text: str) -> int:
     if not isinstance(text, str):
         raise MonthError(f"expected a month 'YYYY-MM', got {text!r}")
     match = _MONTH_RE.match(text)

@@ -8,6 +8,7 @@ leaf. Pure functions on plain mappings and lists, used by the scenario files abo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -26,7 +27,9 @@ def walk(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
         yield prefix, node
 
 
-def _split(path: str) -> list[str | int]:
+@functools.lru_cache(maxsize=4096)
+def _split(path: str) -> tuple[str | int, ...]:
+    """``"a.b[2].c"`` -> ``("a", "b", 2, "c")``, remembered: models read the same paths."""
     parts: list[str | int] = []
     for piece in path.split("."):
         while "[" in piece:
@@ -37,7 +40,7 @@ def _split(path: str) -> list[str | int]:
             parts.append(int(index))
         if piece:
             parts.append(piece)
-    return parts
+    return tuple(parts)
 
 
 def get_path(data: Any, path: str) -> Any:
@@ -60,4 +63,4 @@ def set_path(data: Any, path: str, value: Any) -> None:
 
 def split_path(path: str) -> list[str | int]:
     """``"a.b[2].c"`` -> ``["a", "b", 2, "c"]``: table keys and array indices in order."""
-    return _split(path)
+    return list(_split(path))

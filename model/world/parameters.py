@@ -119,7 +119,12 @@ class ParameterView:
             out = np.full(self.n_runs, float(NEVER if value == "none" else parse_month(value)))
         else:
             out = np.full(self.n_runs, float(value))
-        out = np.broadcast_to(np.asarray(out, dtype=float), (self.n_runs,)).copy()
+        out = np.asarray(out, dtype=float)
+        out = (
+            out.copy()
+            if out.shape == (self.n_runs,)
+            else np.broadcast_to(out, (self.n_runs,)).copy()
+        )
         out.setflags(write=False)
         self._cache[path] = out
         return out

@@ -86,7 +86,7 @@ class Route:
             winter_capacity_share=float(view.raw(f"{base}.winter_capacity_share")),
         )
 
-    def is_open(self, month: int) -> np.ndarray:
+    def is_open(self, month: int | np.ndarray) -> np.ndarray:
         return (self.open_from <= month) & (month < self.close_from)
 
     def capacity(self, month: int) -> np.ndarray:
@@ -304,9 +304,10 @@ class RouteNetwork:
         return 1.0 - kept
 
     def deliverable_share(
-        self, path: Sequence[Route], month: int, effectiveness: np.ndarray
+        self, path: Sequence[Route], month: int | np.ndarray, effectiveness: np.ndarray
     ) -> np.ndarray:
-        """Share of a request that would arrive over ``path`` this month (R,), ignoring capacity."""
+        """Share of a request that would arrive over ``path`` (R,), ignoring capacity; ``month``
+        may be a column of months (T, 1) with ``effectiveness`` (T, R)."""
         open_ = np.ones(effectiveness.shape, dtype=bool)
         for route in path:
             open_ &= route.is_open(month)

@@ -172,13 +172,26 @@ def test_cli_json_csv_and_errors(folder, tmp_path, capsys):
     assert cli_main(["compare", str(folder), "--full"]) == 0
     text = capsys.readouterr().out
     assert "shifted vs baseline" in text and "oil shortage, kt" in text and "1943-01" in text
-    assert cli_main(["compare", str(folder)]) == 0  # the default: one line per scenario
+    # a difference that is a median of the paired differences says so where it is printed
+    oil = next(line for line in text.splitlines() if "oil runs out: shift" in line)
+    assert "(median)" in oil and "median of the paired differences" in " ".join(text.split())
+    assert max(map(len, text.splitlines())) <= 120  # piped: 120 columns (was 160)
+    assert cli_main(["compare", str(folder), "--wide"]) == 0  # README's table: a line per scenario
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
     assert lines[0].startswith("| scenario | oil runs out: shift, months")
     assert "level" in lines[1] and len(lines) == 2 + 2  # header, baseline levels, 2 scenarios
-    shifted = next(line for line in lines if line.startswith("| shifted"))
+    assert cli_main(["compare", str(folder)]) == 0  # the default: narrow tables
+    out = capsys.readouterr().out
+    assert max(map(len, out.splitlines())) <= 120, "rows and footnote fit 120 characters"
+    tables = [t.splitlines() for t in out.split("\n\n") if t.startswith("| scenario |")]
+    assert len(tables) > 1 and all(len(t) == 2 + 1 + 2 for t in tables)  # header, |---|, 3 rows
+    headers = [h.strip() for t in tables for h in t[0].strip("|").split(" | ")[1:]]
+    wide = [h.strip() for h in lines[0].strip("|").split(" | ")[1:]]
+    assert headers == wide  # every column of the wide table, once, in order
+    shifted = next(line for t in tables for line in t if line.startswith("| shifted"))
     cell = shifted.split(" | ")[1]  # oil: a shift in months, then the share of runs that run out
     assert re.fullmatch(r"[+-]?[\d.,]+\*? \[[^\]]+\] \(\d+%, [+-]?[\d.,]+\*? pts\)", cell), cell
+    assert "shifted: " in out  # the titles, once, below the tables
     assert cli_main(["compare", str(folder), "--baseline", "nope"]) == 2
     assert "no scenario 'nope'" in capsys.readouterr().err
     assert cli_main(["compare", str(tmp_path / "missing")]) == 2

@@ -12,13 +12,17 @@ import numpy as np
 import pytest
 
 from model.engine.runner import simulate
-from model.presentation.dashboard import (
+from model.presentation.dashboard import DashboardModel, load_scenario
+from model.presentation.dashboard_levers import (
     AS_IN_SCENARIO,
-    DashboardModel,
-    LeverStarts,
+    LEVERS,
+    Lever,
     apply_levers,
-    load_scenario,
+    bounds,
+    concrete_paths,
+    lever_starts,
     scale_quantity,
+    schema_node,
 )
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -31,7 +35,7 @@ def baseline():
 
 @pytest.fixture(scope="module")
 def starts(baseline):
-    return LeverStarts.from_scenario(baseline)
+    return lever_starts(baseline)
 
 
 def test_levers_at_their_start_keep_the_file(baseline, starts):
@@ -39,10 +43,10 @@ def test_levers_at_their_start_keep_the_file(baseline, starts):
         baseline,
         starts,
         invasion=AS_IN_SCENARIO,
-        delivery_share=starts.delivery_share,
+        delivery_share=starts["delivery_share"],
         tolerance_m_rm="",
-        blockade_effectiveness=starts.blockade_effectiveness,
-        trans_siberian_t_per_month=starts.trans_siberian_t_per_month,
+        blockade_effectiveness=starts["blockade_effectiveness"],
+        trans_siberian_t_per_month=starts["trans_siberian_t_per_month"],
         synthetic_oil_scale=1.0,
     )
     assert same is baseline and result.overrides == {} and result.refused == []
@@ -125,3 +129,46 @@ def test_the_dashboard_runs_the_same_model_as_the_cli():
 def test_a_missing_scenario_file_is_refused():
     model = DashboardModel(scenario_file="no_such.toml", runs=1)
     assert model.scenario_file == "baseline.toml" and "file not found" in model.refused[0]
+
+
+# ---------------------------------------------------------------------------------------
+# the levers are one list of data, their bounds from the scenario schema (issue 21, item 1)
+# ---------------------------------------------------------------------------------------
+def test_every_lever_path_is_in_the_schema_and_its_bounds_come_from_it(baseline):
+    for lever in LEVERS:
+        node = schema_node(lever.path)  # KeyError if the schema has no such key path
+        assert concrete_paths(baseline.data, lever.path), f"the baseline has no {lever.path}"
+        if lever.control.startswith("Slider") and not lever.scale:
+            low, high = bounds(lever)
+            assert low == node.low / lever.per_unit  # the schema's, not restated
+            assert high == (node.high if node.high is not None else lever.high)
+            assert np.isfinite(high), f"{lever.name}: a slider needs a top"
+    # the schema's share bounds reach the sliders: 0..1
+    assert bounds(next(lv for lv in LEVERS if lv.name == "blockade_effectiveness")) == (0.0, 1.0)
+    with pytest.raises(KeyError, match="no 'blockade.no_such_key'"):
+        schema_node("blockade.no_such_key")
+
+
+def test_a_new_lever_is_one_entry_in_the_list(baseline, monkeypatch):
+    """A lever added to LEVERS alone: the model takes its keyword, the schema bounds it,
+    the page would draw its control (the page reads LEVERS)."""
+    import model.presentation.dashboard_levers as levers
+
+    extra = Lever("transit_months", "North Sea transit", "routes.north_sea.transit_months",
+                  "SliderInt", step=1, high=6)  # fmt: skip
+    assert concrete_paths(baseline.data, extra.path), "the baseline has the route"
+    monkeypatch.setattr(levers, "LEVERS", (*levers.LEVERS, extra))
+    monkeypatch.setattr(levers, "BY_NAME", {lv.name: lv for lv in levers.LEVERS})
+    starts = levers.lever_starts(baseline)
+    assert starts["transit_months"] == baseline.get(extra.path)
+    low, high = levers.bounds(extra)
+    assert (low, high) == (0.0, schema_node(extra.path).high)  # the schema's MAX_TRANSIT_MONTHS
+    changed, result = levers.apply_levers(baseline, starts, transit_months=2)
+    assert changed.get(extra.path) == 2 and result.refused == []
+    _, result = levers.apply_levers(baseline, starts, transit_months=high + 1)
+    assert "outside" in result.refused[0]
+
+
+def test_the_model_refuses_a_keyword_that_is_no_lever():
+    with pytest.raises(TypeError, match="unknown lever"):
+        DashboardModel(runs=1, no_such_lever=3)

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import model
 from model.engine.runner import simulate
 from model.presentation import plots
+from model.presentation.event_marks import event_label
 from model.presentation.report_figures import ScenarioInfo, markers_for
 
 
@@ -32,7 +33,7 @@ def test_no_invasion_draws_no_invasion_line_and_moved_events_are_named():
     ]
     moved = markers_for(infos, ["baseline", "invasion_1940_09"], "baseline")
     assert ("1940-09", "invasion (invasion_1940_09)") in moved
-    assert plots.event_label("1941-06", "invasion") == "invasion, Jun 1941"
+    assert event_label("1941-06", "invasion") == "invasion, Jun 1941"
 
 
 def test_a_single_run_promises_no_band():

@@ -86,18 +86,53 @@ def test_binding_codes_name_the_last_stage_that_cut():
     assert codes == ["quota", "supply", "suspension", "pacing", "no_dues", "rail", "rail"]
 
 
-def test_the_earliest_agreement_is_served_first_and_goods_within_it_in_proportion():
-    from model.actors.soviet_union import _serve_budget, _serve_goods
+def test_the_earliest_agreement_is_served_first():
+    from model.actors.soviet_union import _serve_goods
 
     dues = np.array([[[4.0, 6.0]], [[10.0, 10.0]]])  # (agreements by seniority, runs, goods)
     supplied = _serve_goods(dues, np.array([[8.0, 20.0]]))
     assert supplied.tolist() == [[[4.0, 6.0]], [[4.0, 10.0]]]
-    # 12 t of room: the first agreement's 10 t pass whole, the second gets 2 t of its 14 t
-    loaded = _serve_budget(supplied, np.array([12.0]), np.array([1.0, 1.0]))
-    assert loaded[0].tolist() == [[4.0, 6.0]]
-    assert np.allclose(loaded[1], [[4.0 * 2 / 14, 10.0 * 2 / 14]])
-    unlimited = _serve_budget(supplied, np.array([np.inf]), np.array([1.0, 1.0]))
+    unlimited = _serve_goods(supplied, np.full((1, 2), np.inf))
     assert np.array_equal(unlimited, supplied)
+
+
+def _pacing(price):
+    from types import SimpleNamespace
+
+    from model.actors.soviet_policy import PacingPolicy
+
+    rule = PacingPolicy.__new__(PacingPolicy)  # the rule's state, without a scenario
+    rule.lead_rm, rule.price, rule.first = 10.0, np.asarray(price, dtype=float), np.zeros(1, int)
+    rule.german_before = rule.soviet_before = rule.owed_before = np.zeros(1)
+    rule.due_rm, rule.shipped_rm = np.zeros((1, len(price))), np.zeros((1, len(price)))
+    ctx = SimpleNamespace(
+        month=5,
+        german_delivered_rm=np.array([30.0]),
+        soviet_delivered_rm=np.array([0.0]),
+        due_clearing_rm=np.array([0.0]),
+        due_ratio=np.array([1.0]),
+    )
+    return rule, ctx
+
+
+def test_pacing_gives_each_good_its_plan_share_whatever_the_others_owe():
+    """40 RM allowed (30 delivered + a lead of 10), shared 3:1 by the plan's value; a good's
+    room does not depend on another's dues, and what it shipped counts against its own."""
+    plan_rm = np.array([[30.0, 10.0, 5.0]])  # good 2 is never owed: no share
+    rule, ctx = _pacing([1.0, 2.0, 1.0])
+    units = rule.budget_by_good(ctx, 1.0, np.array([[5.0, 1.0, 0.0]]), plan_rm)
+    assert np.allclose(units, [[30.0, 5.0, 0.0]])  # 30 RM of good 0; 10 RM = 5 units of good 1
+    more, _ = _pacing([1.0, 2.0, 1.0])
+    units_more = more.budget_by_good(ctx, 1.0, np.array([[500.0, 1.0, 0.0]]), plan_rm)
+    assert np.array_equal(units_more, units)  # 100x the dues of good 0: good 1 keeps its room
+    rule.record(5, np.array([[10.0, 5.0, 0.0]]))
+    ctx.soviet_delivered_rm = ctx.due_clearing_rm = np.array([20.0])  # owed at parity
+    left = rule.budget_by_good(ctx, 1.0, np.zeros((1, 3)), plan_rm)
+    assert np.allclose(left, [[20.0, 0.0, 0.0]])  # good 1 used its share; good 0 keeps 20 RM
+    # what Germany owes is the treaties' reckoning: owed at 0.5 (a longer German horizon),
+    # the same 20 RM leave 30 RM of room, at the new ratio 1 (a new agreement) worth 30 RM
+    ctx.due_clearing_rm = np.array([10.0])
+    assert np.isclose(rule.allowed_rm(ctx, 1.0)[0], 20.0 + 30.0)
 
 
 def test_binding_shares_leave_out_months_without_dues():
