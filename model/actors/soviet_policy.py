@@ -241,20 +241,30 @@ class PacingPolicy:
         self.first = view.month(f"{path}.from")
         self.german_before = np.zeros(view.n_runs)
         self.soviet_before = np.zeros(view.n_runs)
+        self.owed_before = np.zeros(view.n_runs)
         self.due_rm = np.zeros((view.n_runs, goods.n))  # value fallen due by good, from `first`
         self.shipped_rm = np.zeros((view.n_runs, goods.n))  # value of the dues shipped, by good
 
     def allowed_rm(self, ctx: PolicyMonth, lead_factor: np.ndarray | float) -> np.ndarray:
-        """Value (R,) the USSR may have delivered in all since ``from``, by the clearing."""
+        """Value (R,) the USSR may have delivered in all since ``from``, by the clearing.
+
+        What Germany owes for the deliveries so far is the treaties' own reckoning
+        (``due_clearing_rm``: each agreement's deliveries at its horizons' ratio, row 37); the
+        USSR may add deliveries until that, less what Germany delivered, reaches the lead,
+        each new RM owed at the ratio of the agreement now in force.
+        """
         before = ctx.month < self.first  # the cumulative totals run to the month before
         self.german_before = np.where(before, ctx.german_delivered_rm, self.german_before)
         self.soviet_before = np.where(before, ctx.soviet_delivered_rm, self.soviet_before)
+        self.owed_before = np.where(before, ctx.due_clearing_rm, self.owed_before)
         german = ctx.german_delivered_rm - self.german_before
+        soviet = ctx.soviet_delivered_rm - self.soviet_before
+        owed = ctx.due_clearing_rm - self.owed_before
+        room = np.maximum(german + self.lead_rm * lead_factor - owed, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(
                 ctx.due_ratio > 0,
-                (german + self.lead_rm * lead_factor)
-                / np.where(ctx.due_ratio > 0, ctx.due_ratio, 1.0),
+                soviet + room / np.where(ctx.due_ratio > 0, ctx.due_ratio, 1.0),
                 np.inf,
             )
 

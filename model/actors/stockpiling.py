@@ -11,7 +11,10 @@ is bought from (``goods.<good> = {target_months, supplier}``). Each month of its
    purchases still in transit``, ``P`` this month's production, if positive;
 2. the gaps are valued at reference prices; if their value exceeds the foreign-exchange
    limit, every gap is cut in the same proportion (the Reichsbank rationed foreign
-   exchange across raw materials, not good by good);
+   exchange across raw materials, not good by good). Goods bought from the rule's
+   ``clearing_suppliers`` are paid on a clearing account, not in foreign exchange (O11:
+   Romania's oil of 1938 was paid "(clearing)"): they are outside the limit and bounded
+   only by the supplier's routes;
 3. the purchases are added to the named suppliers' offers for the month, and travel like
    the rest of their cargo (routes, capacity, blockade).
 
@@ -31,7 +34,7 @@ import numpy as np
 
 from model.world.goods import GoodsCatalogue
 from model.world.kinds import GOOD, MONTH, QUANTITY, START, SUPPLIER, offered_by_supplier, ordered
-from model.world.nodes import MapOf, Name, Table
+from model.world.nodes import ListOf, MapOf, Name, Table
 from model.world.parameters import ParameterView
 from model.world.routes import RouteNetwork
 
@@ -43,6 +46,7 @@ SCHEMA = MapOf(
             "from": START,
             "to": MONTH,
             "fx_rm_per_month": QUANTITY,
+            "clearing_suppliers": ListOf(SUPPLIER, distinct=True),
             "goods": MapOf(
                 GOOD,
                 Table(
@@ -70,24 +74,29 @@ class Stockpiling:
     ):
         R, G = view.n_runs, goods.n
         self.price = goods.price_rm_per_unit
-        self.rules = []  # (first (R,), last (R,), fx (R,) or None, target (R, G), goods (G,) bool)
+        # (first (R,), last (R,), fx (R,) or None, target (R, G), goods (G,) bool,
+        #  paid on a clearing (G,) bool)
+        self.rules = []
         self.supplier_of: dict[int, str] = {}
         self.lag = np.zeros(G, dtype=np.int64)  # months a purchase travels
-        for name, table in (view.raw("germany.stockpiling")).items():
+        for name, table in view.raw("germany.stockpiling").items():
             base = f"germany.stockpiling.{name}"
             target = np.zeros((R, G))
             listed = np.zeros(G, dtype=bool)
+            cleared = np.zeros(G, dtype=bool)
+            clearing = {str(s) for s in view.raw(f"{base}.clearing_suppliers")}
             for good, entry in table["goods"].items():
                 g = goods.index(good)
                 target[:, g] = view.number(f"{base}.goods.{good}.target_months")
                 listed[g] = True
                 supplier = str(entry["supplier"])
+                cleared[g] = supplier in clearing
                 self.supplier_of.setdefault(g, supplier)
                 group = supplier_routes[supplier][0]
                 self.lag[g] = max(self.lag[g], sum(r.transit_months for r in network.path(group)))
             fx = view.number(f"{base}.fx_rm_per_month") if "fx_rm_per_month" in table else None
             self.rules.append(
-                (view.month(f"{base}.from"), view.month(f"{base}.to"), fx, target, listed)
+                (view.month(f"{base}.from"), view.month(f"{base}.to"), fx, target, listed, cleared)
             )
         self.enabled = bool(self.rules)
         self.history: list[np.ndarray] = []  # purchases of past months, (R, G)
@@ -117,16 +126,16 @@ class Stockpiling:
         for k in reversed(range(len(self.rules))):
             self.held[k] = np.minimum(self.held[k], np.maximum(remaining, 0.0))
             remaining = remaining - self.held[k]
-        for k, (first, last, fx, target, listed) in enumerate(self.rules):
+        for k, (first, last, fx, target, listed, cleared) in enumerate(self.rules):
             live = ((first <= month) & (month <= last))[:, None] & listed[None, :]
             need = target * demand + use_to_arrival
             apart = sum((self.held[j] for j in range(k + 1, len(self.rules))), np.zeros((R, G)))
             gap = np.maximum(need - (position - apart) - bought, 0.0) * live
-            if fx is not None:
-                value = (gap * self.price).sum(axis=1)
+            if fx is not None:  # what is paid on a clearing is outside the limit
+                value = (gap * self.price * ~cleared).sum(axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     scale = np.where(value > fx, fx / np.where(value > 0, value, 1.0), 1.0)
-                gap = gap * scale[:, None]
+                gap = np.where(cleared[None, :], gap, gap * scale[:, None])
             bought = bought + gap
             self.held[k] = self.held[k] + gap
         self.bought = bought

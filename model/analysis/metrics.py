@@ -167,13 +167,17 @@ def stock_metrics(
         ):
             if col in have:
                 out.append(Metric(col, "credit", label, "M RM", 1e-6))
-    for good in (*critical, "min"):
-        col = f"campaign_cover_{good}_{column_date(INVASION_DATE)}"
-        if col in have:
-            label = "smallest of the critical goods" if good == "min" else good
-            out.append(
-                Metric(col, "campaign stocks", f"campaign cover {INVASION_DATE}: {label}", "months")
-            )
+    for when, shown in (
+        ("invasion", "at the invasion"),
+        (column_date(INVASION_DATE), INVASION_DATE),
+    ):
+        for good in (*critical, "min"):
+            col = f"campaign_cover_{good}_{when}"
+            if col in have:
+                label = "smallest of the critical goods" if good == "min" else good
+                out.append(
+                    Metric(col, "campaign stocks", f"campaign cover {shown}: {label}", "months")
+                )
     return out
 
 

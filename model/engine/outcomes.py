@@ -10,10 +10,12 @@ From a :class:`~model.engine.runner.RunResult` this builds one tidy table, one r
 - ``stock_<good>_<YYYY_MM>``: the German stock at the end of the month, at ``STOCK_DATES``;
 - ``credit_drawn_rm_<YYYY_MM>``, ``soviet_debt_rm_<YYYY_MM>``: German deliveries financed by
   credit lines so far, and the Soviet debt they created with interest, at ``STOCK_DATES``;
-- ``campaign_cover_<good>_1941_06``, ``campaign_cover_min_1941_06``: months of the Russian
-  campaign's military requirement (military demand in the first month after the invasion
-  date, at the eastern-war multipliers) that the stock on the eve of the invasion (end of
-  the month before it) covers, per critical good and the smallest of them;
+- ``campaign_cover_<good>_invasion``, ``campaign_cover_min_invasion``: months of the Russian
+  campaign's military requirement (military demand in the first month after each run's
+  invasion month, at the eastern-war multipliers) that the stock on the eve of that
+  invasion (end of the month before it) covers, per critical good and the smallest of
+  them (null where there is no invasion in the window); ``campaign_cover_<good>_1941_06``,
+  ``campaign_cover_min_1941_06``: the same at the historical date, whatever the scenario's;
 - ``shortage_<good>``: cumulative unmet demand over the window (good's unit);
 - ``war_readiness_<YYYY_MM>``: the share of military demand for the critical goods met;
 - ``civil_cut_mean_<good>``, ``civil_cut_max_<good>``: depth of civil rationing -- the share
@@ -220,33 +222,38 @@ def _stocks_on_dates(result: RunResult, raw: list[int]) -> dict[str, object]:
 def _campaign_cover(result: RunResult, raw: list[int]) -> dict[str, object]:
     """Months of the campaign's military requirement the eve-of-invasion stock covers.
 
-    The requirement is the military demand of the first month after ``INVASION_DATE`` (the
+    The requirement is the military demand of the first month after the invasion month (the
     eastern-war phase: for oil O35's campaign use, ``germany.war_phases.good_multipliers``);
-    the stock is the one at the end of the month before the invasion date. Unlike war
-    readiness (military use met, ~1 in every run until stocks are gone) it measures how far
-    the stocks would carry the campaign, so a pre-war or pact counterfactual moves it.
+    the stock is the one at the end of the month before it. Unlike war readiness (military
+    use met, ~1 in every run until stocks are gone) it measures how far the stocks would
+    carry the campaign, so a pre-war or pact counterfactual moves it. ``_invasion``: at each
+    run's own invasion month (``events.invasion``; null where there is none in the window);
+    ``_1941_06``: at ``INVASION_DATE`` whatever the scenario's, as before.
     """
     tr, months, goods = result.trajectory, result.months, result.goods
-    t = _month_index(months, INVASION_DATE)
+    n, runs = len(months), np.arange(len(result.replications))
     critical = critical_indices(result, raw)
-    if t is None or t < 1 or t + 1 >= len(months):  # null columns: the schema stays fixed
-        nan = np.full(len(result.replications), np.nan)
-        names = [*(goods[g] for g in critical), "min"]
-        return {f"campaign_cover_{name}_{label(INVASION_DATE)}": nan for name in names}
-    need = tr["military_demand"][t + 1].astype(float)
-    stock = tr["stock"][t - 1].astype(float)
+    at_date = _month_index(months, INVASION_DATE)
     cols: dict[str, object] = {}
-    covers = []
-    for g in critical:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cover = np.where(
-                need[:, g] > 0, stock[:, g] / np.where(need[:, g] > 0, need[:, g], 1.0), np.nan
-            )
-        cols[f"campaign_cover_{goods[g]}_{label(INVASION_DATE)}"] = cover
-        covers.append(cover)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # every good without demand: NaN
-        cols[f"campaign_cover_min_{label(INVASION_DATE)}"] = np.nanmin(np.vstack(covers), axis=0)
+    for name, t in (
+        ("invasion", invasion_steps(result)),
+        (label(INVASION_DATE), np.full(len(runs), -1 if at_date is None else at_date)),
+    ):
+        inside = (t >= 1) & (t + 1 < n)  # outside the window: null, the schema stays fixed
+        ti = np.where(inside, t, 1)
+        need = np.where(inside[:, None], tr["military_demand"][ti + 1, runs].astype(float), 0.0)
+        stock = tr["stock"][ti - 1, runs].astype(float)
+        covers = []
+        for g in critical:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cover = np.where(
+                    need[:, g] > 0, stock[:, g] / np.where(need[:, g] > 0, need[:, g], 1.0), np.nan
+                )
+            cols[f"campaign_cover_{goods[g]}_{name}"] = cover
+            covers.append(cover)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # every good without demand: NaN
+            cols[f"campaign_cover_min_{name}"] = np.nanmin(np.vstack(covers), axis=0)
     return cols
 
 

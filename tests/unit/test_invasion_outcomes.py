@@ -4,6 +4,7 @@ ones keep their date in their name (issue 21, item 3)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from model.api import load_scenario, with_overrides
 from model.engine.outcomes import outcomes_table, sum_to
@@ -35,3 +36,25 @@ def test_soviet_deliveries_to_the_invasion_follow_the_scenario():
         rows["1941-06"]["military_oil_met_after_invasion"]
         == rows["1941-06"]["military_oil_met_after_1941_06"]
     )
+
+
+def test_campaign_cover_follows_each_runs_invasion_month():
+    """campaign_cover_*_invasion reads the eve of each run's invasion (issue 19, item 6);
+    campaign_cover_*_1941_06 stays at the historical date; no invasion: null."""
+    base = load_scenario("baseline")
+    early = with_overrides(base, {"events.invasion": "1940-09"})
+    never = with_overrides(base, {"events.invasion": "none"})
+    runs = {
+        name: simulate(s, n_runs=1)
+        for name, s in (("1941", base), ("1940", early), ("none", never))
+    }
+    rows = {name: outcomes_table(r).iloc[0] for name, r in runs.items()}
+    r = runs["1940"]
+    oil, months = list(r.goods).index("oil"), list(r.months)
+    eve = r.trajectory["stock"][months.index("1940-08"), 0, oil]
+    need = r.trajectory["military_demand"][months.index("1940-10"), 0, oil]
+    assert rows["1940"]["campaign_cover_oil_invasion"] == pytest.approx(float(eve) / float(need))
+    assert rows["1940"]["campaign_cover_oil_invasion"] != rows["1940"]["campaign_cover_oil_1941_06"]
+    assert rows["1941"]["campaign_cover_min_invasion"] == rows["1941"]["campaign_cover_min_1941_06"]
+    assert np.isnan(rows["none"]["campaign_cover_oil_invasion"])
+    assert np.isfinite(rows["none"]["campaign_cover_oil_1941_06"])

@@ -100,10 +100,12 @@ def test_no_input_of_the_long_run_cites_a_validation_target():
     assert {"row 24", "R9", "O34", "G8"} <= banned
     own = entries(LONG)
     replaced = {e.path for e in own if e.value}
+    redocumented = {e.path for e in own if not e.value}  # a table's own comment lines
     inherited = [
         e
         for e in entries(BASELINE)
         if not any(e.path == p or e.path.startswith((p + ".", p + "[")) for p in replaced)
+        and not (not e.value and e.path in redocumented)
     ]
     offending = []
     for e in [*own, *inherited]:
@@ -115,14 +117,18 @@ def test_no_input_of_the_long_run_cites_a_validation_target():
 
 def test_the_row_a_baseline_input_cites_makes_a_long_target_calibration():
     """O43/row 90 and G1 are cited by inputs the long run keeps (the rationing threshold,
-    the 1939-42 harvest), so their 1939 stock targets are calibration checks."""
-    roles = {t.id: t.role for t in load_targets(LONG_TARGETS, load(LONG))}
+    the 1939-42 harvest), so their 1939 stock targets are calibration checks; the yearly
+    trade values (rows 8, 9, 12) and the credit drawn (row 24) are validation (issue 19:
+    at least four validation targets dated before 1939-06)."""
+    targets = load_targets(LONG_TARGETS, load(LONG))
+    roles = {t.id: t.role for t in targets}
     assert (
         roles["german_oil_stock_outbreak"] == roles["german_grain_stock_jul_1939"] == "calibration"
     )
     assert roles["credit_1935_drawn"] == roles["german_rubber_stock_mid_1939"] == "validation"
-    dated_before = [t for t in load_targets(LONG_TARGETS, load(LONG)) if t.first < "1939-06"]
-    assert len(dated_before) >= 4
+    dated_before = [t.id for t in targets if t.first < "1939-06" and t.role == "validation"]
+    assert len(dated_before) >= 4, dated_before
+    assert {"soviet_value_1934", "soviet_value_1937", "german_value_1937"} <= set(dated_before)
 
 
 # ---------------------------------------------------------------------------------------
@@ -145,36 +151,55 @@ def test_nothing_before_1934_is_injected_and_trade_flows_from_the_start(central)
     us_oil = imports.sel(supplier="united_states", good="oil").values[0]
     assert us_oil[: _month(central, "1939-06")].sum() > 10e6  # the normal trade, by sea
     soviet = central.trajectory["soviet_delivered_rm"][:, 0]
-    assert soviet[_month(central, "1934-12")] > 150e6  # row 8's level, not zero
+    assert (
+        soviet[_month(central, "1934-12")] > 150e6
+    )  # rows 23's debt service and current orders, not zero
 
 
 def test_the_plan_buys_within_its_exchange_and_moves_the_stocks(long):
     no_normal = long.with_overrides({"germany.stockpiling.normal_trade.from": "none"})
     model = PactModel(no_normal, n_runs=1, seed=0)
     price = model.goods.price_rm_per_unit
-    spent = []
+    grain = model.goods.index("grain")
+    fx = get_path(long.data, "germany.stockpiling.four_year_plan.fx_rm_per_month")
+    spent, cleared = [], []
     for _ in range(model.window.n_months):
         model.step()
-        spent.append(float((model.stockpiling.bought * price).sum()))
-    spent = np.array(spent)
+        value = model.stockpiling.bought[0] * price
+        spent.append(float(value.sum() - value[grain]))  # paid in foreign exchange
+        cleared.append(float(value[grain]))  # Romanian grain, paid on the clearing (O11)
+    spent, cleared = np.array(spent), np.array(cleared)
     first = parse_month("1936-10") - parse_month("1934-01")
     last = parse_month("1939-08") - parse_month("1934-01")
     assert spent[:first].max() == 0.0 and spent[last + 1 :].max() == 0.0
-    assert spent[first : last + 1].max() <= 10e6 * (1 + 1e-9)
-    assert spent[first : last + 1].sum() > 0.9 * 10e6 * (last + 1 - first)  # the limit binds
+    assert spent[first : last + 1].max() <= fx * (1 + 1e-9)
+    assert spent[first : last + 1].sum() > 0.9 * fx * (last + 1 - first)  # the limit binds
+    # the clearing is outside the limit: grain is bought beyond the whole exchange
+    assert cleared[first : last + 1].max() > fx
     without = load(ROOT / "scenarios" / "no_four_year_plan_stockpiling.toml")
     a = simulate(long, n_runs=1, seed=0, sample=False)
     b = simulate(without, n_runs=1, seed=0, sample=False)
     t, before = _month(a, "1939-08"), _month(a, "1936-09")
     goods = list(a.goods)
-    for good in ("oil", "rubber", "manganese"):
+    for good in ("oil", "rubber", "manganese", "grain"):
         g = goods.index(good)
         assert a.trajectory["stock"][before, 0, g] == b.trajectory["stock"][before, 0, g]
         assert a.trajectory["stock"][t, 0, g] > b.trajectory["stock"][t, 0, g]
-    # the stockpile grows on top of the normal trade instead of crowding it out: ~30 % of the
-    # 10 M RM a month goes to oil (its share of the value of the gaps), ~1 Mt over 32 months
+    # the stockpile grows on top of the normal trade instead of crowding it out: most of the
+    # exchange goes to oil (its share of the value of the gaps), ~1 Mt over 32 months
     oil, may = goods.index("oil"), _month(a, "1939-05")
     assert a.trajectory["stock"][may, 0, oil] - b.trajectory["stock"][may, 0, oil] > 0.8e6
+
+
+def test_the_clearing_purchases_are_bounded_by_the_suppliers_route(long):
+    """Romanian grain outside the exchange limit arrives no faster than the Danube route
+    carries it (its central capacity, 165 kt a month, symmetric): the route binds."""
+    cap = 165_000
+    a = simulate(long, n_runs=1, seed=0, sample=False)
+    imports = a.dataset()["imports"].sel(supplier="romania", good="grain").values[0]
+    plan = slice(_month(a, "1937-01"), _month(a, "1939-05") + 1)
+    assert imports.max() <= cap * (1 + 1e-6)
+    assert np.median(imports[plan]) == pytest.approx(cap, rel=1e-6)
 
 
 def test_each_credit_line_is_drawn_on_its_own(central):
@@ -287,7 +312,20 @@ def test_compare_reads_the_stocks_of_1939_09_and_1941_06_and_the_campaign_cover(
     need = central.trajectory["military_demand"][_month(central, "1941-07"), 0, oil]
     eve = central.trajectory["stock"][_month(central, "1941-05"), 0, oil]
     assert table["campaign_cover_oil_1941_06"].iloc[0] == pytest.approx(eve / need)
+    # the invasion-dated cover is the same where the scenario invades in 1941-06
+    assert (
+        table["campaign_cover_oil_invasion"].iloc[0] == table["campaign_cover_oil_1941_06"].iloc[0]
+    )
     critical = ("oil", "grain", "rubber", "manganese", "chrome", "nickel", "tungsten")
     shown = {m.column for m in metrics_for(list(table.columns), {}, critical=critical)}
     assert {"stock_oil_1939_09", "stock_rubber_1941_06", "campaign_cover_min_1941_06"} <= shown
+    assert "campaign_cover_min_invasion" in shown
     assert {"soviet_debt_rm_1939_09", "credit_drawn_rm_1941_06"} <= shown
+
+
+def test_a_clearing_supplier_must_exist(long):
+    data = copy.deepcopy(dict(long.data))
+    data["germany"]["stockpiling"]["four_year_plan"]["clearing_suppliers"] = ["rumania"]
+    with pytest.raises(ScenarioError) as err:
+        validate(data, "long.toml")
+    assert "germany.stockpiling.four_year_plan.clearing_suppliers[0]" in str(err.value)

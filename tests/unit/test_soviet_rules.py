@@ -103,12 +103,13 @@ def _pacing(price):
 
     rule = PacingPolicy.__new__(PacingPolicy)  # the rule's state, without a scenario
     rule.lead_rm, rule.price, rule.first = 10.0, np.asarray(price, dtype=float), np.zeros(1, int)
-    rule.german_before = rule.soviet_before = np.zeros(1)
+    rule.german_before = rule.soviet_before = rule.owed_before = np.zeros(1)
     rule.due_rm, rule.shipped_rm = np.zeros((1, len(price))), np.zeros((1, len(price)))
     ctx = SimpleNamespace(
         month=5,
         german_delivered_rm=np.array([30.0]),
         soviet_delivered_rm=np.array([0.0]),
+        due_clearing_rm=np.array([0.0]),
         due_ratio=np.array([1.0]),
     )
     return rule, ctx
@@ -125,9 +126,13 @@ def test_pacing_gives_each_good_its_plan_share_whatever_the_others_owe():
     units_more = more.budget_by_good(ctx, 1.0, np.array([[500.0, 1.0, 0.0]]), plan_rm)
     assert np.array_equal(units_more, units)  # 100x the dues of good 0: good 1 keeps its room
     rule.record(5, np.array([[10.0, 5.0, 0.0]]))
-    ctx.soviet_delivered_rm = np.array([20.0])
+    ctx.soviet_delivered_rm = ctx.due_clearing_rm = np.array([20.0])  # owed at parity
     left = rule.budget_by_good(ctx, 1.0, np.zeros((1, 3)), plan_rm)
     assert np.allclose(left, [[20.0, 0.0, 0.0]])  # good 1 used its share; good 0 keeps 20 RM
+    # what Germany owes is the treaties' reckoning: owed at 0.5 (a longer German horizon),
+    # the same 20 RM leave 30 RM of room, at the new ratio 1 (a new agreement) worth 30 RM
+    ctx.due_clearing_rm = np.array([10.0])
+    assert np.isclose(rule.allowed_rm(ctx, 1.0)[0], 20.0 + 30.0)
 
 
 def test_binding_shares_leave_out_months_without_dues():
