@@ -147,7 +147,8 @@ def _number(value: Any) -> float:
 
 
 def lever_starts(baseline: Scenario) -> dict[str, Any]:
-    """Where each control starts: the baseline's central value (rounded to the step),
+    """Where each control starts: the baseline's central value, or the schema's default
+    where the file has none (rounded to the step),
     1 for a scaling lever, blank for a typed one, "as in scenario" for a month."""
     out: dict[str, Any] = {}
     for lever in LEVERS:
@@ -159,6 +160,8 @@ def lever_starts(baseline: Scenario) -> dict[str, Any]:
             out[lever.name] = 1.0
         else:
             value = baseline.get(lever.path)
+            if value is None:  # absent from the file: the schema's declared default
+                value = getattr(schema_node(lever.path), "default", None)
             start = 0.0 if value is None else _number(value) / lever.per_unit
             out[lever.name] = (
                 int(round(start / lever.step) * lever.step)
