@@ -96,6 +96,8 @@ class Parser(argparse.ArgumentParser):
     """argparse, except that a closed stdout under ``--help`` or ``--version`` reaches
     :func:`main` (argparse would swallow it and exit 0 without a word)."""
 
+    command_parsers: dict[str, argparse.ArgumentParser]  # the top parser's, by command
+
     def _print_message(self, message: str, file: Any = None) -> None:
         if message:
             (file or sys.stderr).write(message)
@@ -140,7 +142,7 @@ def _version() -> str:
         return "pactsim (not installed)"
 
 
-def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+def build_parser(argv: list[str]) -> Parser:
     defaults = DefaultsHelp  # every --help shows the defaults
     parser = Parser(
         prog="pactsim", description=DESCRIPTION, epilog=EPILOG, formatter_class=defaults
@@ -148,8 +150,10 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = next((a for a in argv if not a.startswith("-")), None)
+    parser.command_parsers = {}
     for name, (_module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text, formatter_class=defaults)
+        parser.command_parsers[name] = p
         if name == wanted:  # import only the module that will run
             _load(name).add_arguments(p, name)
     return parser
@@ -191,7 +195,11 @@ def _guarded(argv: list[str]) -> int:
     try:
         return _main(argv)
     except (ScenarioError, UserError) as err:
-        message = " ".join(str(err).split())
+        from model.cli.hints import with_hint
+
+        message = " ".join(
+            (with_hint(err, name) if isinstance(err, ScenarioError) else str(err)).split()
+        )
         print(f"pactsim {name}: error: {message}", file=sys.stderr)
         return 2
     except BrokenPipeError as err:
@@ -208,6 +216,14 @@ def _guarded(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print(f"pactsim {name}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:
+        from model.cli.hints import unreadable_data
+
+        line = unreadable_data(err)
+        if line is None:
+            raise  # a bug: its traceback is what a report needs
+        print(f"pactsim {name}: error: {line}", file=sys.stderr)
+        return 2
 
 
 def _main(argv: list[str]) -> int:
@@ -215,7 +231,10 @@ def _main(argv: list[str]) -> int:
     # chose one), so importing the plotting module switches nothing for anyone else
     os.environ.setdefault("MPLBACKEND", "Agg")
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the command's own parser: its usage, "pactsim compare: error: ..."
+        named = parser.command_parsers.get(args.command) if args.command else None
+        (named or parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if not args.command:
         parser.print_help()
         return 2
@@ -223,7 +242,12 @@ def _main(argv: list[str]) -> int:
     args.figure_writers = LazyWriters()  # imported when a command first draws
     if args.command == "batch":  # checked before the first run (imported only if named)
         args.figure_names = _figure_names
-    if args.command in READS_RESULT and isinstance(getattr(args, "result", None), Path):
+    result = getattr(args, "result", None)
+    if isinstance(result, Path) and result.is_file():
+        raise UserError(
+            f"{result}: is a file; expected a result folder (pactsim run or batch writes one)"
+        )
+    if args.command in READS_RESULT and isinstance(result, Path):
         from model.store.manifest import refuse_damaged
 
         refuse_damaged(args.result)

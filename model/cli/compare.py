@@ -27,6 +27,7 @@ from model.analysis.compare import (
 )
 from model.analysis.metrics import HEADLINE_COLUMNS
 from model.cli import terminal
+from model.cli.arguments import check_seed
 from model.errors import UserError
 from model.store.results import frozen_data
 
@@ -267,6 +268,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def main(args: argparse.Namespace) -> int:
 
+    check_seed(args.seed)
     if args.resamples < 100:
         raise UserError(f"--resamples must be at least 100, got {args.resamples}")
     if not 0 < args.confidence < 1:

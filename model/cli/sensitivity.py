@@ -168,7 +168,7 @@ def _workers_and_chunk(args: argparse.Namespace, spec: SensitivitySpec) -> tuple
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise UserError(f"--workers must be at least 1, got {workers}")
-    chunk = args.chunk or spec.experiment.chunk or DEFAULT_CHUNK
+    chunk = args.chunk if args.chunk is not None else (spec.experiment.chunk or DEFAULT_CHUNK)
     if chunk < 1:
         raise UserError(f"--chunk must be at least 1, got {chunk}")
     return workers, chunk

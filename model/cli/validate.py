@@ -20,6 +20,7 @@ from model.analysis.validation import (
     validate,
 )
 from model.cli import terminal
+from model.cli.arguments import check_runs, check_seed
 from model.errors import UserError
 from model.files.scenario import shipped
 from model.world.randomness import DEFAULT_SEED
@@ -143,8 +144,8 @@ def print_table(
 
 def main(args: argparse.Namespace) -> int:
 
-    if args.runs < 1:
-        raise UserError(f"--runs must be at least 1, got {args.runs}")
+    check_runs(args.runs)
+    check_seed(args.seed)
     scenario, extra = args.scenario, []
     if scenario is not None:
         named = shipped("scenarios") / f"{scenario}.toml"
