@@ -40,7 +40,7 @@ import pandas as pd
 import xarray as xr
 
 from model.analysis.metrics import KEY_DATE, Metric, metrics_for
-from model.engine.cf import month_labels
+from model.engine.cf import joined, month_labels
 from model.engine.outcomes import column_name
 from model.errors import ScenarioError, UserError
 from model.store.manifest import manifest_path, read_manifest
@@ -78,7 +78,7 @@ class BatchResults:
             raise UserError(
                 f"{self.path}: no trajectories.nc; the figures need the batch's trajectories"
             )
-        ds = xr.open_dataset(self.trajectories_path, engine="h5netcdf")
+        ds = joined(xr.open_dataset(self.trajectories_path, engine="h5netcdf"))
         if "scenario" not in ds.dims:  # a `pactsim run` folder: one scenario
             name = (
                 str(self.outcomes["scenario"].iloc[0])

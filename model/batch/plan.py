@@ -15,6 +15,7 @@ from model.batch.experiment import (
     Experiment,
 )
 from model.engine.simulation import released_models
+from model.engine.variables import file_variables
 from model.files.scenario import Scenario
 from model.store.folder import (
     TrajectoryLayout,
@@ -145,7 +146,12 @@ def build_layout(
     if variables is None:
         run_series = [n for n, d in dims.items() if d == ("month",)]
         variables = [*DEFAULT_TRAJECTORY_GOODS, *run_series]
-    chosen = {name: dims[name] for name in variables if name in dims}
+    chosen = {  # one file variable per unit of the goods (model.engine.cf)
+        fname: d
+        for name in variables
+        if name in dims
+        for fname, (_, d, _) in file_variables(name, dims[name], units).items()
+    }
     return TrajectoryLayout(
         scenarios=tuple(s.name for s in scenarios),
         runs=runs,

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from model.batch.executors import failure_record
 from model.engine.simulation import released_models
+from model.engine.variables import UNIT_DIMS, base_name, unit_dims, unit_of
 from model.files.scenario import Scenario
 from model.store.folder import (
     ChunkRef,
@@ -79,7 +80,10 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
             sample=True,
             uniforms=dict(task.uniforms),
             chunk=len(reps),
-            variables={*OUTCOME_VARIABLES, *task.layout.variables},  # record only what is read
+            variables={
+                *OUTCOME_VARIABLES,
+                *(base_name(n, d) for n, d in task.layout.variables.items()),
+            },  # record only what is read
         )
         t1 = time.perf_counter()
         check_finite(result, reps)
@@ -192,7 +196,13 @@ def pack_trajectories(
     out: dict[str, list[bytes]] = {}
     fc = layout.file_chunk
     for name, dims in layout.variables.items():
-        data = np.asarray(variable_array(result, name), dtype="<f4")
+        data = np.asarray(variable_array(result, base_name(name, dims)), dtype="<f4")
+        unit = unit_of(dims)
+        if unit:  # this unit's goods only, on their own dimension (model.engine.cf)
+            mine = [i for i, u in enumerate(result.units) if u == unit]
+            data = data[..., mine]
+            labels[UNIT_DIMS[unit][0]] = [result.goods[i] for i in mine]
+            target[UNIT_DIMS[unit][0]] = unit_dims(layout.goods, layout.units)[UNIT_DIMS[unit][0]]
         if any(labels[d] != target[d] for d in dims):  # a scenario with its own months or goods
             placed = np.full((data.shape[0], *(len(target[d]) for d in dims)), np.nan, dtype="<f4")
             index = [np.array([target[d].index(x) for x in labels[d]]) for d in dims]

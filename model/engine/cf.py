@@ -5,12 +5,14 @@ One layout for ``pactsim run`` and ``pactsim batch`` (issue 13): dims ``scenario
 ``month`` a real time coordinate (the first day of each month, CF-encoded as days since the
 first month) with its ``YYYY-MM`` text beside it as the coordinate ``month_label``; every
 variable with ``units`` and ``long_name``; global ``Conventions = "CF-1.10"``, ``title``,
-``source``, ``history``. The goods' own units (``t``, ``kg``, ``RM``, the coordinate
-``unit(good)``) make a variable by good carry one units text per good, spelled out in its
-``units`` (e.g. ``"t month-1 (kg month-1: platinum; RM month-1: machine_tools, ...)"``): not
-yet a UDUNITS unit (issue 24, item 3: those goods are to get variables of their own). Money
-(the ``*_rm`` series, ``price_rm_per_unit``) is ``units = "1"`` with ``currency = "RM"``
-(:data:`CURRENCY`), the Reichsmark being no UDUNITS unit.
+``source``, ``history``. Every variable has ONE UDUNITS unit: a variable by good whose units
+follow the goods' (stocks and flows) is written as one variable per unit of the catalogue --
+the goods in tonnes under its name on the dimension ``good_t`` (``stock``, units ``t``),
+platinum as ``<name>_kg`` on ``good_kg`` (``kg``), the German counter-deliveries valued in
+Reichsmarks as ``<name>_rm`` on ``good_rm`` (:func:`file_variables`); :func:`joined` puts
+them back on the one ``good`` axis for readers. Money (the ``*_rm`` series,
+``price_rm_per_unit``) is ``units = "1"`` with ``currency = "RM"`` (:data:`CURRENCY`), the
+Reichsmark being no UDUNITS unit.
 ``binding`` carries CF ``flag_values`` / ``flag_meanings`` from
 :data:`model.actors.soviet_policy.BINDING`.
 
@@ -37,7 +39,10 @@ from model.engine.variables import (
     RM_FLOW,
     SHARE,
     TONNES_FLOW,
+    UNIT_DIMS,
     VARIABLES,
+    base_name,
+    unit_of,
 )
 
 CONVENTIONS = "CF-1.10"
@@ -64,8 +69,8 @@ def units_text(kind: str, goods: Sequence[str], units: Sequence[str]) -> str:
     if kind == TONNES_FLOW:
         return _per_month("t", kind)
     by_unit: dict[str, list[str]] = {}
-    for good, unit in zip(goods, units, strict=True):
-        by_unit.setdefault(unit, []).append(good)
+    for good, unit in zip(goods, units, strict=True):  # RM: a number with a currency
+        by_unit.setdefault("1" if unit == "RM" else unit, []).append(good)
     if not by_unit:
         return _per_month("t", kind)
     main, *others = sorted(by_unit, key=lambda u: -len(by_unit[u]))
@@ -76,13 +81,45 @@ def units_text(kind: str, goods: Sequence[str], units: Sequence[str]) -> str:
     return text
 
 
+def file_attrs(name: str, unit: str, dtype: Any = FILE_DTYPE) -> dict[str, Any]:
+    """The attributes of a file variable of :func:`file_variables` (``unit``: of its goods)."""
+    if not unit:
+        return variable_attrs(name, [], [], dtype)
+    base = name.removesuffix(UNIT_DIMS[unit][1])
+    attrs = variable_attrs(base, ["_"], [unit], dtype)
+    attrs["long_name"] = f"{attrs['long_name']} (goods in {unit})"
+    return attrs
+
+
+def joined(ds: xr.Dataset) -> xr.Dataset:
+    """A file's per-unit variables back on the one ``good`` axis, in the catalogue's order
+    (lazily: each scenario one dask chunk); a file written before the split is returned as is."""
+    parts: dict[str, list[xr.DataArray]] = {}
+    for name, var in ds.data_vars.items():
+        dims = [str(d) for d in var.dims]
+        if unit_of(dims):
+            part = var.chunk({"scenario": 1} if "scenario" in dims else {})
+            part = part.rename({UNIT_DIMS[unit_of(dims)][0]: "good"})
+            parts.setdefault(base_name(str(name), dims), []).append(part)
+    if not parts:
+        return ds
+    ds = ds.drop_dims([d for d, _ in UNIT_DIMS.values() if d in ds.dims])
+    goods, units = list(ds["good"].values), list(ds["unit"].values)
+    for base, arrays in parts.items():
+        ds[base] = xr.concat(arrays, dim="good", coords="minimal", compat="override").reindex(
+            good=goods
+        )
+        ds[base].attrs = variable_attrs(base, goods, units)
+    return ds
+
+
 def variable_attrs(
     name: str, goods: Sequence[str], units: Sequence[str], dtype: Any = FILE_DTYPE
 ) -> dict[str, Any]:
     """``units``, ``long_name`` (and ``flag_values`` / ``flag_meanings``) of a variable."""
     _, kind, long_name = VARIABLES.get(name, ("", SHARE, name.replace("_", " ")))
     attrs: dict[str, Any] = {"long_name": long_name, "units": units_text(kind, goods, units)}
-    if kind in (RM, RM_FLOW):
+    if kind in (RM, RM_FLOW) or (set(units) == {"RM"} and kind in (LEVEL, FLOW)):
         attrs.update(CURRENCY)
         attrs["long_name"] = f"{long_name}, in Reichsmarks"
     if kind in (FLOW, RM_FLOW, TONNES_FLOW):
@@ -122,6 +159,12 @@ COORD_ATTRS: dict[str, dict[str, str]] = {
     "month": {"long_name": "month (its first day)", "standard_name": "time", "axis": "T"},
     "month_label": {"long_name": "month, YYYY-MM", "units": "1"},
     "good": {"long_name": "good", "units": "1"},
+    "good_t": {"long_name": "good measured in tonnes", "units": "1"},
+    "good_kg": {"long_name": "good measured in kilograms (platinum)", "units": "1"},
+    "good_rm": {
+        "long_name": "good valued in Reichsmarks (German counter-deliveries)",
+        "units": "1",
+    },
     "supplier": {"long_name": "origin of imports into Germany", "units": "1"},
     "unit": {"long_name": "unit of the good's quantities", "units": "1"},
     "price_rm_per_unit": {

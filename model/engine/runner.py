@@ -18,7 +18,12 @@ import xarray as xr
 
 from model.engine import cf
 from model.engine.simulation import PactModel, released_models
-from model.engine.variables import GOODS_VARIABLES, RM_GOODS_VARIABLES, RUN_VARIABLES
+from model.engine.variables import (
+    GOODS_VARIABLES,
+    RM_GOODS_VARIABLES,
+    RUN_VARIABLES,
+    file_variables,
+)
 from model.files.scenario import Scenario
 from model.world.randomness import master_key, parameter_uniforms
 
@@ -92,16 +97,26 @@ class RunResult:
         """The layout of ``trajectories.nc``, the same as a batch's: a ``scenario`` dimension
         (of one), float32 trajectories, CF attributes and encodings."""
         ds = self.dataset()
-        goods, units = list(self.goods), list(self.units)
-        out = xr.Dataset(
-            {
-                name: ds[name].astype(cf.FILE_DTYPE).expand_dims(scenario=[self.scenario.name])
-                for name in ds.data_vars
-            }
+        units = list(self.units)
+        data, attrs = {}, {}
+        for name in ds.data_vars:
+            var = ds[name].astype(cf.FILE_DTYPE).expand_dims(scenario=[self.scenario.name])
+            for fname, (unit, _, index) in file_variables(
+                str(name), [str(d) for d in var.dims], units
+            ).items():
+                if unit:  # one unit per variable: this unit's goods on their own dimension
+                    var_u = var.isel(good=index).drop_vars(["unit", "price_rm_per_unit"])
+                    data[fname] = var_u.rename(good=cf.UNIT_DIMS[unit][0])
+                else:
+                    data[fname] = var
+                attrs[fname] = cf.file_attrs(fname, unit)
+        out = cf.annotate(
+            xr.Dataset(data).assign_coords(
+                {k: ds[k] for k in ("good", "unit", "price_rm_per_unit")}
+            )
         )
-        for name in out.data_vars:
-            out[name].attrs = cf.variable_attrs(str(name), goods, units, cf.FILE_DTYPE)
-        out = cf.annotate(out)
+        for name, a in attrs.items():
+            out[name].attrs = a
         out.attrs.update(cf.global_attrs(command, {"seed": self.seed}))
         days_units = cf.month_days(self.months)[1]
         out["month"].encoding.update(units=days_units, calendar=cf.CALENDAR, dtype="int32")

@@ -12,6 +12,8 @@ origin x good, the imports into Germany). Kind: how the units follow from the go
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 # kind of a variable -> how its units follow from the goods' units
 LEVEL, FLOW, RM, RM_FLOW, SHARE, FLAG, TONNES_FLOW, CODE = (
     "level", "flow", "rm", "rm_flow", "share", "flag", "tonnes_flow", "code",
@@ -68,3 +70,42 @@ ALL_VARIABLES = tuple(VARIABLES)
 GOODS_VARIABLES = tuple(n for n, (a, k, _) in VARIABLES.items() if a == GOOD and k != RM)
 RM_GOODS_VARIABLES = tuple(n for n, (a, k, _) in VARIABLES.items() if a == GOOD and k == RM)
 RUN_VARIABLES = tuple(n for n, (a, _, _) in VARIABLES.items() if a == RUN)
+
+
+# the unit of a good -> the dimension and name suffix of its variables in the file
+UNIT_DIMS = {"t": ("good_t", ""), "kg": ("good_kg", "_kg"), "RM": ("good_rm", "_rm")}
+
+
+def file_variables(
+    name: str, dims: Sequence[str], units: Sequence[str]
+) -> dict[str, tuple[str, tuple[str, ...], list[int]]]:
+    """The file variables of a trajectory variable: file name -> (unit of its goods, dims,
+    indices of its goods); one per unit of the goods when its units follow theirs."""
+    if "good" not in dims or VARIABLES.get(name, ("", SHARE, ""))[1] not in (LEVEL, FLOW):
+        return {name: ("", tuple(dims), list(range(len(units))) if "good" in dims else [])}
+    out = {}
+    for unit, (dim, suffix) in UNIT_DIMS.items():
+        index = [i for i, u in enumerate(units) if u == unit]
+        if index:
+            out[name + suffix] = (unit, tuple(dim if d == "good" else d for d in dims), index)
+    return out
+
+
+def unit_of(dims: Sequence[str]) -> str:
+    """The unit of the goods of a file variable's dims ("": not split by unit)."""
+    return next((u for u, (dim, _) in UNIT_DIMS.items() if dim in dims), "")
+
+
+def base_name(name: str, dims: Sequence[str]) -> str:
+    """The trajectory variable a file variable holds (``stock_kg`` on ``good_kg``: ``stock``)."""
+    unit = unit_of(dims)
+    return name.removesuffix(UNIT_DIMS[unit][1]) if unit else name
+
+
+def unit_dims(goods: Sequence[str], units: Sequence[str]) -> dict[str, list[str]]:
+    """The per-unit good dimensions of a catalogue and their labels (``good_kg``: platinum)."""
+    out = {
+        dim: [g for g, u in zip(goods, units, strict=True) if u == unit]
+        for unit, (dim, _) in UNIT_DIMS.items()
+    }
+    return {dim: labels for dim, labels in out.items() if labels}

@@ -109,9 +109,10 @@ def summarise(trajectories: Path, scenario: str) -> Summary:
     without a scenario dimension, as tests write, is that one scenario)."""
     import xarray as xr
 
-    from model.engine.cf import month_labels
+    from model.engine.cf import joined, month_labels
 
-    with xr.open_dataset(trajectories, engine="h5netcdf") as ds:
+    with xr.open_dataset(trajectories, engine="h5netcdf") as raw:
+        ds = joined(raw)
         keep = [v for v in VARIABLES if v in ds]
         part = ds[keep].sel(scenario=scenario) if "scenario" in ds.dims else ds[keep]
         part = part.load()

@@ -69,6 +69,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model.engine import cf
+from model.engine.variables import unit_dims, unit_of
 from model.errors import UserError, resolve_path
 from model.files.scenario import Scenario, dumps, parse_toml
 from model.store.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
@@ -517,7 +518,8 @@ class TrajectoryLayout:
     compression: int
 
     def sizes(self) -> dict[str, int]:
-        return {"month": len(self.months), "good": len(self.goods), "supplier": len(self.suppliers)}
+        labels = {"month": self.months, "good": self.goods, "supplier": self.suppliers}
+        return {d: len(v) for d, v in {**labels, **unit_dims(self.goods, self.units)}.items()}
 
     def block_shape(self, name: str) -> tuple[int, ...]:
         sizes = self.sizes()
@@ -547,6 +549,7 @@ class TrajectoryLayout:
                 ("scenario", self.scenarios),
                 ("good", self.goods),
                 ("supplier", self.suppliers),
+                *unit_dims(self.goods, self.units).items(),
             ):
                 f.create_variable(dim, (dim,), dtype=text)[:] = np.array(labels, dtype=object)
             days, since = cf.month_days(self.months)
@@ -560,8 +563,8 @@ class TrajectoryLayout:
             f.create_variable(
                 "price_rm_per_unit", ("good",), data=np.asarray(self.prices, dtype=np.float64)
             )
-            for name, cattrs in cf.COORD_ATTRS.items():
-                f.variables[name].attrs.update(cattrs)
+            for name in cf.COORD_ATTRS.keys() & f.variables.keys():
+                f.variables[name].attrs.update(cf.COORD_ATTRS[name])
             filters = (
                 {"compression": "gzip", "compression_opts": self.compression}
                 if self.compression
@@ -577,10 +580,12 @@ class TrajectoryLayout:
                     chunks=shape,
                     **filters,
                 )
-                var.attrs.update(cf.variable_attrs(name, self.goods, self.units))
+                var.attrs.update(cf.file_attrs(name, unit_of(dims)))
                 aux = ["month_label", *(["unit", "price_rm_per_unit"] if "good" in dims else [])]
                 var.attrs["coordinates"] = " ".join(aux)
             f.attrs.update(cf.global_attrs("batch", attrs))
+            if not any("good" in dims for dims in self.variables.values()):  # as xarray writes
+                f.attrs["coordinates"] = "unit price_rm_per_unit"  # them: a run file's layout
 
 
 def remove_dead_staging(final: Path) -> None:

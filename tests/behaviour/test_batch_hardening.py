@@ -28,6 +28,7 @@ from model.batch import preflight
 from model.batch import run as batch_run
 from model.batch import worker as batch_worker
 from model.cli import main
+from model.engine.cf import joined
 from model.errors import UserError
 from model.store.folder import BatchFolder
 from model.store.results import ResultFolder, read_outcomes
@@ -56,8 +57,8 @@ def same_results(a: Path, b: Path) -> None:
         read_outcomes(a).drop(columns="folder"), read_outcomes(b).drop(columns="folder")
     )
     with (
-        xr.open_dataset(a / "trajectories.nc", engine="h5netcdf") as da,
-        xr.open_dataset(b / "trajectories.nc", engine="h5netcdf") as db,
+        joined(xr.open_dataset(a / "trajectories.nc", engine="h5netcdf")) as da,
+        joined(xr.open_dataset(b / "trajectories.nc", engine="h5netcdf")) as db,
     ):
         for name in da.data_vars:
             assert np.array_equal(

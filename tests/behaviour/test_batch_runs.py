@@ -19,6 +19,7 @@ import xarray as xr
 
 from model.batch import worker as batch_worker
 from model.cli import main
+from model.engine.cf import joined
 from model.engine.outcomes import outcomes_table, param_column
 from model.engine.runner import simulate
 from model.files.scenario import load
@@ -67,8 +68,8 @@ def assert_same_results(a: Path, b: Path) -> None:
     )
     pd.testing.assert_frame_equal(ta, tb, check_exact=True)
     with (
-        xr.open_dataset(a / "trajectories.nc", engine="h5netcdf") as da,
-        xr.open_dataset(b / "trajectories.nc", engine="h5netcdf") as db,
+        joined(xr.open_dataset(a / "trajectories.nc", engine="h5netcdf")) as da,
+        joined(xr.open_dataset(b / "trajectories.nc", engine="h5netcdf")) as db,
     ):
         assert set(da.data_vars) == set(db.data_vars)
         for name in da.data_vars:
@@ -141,7 +142,7 @@ def test_replications_are_paired_across_scenarios_and_match_pactsim_run(referenc
     def months(values):
         return [None if pd.isna(m) else m for m in values]
 
-    with xr.open_dataset(folder / "trajectories.nc", engine="h5netcdf") as ds:
+    with joined(xr.open_dataset(folder / "trajectories.nc", engine="h5netcdf")) as ds:
         assert (
             ds["stock"].dims == ("scenario", "run", "month", "good")
             and ds["stock"].dtype == np.float32
@@ -302,5 +303,5 @@ def test_sobol_batch_stores_the_design_for_salib(tmp_path):
     sobol.analyze(
         problem, table["war_readiness_mean"].to_numpy(), calc_second_order=False, num_resamples=10
     )
-    with xr.open_dataset(tmp_path / "s" / "trajectories.nc", engine="h5netcdf") as ds:
+    with joined(xr.open_dataset(tmp_path / "s" / "trajectories.nc", engine="h5netcdf")) as ds:
         assert list(ds.data_vars) == ["stock"]  # unit, price_rm_per_unit: coordinates

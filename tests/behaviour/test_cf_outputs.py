@@ -18,6 +18,7 @@ import pytest
 import xarray as xr
 
 from model.cli import main
+from model.engine import cf
 from model.engine.outcomes import column_name, param_column
 from model.store.results import read_outcomes
 
@@ -61,18 +62,24 @@ def test_trajectories_are_cf_with_a_time_axis(folders, which):
         assert year.sizes["month"] == 12 and str(year["month_label"].values[0]) == "1941-01"
         yearly = ds["stock"].resample(month="YS").mean()
         assert yearly.sizes["month"] == 4  # 1939 .. 1942
-        assert ds["stock"].dims == ("scenario", "run", "month", "good")
-        assert ds["imports"].dims == ("scenario", "run", "month", "supplier", "good")
+        assert ds["stock"].dims == ("scenario", "run", "month", "good_t")
+        assert list(ds["good_kg"].values) == ["platinum"] and "stock_kg" in ds
+        dims = ("scenario", "run", "month", "supplier", "good_t")
+        assert ds["imports"].dims == dims and ds["binding"].dims[-1] == "good"
         assert "soviet_union" in ds["supplier"].values
         for name in [*ds.data_vars, *ds.coords]:
             attrs = {**ds[name].attrs, **ds[name].encoding}
             assert "long_name" in attrs and "units" in attrs, name
         for name in ds.data_vars:
             assert ds[name].dtype == np.float32, name
-        assert ds["stock"].attrs["units"].startswith("t") and "RM" in ds["stock"].attrs["units"]
+        assert ds["stock"].attrs["units"] == "t" and ds["stock_kg"].attrs["units"] == "kg"
         price = ds["price_rm_per_unit"].attrs  # money: a number and its currency
         assert price["units"] == "1" and price["currency"] == "RM"
-        assert ds["imports"].attrs["units"].startswith("t month-1")
+        assert ds["imports"].attrs["units"] == "t month-1"
+        joined = cf.joined(ds)  # the per-unit variables back on one good axis, for readers
+        assert joined["stock"].dims[-1] == "good" and joined.sizes["good"] == ds.sizes["good"]
+        platinum = joined["stock"].sel(good="platinum").values
+        assert np.array_equal(platinum, ds["stock_kg"].sel(good_kg="platinum").values)
         assert ds["war_readiness"].attrs["units"] == "1"
         assert ds["binding"].attrs["flag_meanings"].split()[:2] == ["no_dues", "quota"]
         assert len(ds["binding"].attrs["flag_values"]) == len(
@@ -80,23 +87,24 @@ def test_trajectories_are_cf_with_a_time_axis(folders, which):
         )
 
 
-def test_every_variable_without_a_good_axis_has_a_udunits_unit(folders):
-    """Issue 24, item 3, as far as it goes: money (units "1", currency "RM"), the transit
-    tonnes, shares and the coordinates parse as UDUNITS units in run and batch files. The
-    variables by good still spell one unit per good in their units text (t, kg, RM) -- not yet
-    a UDUNITS unit: those goods are to get variables of their own."""
-    cf_units = pytest.importorskip("cf_units")
+def test_every_variable_has_one_udunits_unit(folders):
+    """Issue 24, item 3: every variable and coordinate of a run file and a batch file has
+    units that UDUNITS parses (cf_units, in the test extra): by-good stocks and flows are one
+    variable per unit (t; kg for platinum; RM, as units "1" with a currency, for the German
+    counter-deliveries), money is "1" with currency "RM"."""
+    import cf_units
+
     for key in ("baseline", "batch"):
         with xr.open_dataset(folders[key] / "trajectories.nc", engine="h5netcdf") as ds:
+            checked = 0
             for name in [*ds.data_vars, *ds.coords]:
                 units = {**ds[name].attrs, **ds[name].encoding}.get("units")
-                if "good" in ds[name].dims and name not in ("unit", "price_rm_per_unit"):
-                    continue
-                if name in ("month",):
-                    continue  # a time coordinate: "days since ..." (encoded)
                 cf_units.Unit(units)  # raises ValueError for a text UDUNITS cannot read
-                if name.endswith("_rm") or name == "price_rm_per_unit":
-                    assert units == "1" and ds[name].attrs["currency"] == "RM", name
+                checked += 1
+                money = name in ds.data_vars and str(name).endswith("_rm")
+                if money or name == "price_rm_per_unit":
+                    assert units in ("1", "1 month-1") and ds[name].attrs["currency"] == "RM", name
+            assert checked >= 25 and "german_exports_rm" in ds or key == "batch"
 
 
 def test_run_and_batch_files_share_one_layout(folders):

@@ -14,6 +14,7 @@ import pytest
 import xarray as xr
 
 from model.cli import main as cli_main
+from model.engine.cf import joined
 from model.presentation.report_figures import write_figures
 from model.world.calendar import Window
 
@@ -192,7 +193,7 @@ def test_headline_table_shows_the_known_effects(reported):
 def test_write_figures_for_the_batch_and_for_a_single_run(tmp_path):
     folder = synthetic_batch(tmp_path / "one", {"baseline": SCENARIOS["baseline"]})
     # a `pactsim run` folder has no scenario dimension in its trajectories
-    ds = xr.open_dataset(folder / "trajectories.nc", engine="h5netcdf").load()
+    ds = joined(xr.open_dataset(folder / "trajectories.nc", engine="h5netcdf")).load()
     (folder / "trajectories.nc").unlink()
     ds.isel(scenario=0, drop=True).to_netcdf(folder / "trajectories.nc", engine="h5netcdf")
     paths = write_figures(folder)
@@ -243,7 +244,7 @@ def test_figures_of_scenarios_on_different_windows(tmp_path, capsys):
     window with NaN (here the baseline's first and last six months): the figures are drawn
     (before: `Axis limits cannot be NaN or Inf`), one progress line each."""
     folder = synthetic_batch(tmp_path / "windows")
-    ds = xr.open_dataset(folder / "trajectories.nc", engine="h5netcdf").load()
+    ds = joined(xr.open_dataset(folder / "trajectories.nc", engine="h5netcdf")).load()
     outside = np.r_[0:6, len(MONTHS) - 6 : len(MONTHS)]
     for var in ("stock", "shortage", "demand", "clearing_balance_rm", "suspended"):
         values = ds[var].values
@@ -288,7 +289,7 @@ def test_summaries_are_the_quantiles_the_figures_drew(tmp_path):
         slow = np.nanpercentile(values, STOCK_QUANTILES, axis=0)
     np.testing.assert_array_equal(fast, slow)
     folder = synthetic_batch(tmp_path / "summary")
-    ds = xr.open_dataset(folder / "trajectories.nc", engine="h5netcdf").load()
+    ds = joined(xr.open_dataset(folder / "trajectories.nc", engine="h5netcdf")).load()
     summary = summarise(folder / "trajectories.nc", "no_pact")
     stock = ds["stock"].sel(scenario="no_pact").values.astype(float)
     np.testing.assert_array_equal(summary.stock, np.percentile(stock, STOCK_QUANTILES, axis=0))

@@ -9,6 +9,7 @@ import pandas as pd
 import xarray as xr
 
 from model.cli import main
+from model.engine.cf import joined
 
 
 def test_run_writes_manifest_outcomes_trajectories_and_figures(tmp_path, capsys):
@@ -25,7 +26,7 @@ def test_run_writes_manifest_outcomes_trajectories_and_figures(tmp_path, capsys)
     assert len(table) == 20 and {"stockout_oil", "cover_oil_1941_06", "suspension_months"} <= set(
         table.columns
     )
-    ds = xr.open_dataset(out / "trajectories.nc", engine="h5netcdf")
+    ds = joined(xr.open_dataset(out / "trajectories.nc", engine="h5netcdf"))
     for name in ("stock", "production", "consumption", "demand", "shortage"):
         assert ds[name].dims == ("scenario", "run", "month", "good")
         assert ds[name].dtype == np.float32  # the layout of a batch (model.engine.cf)
