@@ -6,7 +6,10 @@ presentation layer's figure writers (``args.figure_writers``), and turns
 every expected failure (a bad scenario or experiment file, a missing result folder, an
 operating-system error such as a read-only folder or a full disk) into one clear line on
 stderr and exit code 2, and Ctrl-C at any moment into one line and exit code 130 -- never
-a traceback. Before ``compare`` and ``report`` read a result folder, its files are checked
+a traceback. A closed stdout (``pactsim compare RESULT | head``) is no error: the command
+ends quietly with exit code 141 (128 + SIGPIPE, what a shell reports for a Unix tool whose
+reader has gone), and a result folder it was writing is removed, never left half-written
+(:mod:`model.cli.terminal`). Before ``compare`` and ``report`` read a result folder, its files are checked
 against the checksums its manifest records (:mod:`model.store.manifest`).
 
 May import: every layer (this is the top one).
@@ -20,7 +23,9 @@ import importlib
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
+from model.cli.terminal import CLOSED_PIPE_STATUS, quiet_stdout, stdout_closed
 from model.errors import ScenarioError, UserError
 
 # subcommand -> (module, one-line help)
@@ -87,6 +92,17 @@ def _figure_names():
     return FIGURES
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a closed stdout under ``--help`` or ``--version`` reaches
+    :func:`main` (argparse would swallow it and exit 0 without a word)."""
+
+    command_parsers: dict[str, argparse.ArgumentParser]  # the top parser's, by command
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        if message:
+            (file or sys.stderr).write(message)
+
+
 class DefaultsHelp(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """``--help`` shows each option's default once: not for on/off flags, options without
     one, or options whose help already says it; descriptions keep their line breaks."""
@@ -126,16 +142,18 @@ def _version() -> str:
         return "pactsim (not installed)"
 
 
-def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+def build_parser(argv: list[str]) -> Parser:
     defaults = DefaultsHelp  # every --help shows the defaults
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pactsim", description=DESCRIPTION, epilog=EPILOG, formatter_class=defaults
     )
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = next((a for a in argv if not a.startswith("-")), None)
+    parser.command_parsers = {}
     for name, (_module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text, formatter_class=defaults)
+        parser.command_parsers[name] = p
         if name == wanted:  # import only the module that will run
             _load(name).add_arguments(p, name)
     return parser
@@ -152,12 +170,42 @@ def os_error_line(err: OSError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        status = _guarded(argv)
+        sys.stdout.flush()  # a closed pipe shows here when the output was buffered
+    except SystemExit:  # --help, --version and usage errors (argparse)
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            return _closed_pipe()
+        raise
+    except BrokenPipeError:  # stdout's reader has gone (_guarded told it from other pipes)
+        return _closed_pipe()
+    return status
+
+
+def _closed_pipe() -> int:
+    quiet_stdout()  # what is still buffered goes nowhere, without a word at exit
+    return CLOSED_PIPE_STATUS
+
+
+def _guarded(argv: list[str]) -> int:
+    """:func:`_main` with every expected failure as one line on stderr."""
     name = next((a for a in argv if not a.startswith("-")), "")
     try:
         return _main(argv)
     except (ScenarioError, UserError) as err:
-        message = " ".join(str(err).split())
+        from model.cli.hints import with_hint
+
+        message = " ".join(
+            (with_hint(err, name) if isinstance(err, ScenarioError) else str(err)).split()
+        )
         print(f"pactsim {name}: error: {message}", file=sys.stderr)
+        return 2
+    except BrokenPipeError as err:
+        if stdout_closed():
+            raise
+        print(f"pactsim {name}: error: {os_error_line(err)}", file=sys.stderr)
         return 2
     except OSError as err:
         print(f"pactsim {name}: error: {os_error_line(err)}", file=sys.stderr)
@@ -168,6 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"pactsim {name}: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:
+        from model.cli.hints import unreadable_data
+
+        line = unreadable_data(err)
+        if line is None:
+            raise  # a bug: its traceback is what a report needs
+        print(f"pactsim {name}: error: {line}", file=sys.stderr)
+        return 2
 
 
 def _main(argv: list[str]) -> int:
@@ -175,7 +231,10 @@ def _main(argv: list[str]) -> int:
     # chose one), so importing the plotting module switches nothing for anyone else
     os.environ.setdefault("MPLBACKEND", "Agg")
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the command's own parser: its usage, "pactsim compare: error: ..."
+        named = parser.command_parsers.get(args.command) if args.command else None
+        (named or parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if not args.command:
         parser.print_help()
         return 2
@@ -183,7 +242,12 @@ def _main(argv: list[str]) -> int:
     args.figure_writers = LazyWriters()  # imported when a command first draws
     if args.command == "batch":  # checked before the first run (imported only if named)
         args.figure_names = _figure_names
-    if args.command in READS_RESULT and isinstance(getattr(args, "result", None), Path):
+    result = getattr(args, "result", None)
+    if isinstance(result, Path) and result.is_file():
+        raise UserError(
+            f"{result}: is a file; expected a result folder (pactsim run or batch writes one)"
+        )
+    if args.command in READS_RESULT and isinstance(result, Path):
         from model.store.manifest import refuse_damaged
 
         refuse_damaged(args.result)

@@ -7,6 +7,7 @@ The figures come from the presentation layer's writer that ``model.cli`` passes 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -135,11 +136,15 @@ def started(args: argparse.Namespace, workers: int) -> Batch:
         room=lambda estimate: check_room(estimate, args.force, args.out),
     )
     n = len(batch.scenarios)
-    print(
-        f"batch {experiment.name}: {n} scenario(s) x {batch.design.n_runs} runs ({experiment.sampler}), "
-        f"chunks of {batch.chunk}; writing {batch.folder.path}",
-        flush=True,
-    )
+    try:
+        print(
+            f"batch {experiment.name}: {n} scenario(s) x {batch.design.n_runs} runs ({experiment.sampler}), "
+            f"chunks of {batch.chunk}; writing {batch.folder.path}",
+            flush=True,
+        )
+    except BrokenPipeError:  # stdout closed before any run: no partial folder is left behind
+        shutil.rmtree(batch.folder.path, ignore_errors=True)
+        raise
     return batch
 
 

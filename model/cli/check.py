@@ -15,6 +15,7 @@ import argparse
 import sys
 
 from model.batch.experiment import check_design_size, load_experiment, uncertain_paths
+from model.cli.hints import with_hint
 from model.errors import ScenarioError, UserError
 from model.files.scenario import find_file, load, read_toml
 
@@ -43,7 +44,7 @@ def check_file(file: str) -> str | None:
     try:
         load(file)
     except ScenarioError as err:
-        return str(err)
+        return with_hint(err, "check")
     except RecursionError:
         return f"{file}: the scenario is nested too deeply to check"
     except Exception as err:  # noqa: BLE001 -- the CLI boundary: one line, never a traceback
@@ -59,7 +60,9 @@ def check_experiment(file: str) -> str | None:
         experiment = load_experiment(file)
         scenarios = experiment.load_scenarios()
         check_design_size(experiment, len(uncertain_paths(scenarios)), len(scenarios))
-    except (ScenarioError, UserError) as err:
+    except ScenarioError as err:
+        return with_hint(err, "check")
+    except UserError as err:
         return str(err)
     return None
 

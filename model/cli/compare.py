@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -27,18 +26,10 @@ from model.analysis.compare import (
     method_lines,
 )
 from model.analysis.metrics import HEADLINE_COLUMNS
+from model.cli import terminal
+from model.cli.arguments import check_seed
 from model.errors import UserError
 from model.store.results import frozen_data
-
-
-def _console(width: int = 120) -> Any:
-    """A rich console as wide as the terminal, or $COLUMNS, or ``width`` when piped."""
-    from rich.console import Console
-
-    console = Console()
-    if console.is_terminal or os.environ.get("COLUMNS", "").isdigit():
-        return console
-    return Console(width=width)
 
 
 def _full_difference(row: pd.Series) -> str:
@@ -50,7 +41,7 @@ def _full_difference(row: pd.Series) -> str:
 def print_table(table: pd.DataFrame, show_all: bool = False) -> None:
     from rich.table import Table
 
-    console = _console()
+    console = terminal.console()
     level = f"{table.attrs.get('confidence', CONFIDENCE):.0%} interval"
     for scenario, part in table.groupby("scenario", sort=False):
         n = int(part["n_pairs"].iloc[0])
@@ -277,6 +268,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def main(args: argparse.Namespace) -> int:
 
+    check_seed(args.seed)
     if args.resamples < 100:
         raise UserError(f"--resamples must be at least 100, got {args.resamples}")
     if not 0 < args.confidence < 1:

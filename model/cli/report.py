@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from model.analysis.compare import load_results
+from model.cli.arguments import check_seed
 from model.cli.compare import add_result_arguments
 from model.errors import UserError
 from model.presentation.report import write_report
@@ -26,6 +27,7 @@ def main(args: argparse.Namespace) -> int:
     from model.batch.executors import default_workers, start_forkserver
     from model.presentation.figure_pool import PRELOAD
 
+    check_seed(args.seed)
     if default_workers() > 1:  # the figure workers' imports, while the results are read
         start_forkserver(PRELOAD)
     results = load_results(args.result)

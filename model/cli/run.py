@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.batch.experiment import MAX_REPLICATIONS, SEED_MAX
+from model.cli.arguments import check_runs, check_seed
 from model.errors import UserError
 from model.files.limits import available_memory, size_text
 from model.files.scenario import Scenario, load
@@ -39,10 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if not 1 <= args.runs <= MAX_REPLICATIONS:
-        raise UserError(f"--runs must be from 1 to {MAX_REPLICATIONS:,}, got {args.runs:,}")
-    if not 0 <= args.seed <= SEED_MAX:
-        raise UserError(f"--seed must be a whole number from 0 to 2**64 - 1, got {args.seed}")
+    check_runs(args.runs)
+    check_seed(args.seed)
     scenario = load(args.scenario)
     check_run_memory(scenario, args.runs)
     from model.engine.outcomes import outcomes_table

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from model.batch.experiment import DEFAULT_CHUNK, check_design_size, load_experiment
+from model.cli import terminal
 from model.errors import UserError
 from model.files.scenario import parse_toml
 
@@ -26,14 +27,11 @@ if TYPE_CHECKING:  # the analysis (pandas, SALib, the engine) loads once the fil
 def print_indices(
     indices: pd.DataFrame, method: str, outcomes: Sequence[str], top: int = 10
 ) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from model.analysis.sensitivity import ranking_key, shown_outcomes
 
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=120)
+    console = terminal.console()
     key = ranking_key(method)
     cols = (
         (("S1", "S1_conf"), ("ST", "ST_conf"))
@@ -170,7 +168,7 @@ def _workers_and_chunk(args: argparse.Namespace, spec: SensitivitySpec) -> tuple
     workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise UserError(f"--workers must be at least 1, got {workers}")
-    chunk = args.chunk or spec.experiment.chunk or DEFAULT_CHUNK
+    chunk = args.chunk if args.chunk is not None else (spec.experiment.chunk or DEFAULT_CHUNK)
     if chunk < 1:
         raise UserError(f"--chunk must be at least 1, got {chunk}")
     return workers, chunk

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +19,8 @@ from model.analysis.validation import (
     scenario_targets,
     validate,
 )
+from model.cli import terminal
+from model.cli.arguments import check_runs, check_seed
 from model.errors import UserError
 from model.files.scenario import shipped
 from model.world.randomness import DEFAULT_SEED
@@ -103,7 +104,7 @@ COLUMNS = (
     ("acceptance\nband", "right", lambda r: r[7]),
     ("in\nband", "center", lambda r: r[8]),
 )  # fmt: skip
-PIPED_WIDTH = 120  # without a terminal or $COLUMNS
+PIPED_WIDTH = terminal.PIPED_WIDTH  # without a terminal or $COLUMNS
 
 
 ROLE_TITLES = {
@@ -116,13 +117,10 @@ def print_table(
     results: Sequence[TargetResult], n_runs: int, seed: int, scenario: str = "baseline"
 ) -> None:
     """One table per role, calibration first, each with its count (docs/architecture.md §9)."""
-    from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    console = Console()  # the terminal's width, or $COLUMNS
-    if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
-        console = Console(width=PIPED_WIDTH)
+    console = terminal.console(PIPED_WIDTH)  # the terminal's width, or $COLUMNS
     for role in ROLES:
         group = [r for r in results if r.target.role == role]
         inside = sum(r.within_band for r in group)
@@ -146,8 +144,8 @@ def print_table(
 
 def main(args: argparse.Namespace) -> int:
 
-    if args.runs < 1:
-        raise UserError(f"--runs must be at least 1, got {args.runs}")
+    check_runs(args.runs)
+    check_seed(args.seed)
     scenario, extra = args.scenario, []
     if scenario is not None:
         named = shipped("scenarios") / f"{scenario}.toml"

@@ -51,6 +51,9 @@ def folder_problems(path: Path) -> tuple[str, list[str]]:
     if path.name.endswith(".partial") or (path / "parts").is_dir():
         return partial_problems(path)
     manifest = read_manifest(path)
+    command = manifest.get("command")
+    if "outputs" not in manifest and not (isinstance(command, list) and command[:1] == ["pactsim"]):
+        raise UserError(f"{path}: its manifest.json names no pactsim command; not a result folder")
     if "outputs" not in manifest:
         return f"{path}: no checksums recorded (a folder written before pactsim kept them)", []
     problems = output_problems(path, manifest)

@@ -32,6 +32,7 @@ from model.presentation.dashboard_levers import apply_levers, lever_starts
 
 BASELINE_FILE = "baseline.toml"
 SCENARIO_DIR_ENV = "PACTSIM_SCENARIOS"
+SCENARIO_FILE_ENV = "PACTSIM_SCENARIO"  # the file the page starts from (dashboard --scenario)
 APP_MODULE = "model.presentation.dashboard_app"
 RUN_CHOICES = (1, 20, 100)
 DEFAULT_RUNS = 20
@@ -50,6 +51,12 @@ def scenario_dir() -> Path:
     if (here / BASELINE_FILE).exists():
         return here
     return shipped("scenarios")
+
+
+def start_file() -> str:
+    """The scenario file the page starts from: $PACTSIM_SCENARIO (a name in the scenarios
+    folder, set by ``pactsim dashboard --scenario``), or the baseline."""
+    return os.environ.get(SCENARIO_FILE_ENV) or BASELINE_FILE
 
 
 def scenario_files(folder: Path) -> list[str]:

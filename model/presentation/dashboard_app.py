@@ -38,6 +38,7 @@ from model.presentation.dashboard import (
     load_scenario,
     scenario_dir,
     scenario_files,
+    start_file,
     summary_rows,
 )
 from model.presentation.dashboard_charts import Chart, chart_series, export_bytes, invasion_label
@@ -57,11 +58,12 @@ PLAY, PAUSE, REPLAY = "▶", "❚❚", "↺ Replay"
 # ---------------------------------------------------------------------------------------
 # controls
 # ---------------------------------------------------------------------------------------
-def initial_arguments(folder: Any) -> dict[str, Any]:
-    """What Reset passes before any control is touched: the baseline file, the default
-    runs, every lever at its start."""
+def initial_arguments(folder: Any, scenario_file: str | None = None) -> dict[str, Any]:
+    """What Reset passes before any control is touched: the scenario file the page starts
+    from (``pactsim dashboard --scenario``; the baseline by default), the default runs,
+    every lever at its start (the baseline's values: a lever left there changes nothing)."""
     starts = lever_starts(load_scenario(folder, BASELINE_FILE))
-    return {"scenario_file": BASELINE_FILE, "runs": DEFAULT_RUNS, "seed": 0,
+    return {"scenario_file": scenario_file or start_file(), "runs": DEFAULT_RUNS, "seed": 0,
             "scenario_folder": str(folder), **starts}  # fmt: skip
 
 
