@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from model.analysis.compare import BatchResults, compare
-from model.presentation.summaries import summarise
+from model.presentation.summaries import summarise_many
 
 
 def compare_in_pool(results: BatchResults, baseline: str, seed: int, executor: Any) -> pd.DataFrame:
@@ -36,9 +36,23 @@ def compare_in_pool(results: BatchResults, baseline: str, seed: int, executor: A
     return paired_table([parts[n] for n in names if n != baseline])
 
 
-def compare_tasks(results: BatchResults, baseline: str, seed: int) -> list[tuple[str, Any]]:
+def compare_tasks(
+    results: BatchResults, baseline: str, seed: int, outcomes: Sequence[str] | None = None
+) -> list[tuple[str, Any]]:
+    """A task per counterfactual; ``outcomes`` (ids as in the table, e.g.
+    ``stockout_oil:share``) keeps only the columns those are compared from -- the same rows
+    for them, since every outcome is resampled with the same replications."""
     others = [n for n in results.scenarios if n != baseline]
-    return [("compare", (_pair(results, baseline, n), baseline, seed)) for n in others]
+    return [("compare", (_pair(results, baseline, n, outcomes), baseline, seed)) for n in others]
+
+
+def summary_tasks(trajectories: Path, names: Sequence[str], workers: int) -> list[tuple[str, Any]]:
+    """The scenarios' summaries in one task per worker (each opens the file once)."""
+    groups = max(1, min(workers, len(names)))
+    size = -(-len(names) // groups)
+    return [
+        ("summaries", (trajectories, list(names[i : i + size]))) for i in range(0, len(names), size)
+    ]
 
 
 class LazyPool:
@@ -80,10 +94,18 @@ PRELOAD = (
 )
 
 
-def _pair(results: BatchResults, baseline: str, name: str) -> BatchResults:
-    """The result restricted to the baseline's and one counterfactual's rows (a task's data)."""
-    scenario = results.outcomes["scenario"].astype(str)
-    return replace(results, outcomes=results.outcomes[scenario.isin([baseline, name])])
+def _pair(
+    results: BatchResults, baseline: str, name: str, outcomes: Sequence[str] | None = None
+) -> BatchResults:
+    """The result restricted to the baseline's and one counterfactual's rows (a task's data),
+    and with ``outcomes`` to the columns they are compared from."""
+    table = results.outcomes
+    scenario = table["scenario"].astype(str)
+    rows = scenario.isin([baseline, name])
+    if outcomes is None:
+        return replace(results, outcomes=table[rows])
+    wanted = {"scenario", "replication", *(o.split(":")[0] for o in outcomes)}
+    return replace(results, outcomes=table.loc[rows, [c for c in table.columns if c in wanted]])
 
 
 def paired_table(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -96,12 +118,13 @@ def paired_table(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 
 def prepare_task(task: tuple[str, Any]) -> tuple[str, str, Any]:
-    """In a worker: one scenario's summary, or one counterfactual's paired differences."""
+    """In a worker: some scenarios' summaries (by name), or one counterfactual's paired
+    differences."""
     kind, args = task
     with warnings.catch_warnings():  # months outside a scenario's window are NaN
         warnings.filterwarnings("ignore", "All-NaN slice|Mean of empty slice")
-        if kind == "summary":
-            return kind, args[1], summarise(*args)
+        if kind == "summaries":
+            return kind, "", summarise_many(*args)
         pair, baseline, seed = args
         name = next(n for n in pair.scenarios if n != baseline)
         return kind, name, compare(pair, baseline, seed)
@@ -117,7 +140,7 @@ def figure_task(task: tuple[Callable[[], Any], Path]) -> tuple[Path, float, bool
 
     make, path = task
     t0 = time.perf_counter()
-    with warnings.catch_warnings():  # months outside a scenario's window are NaN
+    with warnings.catch_warnings(), plots.drawing():  # months outside a window are NaN
         warnings.filterwarnings("ignore", "All-NaN slice|Mean of empty slice")
         fig = make()
         if fig is not None:

@@ -36,6 +36,7 @@ from model.presentation.figure_pool import (
     figure_task,
     paired_table,
     prepare_task,
+    summary_tasks,
 )
 from model.presentation.summaries import VARIABLES, Summary, supplier_totals
 from model.store.results import frozen_data
@@ -310,13 +311,16 @@ def draw_figures(
         # counterfactual's paired differences (the bootstrap), a task each
         tasks: list[tuple[str, Any]] = []
         if _summaries_needed(drawing, wanted, out_dir, redraw):
-            tasks += [("summary", (results.trajectories_path, n)) for n in names]
+            tasks += summary_tasks(
+                results.trajectories_path, names, getattr(executor, "workers", 1)
+            )
         if table is None and _table_needed(drawing, wanted, out_dir, redraw):
-            tasks += compare_tasks(results, baseline, seed)
+            # the figure shows the headline outcomes only: their columns alone are compared
+            tasks += compare_tasks(results, baseline, seed, HEADLINE)
         parts: dict[str, pd.DataFrame] = {}
         for kind, name, value in executor.map(prepare_task, tasks, failed):
-            if kind == "summary":
-                drawing.summaries[name] = value
+            if kind == "summaries":
+                drawing.summaries.update(value)
             else:
                 parts[name] = value
         if parts:
@@ -386,25 +390,42 @@ def _stock_fans(
 ) -> Any:
     from model.presentation import plots
 
-    fig = plots.new_figure(14, 7.5)
+    fig = plots.new_figure(14, 7.5, layout=None)
     axes = fig.subplots(2, 4).ravel()
     numbers = numbered(markers)
-    for ax, good in zip(axes, goods, strict=False):
-        plots.plot_stock_fan(summaries, good, shown, styles, markers, numbers, ax=ax)
-        plots.year_axis(ax)
-    for ax in axes[len(goods) : -1]:
-        ax.axis("off")
     text = (
         "line: median of the runs\ndark band: middle 50 % of runs\nlight band: 90 % of runs\n"
         "strip along the bottom: months in which\nmost runs are short (>= 1 % of demand unmet)\n"
         + _events_text(numbers)
     )
+    _place_grid(fig, 4, text, 0.75, 0.58, 0.35, 0.8, 0.6, legend=list(shown))
+    for ax, good in zip(axes, goods, strict=False):
+        plots.plot_stock_fan(summaries, good, shown, styles, markers, numbers, ax=ax)
+        plots.year_axis(ax)
+    for ax in axes[len(goods) : -1]:
+        ax.axis("off")
     plots.legend_panel(axes[-1], axes[0], text)
     title = " vs ".join(titles.get(s, s) for s in reversed(shown))
     if len(shown) == 1:
         title = titles.get(shown[0], shown[0])
-    fig.suptitle(f"German stocks of critical goods -- {title}", fontsize=12)
+    plots.suptitle(fig, f"German stocks of critical goods -- {title}")
     return fig
+
+
+def _place_grid(
+    fig: Any, cols: int, key: str, left: float, top: float, bottom: float, wgap: float,
+    hgap: float, legend: Sequence[str] = (), ncol: int = 1,
+) -> None:  # fmt: skip
+    """Place a grid whose last panel holds the legend (``legend``: its labels, in ``ncol``
+    columns) and the text ``key`` (fontsize 8), either of which may be wider than a panel:
+    the right margin grows until both fit."""
+    from model.presentation import plots
+
+    width = fig.get_size_inches()[0]
+    need = max(plots.text_width(fig, [key], 8), plots.legend_width(fig, legend, ncol)) + 0.15
+    rest = width - left - (cols - 1) * wgap  # the panels' width plus the right margin
+    right = max(0.12, (cols * need - rest) / (cols - 1)) if cols > 1 else 0.12
+    plots.place(fig, left, right, top, bottom, wgap, hgap)
 
 
 def _shortage_grid(summaries, names, baseline, goods, markers, titles) -> Any:
@@ -419,9 +440,15 @@ def _shortage_grid(summaries, names, baseline, goods, markers, titles) -> Any:
     n = len(names) + 1  # a panel for the legend
     cols = min(4, n)
     rows = -(-n // cols)
-    fig = plots.new_figure(3.6 * cols, 0.8 + 2.6 * rows)
+    fig = plots.new_figure(3.6 * cols, 0.8 + 2.6 * rows, layout=None)
     axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel()
     numbers = numbered(*markers.values())  # one number per event in every panel
+    text = (
+        "solid: the scenario (median of runs); dashed: the baseline\n"
+        f"goods never short (< 0.5 %): {', '.join(g for g in goods if g not in short) or 'none'}\n"
+        + _events_text(numbers)
+    )
+    _place_grid(fig, cols, text, 0.7, 0.78, 0.35, 0.15, 0.5, legend=list(short), ncol=2)
     for ax, name in zip(axes, names, strict=False):
         # the name, then the title wrapped to the panel (one line of both overran its neighbour)
         title = f"{name}\n{textwrap.fill(titles.get(name, name), PANEL_TITLE_CHARS)}"
@@ -433,14 +460,9 @@ def _shortage_grid(summaries, names, baseline, goods, markers, titles) -> Any:
         ax.axis("off")
     for ax in axes[::cols]:
         ax.set_ylabel("unmet demand, %")
-    text = (
-        "solid: the scenario (median of runs); dashed: the baseline\n"
-        f"goods never short (< 0.5 %): {', '.join(g for g in goods if g not in short) or 'none'}\n"
-        + _events_text(numbers)
-    )
     plots.legend_panel(axes[len(names)], axes[0], text, ncol=2)
     axes[len(names)].get_legend().set_title("good")
-    fig.suptitle("German shortages of critical goods: unmet demand, % of demand", fontsize=12)
+    plots.suptitle(fig, "German shortages of critical goods: unmet demand, % of demand")
     return fig
 
 
@@ -448,28 +470,33 @@ def _stockout_panels(data, months, names, styles) -> Any:
     """``data``: good -> scenario -> the stock-out month of each run (None: not within)."""
     from model.presentation import plots
 
-    fig = plots.new_figure(14, 7.5)
+    fig = plots.new_figure(14, 7.5, layout=None)
     axes = fig.subplots(2, 4).ravel()
-    for ax, (good, by_scenario) in zip(axes, data.items(), strict=False):
-        plots.plot_stockout_ecdf(by_scenario, months, good, styles, ax=ax)
-        plots.year_axis(ax)
-    for ax in axes[len(data) : -1]:
-        ax.axis("off")
     text = (
         "each curve: the share of runs in which the\nGerman stock has run out (less than 1 % of a\n"
         f"month's demand left) by that month;\nwhere a curve ends: the share by {months[-1]}\n"
         "(the rest do not run out within the window)"
     )
-    plots.legend_panel(axes[-1], axes[0], text, ncol=1 if len(names) <= 8 else 2)
-    fig.suptitle("When German stocks of critical goods run out", fontsize=12)
+    ncol = 1 if len(names) <= 8 else 2
+    _place_grid(fig, 4, text, 0.75, 0.62, 0.35, 0.8, 0.6, legend=list(names), ncol=ncol)
+    for ax, (good, by_scenario) in zip(axes, data.items(), strict=False):
+        plots.plot_stockout_ecdf(by_scenario, months, good, styles, ax=ax)
+        plots.year_axis(ax)
+    for ax in axes[len(data) : -1]:
+        ax.axis("off")
+    plots.legend_panel(axes[-1], axes[0], text, ncol=ncol)
+    plots.suptitle(fig, "When German stocks of critical goods run out")
     return fig
 
 
 def _deliveries(totals: pd.DataFrame, names) -> Any:
     from model.presentation import plots
 
-    fig = plots.new_figure(12, 1.6 + 0.45 * len(names))
-    ax = fig.gca()
+    fig = plots.new_figure(12, 1.6 + 0.45 * len(names), layout=None)
+    ax = fig.subplots()
+    legend_rows = -(-totals.shape[1] // 8)
+    names_w = plots.text_width(fig, [str(n) for n in totals.index], 10)
+    plots.place(fig, left=names_w + 0.2, right=0.25, top=0.45 + 0.22 * legend_rows, bottom=0.55)
     plots.plot_deliveries_by_supplier(totals, ax=ax)
     ax.legend(
         ncol=min(totals.shape[1], 8),
@@ -478,16 +505,23 @@ def _deliveries(totals: pd.DataFrame, names) -> Any:
         bbox_to_anchor=(0.5, 1.0),
         frameon=False,
     )
-    fig.suptitle("Where Germany's imports came from: cumulative imports by supplier", fontsize=12)
+    plots.suptitle(fig, "Where Germany's imports came from: cumulative imports by supplier")
     return fig
 
 
 def _clearing(summaries, names, styles, markers) -> Any:
     from model.presentation import plots
 
-    fig = plots.new_figure(12, 7.5)
+    fig = plots.new_figure(12, 7.5, layout=None)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2.2, 1))
     numbers = numbered(markers)
+    # the legend beside the top panel: the scenarios' names and the look-alikes' entry
+    labels = [*names, plots.like_baseline_label(summaries, names)]
+    key_lines = event_key(numbers, 150).count("\n") + 1 if numbers else 0
+    plots.place(
+        fig, left=0.95, right=plots.text_width(fig, labels, 8) + 0.75, top=0.62,
+        bottom=0.4 + 0.15 * key_lines, hgap=0.15,
+    )  # fmt: skip
     plots.plot_clearing_balance(summaries, names, styles, markers, numbers, ax=top)
     top.legend(
         fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="scenario"
@@ -504,7 +538,7 @@ def _clearing(summaries, names, styles, markers) -> Any:
             shown.set_xlabel("dashed lines: " + event_key(within, 150), fontsize=8, color="0.3")
     else:
         bottom.axis("off")
-    fig.suptitle("The clearing account and Soviet suspensions", fontsize=12)
+    plots.suptitle(fig, "The clearing account and Soviet suspensions")
     return fig
 
 
@@ -523,7 +557,7 @@ def _differences(table: pd.DataFrame, names, styles) -> Any:
     n_cols = 4
     n_rows = -(-len(heads) // n_cols)
     others = [n for n in names if n in set(table["scenario"])]
-    fig = plots.new_figure(15, 0.9 + n_rows * (0.9 + 0.32 * len(others)))
+    fig = plots.new_figure(15, 0.9 + n_rows * (0.9 + 0.32 * len(others)), layout=None)
     axes = np.atleast_1d(fig.subplots(n_rows, n_cols)).ravel()
     for i, (ax, outcome) in enumerate(zip(axes, heads, strict=False)):
         rows = (
@@ -546,9 +580,16 @@ def _differences(table: pd.DataFrame, names, styles) -> Any:
     for ax in axes[len(heads) :]:
         ax.axis("off")
     level = f"{table.attrs.get('confidence', 0.9):.0%}"
-    fig.suptitle(
+    # the panels' titles: up to four lines at fontsize 10, above each row
+    lines = max((ax.get_title().count("\n") + 1 for ax in axes[: len(heads)]), default=1)
+    title_in = 0.1 + lines * 10 * 1.2 / 72
+    plots.place(
+        fig, left=plots.text_width(fig, others, 10) + 0.25, right=0.15, top=0.35 + title_in,
+        bottom=0.55, wgap=0.3, hgap=0.55 + title_in,
+    )  # fmt: skip
+    plots.suptitle(
+        fig,
         f"Each counterfactual minus the baseline, same runs paired (dot: estimate; bar: {level} bootstrap interval)",
-        fontsize=12,
     )
     return fig
 

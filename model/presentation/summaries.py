@@ -107,20 +107,29 @@ def summarise_arrays(
 def summarise(trajectories: Path, scenario: str) -> Summary:
     """Read one scenario of a result folder's ``trajectories.nc`` and summarise it (a file
     without a scenario dimension, as tests write, is that one scenario)."""
+    return summarise_many(trajectories, [scenario])[scenario]
+
+
+def summarise_many(trajectories: Path, scenarios: Sequence[str]) -> dict[str, Summary]:
+    """:func:`summarise` for several scenarios of one file, opened once: opening the
+    counterfactual batch's file (~40 variables) cost more than reading a scenario's data."""
     import xarray as xr
 
     from model.engine.cf import joined, month_labels
 
+    out = {}
     with xr.open_dataset(trajectories, engine="h5netcdf") as raw:
         ds = joined(raw)
         keep = [v for v in VARIABLES if v in ds]
-        part = ds[keep].sel(scenario=scenario) if "scenario" in ds.dims else ds[keep]
-        part = part.load()
         months = month_labels(ds)
         goods = [str(g) for g in ds["good"].values] if "good" in ds.coords else []
         units = [str(u) for u in np.ravel(ds["unit"].values)] if "unit" in ds else [""] * len(goods)
-    data = {v: np.asarray(part[v].transpose("run", ...).values) for v in keep}
-    return summarise_arrays(scenario, months, goods, units, data)
+        for scenario in scenarios:
+            part = ds[keep].sel(scenario=scenario) if "scenario" in ds.dims else ds[keep]
+            part = part.load()
+            data = {v: np.asarray(part[v].transpose("run", ...).values) for v in keep}
+            out[scenario] = summarise_arrays(scenario, months, goods, units, data)
+    return out
 
 
 def supplier_totals(

@@ -275,6 +275,36 @@ def test_paired_differences_in_a_pool_are_the_table_of_compare(tmp_path):
     assert pooled.attrs == whole.attrs and len(set(pooled["scenario"])) == 2
 
 
+def test_the_figures_headline_comparison_is_the_full_tables_rows(tmp_path):
+    """The paired-differences figure compares only the headline outcomes' columns: the
+    same rows as the full comparison (every outcome resampled with the same replications)."""
+    from model.analysis.compare import compare, load_results
+    from model.analysis.metrics import HEADLINE
+    from model.presentation.figure_pool import compare_tasks, paired_table, prepare_task
+
+    results = load_results(synthetic_batch(tmp_path / "headline"))
+    parts = [prepare_task(t)[2] for t in compare_tasks(results, "baseline", 3, HEADLINE)]
+    part = paired_table(parts)
+    whole = compare(results, "baseline", 3)
+    heads = whole[whole["outcome"].isin(HEADLINE)].reset_index(drop=True)
+    assert len(heads) >= 5 and len(part) < len(whole)
+    pd.testing.assert_frame_equal(
+        part[part["outcome"].isin(HEADLINE)].reset_index(drop=True), heads
+    )
+
+
+def test_summaries_of_several_scenarios_from_one_opening(tmp_path):
+    from model.presentation.summaries import summarise, summarise_many
+
+    path = synthetic_batch(tmp_path / "many") / "trajectories.nc"
+    many = summarise_many(path, ["baseline", "no_pact"])
+    for name in ("baseline", "no_pact"):
+        one = summarise(path, name)
+        np.testing.assert_array_equal(many[name].stock, one.stock)
+        np.testing.assert_array_equal(many[name].clearing_m_rm, one.clearing_m_rm)
+        assert many[name].name == name
+
+
 def test_summaries_are_the_quantiles_the_figures_drew(tmp_path):
     """Per-scenario quantiles computed once equal nanpercentile over runs, a month with
     some NaN runs and a month outside the window (all NaN) included."""
