@@ -55,8 +55,9 @@ def run_figures(path: Path, result: RunResult) -> list[str]:
         ("shortages", lambda ax: plots.plot_shortages(ds, markers=markers, ax=ax)),
     )
     for name, draw in drawers:
-        fig = plots.new_figure()
-        draw(fig.gca())
+        with plots.drawing():
+            fig = plots.new_figure()
+            draw(fig.gca())
         plots.save(fig, figures / f"{name}.png")
     return sorted(p.name for p in figures.iterdir())
 
