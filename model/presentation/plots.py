@@ -40,8 +40,7 @@ def new_figure(
     width: float = 10.0, height: float = 5.5, layout: str | None = "constrained"
 ) -> plt.Figure:
     """A figure of ``width`` x ``height`` inches; ``layout=None`` leaves the axes where
-    :func:`place` puts them (the batch's figures: matplotlib's constrained layout measured
-    every tick label twice more than the drawing does, a third of a figure's time)."""
+    :func:`model.presentation.layout.place` puts them (the batch's figures)."""
     return plt.figure(figsize=(width, height), layout=layout)
 
 
@@ -53,61 +52,6 @@ RC = {"axes.titley": 1.0}
 def drawing() -> Any:
     """The context in which figures are made (:data:`RC`)."""
     return plt.rc_context(RC)
-
-
-def place(
-    fig: plt.Figure,
-    left: float,
-    right: float,
-    top: float,
-    bottom: float,
-    wgap: float = 0.0,
-    hgap: float = 0.0,
-) -> None:
-    """Put the figure's grid of axes at fixed margins and gaps between panels, in inches."""
-    width, height = fig.get_size_inches()
-    grid = next(
-        (ax.get_subplotspec().get_gridspec() for ax in fig.axes if ax.get_subplotspec()), None
-    )
-    rows, cols = grid.get_geometry() if grid is not None else (1, 1)
-    panel_w = (width - left - right - (cols - 1) * wgap) / cols
-    panel_h = (height - top - bottom - (rows - 1) * hgap) / rows
-    fig.subplots_adjust(
-        left=left / width,
-        right=1 - right / width,
-        top=1 - top / height,
-        bottom=bottom / height,
-        wspace=wgap / panel_w,
-        hspace=hgap / panel_h,
-    )
-
-
-def text_width(fig: plt.Figure, texts: Iterable[str], fontsize: float) -> float:
-    """The widest line of ``texts`` at ``fontsize`` as the figure's renderer sets it, inches."""
-    from matplotlib.font_manager import FontProperties
-
-    renderer = fig.canvas.get_renderer()
-    prop = FontProperties(size=fontsize)
-    lines = [line for t in texts for line in str(t).split("\n") if line]
-    widths = [renderer.get_text_width_height_descent(line, prop, ismath=False)[0] for line in lines]
-    return max(widths, default=0.0) / fig.dpi
-
-
-def legend_width(
-    fig: plt.Figure, labels: Sequence[str], ncol: int = 1, fontsize: float = 8
-) -> float:
-    """The width of a frameless legend of ``labels`` in ``ncol`` columns, inches (matplotlib's
-    default handle length 2, text pad 0.8 and column spacing 2, in font sizes)."""
-    em = fontsize / 72
-    per = max(1, -(-len(labels) // max(ncol, 1)))
-    columns = [labels[i : i + per] for i in range(0, len(labels), per)]
-    label_w = sum(text_width(fig, c, fontsize) for c in columns)
-    return label_w + len(columns) * 2.8 * em + (len(columns) - 1) * 2.0 * em + 0.8 * em
-
-
-def suptitle(fig: plt.Figure, text: str, fontsize: float = 12) -> None:
-    """The figure's title, 0.08 inch below its top edge."""
-    fig.suptitle(text, fontsize=fontsize, y=1 - 0.08 / fig.get_size_inches()[1], va="top")
 
 
 def save(fig: plt.Figure, path: Path) -> None:

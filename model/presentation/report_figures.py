@@ -27,7 +27,7 @@ from model.analysis.compare import (
 )
 from model.analysis.metrics import HEADLINE
 from model.errors import UserError
-from model.presentation import captions
+from model.presentation import captions, layout
 from model.presentation.event_marks import event_key, numbered
 from model.presentation.figure_pool import (
     LazyPool,
@@ -408,7 +408,7 @@ def _stock_fans(
     title = " vs ".join(titles.get(s, s) for s in reversed(shown))
     if len(shown) == 1:
         title = titles.get(shown[0], shown[0])
-    plots.suptitle(fig, f"German stocks of critical goods -- {title}")
+    layout.suptitle(fig, f"German stocks of critical goods -- {title}")
     return fig
 
 
@@ -419,13 +419,12 @@ def _place_grid(
     """Place a grid whose last panel holds the legend (``legend``: its labels, in ``ncol``
     columns) and the text ``key`` (fontsize 8), either of which may be wider than a panel:
     the right margin grows until both fit."""
-    from model.presentation import plots
 
     width = fig.get_size_inches()[0]
-    need = max(plots.text_width(fig, [key], 8), plots.legend_width(fig, legend, ncol)) + 0.15
+    need = max(layout.text_width(fig, [key], 8), layout.legend_width(fig, legend, ncol)) + 0.15
     rest = width - left - (cols - 1) * wgap  # the panels' width plus the right margin
     right = max(0.12, (cols * need - rest) / (cols - 1)) if cols > 1 else 0.12
-    plots.place(fig, left, right, top, bottom, wgap, hgap)
+    layout.place(fig, left, right, top, bottom, wgap, hgap)
 
 
 def _shortage_grid(summaries, names, baseline, goods, markers, titles) -> Any:
@@ -462,7 +461,7 @@ def _shortage_grid(summaries, names, baseline, goods, markers, titles) -> Any:
         ax.set_ylabel("unmet demand, %")
     plots.legend_panel(axes[len(names)], axes[0], text, ncol=2)
     axes[len(names)].get_legend().set_title("good")
-    plots.suptitle(fig, "German shortages of critical goods: unmet demand, % of demand")
+    layout.suptitle(fig, "German shortages of critical goods: unmet demand, % of demand")
     return fig
 
 
@@ -485,7 +484,7 @@ def _stockout_panels(data, months, names, styles) -> Any:
     for ax in axes[len(data) : -1]:
         ax.axis("off")
     plots.legend_panel(axes[-1], axes[0], text, ncol=ncol)
-    plots.suptitle(fig, "When German stocks of critical goods run out")
+    layout.suptitle(fig, "When German stocks of critical goods run out")
     return fig
 
 
@@ -495,8 +494,8 @@ def _deliveries(totals: pd.DataFrame, names) -> Any:
     fig = plots.new_figure(12, 1.6 + 0.45 * len(names), layout=None)
     ax = fig.subplots()
     legend_rows = -(-totals.shape[1] // 8)
-    names_w = plots.text_width(fig, [str(n) for n in totals.index], 10)
-    plots.place(fig, left=names_w + 0.2, right=0.25, top=0.45 + 0.22 * legend_rows, bottom=0.55)
+    names_w = layout.text_width(fig, [str(n) for n in totals.index], 10)
+    layout.place(fig, left=names_w + 0.2, right=0.25, top=0.45 + 0.22 * legend_rows, bottom=0.55)
     plots.plot_deliveries_by_supplier(totals, ax=ax)
     ax.legend(
         ncol=min(totals.shape[1], 8),
@@ -505,7 +504,7 @@ def _deliveries(totals: pd.DataFrame, names) -> Any:
         bbox_to_anchor=(0.5, 1.0),
         frameon=False,
     )
-    plots.suptitle(fig, "Where Germany's imports came from: cumulative imports by supplier")
+    layout.suptitle(fig, "Where Germany's imports came from: cumulative imports by supplier")
     return fig
 
 
@@ -518,8 +517,8 @@ def _clearing(summaries, names, styles, markers) -> Any:
     # the legend beside the top panel: the scenarios' names and the look-alikes' entry
     labels = [*names, plots.like_baseline_label(summaries, names)]
     key_lines = event_key(numbers, 150).count("\n") + 1 if numbers else 0
-    plots.place(
-        fig, left=0.95, right=plots.text_width(fig, labels, 8) + 0.75, top=0.62,
+    layout.place(
+        fig, left=0.95, right=layout.text_width(fig, labels, 8) + 0.75, top=0.62,
         bottom=0.4 + 0.15 * key_lines, hgap=0.15,
     )  # fmt: skip
     plots.plot_clearing_balance(summaries, names, styles, markers, numbers, ax=top)
@@ -538,7 +537,7 @@ def _clearing(summaries, names, styles, markers) -> Any:
             shown.set_xlabel("dashed lines: " + event_key(within, 150), fontsize=8, color="0.3")
     else:
         bottom.axis("off")
-    plots.suptitle(fig, "The clearing account and Soviet suspensions")
+    layout.suptitle(fig, "The clearing account and Soviet suspensions")
     return fig
 
 
@@ -583,11 +582,11 @@ def _differences(table: pd.DataFrame, names, styles) -> Any:
     # the panels' titles: up to four lines at fontsize 10, above each row
     lines = max((ax.get_title().count("\n") + 1 for ax in axes[: len(heads)]), default=1)
     title_in = 0.1 + lines * 10 * 1.2 / 72
-    plots.place(
-        fig, left=plots.text_width(fig, others, 10) + 0.25, right=0.15, top=0.35 + title_in,
+    layout.place(
+        fig, left=layout.text_width(fig, others, 10) + 0.25, right=0.15, top=0.35 + title_in,
         bottom=0.55, wgap=0.3, hgap=0.55 + title_in,
     )  # fmt: skip
-    plots.suptitle(
+    layout.suptitle(
         fig,
         f"Each counterfactual minus the baseline, same runs paired (dot: estimate; bar: {level} bootstrap interval)",
     )
