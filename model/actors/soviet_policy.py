@@ -37,7 +37,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from model.world.goods import GoodsCatalogue
-from model.world.kinds import GOOD, MONTH, MONTHS, PLAIN_QUANTITY, PLAIN_SHARE, QUANTITY
+from model.world.kinds import GOOD, MONTH, MONTHS, PLAIN_SHARE, QUANTITY
 from model.world.nodes import Choice, ListOf, Month, Node, Number, Table, Text
 from model.world.parameters import NEVER, ParameterView
 
@@ -333,7 +333,7 @@ class EventsPolicy:
                 "month": MONTH,
                 "months": MONTHS,
                 "goods": ListOf(GOOD),
-                "lead_factor": PLAIN_QUANTITY,
+                "lead_factor": Number(low=0, default=1.0),
                 "note": Text(),
             },
             required=("kind", "month"),
@@ -345,15 +345,15 @@ class EventsPolicy:
         for i, spec in enumerate(table):
             p = f"{path}[{i}]"
             first = view.month(f"{p}.month")
-            months = spec.get("months")
+            months = view.raw(f"{p}.months")
             last = first + int(months) - 1 if months is not None else np.full(view.n_runs, NEVER)
             self.events.append(
                 PoliticalEvent(
                     kind=str(spec["kind"]),
                     first=first,
                     last=last,
-                    goods_mask=goods.mask(spec.get("goods", [])),
-                    lead_factor=float(spec.get("lead_factor", 1.0)),
+                    goods_mask=goods.mask(view.raw(f"{p}.goods")),
+                    lead_factor=float(view.raw(f"{p}.lead_factor")),
                 )
             )
 

@@ -67,8 +67,10 @@ class SovietUnion(mesa.Agent):
         self.harvest_good = goods.index(h["good"])
         self.harvest_calendar_month = int(h["calendar_month"])
         self.harvest_exportable = view.number("soviet_union.harvest.exportable_t")
-        self.harvest_year_factor = {int(y): float(f) for y, f in h.get("year_factor", {}).items()}
-        sd = float(h.get("shock_sd", 0.0))
+        self.harvest_year_factor = {
+            int(y): float(f) for y, f in view.raw("soviet_union.harvest.year_factor").items()
+        }
+        sd = float(view.raw("soviet_union.harvest.shock_sd"))
         self.harvest_shock = np.exp(sd * shocks["soviet_harvest"] - sd**2 / 2)
         self.pool_cap_months = view.number("soviet_union.pool_cap_months")[:, None]
         # the planned monthly export to Germany (t), by which the routes' room is allotted

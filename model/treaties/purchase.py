@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.world.goods import GoodsCatalogue
-from model.world.kinds import GOOD, MONTH, QUANTITY, ROUTE, SUPPLIER, ordered
-from model.world.nodes import MapOf, Table
+from model.world.kinds import GOOD, MONTH, QUANTITY, SUPPLIER, ordered
+from model.world.nodes import MapOf, Ref, Table
 from model.world.parameters import ParameterView
 from model.world.routes import TRANSIT_ROUTE
 
@@ -38,7 +38,7 @@ class ThirdPartyPurchaseRule:
                 "per_month": QUANTITY,
                 "from": MONTH,
                 "to": MONTH,
-                "route": ROUTE,
+                "route": Ref("routes", "route", default=TRANSIT_ROUTE),
             },
             required=("supplier", "per_month", "from", "to"),
             rules=(ordered(),),
@@ -59,7 +59,7 @@ class ThirdPartyPurchaseRule:
                     view.number(f"{p}.per_month"),
                     view.month(f"{p}.from"),
                     view.month(f"{p}.to"),
-                    str(spec.get("route", TRANSIT_ROUTE)),
+                    str(view.raw(f"{p}.route")),
                 )
             )
         return cls(entries)

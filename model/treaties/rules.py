@@ -89,7 +89,9 @@ RULES = register(  # name -> rule class; each declares its sub-table (SCHEMA)
 )
 HEAD: dict[str, Node] = {
     "title": Text(),
-    "parties": ListOf(Ref("parties", "party", "parties"), min_len=2),
+    "parties": ListOf(
+        Ref("parties", "party", "parties"), min_len=2, default=("germany", "soviet_union")
+    ),
     "signed": Month(none=True),
     "from": START,  # "none": the treaty never comes into force
     "to": MONTH,
@@ -120,7 +122,6 @@ SCHEMA = MapOf(
 class Treaty:
     id: str
     index: int  # position in the scenario's treaties
-    title: str
     parties: tuple[str, ...]
     first: np.ndarray  # (R,) month index
     last: np.ndarray
@@ -140,8 +141,7 @@ class Treaty:
         return cls(
             id=treaty_id,
             index=index,
-            title=str(table.get("title", treaty_id)),
-            parties=tuple(table.get("parties", ("germany", "soviet_union"))),
+            parties=tuple(view.raw(f"{base}.parties")),
             first=view.month(f"{base}.from"),
             last=view.month(f"{base}.to"),
             rules=rules,
