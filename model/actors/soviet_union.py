@@ -120,11 +120,10 @@ class SovietUnion(mesa.Agent):
     # the policy's monthly review ------------------------------------------------------
     def review(self, ctx: PolicyMonth, treaty_starts: np.ndarray) -> np.ndarray:
         """Let the policy rules look at the clearing account; return Germany's catch-up share (R,)."""
-        rule = self.policy.get("suspension")
-        if rule is None:
-            return np.zeros(len(ctx.trading))
-        rule.review(ctx, treaty_starts)
-        return rule.catch_up(ctx.month)
+        catch_up = np.zeros(len(ctx.trading))
+        for rule in self.policy.acting("review"):
+            catch_up = np.maximum(catch_up, rule.review(ctx, treaty_starts))
+        return catch_up
 
     # deliveries -----------------------------------------------------------------------
     def treaty_offer(
@@ -147,20 +146,17 @@ class SovietUnion(mesa.Agent):
         outstanding = self.dues.sum(axis=0) * trading
         supplied = _serve_goods(outstanding, self.ledger.stock)
         held = self._by_seniority(treaty_held)
-        for name in ("suspension", "political_events"):
-            rule = self.policy.get(name)
-            extra = rule.held_back(ctx.month) if rule is not None else None
+        for rule in self.policy.acting("held_back"):
+            extra = rule.held_back(ctx.month)
             if extra is not None:
                 held = held | extra[None]
         self.suspended_goods = held.any(axis=0) & ctx.trading[:, None]
         released = supplied * ~held
         paced = self._pace(released, ctx, due_this_month.sum(axis=0) * ctx.trading[:, None])
-        if "border_rail" in self.policy.rules:
+        railed = shipped = paced
+        for rule in self.policy.acting("routes"):
             self._owed = outstanding.sum(axis=0) > 0  # (R, G): the goods the routes are allotted to
-            railed = self._fit_to_routes(paced, rail=True)
-            shipped = self._fit_to_routes(railed, rail=False)
-        else:
-            railed = shipped = paced
+            railed, shipped = rule.routes(shipped, self._fit_to_routes)
         self._stages = (outstanding, supplied, released, paced, railed, shipped)  # binding()
         self.threatened = threatened
         return shipped.sum(axis=0)
@@ -173,13 +169,16 @@ class SovietUnion(mesa.Agent):
 
     def _pace(self, offer: np.ndarray, ctx: PolicyMonth, due: np.ndarray) -> np.ndarray:
         """Cut each good to its own share of the value the clearing allows (``due``: (R, G) now)."""
-        rule = self.policy.get("clearing_pacing")
-        if rule is None:
+        pacing = self.policy.acting("budget_by_good")
+        if not pacing:
             return offer
-        events = self.policy.get("political_events")
-        factor = events.lead_factor(ctx.month) if events is not None else 1.0
+        factor: np.ndarray | float = 1.0
+        for rule in self.policy.acting("lead_factor"):
+            factor = factor * rule.lead_factor(ctx.month)
         plan_rm = self.export_plan * self.goods.price_rm_per_unit[None, :]
-        return _serve_goods(offer, rule.budget_by_good(ctx, factor, due, plan_rm))
+        for rule in pacing:
+            offer = _serve_goods(offer, rule.budget_by_good(ctx, factor, due, plan_rm))
+        return offer
 
     def binding(self) -> np.ndarray:
         """Code (R, G) of the step that set this month's deliveries of each good.
@@ -260,9 +259,8 @@ class SovietUnion(mesa.Agent):
 
     def record_shipped(self, loaded: np.ndarray) -> None:
         """Shipments settle the earliest agreement's dues first, and within it the oldest."""
-        pacing = self.policy.get("clearing_pacing")
-        if pacing is not None:
-            pacing.record(self.model.month, loaded)
+        for rule in self.policy.acting("record"):
+            rule.record(self.model.month, loaded)
         left = loaded.copy()
         n = len(self.dues)
         for k in range(self.n_tiers):

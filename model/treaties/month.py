@@ -48,6 +48,29 @@ class TreatyRule(Protocol):
         """(Named after its phase: ``obligations``, ``reciprocity`` or ``clearing``.)"""
 
 
+def checked_registry(
+    rules: Mapping[str, type], phases: tuple[str, ...], what: str, needs: tuple[str, ...] = ()
+) -> dict[str, type]:
+    """A registry of plug-ins, checked when it is built: every rule's ``phases`` is a tuple of
+    ``phases``, it implements each of them (and ``needs``) and it declares its ``SCHEMA``
+    node, so a misspelt phase is an error at import instead of a rule that silently never
+    acts. Used for the treaty rules (:data:`model.treaties.rules.RULES`) and the Soviet
+    policy rules (:data:`model.actors.soviet_policy.POLICIES`)."""
+    for name, cls in rules.items():
+        acts = getattr(cls, "phases", None)
+        if not isinstance(acts, tuple) or not set(acts) <= set(phases):
+            raise TypeError(
+                f"{what} {name!r} ({cls.__name__}): phases must be a tuple of "
+                f"{', '.join(phases)}; got {acts!r}"
+            )
+        missing = [m for m in (*needs, *acts) if not callable(getattr(cls, m, None))]
+        if missing:
+            raise TypeError(f"{what} {name!r} ({cls.__name__}) lacks {', '.join(missing)}()")
+        if not isinstance(getattr(cls, "SCHEMA", None), Node):
+            raise TypeError(f"{what} {name!r} ({cls.__name__}) declares no SCHEMA node")
+    return dict(rules)
+
+
 @dataclass
 class TreatyMonth:
     """What the treaty rules in force say in one month, per run; filled phase by phase."""

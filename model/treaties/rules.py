@@ -39,7 +39,14 @@ import numpy as np
 
 from model.treaties.barter import BarterOnlyRule
 from model.treaties.credit import CreditRule
-from model.treaties.month import PHASES, PROFILES, TreatyMonth, TreatyRule, window_share
+from model.treaties.month import (
+    PHASES,
+    PROFILES,
+    TreatyMonth,
+    TreatyRule,
+    checked_registry,
+    window_share,
+)
 from model.treaties.purchase import ThirdPartyPurchaseRule
 from model.treaties.quotas import QuotaRule
 from model.treaties.reciprocity import ReciprocityRule
@@ -58,22 +65,10 @@ __all__ = [
 
 
 def register(rules: Mapping[str, type]) -> dict[str, type[TreatyRule]]:
-    """The registry, checked when it is built: every rule's ``phases`` is a tuple of
-    :data:`PHASES` and it implements each of them and ``build`` (:class:`TreatyRule`), so
-    a misspelt phase is an error at import instead of a rule that silently never acts."""
-    for name, cls in rules.items():
-        phases = getattr(cls, "phases", None)
-        if not isinstance(phases, tuple) or not set(phases) <= set(PHASES):
-            raise TypeError(
-                f"treaty rule {name!r} ({cls.__name__}): phases must be a tuple of "
-                f"{', '.join(PHASES)}; got {phases!r}"
-            )
-        missing = [m for m in ("build", *phases) if not callable(getattr(cls, m, None))]
-        if missing:
-            raise TypeError(f"treaty rule {name!r} ({cls.__name__}) lacks {', '.join(missing)}()")
-        if not isinstance(getattr(cls, "SCHEMA", None), Node):
-            raise TypeError(f"treaty rule {name!r} ({cls.__name__}) declares no SCHEMA node")
-    return dict(rules)
+    """The registry, checked when it is built (:func:`~model.treaties.month.checked_registry`):
+    every rule acts in phases of :data:`PHASES`, implements them and ``build``
+    (:class:`TreatyRule`) and declares its ``SCHEMA``."""
+    return checked_registry(rules, PHASES, "treaty rule", needs=("build",))
 
 
 RULES = register(  # name -> rule class; each declares its sub-table (SCHEMA)
