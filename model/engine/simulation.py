@@ -210,32 +210,18 @@ class PactModel(mesa.Model):
         specs.append(
             FlowSpec("germany->soviet_union", "germany", "soviet_union", (SOVIET_ROUTE,), machinery)
         )
-        self.suppliers_by_id = {s.supplier_id: s for s in self.suppliers}
-        self.purchases: list[
-            tuple[Treaty, int, ThirdPartySupplier, np.ndarray, np.ndarray, np.ndarray, int]
-        ] = []
-        for treaty in self.treaties:
-            rule = treaty.rules.get("third_party_purchase")
-            for good, supplier_id, per_month, first, last, route in rule.entries if rule else []:
-                supplier = self.suppliers_by_id[supplier_id]
-                name = f"{supplier_id}->germany bought by soviet_union ({self.goods.ids[good]})"
-                supplier.purchase_index.append(len(specs))
-                self.purchases.append((treaty, good, supplier, per_month, first, last, len(specs)))
-                specs.append(
-                    FlowSpec(
-                        name,
-                        supplier_id,
-                        "germany",
-                        (route, SOVIET_ROUTE),
-                        (good,),
-                        origin_label="soviet_union",
-                    )
-                )
+        suppliers = {s.supplier_id: s for s in self.suppliers}
+        # the treaties' own flows (purchases abroad), in their order: (flow, its supplier)
+        self.purchase_flows: list[tuple[int, ThirdPartySupplier]] = []
+        for spec in (f for treaty in self.treaties for f in treaty.flows(self.goods)):
+            suppliers[spec.origin].purchase_index.append(len(specs))
+            self.purchase_flows.append((len(specs), suppliers[spec.origin]))
+            specs.append(spec)
         self.flows = FlowSet(
             specs, self.network, self.n_runs, self.goods.n, self.window.n_months, self.record
         )
         self.to_germany = self.flows.where(destination="germany")
-        self.soviet_deliveries = [*self.soviet_flows, *[p[-1] for p in self.purchases]]
+        self.soviet_deliveries = [*self.soviet_flows, *[f for f, _ in self.purchase_flows]]
         self.transit_lanes = self.flows.lanes_of(self.flows.through(TRANSIT_ROUTE))
         spilling = [s for s in self.suppliers if len(s.flow_index) > 1]
         self.spilling = spilling, self.flows.lanes_of([f for s in spilling for f in s.flow_index])
@@ -338,13 +324,11 @@ class PactModel(mesa.Model):
         self.soviet_due = state.soviet_due
         self.transit_allowed = state.transit
         self.clearing.due_credit_rm += state.german_fixed_rm
-        # purchases abroad on Germany's behalf
-        for (_, good, supplier, *_, f), amounts in zip(
-            self.purchases, self.tables.purchases, strict=True
-        ):
-            if supplier.ledger.record:
+        # purchases abroad on Germany's behalf (the treaties' own flows)
+        for (f, supplier), amounts in zip(self.purchase_flows, self.tables.purchases, strict=True):
+            if supplier.ledger.record:  # the supplier produces what it sells (audits)
                 amount = np.zeros((self.n_runs, G))
-                amount[:, good] = amounts[step]
+                amount[:, self.flows.specs[f].goods[0]] = amounts[step]
                 supplier.ledger.produce(amount)
             self.flows.requests[self.flows.lanes[f]] = amounts[step]
         # third-party suppliers' offers, routed, with Germany's stockpile purchases

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
 from model.world.goods import GoodsCatalogue
 from model.world.nodes import Node
 from model.world.parameters import ParameterView
+from model.world.routes import FlowSpec
 
 if TYPE_CHECKING:
     from model.treaties.rules import Treaty
@@ -27,8 +28,9 @@ PHASES = ("obligations", "reciprocity", "clearing")
 class TreatyRule(Protocol):
     """What every treaty rule is: built once from its scenario table, then called in the
     phases of the month it names (each a subset of :data:`PHASES`), one method per phase with
-    the signature of :meth:`act`. A rule with no phases is read by the model when it is
-    built (``third_party_purchase`` adds the flows it buys).
+    the signature of :meth:`act`. A rule whose goods travel on flows of their own also has
+    ``flows(goods) -> list[FlowSpec]`` (:class:`CarriesGoods`: ``third_party_purchase``),
+    which the model adds when it is built.
 
     ``obligations`` depend on the month alone: they are called once, when the model is built,
     for every month of the window at once (``month`` a column (T, 1), ``active`` (T, R), the
@@ -71,6 +73,14 @@ def checked_registry(
     return dict(rules)
 
 
+@runtime_checkable
+class CarriesGoods(Protocol):
+    """A rule whose goods travel on flows of their own (``third_party_purchase``): the flows,
+    and in ``obligations`` one (T, R) amount per flow, in order, in ``state.purchases``."""
+
+    def flows(self, goods: GoodsCatalogue) -> list[FlowSpec]: ...
+
+
 @dataclass
 class TreatyMonth:
     """What the treaty rules in force say in one month, per run; filled phase by phase."""
@@ -103,6 +113,7 @@ class TreatyMonth:
         init=False
     )  # (R,) index of the treaty this month's Soviet deliveries count under
     credit_rules: list = field(init=False)  # the credit lines of the treaties in force
+    purchases: list = field(init=False)  # (T, R) bought abroad, per purchase flow (obligations)
 
     def __post_init__(self) -> None:
         R, G = self.n_runs, self.n_goods
@@ -122,6 +133,7 @@ class TreatyMonth:
         self.due_ratio = np.zeros(R)
         self.owner = np.full(R, -1)
         self.credit_rules = []
+        self.purchases = []
 
 
 def window_share(

@@ -42,6 +42,7 @@ from model.treaties.credit import CreditRule
 from model.treaties.month import (
     PHASES,
     PROFILES,
+    CarriesGoods,
     TreatyMonth,
     TreatyRule,
     checked_registry,
@@ -56,6 +57,7 @@ from model.world.goods import GoodsCatalogue
 from model.world.kinds import MONTH, START, ordered
 from model.world.nodes import ListOf, MapOf, Month, Name, Node, Ref, Table, Text
 from model.world.parameters import ParameterView
+from model.world.routes import FlowSpec
 
 __all__ = [
     "PHASES", "PROFILES", "RULES", "TREATY_KEYS", "Treaty", "TreatyMonth", "TreatyRule", "register",
@@ -141,6 +143,15 @@ class Treaty:
             last=view.month(f"{base}.to"),
             rules=rules,
         )
+
+    def flows(self, goods: GoodsCatalogue) -> list[FlowSpec]:
+        """The flows of its rules that carry goods of their own (:class:`CarriesGoods`)."""
+        return [
+            f
+            for rule in self.rules.values()
+            if isinstance(rule, CarriesGoods)
+            for f in rule.flows(goods)
+        ]
 
     @property
     def owes_soviet_goods(self) -> bool:
