@@ -67,6 +67,15 @@ def schedule_value(
     return out
 
 
+def schedule(view: ParameterView, path: str, key: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A dated list ``[{from, <key>}]`` as its starts (R,) and values (R,), in the file's order."""
+    n = len(view.raw(path))
+    return (
+        [view.month(f"{path}[{i}].from") for i in range(n)],
+        [view.number(f"{path}[{i}].{key}") for i in range(n)],
+    )
+
+
 def period_tables(
     view: ParameterView, path: str, goods: GoodsCatalogue
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -186,31 +195,14 @@ class Germany(mesa.Agent):
 
     def _build_synthetic(self, view: ParameterView) -> None:
         self.synthetic = []
-        for good, table in view.raw("germany.synthetic").items():
+        for good in view.raw("germany.synthetic"):
             base = f"germany.synthetic.{good}"
-            starts = [
-                view.month(f"{base}.schedule[{i}].from") for i in range(len(table["schedule"]))
-            ]
-            values = [
-                view.number(f"{base}.schedule[{i}].t_per_month")
-                for i in range(len(table["schedule"]))
-            ]
-            lost_starts = [
-                view.month(f"{base}.capacity_lost[{i}].from")
-                for i in range(len(view.raw(f"{base}.capacity_lost")))
-            ]
-            lost = [
-                view.number(f"{base}.capacity_lost[{i}].share")
-                for i in range(len(view.raw(f"{base}.capacity_lost")))
-            ]
             self.synthetic.append(
                 (
                     self.goods.index(good),
                     view.number(f"{base}.utilisation"),
-                    starts,
-                    values,
-                    lost_starts,
-                    lost,
+                    *schedule(view, f"{base}.schedule", "t_per_month"),
+                    *schedule(view, f"{base}.capacity_lost", "share"),
                 )
             )
 
@@ -257,13 +249,9 @@ class Germany(mesa.Agent):
 
     def _build_exports(self, view: ParameterView) -> None:
         base = "germany.exports"
-        sched = view.raw(f"{base}.capacity_rm_per_month")
-        self.capacity_starts = [
-            view.month(f"{base}.capacity_rm_per_month[{i}].from") for i in range(len(sched))
-        ]
-        self.capacity_values = [
-            view.number(f"{base}.capacity_rm_per_month[{i}].rm") for i in range(len(sched))
-        ]
+        self.capacity_starts, self.capacity_values = schedule(
+            view, f"{base}.capacity_rm_per_month", "rm"
+        )
         self.delivery_share = view.number(f"{base}.delivery_share")
         mix = np.zeros(self.goods.n)
         for good, share in view.raw(f"{base}.mix").items():

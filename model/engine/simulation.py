@@ -205,7 +205,6 @@ class PactModel(mesa.Model):
         raw_goods = tuple(int(g) for g in np.flatnonzero(self.goods.raw))
         machinery = tuple(int(g) for g in np.flatnonzero(self.goods.machinery))
         self.soviet_flows = self._soviet_flows(specs, raw_goods)
-        self.soviet_flow = self.soviet_flows[0]
         self.german_flow = len(specs)
         specs.append(
             FlowSpec("germany->soviet_union", "germany", "soviet_union", (SOVIET_ROUTE,), machinery)
@@ -322,7 +321,6 @@ class PactModel(mesa.Model):
         G, step = self.goods.n, self.step_index
         state = self.treaty_month = self.tables.treaty_month(self, step)
         self.soviet_due = state.soviet_due
-        self.transit_allowed = state.transit
         self.clearing.due_credit_rm += state.german_fixed_rm
         # purchases abroad on Germany's behalf (the treaties' own flows)
         for (f, supplier), amounts in zip(self.purchase_flows, self.tables.purchases, strict=True):

@@ -88,30 +88,21 @@ class TreatyMonth:
     n_runs: int
     n_goods: int
     n_tiers: int = 1  # Soviet dues are kept apart by agreement (Treaty.due_slot)
-    arrears_rm: np.ndarray = field(init=False)  # (R,) set by the model before reciprocity
-    due_clearing_rm: np.ndarray = field(
-        init=False
-    )  # (R,) all Germany has owed on the clearing account
-    soviet_rm: np.ndarray = field(
-        init=False
-    )  # (R,) set before clearing: Soviet deliveries this month, RM
-    soviet_due: np.ndarray = field(
-        init=False
-    )  # (K, R, G) Soviet deliveries falling due, by agreement
+    # (R,) set by the model before reciprocity; all Germany has owed on the clearing account
+    arrears_rm: np.ndarray = field(init=False)
+    due_clearing_rm: np.ndarray = field(init=False)
+    soviet_rm: np.ndarray = field(init=False)  # (R,) set before clearing: this month's, RM
+    soviet_due: np.ndarray = field(init=False)  # (K, R, G) Soviet dues, by agreement
     german_fixed_rm: np.ndarray = field(init=False)  # (R,) fixed German dues (credit orders)
     transit: np.ndarray = field(init=False)  # (R, G) bool
-    held: np.ndarray = field(
-        init=False
-    )  # (K, R, G) bool: goods the owed side suspends, by agreement
+    held: np.ndarray = field(init=False)  # (K, R, G) bool: suspended by the owed side
     catch_up: np.ndarray = field(init=False)  # (R,) extra share of German export capacity
     threatened: np.ndarray = field(init=False)  # (R,) bool
     drawable: np.ndarray = field(init=False)  # (R,) bool: a credit line may be drawn
     line_rm: np.ndarray = field(init=False)
     interest_share_per_year: np.ndarray = field(init=False)
     due_ratio: np.ndarray = field(init=False)  # German RM owed per Soviet RM, this month's treaty
-    owner: np.ndarray = field(
-        init=False
-    )  # (R,) index of the treaty this month's Soviet deliveries count under
+    owner: np.ndarray = field(init=False)  # (R,) the treaty Soviet deliveries count under
     credit_rules: list = field(init=False)  # the credit lines of the treaties in force
     purchases: list = field(init=False)  # (T, R) bought abroad, per purchase flow (obligations)
 
@@ -153,8 +144,3 @@ def window_share(
     else:  # validated at load time
         raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
     return np.where(inside, share, 0.0)
-
-
-# ---------------------------------------------------------------------------------------
-# rules
-# ---------------------------------------------------------------------------------------
