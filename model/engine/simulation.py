@@ -23,7 +23,6 @@ import contextlib
 import gc
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
@@ -38,7 +37,7 @@ from model.engine.months import MonthTables
 from model.engine.recorder import Recorder
 from model.engine.variables import ALL_VARIABLES, RUN_VARIABLES
 from model.files.scenario import Scenario
-from model.treaties.credit import draw_credit
+from model.treaties.credit import Clearing
 from model.treaties.rules import Treaty, counter_value_owner
 from model.world.calendar import Window
 from model.world.goods import GoodsCatalogue
@@ -48,40 +47,6 @@ from model.world.randomness import master_key, normals
 from model.world.routes import SOVIET_ROUTE, TRANSIT_ROUTE, FlowSet, FlowSpec, RouteNetwork
 
 TRAJECTORY_DTYPE = np.float32
-
-
-@dataclass
-class Clearing:
-    """The German-Soviet clearing account and the 1939 credit, per run, in RM."""
-
-    n_runs: int
-    soviet_delivered_rm: np.ndarray = field(init=False)
-    german_delivered_rm: np.ndarray = field(init=False)
-    due_clearing_rm: np.ndarray = field(init=False)
-    delivered_clearing_rm: np.ndarray = field(init=False)
-    due_credit_rm: np.ndarray = field(init=False)
-    delivered_credit_rm: np.ndarray = field(init=False)
-    credit_drawn_rm: np.ndarray = field(init=False)
-    soviet_debt_rm: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        for name in self.__dataclass_fields__:
-            if name != "n_runs":
-                setattr(self, name, np.zeros(self.n_runs))
-
-    @property
-    def arrears_rm(self) -> np.ndarray:
-        """German deliveries owed on the clearing account and not yet made."""
-        return np.maximum(self.due_clearing_rm - self.delivered_clearing_rm, 0.0)
-
-    @property
-    def credit_outstanding_rm(self) -> np.ndarray:
-        return np.maximum(self.due_credit_rm - self.delivered_credit_rm, 0.0)
-
-    @property
-    def balance_rm(self) -> np.ndarray:
-        """Soviet deliveries minus German deliveries not financed by the credit."""
-        return self.soviet_delivered_rm - self.delivered_clearing_rm
 
 
 class PactModel(mesa.Model):
@@ -405,22 +370,12 @@ class PactModel(mesa.Model):
         german_rm = (self.german_exports * price).sum(axis=-1)
         c.soviet_delivered_rm += soviet_rm
         c.german_delivered_rm += german_rm
-        owed_clearing, owed_credit = c.arrears_rm, c.credit_outstanding_rm
         state.soviet_rm = soviet_rm
-        state.due_clearing_rm = np.zeros(
-            self.n_runs
-        )  # recomputed by the rules from what they received
+        state.due_clearing_rm = np.zeros(self.n_runs)  # recomputed by the rules in clearing
         state.owner = counter_value_owner(self.treaties, self.active, month)
         for t in self.treaties:
             t.act("clearing", month, self.active[t.id], state)
-        credit_part = draw_credit(state, german_rm, owed_credit, owed_clearing)
-        c.delivered_credit_rm += credit_part
-        c.delivered_clearing_rm += german_rm - credit_part
-        c.soviet_debt_rm = (
-            c.soviet_debt_rm * (1.0 + state.interest_share_per_year / 12.0) + credit_part
-        )
-        c.credit_drawn_rm += credit_part
-        c.due_clearing_rm = state.due_clearing_rm
+        c.settle(state, german_rm)
         self.due_ratio = state.due_ratio
 
     # 8. record
