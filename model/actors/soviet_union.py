@@ -40,7 +40,7 @@ from model.world.calendar import calendar_month
 from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
 from model.world.parameters import ParameterView
-from model.world.routes import SOVIET_ROUTE
+from model.world.routes import SOVIET_ROUTE, FlowSpec
 
 
 class SovietUnion(mesa.Agent):
@@ -82,6 +82,8 @@ class SovietUnion(mesa.Agent):
         initial[:, self.harvest_good] = view.number("soviet_union.harvest.initial_t")
         self.ledger = Ledger("soviet_union", initial, model.window.n_months, model.record)
         self.policy = ExportPolicy.from_view(view, goods)
+        self.flow_specs = flow_specs(view, goods)
+        self.flow_index: list[int] = []  # positions of its flows in the model's FlowSet
         # dues not shipped within `dues_carry_months` of falling due lapse (oldest shipped first)
         carry = view.raw("soviet_union.dues_carry_months")
         self.carry_months = int(carry) if carry is not None else model.window.n_months
@@ -215,10 +217,10 @@ class SovietUnion(mesa.Agent):
         flows = getattr(model, "flows", None)
         if flows is None:
             return offer
-        own = set(model.soviet_flows)
+        own = set(self.flow_index)
         tonnes = self.goods.tonnes_per_unit
         out = offer
-        for f in model.soviet_flows:
+        for f in self.flow_index:
             spec = flows.specs[f]
             if (SOVIET_ROUTE in spec.route_ids) != rail:
                 continue
@@ -279,6 +281,21 @@ class SovietUnion(mesa.Agent):
             * self.goods.machinery[None, :]
             * self.goods.price_rm_per_unit[None, :]
         )
+
+
+def flow_specs(view: ParameterView, goods: GoodsCatalogue) -> list[FlowSpec]:
+    """The Soviet deliveries' flows to Germany: raw goods leave by the border railway unless
+    ``soviet_union.routes_by_good`` names another route (timber lifted by German ships,
+    row 59), one flow per route."""
+    by_route = {goods.index(g): r for g, r in view.raw("soviet_union.routes_by_good").items()}
+    raw = [int(g) for g in np.flatnonzero(goods.raw)]
+    rail = tuple(g for g in raw if g not in by_route)
+    specs = [FlowSpec("soviet_union->germany", "soviet_union", "germany", (SOVIET_ROUTE,), rail)]
+    for route in sorted(set(by_route.values())):
+        on_route = tuple(g for g in raw if by_route.get(g) == route)
+        name = f"soviet_union->germany via {route}"
+        specs.append(FlowSpec(name, "soviet_union", "germany", (route,), on_route))
+    return specs
 
 
 def _serve_goods(amounts: np.ndarray, available: np.ndarray) -> np.ndarray:

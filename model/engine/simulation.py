@@ -137,39 +137,16 @@ class PactModel(mesa.Model):
             ),
         }
 
-    def _soviet_flows(self, specs: list[FlowSpec], raw_goods: tuple[int, ...]) -> list[int]:
-        """Append the Soviet deliveries' flows to ``specs``; return their indices.
-
-        Soviet goods leave by the border railway unless ``soviet_union.routes_by_good`` names
-        another route (timber lifted by German ships, row 59): one flow per route.
-        """
-        by_route = {
-            self.goods.index(g): r for g, r in self.view.raw("soviet_union.routes_by_good").items()
-        }
-        out = [len(specs)]
-        rail = tuple(g for g in raw_goods if g not in by_route)
-        specs.append(
-            FlowSpec("soviet_union->germany", "soviet_union", "germany", (SOVIET_ROUTE,), rail)
-        )
-        for route in sorted(set(by_route.values())):
-            out.append(len(specs))
-            goods = tuple(g for g in raw_goods if by_route.get(g) == route)
-            specs.append(
-                FlowSpec(
-                    f"soviet_union->germany via {route}", "soviet_union", "germany", (route,), goods
-                )
-            )
-        return out
-
     def _build_flows(self) -> None:
         """Every flow of goods, stacked: suppliers' routes, the treaty trade, Soviet purchases."""
         specs: list[FlowSpec] = []
         for s in self.suppliers:
             s.flow_index = list(range(len(specs), len(specs) + len(s.flow_specs)))
             specs.extend(s.flow_specs)
-        raw_goods = tuple(int(g) for g in np.flatnonzero(self.goods.raw))
+        su = self.soviet_union
+        su.flow_index = self.soviet_flows = list(range(len(specs), len(specs) + len(su.flow_specs)))
+        specs.extend(su.flow_specs)
         machinery = tuple(int(g) for g in np.flatnonzero(self.goods.machinery))
-        self.soviet_flows = self._soviet_flows(specs, raw_goods)
         self.german_flow = len(specs)
         specs.append(
             FlowSpec("germany->soviet_union", "germany", "soviet_union", (SOVIET_ROUTE,), machinery)
