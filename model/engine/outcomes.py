@@ -129,7 +129,7 @@ def invasion_steps(result: RunResult) -> np.ndarray:
     if INVASION in result.parameters:
         index = np.rint(np.asarray(result.parameters[INVASION], dtype=float)).astype(np.int64)
     else:
-        value = result.scenario.get(INVASION, "none")
+        value = result.scenario.get(INVASION)
         value = central(value) if is_distribution(value) else value
         index = np.full(
             len(result.replications), NEVER if value == "none" else parse_month(str(value))

@@ -159,9 +159,7 @@ def lever_starts(baseline: Scenario) -> dict[str, Any]:
         elif lever.scale:
             out[lever.name] = 1.0
         else:
-            value = baseline.get(lever.path)
-            if value is None:  # absent from the file: the schema's declared default
-                value = getattr(schema_node(lever.path), "default", None)
+            value = baseline.get(lever.path)  # absent from the file: its declared default
             start = 0.0 if value is None else _number(value) / lever.per_unit
             out[lever.name] = (
                 int(round(start / lever.step) * lever.step)

@@ -4,7 +4,9 @@
   and no call in ``model/`` passes a second argument (an AST scan), so an absent key reads
   as the default its schema node declares. Nor do the modules that read a scenario (the
   world, the actors, the treaties and the engine) default a key of a table they hold
-  (``table.get("shock_sd", 0.0)``, ``spec.get("route") or ...``): a second scan.
+  (``table.get("shock_sd", 0.0)``, ``spec.get("route") or ...``): a second scan. Nor does
+  any module give ``Scenario.get`` a default (it takes a key path only and reads an absent
+  key as its declared default).
 - The "may be a distribution" flag cannot drift from how the code reads a key: building and
   running every shipped scenario, each key read through ``view.number`` / ``view.month`` is
   a ``sampled`` Number / Month of the schema, and no key read through ``view.raw`` is.
@@ -20,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from model.engine.simulation import PactModel
-from model.files.scenario import load
+from model.files.scenario import Scenario, load
 from model.files.schema import SCENARIO
 from model.world.nodes import Month, Number
 from model.world.parameters import ParameterView, declared
@@ -75,6 +77,33 @@ def _table_defaults(path: Path) -> list[str]:
     return found
 
 
+def _scenario_reads_with_a_default(path: Path) -> list[str]:
+    """``<...scenario>.get(path, default)`` in ``path``: a scenario read with its own default."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr == "get" and _receiver(node.func.value).endswith("scenario"):
+            if len(node.args) > 1 or node.keywords:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} scenario.get(...)")
+    return found
+
+
+def test_no_scenario_read_states_a_default():
+    found = [
+        hit
+        for path in sorted((ROOT / "model").rglob("*.py"))
+        for hit in _scenario_reads_with_a_default(path)
+    ]
+    assert not found, "defaults belong in the schema node of the key:\n" + "\n".join(found)
+    assert list(inspect.signature(Scenario.get).parameters) == ["self", "path"]
+    baseline = load("baseline")
+    data = {k: v for k, v in baseline.data.items() if k != "blockade"}
+    bare = type(baseline)(baseline.name, baseline.path, data)
+    assert bare.get("blockade.import_start") == "none" and bare.get("blockade.preemption") == []
+    assert bare.get("no_such.key") is None
+
+
 def test_no_reader_defaults_a_key_of_a_table():
     paths = [p for d in READERS for p in sorted((ROOT / d).rglob("*.py"))]
     assert len(paths) > 30
@@ -95,10 +124,16 @@ def test_the_table_scan_sees_a_default():
             '    sd = h.get("shock_sd", 0.0)\n'
             '    route = spec.get("route") or "transit"\n'
             '    return sd, route, spec.get("goods"), ctx.names.get("phases", ())\n'
+            "def g(model):\n"
+            '    return model.pact_scenario.get("events.invasion", "none")\n'
         )
-        assert _table_defaults(module) == [
+        assert _scenario_reads_with_a_default(module) == [
+            "model/actors/_probe_for_the_scan.py:6 scenario.get(...)"
+        ]
+        assert sorted(_table_defaults(module)) == [
             "model/actors/_probe_for_the_scan.py:2 .get('shock_sd')",
             "model/actors/_probe_for_the_scan.py:3 .get('route')",
+            "model/actors/_probe_for_the_scan.py:6 .get('events.invasion')",
         ]
     finally:
         module.unlink()
