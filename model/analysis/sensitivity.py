@@ -81,7 +81,6 @@ SENSITIVITY_TABLE = Table(
     },
     rules=(_below_one("confidence"),),
 )
-SENSITIVITY_KEYS = tuple(SENSITIVITY_TABLE.fields)
 MONTH_OUTCOMES = ("stockout_", "first_suspension")
 SHOWN_OUTCOMES = 6  # outcomes drawn and printed; indices.csv has them all
 

@@ -39,15 +39,7 @@ import numpy as np
 
 from model.treaties.barter import BarterOnlyRule
 from model.treaties.credit import CreditRule
-from model.treaties.month import (
-    PHASES,
-    PROFILES,
-    CarriesGoods,
-    TreatyMonth,
-    TreatyRule,
-    checked_registry,
-    window_share,
-)
+from model.treaties.month import PHASES, CarriesGoods, TreatyMonth, TreatyRule, checked_registry
 from model.treaties.purchase import ThirdPartyPurchaseRule
 from model.treaties.quotas import QuotaRule
 from model.treaties.reciprocity import ReciprocityRule
@@ -58,12 +50,6 @@ from model.world.kinds import MONTH, START, ordered
 from model.world.nodes import ListOf, MapOf, Month, Name, Node, Ref, Table, Text
 from model.world.parameters import ParameterView
 from model.world.routes import FlowSpec
-
-__all__ = [
-    "PHASES", "PROFILES", "RULES", "TREATY_KEYS", "Treaty", "TreatyMonth", "TreatyRule", "register",
-    "counter_value_owner", "window_share", "QuotaRule", "ValuesRule", "CreditRule",
-    "ReciprocityRule", "TransitRule", "ThirdPartyPurchaseRule",
-]  # fmt: skip
 
 
 def register(rules: Mapping[str, type]) -> dict[str, type[TreatyRule]]:
