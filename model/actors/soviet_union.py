@@ -214,9 +214,7 @@ class SovietUnion(mesa.Agent):
         same proportion (no record of how wagons or holds were allotted).
         """
         model = self.model
-        flows = getattr(model, "flows", None)
-        if flows is None:
-            return offer
+        flows = model.flows
         own = set(self.flow_index)
         tonnes = self.goods.tonnes_per_unit
         out = offer
