@@ -89,13 +89,13 @@ def _scenario_reads_with_a_default(path: Path) -> list[str]:
     return found
 
 
-def test_no_scenario_read_states_a_default():
-    found = [
-        hit
-        for path in sorted((ROOT / "model").rglob("*.py"))
-        for hit in _scenario_reads_with_a_default(path)
-    ]
+def _none_found(paths: list[Path], scan) -> None:
+    found = [hit for path in paths for hit in scan(path)]
     assert not found, "defaults belong in the schema node of the key:\n" + "\n".join(found)
+
+
+def test_no_scenario_read_states_a_default():
+    _none_found(sorted((ROOT / "model").rglob("*.py")), _scenario_reads_with_a_default)
     assert list(inspect.signature(Scenario.get).parameters) == ["self", "path"]
     baseline = load("baseline")
     data = {k: v for k, v in baseline.data.items() if k != "blockade"}
@@ -107,13 +107,7 @@ def test_no_scenario_read_states_a_default():
 def test_no_reader_defaults_a_key_of_a_table():
     paths = [p for d in READERS for p in sorted((ROOT / d).rglob("*.py"))]
     assert len(paths) > 30
-    found = [
-        hit
-        for path in paths
-        if str(path.relative_to(ROOT)) not in NOT_READS
-        for hit in _table_defaults(path)
-    ]
-    assert not found, "defaults belong in the schema node of the key:\n" + "\n".join(found)
+    _none_found([p for p in paths if str(p.relative_to(ROOT)) not in NOT_READS], _table_defaults)
 
 
 def test_the_table_scan_sees_a_default():
@@ -140,12 +134,7 @@ def test_the_table_scan_sees_a_default():
 
 
 def test_no_read_site_states_a_default():
-    found = [
-        hit
-        for path in sorted((ROOT / "model").rglob("*.py"))
-        for hit in _reads_with_a_default(path)
-    ]
-    assert not found, "defaults belong in the schema node of the key:\n" + "\n".join(found)
+    _none_found(sorted((ROOT / "model").rglob("*.py")), _reads_with_a_default)
     for name in READS:
         assert list(inspect.signature(getattr(ParameterView, name)).parameters) == ["self", "path"]
 
