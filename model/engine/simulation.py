@@ -38,7 +38,7 @@ from model.engine.recorder import Recorder
 from model.engine.variables import ALL_VARIABLES, RUN_VARIABLES
 from model.files.scenario import Scenario
 from model.treaties.credit import Clearing
-from model.treaties.rules import Treaty, counter_value_owner
+from model.treaties.rules import Treaty, settle_treaties
 from model.world.calendar import Window
 from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
@@ -349,9 +349,7 @@ class PactModel(mesa.Model):
         c.german_delivered_rm += german_rm
         state.soviet_rm = soviet_rm
         state.due_clearing_rm = np.zeros(self.n_runs)  # recomputed by the rules in clearing
-        state.owner = counter_value_owner(self.treaties, self.active, month)
-        for t in self.treaties:
-            t.act("clearing", month, self.active[t.id], state)
+        settle_treaties(self.treaties, self.active, month, state)
         c.settle(state, german_rm)
         self.due_ratio = state.due_ratio
 

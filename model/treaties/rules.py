@@ -44,7 +44,7 @@ from model.treaties.purchase import ThirdPartyPurchaseRule
 from model.treaties.quotas import QuotaRule
 from model.treaties.reciprocity import ReciprocityRule
 from model.treaties.transit import TransitRule
-from model.treaties.values import ValuesRule
+from model.treaties.values import ValuesRule, counter_value_owner
 from model.world.goods import GoodsCatalogue
 from model.world.kinds import MONTH, START, ordered
 from model.world.nodes import ListOf, MapOf, Month, Name, Node, Ref, Table, Text
@@ -163,21 +163,12 @@ class Treaty:
         return inside & ~(trade_ended & self.german_soviet)
 
 
-def counter_value_owner(
-    treaties: list[Treaty], active: dict[str, np.ndarray], month: int
-) -> np.ndarray:
-    """(R,) index of the treaty this month's Soviet deliveries count under (-1: none).
-
-    The German-Soviet treaty in force that owes counter-value and started last: from Feb
-    1941 deliveries count under the January 1941 agreement, before it under Feb 1940's.
-    """
-    owner = np.full(len(next(iter(active.values()))) if active else 0, -1)
-    best = np.full(owner.shape, -np.inf)
+def settle_treaties(
+    treaties: list[Treaty], active: dict[str, np.ndarray], month: int, state: TreatyMonth
+) -> None:
+    """Phase 7 of the treaties: name the treaty this month's Soviet deliveries count under
+    (:func:`~model.treaties.values.counter_value_owner`), then let every rule in force that
+    acts in ``clearing`` settle its part of the account into ``state``."""
+    state.owner = counter_value_owner(treaties, active, month)
     for t in treaties:
-        rule = t.rules.get("values")
-        if rule is None or not rule.owes_counter_value:
-            continue
-        later = active[t.id] & (rule.german_first <= month) & (rule.german_first > best)
-        best = np.where(later, rule.german_first, best)
-        owner = np.where(later, t.index, owner)
-    return owner
+        t.act("clearing", month, active[t.id], state)
