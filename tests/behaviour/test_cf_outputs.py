@@ -205,13 +205,17 @@ def test_compliance_checker_finds_no_cf_error(folders, which):
     finally:
         dataset.close()
     failed = {
-        level: {r.name: list(r.msgs) for r in report[f"{level}_priorities"] if r.value[0] < r.value[1]}
+        level: {
+            r.name: list(r.msgs) for r in report[f"{level}_priorities"] if r.value[0] < r.value[1]
+        }
         for level in ("high", "medium", "low")
     }
     assert report["high_count"] == 0 and failed["high"] == {}, failed["high"]  # no error
     assert failed["low"] == {}
     assert set(failed["medium"]) == {ACCEPTED_WARNING}, failed["medium"]
-    warned = {m.split("'s spatio-temporal dimensions")[0] for m in failed["medium"][ACCEPTED_WARNING]}
+    warned = {
+        m.split("'s spatio-temporal dimensions")[0] for m in failed["medium"][ACCEPTED_WARNING]
+    }
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         after_month = {
             str(n) for n, v in ds.data_vars.items()
@@ -219,5 +223,7 @@ def test_compliance_checker_finds_no_cf_error(folders, which):
         }  # fmt: skip
         days = np.diff(ds["month"].values.astype("datetime64[D]").astype(np.int64))
     assert warned == after_month and len(warned) >= 5
-    assert set(exceptions) <= ACCEPTED_CHECKER_EXCEPTIONS, {k: str(v[0]) for k, v in exceptions.items()}
+    assert set(exceptions) <= ACCEPTED_CHECKER_EXCEPTIONS, {
+        k: str(v[0]) for k, v in exceptions.items()
+    }
     assert (days > 0).all()  # the check the checker could not finish, for the time axis

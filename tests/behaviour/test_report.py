@@ -312,3 +312,14 @@ def test_war_readiness_baseline_level_reads_percent_not_points(tmp_path):
     assert titles and all("baseline: " in t and "% pts" not in t for t in titles)
     assert all(t.rstrip().endswith("%") for t in titles)
     assert any("% pts" in ax.get_xlabel() for ax in fig.axes if "war readiness" in ax.get_title())
+
+
+def test_report_refuses_a_baseline_the_folder_lacks_even_with_one_scenario(tmp_path, capsys):
+    """Issue 24: `pactsim report RUN --baseline nope` on a folder of one scenario wrote the
+    report (exit 0) as if the name were right; now one line, exit 2, naming the scenarios."""
+    folder = synthetic_batch(tmp_path / "one", {"baseline": SCENARIOS["baseline"]})
+    assert cli_main(["report", str(folder), "--baseline", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "no scenario 'nope' to compare against; scenarios are: baseline" in err
+    assert not (folder / "report.md").exists()  # refused before anything was written
