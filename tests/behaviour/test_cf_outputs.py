@@ -175,9 +175,11 @@ def test_column_names_written_before_issue_13_map_to_todays():
 # The one thing compliance-checker (cf:1.10) still says of our files, and why it stays:
 # CF section 2.4 *recommends* (a "should") that time come after every other dimension; our
 # variables are (scenario, run, month[, supplier][, good...]), month before the goods, the
-# order in which the engine records and the batch writes them (moving month last would
-# change the recorder's and the batch writer's layout; every reader here selects dimensions
-# by name, so none depends on it). Warnings, never errors: one per such variable.
+# order in which the engine records them and in which a batch's workers compress their
+# blocks, which the file receives as they are (HDF5 chunks copied whole); month last would
+# change the worker's packing and the layout plan as well as the run file. Every reader here
+# selects dimensions by name, so none depends on the order. Warnings, never errors: one per
+# such variable.
 ACCEPTED_WARNING = "§2.4 Dimensions"
 # and one check the checker could not finish: it subtracts the values of every coordinate
 # variable to test their monotony, which fails on our text labels (scenario, good, supplier,
