@@ -29,14 +29,12 @@ from typing import Any
 
 from model.actors.schema import BLOCKADE, GERMANY, SHOCKS, SOVIET_UNION, SUPPLIERS
 from model.treaties import rules as treaty_rules
-from model.world import routes
+from model.world import goods, routes
 from model.world.calendar import MonthError, parse_month
 from model.world.distributions import is_distribution
-from model.world.kinds import GOODS_QUANTITIES, PLAIN_QUANTITY, exactly_one, ordered
+from model.world.kinds import GOODS_QUANTITIES, exactly_one, ordered
 from model.world.nodes import (
-    Choice,
     Context,
-    Flag,
     Identifier,
     MapOf,
     Month,
@@ -50,21 +48,6 @@ EVENT = Month(sampled=True, none=True, in_window=True)
 
 WINDOW = Table(
     {"start": Month(), "end": Month()}, required=("start", "end"), rules=(ordered("start", "end"),)
-)
-
-GOODS = MapOf(
-    Name(),
-    Table(
-        {
-            "unit": Choice(("t", "kg", "RM"), "unit"),
-            "kind": Choice(("raw", "machinery"), "kind of good"),
-            "price_rm_per_unit": Number(low=0, positive=True),
-            "critical": Flag(),
-            "tonnes_per_unit": PLAIN_QUANTITY,
-        },
-        required=("price_rm_per_unit",),
-    ),
-    min_len=1,
 )
 
 EVENTS = Table(
@@ -92,7 +75,7 @@ SCENARIO = Table(
         "title": Text(),
         "question": Text(),
         "window": WINDOW,
-        "goods": GOODS,
+        "goods": goods.SCHEMA,
         "routes": routes.SCHEMA,
         "germany": GERMANY,
         "soviet_union": SOVIET_UNION,
