@@ -38,6 +38,7 @@ from model.world.nodes import (
     Context,
     Flag,
     Identifier,
+    ListOf,
     MapOf,
     Month,
     Name,
@@ -61,6 +62,17 @@ GOODS = MapOf(
             "price_rm_per_unit": Number(low=0, positive=True),
             "critical": Flag(),
             "tonnes_per_unit": PLAIN_QUANTITY,
+            # another price for part of the window (issue 19: the 1930s import unit value of
+            # oil, O5, before the wartime price of the reference); outside them the reference
+            "price_by_period": ListOf(
+                Table(
+                    {"from": Month(), "to": Month(), "rm_per_unit": Number(low=0, positive=True)},
+                    required=("from", "to", "rm_per_unit"),
+                    rules=(ordered("from", "to"),),
+                ),
+                min_len=1,
+                ascending="from",
+            ),
         },
         required=("price_rm_per_unit",),
     ),

@@ -37,11 +37,12 @@ class ValuesRule:
     soviet_rm: np.ndarray | None
     soviet_first: np.ndarray | None
     soviet_last: np.ndarray | None
-    soviet_mix_units_per_rm: np.ndarray | None  # (G,) units of each good per RM
+    soviet_mix_shares: np.ndarray | None  # (G,) share of each good in the Soviet value
     german_rm: np.ndarray | None
     german_ratio: np.ndarray | None
     soviet_horizon: np.ndarray | None  # months
     german_horizon: np.ndarray | None
+    goods: GoodsCatalogue
     german_first: np.ndarray
     german_last: np.ndarray
     soviet_received_rm: np.ndarray  # (R,) Soviet value delivered while this treaty was in force
@@ -81,15 +82,16 @@ class ValuesRule:
             shares = np.zeros(goods.n)
             for good, share in table["soviet_mix"].items():
                 shares[goods.index(good)] = float(share)
-            mix = shares / shares.sum() / goods.price_rm_per_unit
+            mix = shares / shares.sum()  # value shares; units per RM at the month's price
         has_german = any(k in table for k in ("german_rm", "german_ratio", "german_horizon_months"))
         return cls(
             soviet_rm=soviet_rm,
             soviet_first=view.month(f"{path}.soviet_from") if soviet_rm is not None else None,
             soviet_last=view.month(f"{path}.soviet_to") if soviet_rm is not None else None,
-            soviet_mix_units_per_rm=mix,
+            soviet_mix_shares=mix,
             german_rm=view.number(f"{path}.german_rm") if "german_rm" in table else None,
             german_ratio=view.number(f"{path}.german_ratio") if "german_ratio" in table else None,
+            goods=goods,
             soviet_horizon=view.number(f"{path}.soviet_horizon_months")
             if "german_horizon_months" in table
             else None,
@@ -114,10 +116,12 @@ class ValuesRule:
         self, month: np.ndarray, treaty: Treaty, active: np.ndarray, state: TreatyMonth
     ) -> None:
         if self.soviet_rm is not None:
-            first, last, mix = self.soviet_first, self.soviet_last, self.soviet_mix_units_per_rm
-            assert first is not None and last is not None and mix is not None  # set with soviet_rm
+            first, last, shares = self.soviet_first, self.soviet_last, self.soviet_mix_shares
+            assert first is not None and last is not None and shares is not None  # with soviet_rm
             rm = self.soviet_rm * window_share(month, first, last) * active
-            state.soviet_due[treaty.due_slot] += rm[..., None] * mix
+            state.soviet_due[treaty.due_slot] += rm[..., None] * (
+                shares / self.goods.price_at(month)
+            )
         if self.german_rm is not None:
             state.german_fixed_rm += (
                 self.german_rm * window_share(month, self.german_first, self.german_last) * active

@@ -5,6 +5,9 @@ machinery, plant, naval equipment, weapons and coal/steel are counted in Reichsm
 Each good has a reference price in RM per unit (derived from the delivered values in
 history rows 63-72, or an estimate that says so in the scenario) so that every flow can
 be valued for the clearing account, and a tonnage per unit so that routes can count it.
+A good may carry another price for part of the window (``price_by_period``: the 1930s
+import unit value of oil, O5, in a run that starts in 1934): flows of those months are
+valued, and RM due converted to tonnes, at it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from model.world.calendar import parse_month
+
 
 @dataclass(frozen=True)
 class GoodsCatalogue:
@@ -24,6 +29,8 @@ class GoodsCatalogue:
     price_rm_per_unit: np.ndarray  # (G,)
     tonnes_per_unit: np.ndarray  # (G,)
     critical: np.ndarray  # (G,) bool
+    # other prices for parts of the window: (first month, last month, good, RM per unit)
+    price_periods: tuple[tuple[int, int, int, float], ...] = ()
 
     @classmethod
     def from_table(cls, table: Mapping[str, Mapping[str, Any]]) -> GoodsCatalogue:
@@ -41,7 +48,26 @@ class GoodsCatalogue:
         critical = np.array([bool(table[g].get("critical", False)) for g in ids])
         for arr in (price, tonnes, critical):
             arr.setflags(write=False)
-        return cls(ids, units, kinds, price, tonnes, critical)
+        periods = tuple(
+            (parse_month(p["from"]), parse_month(p["to"]), i, float(p["rm_per_unit"]))
+            for i, g in enumerate(ids)
+            for p in table[g].get("price_by_period", ())
+        )
+        return cls(ids, units, kinds, price, tonnes, critical, periods)
+
+    def price_at(self, month: int | np.ndarray) -> np.ndarray:
+        """RM per unit of each good in ``month``: (G,), or (..., G) for an array of months.
+
+        The reference price, or a good's ``price_by_period`` where one covers the month;
+        without any period the reference array itself.
+        """
+        if not self.price_periods:
+            return self.price_rm_per_unit
+        m = np.asarray(month)
+        price = np.broadcast_to(self.price_rm_per_unit, (*m.shape, self.n)).copy()
+        for first, last, g, p in self.price_periods:
+            price[..., g] = np.where((first <= m) & (m <= last), p, price[..., g])
+        return price
 
     @property
     def critical_ids(self) -> tuple[str, ...]:

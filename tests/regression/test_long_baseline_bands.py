@@ -1,9 +1,8 @@
 """The long baseline's pre-pact targets hold their bands (50 runs, seed 0; issue 19).
 
-scenarios/validation/targets_long_baseline.toml against scenarios/long_baseline.toml. The three
-misses are strict xfails, as the baseline's chrome and
-phosphates are in test_validation_bands:
-they are findings (docs/calibration.md §3b), and a change that brings one into its band must
+scenarios/validation/targets_long_baseline.toml against scenarios/long_baseline.toml. The misses
+are strict xfails, as the baseline's chrome and phosphates are in test_validation_bands: they
+are findings (docs/calibration.md §3b), and a change that brings one into its band must
 say so by removing its mark.
 """
 
@@ -22,13 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TARGETS = ROOT / "scenarios" / "validation" / "targets_long_baseline.toml"
 SCENARIO = load(ROOT / "scenarios" / "long_baseline.toml")
 MISSES = {
-    "soviet_value_1937": "model ~79 M RM vs 65: the trade levels are rows 10 and 23 (the 1937 bills plus the 1935 agreement's 60 M a year of current orders), and the USSR cut its current business after 1936 (row 11: Germany fifth in Soviet trade by 1938) by more than the record lets the model know",
-    "german_value_1937": "model ~98 M RM vs 117 (band from 99.5): parity for the current orders plus ~44 M RM of the 1935 credit's orders, spread evenly over row 37's 27-month delivery horizon (to 1937-06); the German surplus of 1937 (paid in gold and exchange) is not modelled",
     "german_rubber_stock_mid_1939": "model ~33 kt vs R9's ~46 (5-6 months): the exchange limit fitted to the oil stock (O43) buys rubber the same share of its gap as oil; R10/row 90's 2-3 months (17-25 kt) is the other reading",
-    "soviet_oil_1936_37": "model vs Goldman's 625 kt (U6): out of sample since the 1930s Soviet mixes no longer cite "
-    "U6 (a validation row of soviet_oil_1940 too); oil at its share of the Feb 1940 quota mix (0.181 of trade_1938's "
-    "mix, rows 40-41) is ~15 % of the Soviet value, where Goldman's tonnage makes it 30-38 % in 1936-37: the record has "
-    "no other source on the goods the USSR sold Germany in the 1930s",
 }
 
 
