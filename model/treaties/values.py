@@ -37,16 +37,17 @@ class ValuesRule:
     soviet_rm: np.ndarray | None
     soviet_first: np.ndarray | None
     soviet_last: np.ndarray | None
-    soviet_mix_shares: np.ndarray | None  # (G,) share of each good in the Soviet value
+    soviet_mix_units_per_rm: np.ndarray | None  # (G,) units of each good per RM
     german_rm: np.ndarray | None
     german_ratio: np.ndarray | None
     soviet_horizon: np.ndarray | None  # months
     german_horizon: np.ndarray | None
-    goods: GoodsCatalogue
     german_first: np.ndarray
     german_last: np.ndarray
     soviet_received_rm: np.ndarray  # (R,) Soviet value delivered while this treaty was in force
     ratio_held: np.ndarray  # (R,) the share owed when the treaty was last in force
+    # the catalogue, for a good's price_by_period: RM due converted at the month's price
+    goods: GoodsCatalogue | None = None
     phases = ("obligations", "clearing")
     SCHEMA = Table(
         {
@@ -82,16 +83,15 @@ class ValuesRule:
             shares = np.zeros(goods.n)
             for good, share in table["soviet_mix"].items():
                 shares[goods.index(good)] = float(share)
-            mix = shares / shares.sum()  # value shares; units per RM at the month's price
+            mix = shares / shares.sum() / goods.price_rm_per_unit
         has_german = any(k in table for k in ("german_rm", "german_ratio", "german_horizon_months"))
         return cls(
             soviet_rm=soviet_rm,
             soviet_first=view.month(f"{path}.soviet_from") if soviet_rm is not None else None,
             soviet_last=view.month(f"{path}.soviet_to") if soviet_rm is not None else None,
-            soviet_mix_shares=mix,
+            soviet_mix_units_per_rm=mix,
             german_rm=view.number(f"{path}.german_rm") if "german_rm" in table else None,
             german_ratio=view.number(f"{path}.german_ratio") if "german_ratio" in table else None,
-            goods=goods,
             soviet_horizon=view.number(f"{path}.soviet_horizon_months")
             if "german_horizon_months" in table
             else None,
@@ -106,6 +106,7 @@ class ValuesRule:
             else np.zeros(view.n_runs, int),
             soviet_received_rm=np.zeros(view.n_runs),
             ratio_held=np.zeros(view.n_runs),
+            goods=goods,
         )
 
     @property
@@ -116,12 +117,12 @@ class ValuesRule:
         self, month: np.ndarray, treaty: Treaty, active: np.ndarray, state: TreatyMonth
     ) -> None:
         if self.soviet_rm is not None:
-            first, last, shares = self.soviet_first, self.soviet_last, self.soviet_mix_shares
-            assert first is not None and last is not None and shares is not None  # with soviet_rm
+            first, last, mix = self.soviet_first, self.soviet_last, self.soviet_mix_units_per_rm
+            assert first is not None and last is not None and mix is not None  # set with soviet_rm
             rm = self.soviet_rm * window_share(month, first, last) * active
-            state.soviet_due[treaty.due_slot] += rm[..., None] * (
-                shares / self.goods.price_at(month)
-            )
+            if self.goods is not None and self.goods.price_periods:  # units per RM this month
+                mix = mix * self.goods.price_rm_per_unit / self.goods.price_at(month)
+            state.soviet_due[treaty.due_slot] += rm[..., None] * mix
         if self.german_rm is not None:
             state.german_fixed_rm += (
                 self.german_rm * window_share(month, self.german_first, self.german_last) * active
