@@ -357,3 +357,22 @@ def test_the_1930s_oil_is_valued_at_o5s_unit_value_and_the_pact_era_at_the_basel
     # the baseline has no period: its prices are the reference array itself (golden unchanged)
     goods_of_baseline = PactModel(base, n_runs=1, seed=0).goods
     assert goods_of_baseline.price_at(parse_month("1939-06")) is goods_of_baseline.price_rm_per_unit
+
+
+@pytest.mark.parametrize(
+    ("entry", "names"),
+    [
+        ({"from": "1938-01", "to": "1937-12", "rm_per_unit": 53.3}, "price_by_period[0]"),
+        (
+            {"from": "1934-01", "to": "1937-12", "rm_per_unit": 0.0},
+            "price_by_period[0].rm_per_unit",
+        ),
+        ({"from": "1934-01", "to": "1937-12"}, "price_by_period[0]"),
+    ],
+)
+def test_a_wrong_price_period_is_named_in_one_line(long, entry, names):
+    data = copy.deepcopy(dict(long.data))
+    data["goods"]["oil"]["price_by_period"] = [entry]
+    with pytest.raises(ScenarioError) as err:
+        validate(data, "long.toml")
+    assert f"goods.oil.{names}" in str(err.value) and "\n" not in str(err.value)
