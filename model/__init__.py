@@ -3,7 +3,7 @@
 The package is built in layers, each a subpackage that may import only the layers below it
 (``tests/unit/test_layers.py`` holds this), lowest first:
 
-``errors`` -> ``world`` -> ``actors`` -> ``treaties`` -> ``files`` -> ``engine`` -> ``store``
+``errors`` -> ``world`` -> ``treaties`` -> ``actors`` -> ``files`` -> ``engine`` -> ``store``
 -> ``batch`` -> ``analysis`` -> ``api`` -> ``presentation`` -> ``cli``
 
 (``record``, the historical record shipped as data, sits below them all.) ``store`` reads

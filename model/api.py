@@ -45,8 +45,9 @@ from model.files import scenario as scenario_files
 from model.files.scenario import Scenario
 from model.world.calendar import format_month, is_month_text
 from model.world.distributions import is_distribution, is_month_distribution
-from model.world.keypaths import set_path, split_path, walk
-from model.world.nodes import ListOf, MapOf, Month, Node, Number, Table
+from model.world.keypaths import set_path, walk
+from model.world.nodes import Month, Node, Number
+from model.world.parameters import declared
 from model.world.randomness import DEFAULT_SEED
 
 Shocks = Literal["central"] | int | Sequence[int]
@@ -106,17 +107,10 @@ def schema_node(path: str) -> Node | None:
     """The schema node that checks the value at ``path`` (None if it cannot be told)."""
     from model.files.schema import SCENARIO
 
-    node: Node | None = SCENARIO
-    for part in split_path(path):
-        if isinstance(node, Table) and isinstance(part, str):
-            node = node.fields.get(part)
-        elif isinstance(node, MapOf) and isinstance(part, str):
-            node = node.value
-        elif isinstance(node, ListOf) and isinstance(part, int):
-            node = node.item
-        else:
-            return None
-    return node
+    try:
+        return declared(SCENARIO, path)
+    except KeyError:
+        return None
 
 
 def _per_run(path: str, column: pd.Series) -> bool:

@@ -45,7 +45,6 @@ class Blockade(mesa.Agent):
         self.import_by_month = self._ramp(months, self.import_start)
         self.export_by_month = self._ramp(months, self.export_start)
         self.import_effectiveness = np.zeros(view.n_runs)
-        self.export_effectiveness = np.zeros(view.n_runs)
 
     def _ramp(self, month: np.ndarray, start: np.ndarray) -> np.ndarray:
         """Effectiveness (T, R) in the months ``month`` (T, 1) from a start (R,)."""
@@ -60,7 +59,6 @@ class Blockade(mesa.Agent):
 
     def update(self, month: int, step: int) -> None:
         self.import_effectiveness = self.import_by_month[step]
-        self.export_effectiveness = self.export_by_month[step]
 
     def preempted_share(self, supplier: str, months: np.ndarray, n_goods: int) -> np.ndarray | None:
         """(T, R, G) share of a supplier's offer bought up for Britain in ``months`` (T, 1)

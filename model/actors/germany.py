@@ -67,16 +67,25 @@ def schedule_value(
     return out
 
 
+def schedule(view: ParameterView, path: str, key: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A dated list ``[{from, <key>}]`` as its starts (R,) and values (R,), in the file's order."""
+    n = len(view.raw(path))
+    return (
+        [view.month(f"{path}[{i}].from") for i in range(n)],
+        [view.number(f"{path}[{i}].{key}") for i in range(n)],
+    )
+
+
 def period_tables(
     view: ParameterView, path: str, goods: GoodsCatalogue
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """A dated list of per-good tables ``[{from, per_month = {good = ...}}]`` as
     (start (R,), values (R, G), listed goods (G,) bool), in the file's (ascending) order."""
     out = []
-    for i, entry in enumerate(view.raw(path)):
+    for i in range(len(view.raw(path))):
         base = f"{path}[{i}]"
         listed = np.zeros(goods.n, dtype=bool)
-        for good in entry.get("per_month", {}) or {}:
+        for good in view.raw(f"{base}.per_month"):
             listed[goods.index(good)] = True
         out.append(
             (view.month(f"{base}.from"), goods_vector(view, f"{base}.per_month", goods), listed)
@@ -174,43 +183,26 @@ class Germany(mesa.Agent):
         self.harvest_output = view.number("germany.harvest.output_t")
         self.harvest_year_factor = {
             int(y): view.number(f"germany.harvest.year_factor.{y}")
-            for y in h.get("year_factor", {}) or {}
+            for y in view.raw("germany.harvest.year_factor")
         }
         # a year's own recorded or derived harvest replaces output_t x year_factor
         self.harvest_by_year = {
             int(y): view.number(f"germany.harvest.output_t_by_year.{y}")
-            for y in h.get("output_t_by_year", {}) or {}
+            for y in view.raw("germany.harvest.output_t_by_year")
         }
-        sd = float(h.get("shock_sd", 0.0))
+        sd = float(view.raw("germany.harvest.shock_sd"))
         self.harvest_shock = np.exp(sd * shocks["germany_harvest"] - sd**2 / 2)  # (R, years)
 
     def _build_synthetic(self, view: ParameterView) -> None:
         self.synthetic = []
-        for good, table in view.raw("germany.synthetic").items():
+        for good in view.raw("germany.synthetic"):
             base = f"germany.synthetic.{good}"
-            starts = [
-                view.month(f"{base}.schedule[{i}].from") for i in range(len(table["schedule"]))
-            ]
-            values = [
-                view.number(f"{base}.schedule[{i}].t_per_month")
-                for i in range(len(table["schedule"]))
-            ]
-            lost_starts = [
-                view.month(f"{base}.capacity_lost[{i}].from")
-                for i in range(len(table.get("capacity_lost", [])))
-            ]
-            lost = [
-                view.number(f"{base}.capacity_lost[{i}].share")
-                for i in range(len(table.get("capacity_lost", [])))
-            ]
             self.synthetic.append(
                 (
                     self.goods.index(good),
                     view.number(f"{base}.utilisation"),
-                    starts,
-                    values,
-                    lost_starts,
-                    lost,
+                    *schedule(view, f"{base}.schedule", "t_per_month"),
+                    *schedule(view, f"{base}.capacity_lost", "share"),
                 )
             )
 
@@ -227,7 +219,7 @@ class Germany(mesa.Agent):
         # (R, phase, good): a phase may scale one good's military use differently (oil in the East, O35)
         mult = np.repeat(self.phase_multiplier[None, :, None], self.goods.n, axis=2)
         self.phase_good_multiplier = np.repeat(mult, view.n_runs, axis=0)
-        for phase, goods in (table.get("good_multipliers", {}) or {}).items():
+        for phase, goods in view.raw("germany.war_phases.good_multipliers").items():
             for good in goods:
                 path = f"germany.war_phases.good_multipliers.{phase}.{good}"
                 self.phase_good_multiplier[
@@ -257,13 +249,9 @@ class Germany(mesa.Agent):
 
     def _build_exports(self, view: ParameterView) -> None:
         base = "germany.exports"
-        sched = view.raw(f"{base}.capacity_rm_per_month")
-        self.capacity_starts = [
-            view.month(f"{base}.capacity_rm_per_month[{i}].from") for i in range(len(sched))
-        ]
-        self.capacity_values = [
-            view.number(f"{base}.capacity_rm_per_month[{i}].rm") for i in range(len(sched))
-        ]
+        self.capacity_starts, self.capacity_values = schedule(
+            view, f"{base}.capacity_rm_per_month", "rm"
+        )
         self.delivery_share = view.number(f"{base}.delivery_share")
         mix = np.zeros(self.goods.n)
         for good, share in view.raw(f"{base}.mix").items():
@@ -285,7 +273,7 @@ class Germany(mesa.Agent):
                     self.goods.index(lot["good"]),
                     view.month(f"{base}.lots[{i}].month"),
                     view.number(f"{base}.lots[{i}].rm"),
-                    lot.get("treaty"),
+                    view.raw(f"{base}.lots[{i}].treaty"),
                 )
             )
 
@@ -326,7 +314,7 @@ class Germany(mesa.Agent):
             else:
                 initial = np.minimum(view.number(f"{base}.initial_t"), self.ledger.stock[:, g])
                 self.reserve[:, g] = self.reserve_initial[:, g] = initial
-            for i in range(len(table.get("ration_cuts", []) or [])):
+            for i in range(len(view.raw(f"{base}.ration_cuts"))):
                 self.ration_rules.append(
                     (
                         g,

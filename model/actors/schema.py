@@ -238,6 +238,7 @@ SUPPLIERS = MapOf(
         {
             "name": Text(),
             "routes": ListOf(ROUTE, min_len=1),
+            # absent: each route is a group of its own
             "route_groups": ListOf(ListOf(ROUTE, min_len=1), min_len=1),
             "offers": ListOf(
                 Table(

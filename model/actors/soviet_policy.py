@@ -19,25 +19,30 @@ What the USSR ships to Germany each month is its outstanding treaty dues, cut in
 
 Each rule is a plug-in looked up by name in :data:`POLICIES` from
 ``[soviet_union.policy.<name>]``; an unknown name is rejected with the list of valid ones.
-A rule implements the steps it acts in (``review`` and ``held_back`` for suspension,
-``held_back`` and ``lead_factor`` for political events, ``budget_by_good`` for pacing; the rail
-rule switches on :meth:`SovietUnion._fit_to_border`, which reads the route's capacity from the
-scenario's routes); the Soviet Union asks every rule in force, in the order above, and
-records per month and good which step bound (:data:`BINDING`).
+One protocol (:class:`PolicyRule`, checked at registration as the treaty rules are): a rule
+declares the steps it acts in (``phases``, of :data:`POLICY_PHASES`) and implements a method
+of each name -- ``review`` the clearing account (suspension), ``held_back`` goods
+(suspension, political events), scale the pacing's ``lead_factor`` (political events), give
+a ``budget_by_good`` and ``record`` what shipped against it (pacing), fit the offer to the
+``routes`` (the rail rule, by the routes' capacities in the scenario). The Soviet Union asks
+every rule in force that acts in a step, in the order above, names none, and records per
+month and good which step bound (:data:`BINDING`).
 
 Units: RM for values, each good's unit for quantities, month indices for dates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from model.treaties.month import checked_registry
+from model.treaties.reciprocity import BalanceWatch
 from model.world.goods import GoodsCatalogue
-from model.world.kinds import GOOD, MONTH, MONTHS, PLAIN_QUANTITY, PLAIN_SHARE, QUANTITY
+from model.world.kinds import GOOD, MONTH, MONTHS, QUANTITY
 from model.world.nodes import Choice, ListOf, Month, Node, Number, Table, Text
 from model.world.parameters import NEVER, ParameterView
 
@@ -84,102 +89,6 @@ class PolicyMonth:
     due_ratio: np.ndarray  # German RM owed per Soviet RM delivered, by the treaty horizons
 
 
-class BalanceWatch:
-    """Suspend listed goods while German arrears exceed a tolerance; resume when they fall.
-
-    Arrears count against the tolerance when they exceed both ``tolerated_imbalance_rm``
-    and ``tolerated_shortfall_share`` of all Germany has owed so far (row 38 balances to a
-    fixed *ratio*: the same arrears weigh less once much has been delivered). A suspension
-    lasts at least ``suspension_months`` and ends once arrears fall below either threshold of the
-    tolerance scaled by ``resume_below_share``. Shared by the treaty's six-monthly balancing
-    and the USSR's own monthly watch; ``review_interval_months`` tells them apart.
-    """
-
-    # every number a watch acts on is stated in the file; a missing threat_share means no
-    # threat, a missing tolerated_shortfall_share no share test
-    SCHEMA: ClassVar[Node] = Table(
-        {
-            "review_interval_months": MONTHS,
-            "tolerated_imbalance_rm": QUANTITY,
-            "tolerated_shortfall_share": Number(low=0, high=1, sampled=True, default=0.0),
-            "threat_share": Number(low=0, high=1, sampled=True, default=np.inf),
-            "suspend_goods": ListOf(GOOD),
-            "suspension_months": MONTHS,
-            "resume_below_share": PLAIN_SHARE,
-            "german_catch_up_share": PLAIN_SHARE,
-            "reckoning_from": Month(sampled=True),
-            "from": Month(sampled=True, default="1934-01"),  # absent: the engine's first month
-        },
-        required=(
-            "review_interval_months",
-            "tolerated_imbalance_rm",
-            "suspend_goods",
-            "suspension_months",
-            "resume_below_share",
-            "german_catch_up_share",
-        ),
-    )
-
-    def __init__(
-        self,
-        path: str,
-        table: Mapping[str, Any],
-        view: ParameterView,
-        goods: GoodsCatalogue,
-    ):
-        # the schema requires these (SCHEMA)
-        self.interval = int(table["review_interval_months"])
-        self.tolerated_rm = view.number(f"{path}.tolerated_imbalance_rm")
-        self.tolerated_share = view.number(f"{path}.tolerated_shortfall_share")
-        self.suspend_mask = goods.mask(table["suspend_goods"])
-        self.min_months = int(table["suspension_months"])
-        self.resume_below_share = float(table["resume_below_share"])
-        self.german_catch_up_share = float(table["german_catch_up_share"])
-        self.threat_share = view.number(f"{path}.threat_share")
-        # reckoned every interval from this month (row 38), else from the start it is given
-        self.reckoning_from = (
-            view.month(f"{path}.reckoning_from") if "reckoning_from" in table else None
-        )
-        self.until = np.full(view.n_runs, -1, dtype=np.int64)
-        self.threatened = np.zeros(view.n_runs, dtype=bool)
-        # what Germany owed counts from ``from`` on (absent: the window's start): a run that
-        # starts in 1934 weighs the pact era's arrears against the pact era's dues
-        self.first = view.month(f"{path}.from")
-        self.due_before = np.zeros(view.n_runs)
-
-    def review(
-        self,
-        month: int,
-        start: np.ndarray,
-        active: np.ndarray,
-        arrears: np.ndarray,
-        due: np.ndarray,
-    ) -> None:
-        if self.reckoning_from is not None:
-            start = self.reckoning_from
-        self.due_before = np.where(month < self.first, due, self.due_before)
-        due = due - self.due_before
-        reviewing = active & (((month - start) % self.interval) == 0) & (month >= start)
-        suspended = self.until > month
-        lagging = (arrears > self.tolerated_rm) & (arrears > self.tolerated_share * due)
-        begin = reviewing & ~suspended & lagging
-        self.until = np.where(begin, month + self.min_months, self.until)
-        # a threat: lagging by more than the threat share of the dues, short of suspending
-        threat = np.isfinite(self.threat_share) & (
-            arrears > np.where(np.isfinite(self.threat_share), self.threat_share, 0.0) * due
-        )
-        self.threatened = reviewing & ~lagging & threat & (arrears > 0)
-        # back under the tolerance, scaled by the resume share: either of its two tests passes
-        r = self.resume_below_share
-        resume = suspended & (
-            (arrears < r * self.tolerated_rm) | (arrears < r * self.tolerated_share * due)
-        )
-        self.until = np.where(resume | ~active, np.minimum(self.until, month), self.until)
-
-    def suspended(self, month: int) -> np.ndarray:
-        return self.until > month
-
-
 # ---------------------------------------------------------------------------------------
 # the rules
 # ---------------------------------------------------------------------------------------
@@ -192,6 +101,7 @@ class SuspensionPolicy:
     (monthly in the baseline) from the start of each German-Soviet treaty in force.
     """
 
+    phases = ("review", "held_back")
     SCHEMA: ClassVar[Node] = BalanceWatch.SCHEMA
 
     def __init__(
@@ -199,14 +109,13 @@ class SuspensionPolicy:
     ):
         self.watch = BalanceWatch(path, table, view, goods)
 
-    def review(self, ctx: PolicyMonth, start: np.ndarray) -> None:
+    def review(self, ctx: PolicyMonth, start: np.ndarray) -> np.ndarray:
+        """Review the account; return Germany's catch-up share (R,) while goods are held."""
         self.watch.review(ctx.month, start, ctx.trading, ctx.arrears_rm, ctx.due_clearing_rm)
+        return self.watch.suspended(ctx.month) * self.watch.german_catch_up_share
 
     def held_back(self, month: int) -> np.ndarray:
         return self.watch.suspended(month)[:, None] & self.watch.suspend_mask[None, :]
-
-    def catch_up(self, month: int) -> np.ndarray:
-        return self.watch.suspended(month) * self.watch.german_catch_up_share
 
 
 class PacingPolicy:
@@ -226,6 +135,7 @@ class PacingPolicy:
     from another: the shares do not depend on the quotas, only on which goods are owed.
     """
 
+    phases = ("budget_by_good", "record")
     SCHEMA: ClassVar[Node] = Table(
         {"lead_rm": QUANTITY, "from": Month(sampled=True, default="1934-01")}, required=("lead_rm",)
     )
@@ -326,6 +236,7 @@ class EventsPolicy:
     """
 
     KINDS = ("embargo", "threat")
+    phases = ("held_back", "lead_factor")
     SCHEMA: ClassVar[Node] = ListOf(
         Table(
             {
@@ -333,7 +244,7 @@ class EventsPolicy:
                 "month": MONTH,
                 "months": MONTHS,
                 "goods": ListOf(GOOD),
-                "lead_factor": PLAIN_QUANTITY,
+                "lead_factor": Number(low=0, default=1.0),
                 "note": Text(),
             },
             required=("kind", "month"),
@@ -345,15 +256,15 @@ class EventsPolicy:
         for i, spec in enumerate(table):
             p = f"{path}[{i}]"
             first = view.month(f"{p}.month")
-            months = spec.get("months")
+            months = view.raw(f"{p}.months")
             last = first + int(months) - 1 if months is not None else np.full(view.n_runs, NEVER)
             self.events.append(
                 PoliticalEvent(
                     kind=str(spec["kind"]),
                     first=first,
                     last=last,
-                    goods_mask=goods.mask(spec.get("goods", [])),
-                    lead_factor=float(spec.get("lead_factor", 1.0)),
+                    goods_mask=goods.mask(view.raw(f"{p}.goods")),
+                    lead_factor=float(view.raw(f"{p}.lead_factor")),
                 )
             )
 
@@ -386,17 +297,33 @@ class RailPolicy:
     (``routes.<route>``); this rule only says that the USSR plans by it.
     """
 
+    phases = ("routes",)
     SCHEMA: ClassVar[Node] = Table({}, empty_ok=True)
 
     def __init__(
         self, path: str, table: Mapping[str, Any], view: ParameterView, goods: GoodsCatalogue
     ):
-        self.goods = goods
+        pass
+
+    def routes(
+        self, offer: np.ndarray, fit: Callable[..., np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The offer (K, R, G) fitted to the border railway, then to the other routes
+        (``fit(offer, rail)``: the USSR's room on them, :meth:`SovietUnion._fit_to_routes`)."""
+        railed = fit(offer, rail=True)
+        return railed, fit(railed, rail=False)
+
+
+# the steps of the USSR's month a policy rule may act in, in the order they are taken
+POLICY_PHASES = ("review", "held_back", "lead_factor", "budget_by_good", "routes", "record")
 
 
 class PolicyRule(Protocol):
-    """What every Soviet policy rule is: built from its table, declaring that table."""
+    """What every Soviet policy rule is: built from its table, declaring that table
+    (``SCHEMA``) and the steps it acts in (``phases``, of :data:`POLICY_PHASES`), with a
+    method of each step's name (their signatures are those of the rules above)."""
 
+    phases: ClassVar[tuple[str, ...]]
     SCHEMA: ClassVar[Node]
 
     def __init__(
@@ -404,12 +331,16 @@ class PolicyRule(Protocol):
     ) -> None: ...
 
 
-POLICIES: dict[str, type[PolicyRule]] = {
-    "suspension": SuspensionPolicy,
-    "clearing_pacing": PacingPolicy,
-    "political_events": EventsPolicy,
-    "border_rail": RailPolicy,
-}
+POLICIES: dict[str, type[PolicyRule]] = checked_registry(
+    {
+        "suspension": SuspensionPolicy,
+        "clearing_pacing": PacingPolicy,
+        "political_events": EventsPolicy,
+        "border_rail": RailPolicy,
+    },
+    POLICY_PHASES,
+    "Soviet policy rule",
+)
 
 
 def _unknown_policy(key: str, fields: Mapping[str, Node]) -> str:
@@ -425,11 +356,14 @@ SCHEMA = Table(
 )
 
 
-@dataclass
 class ExportPolicy:
-    """The rules in force, in the order the USSR applies them."""
+    """The rules in force, in the registry's order; :meth:`acting` lists those of a step."""
 
-    rules: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, rules: Mapping[str, PolicyRule]):
+        self.rules = dict(rules)
+        self._acting = {
+            p: tuple(r for r in self.rules.values() if p in r.phases) for p in POLICY_PHASES
+        }
 
     @classmethod
     def from_view(cls, view: ParameterView, goods: GoodsCatalogue) -> ExportPolicy:
@@ -441,10 +375,12 @@ class ExportPolicy:
             )
         return cls(
             {
-                name: POLICIES[name](f"soviet_union.policy.{name}", table[name], view, goods)
-                for name in table
+                name: rule(f"soviet_union.policy.{name}", table[name], view, goods)
+                for name, rule in POLICIES.items()
+                if name in table
             }
         )
 
-    def get(self, name: str) -> Any:
-        return self.rules.get(name)
+    def acting(self, phase: str) -> tuple[Any, ...]:
+        """The rules in force that act in ``phase`` (one of :data:`POLICY_PHASES`)."""
+        return self._acting[phase]

@@ -40,7 +40,7 @@ from model.world.calendar import calendar_month
 from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
 from model.world.parameters import ParameterView
-from model.world.routes import SOVIET_ROUTE
+from model.world.routes import SOVIET_ROUTE, FlowSpec
 
 
 class SovietUnion(mesa.Agent):
@@ -67,8 +67,10 @@ class SovietUnion(mesa.Agent):
         self.harvest_good = goods.index(h["good"])
         self.harvest_calendar_month = int(h["calendar_month"])
         self.harvest_exportable = view.number("soviet_union.harvest.exportable_t")
-        self.harvest_year_factor = {int(y): float(f) for y, f in h.get("year_factor", {}).items()}
-        sd = float(h.get("shock_sd", 0.0))
+        self.harvest_year_factor = {
+            int(y): float(f) for y, f in view.raw("soviet_union.harvest.year_factor").items()
+        }
+        sd = float(view.raw("soviet_union.harvest.shock_sd"))
         self.harvest_shock = np.exp(sd * shocks["soviet_harvest"] - sd**2 / 2)
         self.pool_cap_months = view.number("soviet_union.pool_cap_months")[:, None]
         # the planned monthly export to Germany (t), by which the routes' room is allotted
@@ -80,6 +82,8 @@ class SovietUnion(mesa.Agent):
         initial[:, self.harvest_good] = view.number("soviet_union.harvest.initial_t")
         self.ledger = Ledger("soviet_union", initial, model.window.n_months, model.record)
         self.policy = ExportPolicy.from_view(view, goods)
+        self.flow_specs = flow_specs(view, goods)
+        self.flow_index: list[int] = []  # positions of its flows in the model's FlowSet
         # dues not shipped within `dues_carry_months` of falling due lapse (oldest shipped first)
         carry = view.raw("soviet_union.dues_carry_months")
         self.carry_months = int(carry) if carry is not None else model.window.n_months
@@ -118,11 +122,10 @@ class SovietUnion(mesa.Agent):
     # the policy's monthly review ------------------------------------------------------
     def review(self, ctx: PolicyMonth, treaty_starts: np.ndarray) -> np.ndarray:
         """Let the policy rules look at the clearing account; return Germany's catch-up share (R,)."""
-        rule = self.policy.get("suspension")
-        if rule is None:
-            return np.zeros(len(ctx.trading))
-        rule.review(ctx, treaty_starts)
-        return rule.catch_up(ctx.month)
+        catch_up = np.zeros(len(ctx.trading))
+        for rule in self.policy.acting("review"):
+            catch_up = np.maximum(catch_up, rule.review(ctx, treaty_starts))
+        return catch_up
 
     # deliveries -----------------------------------------------------------------------
     def treaty_offer(
@@ -145,20 +148,17 @@ class SovietUnion(mesa.Agent):
         outstanding = self.dues.sum(axis=0) * trading
         supplied = _serve_goods(outstanding, self.ledger.stock)
         held = self._by_seniority(treaty_held)
-        for name in ("suspension", "political_events"):
-            rule = self.policy.get(name)
-            extra = rule.held_back(ctx.month) if rule is not None else None
+        for rule in self.policy.acting("held_back"):
+            extra = rule.held_back(ctx.month)
             if extra is not None:
                 held = held | extra[None]
         self.suspended_goods = held.any(axis=0) & ctx.trading[:, None]
         released = supplied * ~held
         paced = self._pace(released, ctx, due_this_month.sum(axis=0) * ctx.trading[:, None])
-        if "border_rail" in self.policy.rules:
+        railed = shipped = paced
+        for rule in self.policy.acting("routes"):
             self._owed = outstanding.sum(axis=0) > 0  # (R, G): the goods the routes are allotted to
-            railed = self._fit_to_routes(paced, rail=True)
-            shipped = self._fit_to_routes(railed, rail=False)
-        else:
-            railed = shipped = paced
+            railed, shipped = rule.routes(shipped, self._fit_to_routes)
         self._stages = (outstanding, supplied, released, paced, railed, shipped)  # binding()
         self.threatened = threatened
         return shipped.sum(axis=0)
@@ -171,13 +171,16 @@ class SovietUnion(mesa.Agent):
 
     def _pace(self, offer: np.ndarray, ctx: PolicyMonth, due: np.ndarray) -> np.ndarray:
         """Cut each good to its own share of the value the clearing allows (``due``: (R, G) now)."""
-        rule = self.policy.get("clearing_pacing")
-        if rule is None:
+        pacing = self.policy.acting("budget_by_good")
+        if not pacing:
             return offer
-        events = self.policy.get("political_events")
-        factor = events.lead_factor(ctx.month) if events is not None else 1.0
+        factor: np.ndarray | float = 1.0
+        for rule in self.policy.acting("lead_factor"):
+            factor = factor * rule.lead_factor(ctx.month)
         plan_rm = self.export_plan * self.goods.price_rm_per_unit[None, :]
-        return _serve_goods(offer, rule.budget_by_good(ctx, factor, due, plan_rm))
+        for rule in pacing:
+            offer = _serve_goods(offer, rule.budget_by_good(ctx, factor, due, plan_rm))
+        return offer
 
     def binding(self) -> np.ndarray:
         """Code (R, G) of the step that set this month's deliveries of each good.
@@ -211,13 +214,11 @@ class SovietUnion(mesa.Agent):
         same proportion (no record of how wagons or holds were allotted).
         """
         model = self.model
-        flows = getattr(model, "flows", None)
-        if flows is None:
-            return offer
-        own = set(model.soviet_flows)
+        flows = model.flows
+        own = set(self.flow_index)
         tonnes = self.goods.tonnes_per_unit
         out = offer
-        for f in model.soviet_flows:
+        for f in self.flow_index:
             spec = flows.specs[f]
             if (SOVIET_ROUTE in spec.route_ids) != rail:
                 continue
@@ -258,9 +259,8 @@ class SovietUnion(mesa.Agent):
 
     def record_shipped(self, loaded: np.ndarray) -> None:
         """Shipments settle the earliest agreement's dues first, and within it the oldest."""
-        pacing = self.policy.get("clearing_pacing")
-        if pacing is not None:
-            pacing.record(self.model.month, loaded)
+        for rule in self.policy.acting("record"):
+            rule.record(self.model.month, loaded)
         left = loaded.copy()
         n = len(self.dues)
         for k in range(self.n_tiers):
@@ -279,6 +279,21 @@ class SovietUnion(mesa.Agent):
             * self.goods.machinery[None, :]
             * self.goods.price_rm_per_unit[None, :]
         )
+
+
+def flow_specs(view: ParameterView, goods: GoodsCatalogue) -> list[FlowSpec]:
+    """The Soviet deliveries' flows to Germany: raw goods leave by the border railway unless
+    ``soviet_union.routes_by_good`` names another route (timber lifted by German ships,
+    row 59), one flow per route."""
+    by_route = {goods.index(g): r for g, r in view.raw("soviet_union.routes_by_good").items()}
+    raw = [int(g) for g in np.flatnonzero(goods.raw)]
+    rail = tuple(g for g in raw if g not in by_route)
+    specs = [FlowSpec("soviet_union->germany", "soviet_union", "germany", (SOVIET_ROUTE,), rail)]
+    for route in sorted(set(by_route.values())):
+        on_route = tuple(g for g in raw if by_route.get(g) == route)
+        name = f"soviet_union->germany via {route}"
+        specs.append(FlowSpec(name, "soviet_union", "germany", (route,), on_route))
+    return specs
 
 
 def _serve_goods(amounts: np.ndarray, available: np.ndarray) -> np.ndarray:

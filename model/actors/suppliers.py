@@ -34,10 +34,9 @@ class ThirdPartySupplier(mesa.Agent):
         base = f"suppliers.{supplier_id}"
         table = view.raw(base)
         self.supplier_id = supplier_id
-        self.label = str(table.get("name", supplier_id))
         self.goods = goods
         R, G, T = view.n_runs, goods.n, model.window.n_months
-        raw_offers = table.get("offers", [])
+        raw_offers = view.raw(f"{base}.offers")
         self.offered_goods = tuple(sorted({goods.index(o["good"]) for o in raw_offers}))
         self.offers = [
             (
@@ -48,7 +47,7 @@ class ThirdPartySupplier(mesa.Agent):
             )
             for i, o in enumerate(raw_offers)
         ]
-        groups = table.get("route_groups") or [[r] for r in table["routes"]]
+        groups = view.raw(f"{base}.route_groups") or [[r] for r in table["routes"]]
         self.flow_specs = [
             FlowSpec(
                 f"{supplier_id}->germany via {'+'.join(g)}",

@@ -81,7 +81,6 @@ SENSITIVITY_TABLE = Table(
     },
     rules=(_below_one("confidence"),),
 )
-SENSITIVITY_KEYS = tuple(SENSITIVITY_TABLE.fields)
 MONTH_OUTCOMES = ("stockout_", "first_suspension")
 SHOWN_OUTCOMES = 6  # outcomes drawn and printed; indices.csv has them all
 
@@ -380,16 +379,7 @@ def _sobol_table(
         print_to_console=False,
         seed=salib_seed,
     )
-    table = pd.DataFrame(
-        {
-            "parameter": names,
-            "S1": res["S1"],
-            "S1_conf": res["S1_conf"],
-            "ST": res["ST"],
-            "ST_conf": res["ST_conf"],
-        }
-    )
-    return table
+    return _indices(names, res, ("S1", "S1_conf", "ST", "ST_conf"))
 
 
 def _morris_table(
@@ -414,16 +404,12 @@ def _morris_table(
         num_levels=levels,
         seed=salib_seed,
     )
-    table = pd.DataFrame(
-        {
-            "parameter": names,
-            "mu": res["mu"],
-            "mu_star": res["mu_star"],
-            "mu_star_conf": res["mu_star_conf"],
-            "sigma": res["sigma"],
-        }
-    )
-    return table
+    return _indices(names, res, ("mu", "mu_star", "mu_star_conf", "sigma"))
+
+
+def _indices(names: list[str], res: Mapping[str, Any], keys: tuple[str, ...]) -> pd.DataFrame:
+    """One row per parameter: its name and SALib's ``keys``."""
+    return pd.DataFrame({"parameter": names, **{k: res[k] for k in keys}})
 
 
 def rare_note(Y: np.ndarray, threshold: float = 0.05) -> str:

@@ -398,8 +398,8 @@ def load_targets(path: str | Path, scenario: Scenario) -> list[Target]:
     names = {
         "variables": tuple(sorted(variables)),
         "per-good variables": tuple(v for v, rank in variables.items() if rank >= 3),
-        "goods": tuple(scenario.get("goods", {}) or {}),
-        "suppliers": (*tuple(scenario.get("suppliers", {}) or {}), "soviet_union"),
+        "goods": tuple(scenario.get("goods")),
+        "suppliers": (*tuple(scenario.get("suppliers")), "soviet_union"),
         "tolerance tags": tuple(tolerance) if isinstance(tolerance, Mapping) else (),
     }
     window = (parse_month(scenario.get("window.start")), parse_month(scenario.get("window.end")))

@@ -27,6 +27,7 @@ from model.batch.experiment import (
     uncertain_paths,
 )
 from model.batch.preflight import check_figure_names, check_room, disk_floor
+from model.cli import terminal
 from model.errors import UserError
 
 if TYPE_CHECKING:
@@ -167,14 +168,15 @@ def main(args: argparse.Namespace) -> int:
     writers = getattr(args, "figure_writers", None)  # handed down by model.cli
     figures = None if args.no_figures or writers is None else writers.batch
     try:
-        report = run_batch(
-            batch,
-            workers,
-            args.scheduler,
-            figures=figures,
-            quiet=args.quiet,
-            dask_worker_timeout=args.dask_worker_timeout,
-        )
+        with terminal.spared_stderr():  # progress on a closed stderr must not end the batch
+            report = run_batch(
+                batch,
+                workers,
+                args.scheduler,
+                figures=figures,
+                quiet=args.quiet,
+                dask_worker_timeout=args.dask_worker_timeout,
+            )
     except FolderInUse as err:
         raise UserError(str(err)) from None
     except KeyboardInterrupt:

@@ -34,9 +34,12 @@ def main(args: argparse.Namespace) -> int:
     if args.baseline is None:
         names = results.scenarios
         args.baseline = "baseline" if "baseline" in names or not names else names[0]
-    if len(results.scenarios) > 1 and args.baseline not in results.scenarios:
+    if results.scenarios and args.baseline not in results.scenarios:
+        # also in a folder of one scenario (a `pactsim run`), where nothing is compared: a name
+        # the user typed that the folder lacks is a mistake, not a default to ignore
         raise UserError(
-            f"{args.result}: no scenario {args.baseline!r}; scenarios are: {', '.join(results.scenarios)}"
+            f"{args.result}: no scenario {args.baseline!r} to compare against; "
+            f"scenarios are: {', '.join(results.scenarios)}"
         )
     print(
         f"pactsim report: {'redrawing every figure' if args.redraw else 'reusing the figures in figures/ (--redraw draws them again)'}, "

@@ -68,9 +68,13 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_run_memory(scenario: Scenario, runs: int) -> None:
+BATCH_ADVICE = "`pactsim batch`, which writes the runs to disk chunk by chunk"
+
+
+def check_run_memory(scenario: Scenario, runs: int, advice: str = BATCH_ADVICE) -> None:
     """Refuse ``--runs`` whose trajectories the machine's memory cannot hold, before any run
-    (``pactsim run`` keeps every run's series in memory; a batch streams them to disk)."""
+    (``pactsim run`` and ``pactsim validate`` keep every run's series in memory; a batch
+    streams them to disk); ``advice``: what to do instead, after "fewer runs, or"."""
     if runs <= 100:
         return
     free = available_memory()
@@ -86,7 +90,7 @@ def check_run_memory(scenario: Scenario, runs: int) -> None:
         raise UserError(
             f"--runs {runs:,}: {runs:,} runs of {scenario.name} need ~{size_text(need)} of memory "
             f"(~{size_text(per_run)} per run); {size_text(free)} is available: fewer runs, or "
-            f"`pactsim batch`, which writes the runs to disk chunk by chunk"
+            f"{advice}"
         )
 
 

@@ -12,10 +12,12 @@ May import: every layer (this is the top one).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 # 128 + SIGPIPE (13): the status a shell reports for a Unix tool whose reader has gone
@@ -61,3 +63,54 @@ def console(piped_width: int = PIPED_WIDTH) -> Any:
     if shown.is_terminal or os.environ.get("COLUMNS", "").isdigit():
         return shown
     return PipedConsole(width=piped_width)
+
+
+class SparedStderr:
+    """``sys.stderr`` for a long command whose stderr is only for progress and warnings: when
+    its reader has gone (``2>&1 >out | head``, a closed log pipe), what is written afterwards
+    goes to the null device instead of ending the command (rich's handler would exit 1 and
+    leave a batch's partial folder behind)."""
+
+    def __init__(self, stream: Any):
+        self.stream, self.gone = stream, False
+
+    def write(self, text: str) -> int:
+        if not self.gone:
+            try:
+                return int(self.stream.write(text))
+            except BrokenPipeError:
+                self._gone()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._gone()
+
+    def _gone(self) -> None:
+        self.gone = True
+        try:  # the interpreter's last flush of what is still buffered then fails nowhere
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+        except (AttributeError, OSError, ValueError):
+            pass
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding: the stream's
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def spared_stderr() -> Iterator[None]:
+    """While inside, a stderr whose reader has gone ends nothing (:class:`SparedStderr`)."""
+    before = sys.stderr
+    if before is None:  # started with stderr closed (2>&-): nothing is written anyway
+        yield
+        return
+    sys.stderr = SparedStderr(before)
+    try:
+        yield
+    finally:
+        sys.stderr = before

@@ -16,6 +16,7 @@ from model.analysis.validation import (
     DEFAULT_TARGETS,
     ROLES,
     TargetResult,
+    scenario_path,
     scenario_targets,
     validate,
 )
@@ -142,6 +143,17 @@ def print_table(
     )
 
 
+def check_validation_memory(targets: Path, scenario: Path | None, runs: int) -> None:
+    """Refuse ``--runs`` whose series the machine's memory cannot hold, before any run: the
+    validated scenario's runs are held in memory at once, like ``pactsim run``'s (it took
+    5 GB and more than 25 s to be stopped at --runs 10,000,000)."""
+    from model.cli.run import check_run_memory
+    from model.files.scenario import load
+
+    file = scenario if scenario is not None else scenario_path(targets)
+    check_run_memory(load(file), runs, f"the default, --runs {DEFAULT_RUNS:,}")
+
+
 def main(args: argparse.Namespace) -> int:
 
     check_runs(args.runs)
@@ -159,6 +171,7 @@ def main(args: argparse.Namespace) -> int:
         own = scenario_targets(scenario)
         if own is not None and own.resolve() != Path(args.targets).resolve():
             extra.append(own)
+    check_validation_memory(args.targets, scenario, args.runs)
     results = validate(
         args.targets, n_runs=args.runs, seed=args.seed, scenario_file=scenario, extra_targets=extra
     )

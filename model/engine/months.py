@@ -57,10 +57,7 @@ class MonthTables:
         self.german_fixed_rm = state.german_fixed_rm
         self.transit = state.transit
         # purchases abroad on Germany's behalf: (T, R) of the one good each flow carries
-        self.purchases = [
-            per_month * (self.active[treaty.id] & (first <= months) & (months <= last))
-            for treaty, _, _, per_month, first, last, _ in model.purchases
-        ]
+        self.purchases = state.purchases
         # routes and flows: capacities, open routes, the blockade's share of each flow
         for route in model.network.routes.values():
             route.tabulate(model.window.first, T)

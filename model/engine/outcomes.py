@@ -129,7 +129,7 @@ def invasion_steps(result: RunResult) -> np.ndarray:
     if INVASION in result.parameters:
         index = np.rint(np.asarray(result.parameters[INVASION], dtype=float)).astype(np.int64)
     else:
-        value = result.scenario.get(INVASION, "none")
+        value = result.scenario.get(INVASION)
         value = central(value) if is_distribution(value) else value
         index = np.full(
             len(result.replications), NEVER if value == "none" else parse_month(str(value))
@@ -153,7 +153,7 @@ def sum_to(series: np.ndarray, last: np.ndarray, after: bool = False) -> np.ndar
 def critical_indices(result: RunResult, raw: list[int]) -> list[int]:
     """The catalogue's critical goods (``critical = true``) as indices, in goods order; every
     raw good where the catalogue marks none (a small test scenario)."""
-    critical = set(critical_goods(result.scenario.get("goods", {}) or {}))
+    critical = set(critical_goods(result.scenario.data["goods"]))  # required by the schema
     return [g for g in raw if result.goods[g] in critical] or raw
 
 

@@ -23,7 +23,6 @@ import contextlib
 import gc
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
@@ -38,8 +37,8 @@ from model.engine.months import MonthTables
 from model.engine.recorder import Recorder
 from model.engine.variables import ALL_VARIABLES, RUN_VARIABLES
 from model.files.scenario import Scenario
-from model.treaties.credit import draw_credit
-from model.treaties.rules import Treaty, counter_value_owner
+from model.treaties.credit import Clearing
+from model.treaties.rules import Treaty, settle_treaties
 from model.world.calendar import Window
 from model.world.goods import GoodsCatalogue
 from model.world.ledger import Ledger
@@ -48,40 +47,6 @@ from model.world.randomness import master_key, normals
 from model.world.routes import SOVIET_ROUTE, TRANSIT_ROUTE, FlowSet, FlowSpec, RouteNetwork
 
 TRAJECTORY_DTYPE = np.float32
-
-
-@dataclass
-class Clearing:
-    """The German-Soviet clearing account and the 1939 credit, per run, in RM."""
-
-    n_runs: int
-    soviet_delivered_rm: np.ndarray = field(init=False)
-    german_delivered_rm: np.ndarray = field(init=False)
-    due_clearing_rm: np.ndarray = field(init=False)
-    delivered_clearing_rm: np.ndarray = field(init=False)
-    due_credit_rm: np.ndarray = field(init=False)
-    delivered_credit_rm: np.ndarray = field(init=False)
-    credit_drawn_rm: np.ndarray = field(init=False)
-    soviet_debt_rm: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        for name in self.__dataclass_fields__:
-            if name != "n_runs":
-                setattr(self, name, np.zeros(self.n_runs))
-
-    @property
-    def arrears_rm(self) -> np.ndarray:
-        """German deliveries owed on the clearing account and not yet made."""
-        return np.maximum(self.due_clearing_rm - self.delivered_clearing_rm, 0.0)
-
-    @property
-    def credit_outstanding_rm(self) -> np.ndarray:
-        return np.maximum(self.due_credit_rm - self.delivered_credit_rm, 0.0)
-
-    @property
-    def balance_rm(self) -> np.ndarray:
-        """Soviet deliveries minus German deliveries not financed by the credit."""
-        return self.soviet_delivered_rm - self.delivered_clearing_rm
 
 
 class PactModel(mesa.Model):
@@ -172,70 +137,32 @@ class PactModel(mesa.Model):
             ),
         }
 
-    def _soviet_flows(self, specs: list[FlowSpec], raw_goods: tuple[int, ...]) -> list[int]:
-        """Append the Soviet deliveries' flows to ``specs``; return their indices.
-
-        Soviet goods leave by the border railway unless ``soviet_union.routes_by_good`` names
-        another route (timber lifted by German ships, row 59): one flow per route.
-        """
-        by_route = {
-            self.goods.index(g): r for g, r in self.view.raw("soviet_union.routes_by_good").items()
-        }
-        out = [len(specs)]
-        rail = tuple(g for g in raw_goods if g not in by_route)
-        specs.append(
-            FlowSpec("soviet_union->germany", "soviet_union", "germany", (SOVIET_ROUTE,), rail)
-        )
-        for route in sorted(set(by_route.values())):
-            out.append(len(specs))
-            goods = tuple(g for g in raw_goods if by_route.get(g) == route)
-            specs.append(
-                FlowSpec(
-                    f"soviet_union->germany via {route}", "soviet_union", "germany", (route,), goods
-                )
-            )
-        return out
-
     def _build_flows(self) -> None:
         """Every flow of goods, stacked: suppliers' routes, the treaty trade, Soviet purchases."""
         specs: list[FlowSpec] = []
         for s in self.suppliers:
             s.flow_index = list(range(len(specs), len(specs) + len(s.flow_specs)))
             specs.extend(s.flow_specs)
-        raw_goods = tuple(int(g) for g in np.flatnonzero(self.goods.raw))
+        su = self.soviet_union
+        su.flow_index = self.soviet_flows = list(range(len(specs), len(specs) + len(su.flow_specs)))
+        specs.extend(su.flow_specs)
         machinery = tuple(int(g) for g in np.flatnonzero(self.goods.machinery))
-        self.soviet_flows = self._soviet_flows(specs, raw_goods)
-        self.soviet_flow = self.soviet_flows[0]
         self.german_flow = len(specs)
         specs.append(
             FlowSpec("germany->soviet_union", "germany", "soviet_union", (SOVIET_ROUTE,), machinery)
         )
-        self.suppliers_by_id = {s.supplier_id: s for s in self.suppliers}
-        self.purchases: list[
-            tuple[Treaty, int, ThirdPartySupplier, np.ndarray, np.ndarray, np.ndarray, int]
-        ] = []
-        for treaty in self.treaties:
-            rule = treaty.rules.get("third_party_purchase")
-            for good, supplier_id, per_month, first, last, route in rule.entries if rule else []:
-                supplier = self.suppliers_by_id[supplier_id]
-                name = f"{supplier_id}->germany bought by soviet_union ({self.goods.ids[good]})"
-                supplier.purchase_index.append(len(specs))
-                self.purchases.append((treaty, good, supplier, per_month, first, last, len(specs)))
-                specs.append(
-                    FlowSpec(
-                        name,
-                        supplier_id,
-                        "germany",
-                        (route, SOVIET_ROUTE),
-                        (good,),
-                        origin_label="soviet_union",
-                    )
-                )
+        suppliers = {s.supplier_id: s for s in self.suppliers}
+        # the treaties' own flows (purchases abroad), in their order: (flow, its supplier)
+        self.purchase_flows: list[tuple[int, ThirdPartySupplier]] = []
+        for spec in (f for treaty in self.treaties for f in treaty.flows(self.goods)):
+            suppliers[spec.origin].purchase_index.append(len(specs))
+            self.purchase_flows.append((len(specs), suppliers[spec.origin]))
+            specs.append(spec)
         self.flows = FlowSet(
             specs, self.network, self.n_runs, self.goods.n, self.window.n_months, self.record
         )
         self.to_germany = self.flows.where(destination="germany")
-        self.soviet_deliveries = [*self.soviet_flows, *[p[-1] for p in self.purchases]]
+        self.soviet_deliveries = [*self.soviet_flows, *[f for f, _ in self.purchase_flows]]
         self.transit_lanes = self.flows.lanes_of(self.flows.through(TRANSIT_ROUTE))
         spilling = [s for s in self.suppliers if len(s.flow_index) > 1]
         self.spilling = spilling, self.flows.lanes_of([f for s in spilling for f in s.flow_index])
@@ -336,15 +263,12 @@ class PactModel(mesa.Model):
         G, step = self.goods.n, self.step_index
         state = self.treaty_month = self.tables.treaty_month(self, step)
         self.soviet_due = state.soviet_due
-        self.transit_allowed = state.transit
         self.clearing.due_credit_rm += state.german_fixed_rm
-        # purchases abroad on Germany's behalf
-        for (_, good, supplier, *_, f), amounts in zip(
-            self.purchases, self.tables.purchases, strict=True
-        ):
-            if supplier.ledger.record:
+        # purchases abroad on Germany's behalf (the treaties' own flows)
+        for (f, supplier), amounts in zip(self.purchase_flows, self.tables.purchases, strict=True):
+            if supplier.ledger.record:  # the supplier produces what it sells (audits)
                 amount = np.zeros((self.n_runs, G))
-                amount[:, good] = amounts[step]
+                amount[:, self.flows.specs[f].goods[0]] = amounts[step]
                 supplier.ledger.produce(amount)
             self.flows.requests[self.flows.lanes[f]] = amounts[step]
         # third-party suppliers' offers, routed, with Germany's stockpile purchases
@@ -423,22 +347,10 @@ class PactModel(mesa.Model):
         german_rm = (self.german_exports * price).sum(axis=-1)
         c.soviet_delivered_rm += soviet_rm
         c.german_delivered_rm += german_rm
-        owed_clearing, owed_credit = c.arrears_rm, c.credit_outstanding_rm
         state.soviet_rm = soviet_rm
-        state.due_clearing_rm = np.zeros(
-            self.n_runs
-        )  # recomputed by the rules from what they received
-        state.owner = counter_value_owner(self.treaties, self.active, month)
-        for t in self.treaties:
-            t.act("clearing", month, self.active[t.id], state)
-        credit_part = draw_credit(state, german_rm, owed_credit, owed_clearing)
-        c.delivered_credit_rm += credit_part
-        c.delivered_clearing_rm += german_rm - credit_part
-        c.soviet_debt_rm = (
-            c.soviet_debt_rm * (1.0 + state.interest_share_per_year / 12.0) + credit_part
-        )
-        c.credit_drawn_rm += credit_part
-        c.due_clearing_rm = state.due_clearing_rm
+        state.due_clearing_rm = np.zeros(self.n_runs)  # recomputed by the rules in clearing
+        settle_treaties(self.treaties, self.active, month, state)
+        c.settle(state, german_rm)
         self.due_ratio = state.due_ratio
 
     # 8. record

@@ -26,6 +26,7 @@ from model.world.calendar import parse_month
 from model.world.distributions import is_distribution
 from model.world.keypaths import get_path, set_path, walk
 from model.world.nodes import Node
+from model.world.parameters import declared, default_of
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,16 @@ class Scenario:
 
         return SCENARIO
 
-    def get(self, path: str, default: Any = None) -> Any:
+    def get(self, path: str) -> Any:
+        """The value at ``path`` as written, or the default its schema node declares (None
+        where it declares none or the path is not in the schema)."""
         try:
             return get_path(self.data, path)
         except KeyError:
-            return default
+            try:
+                return default_of(declared(self.schema, path))
+            except KeyError:
+                return None
 
     def month_good_cells(self) -> int:
         """Months of the window x goods of the catalogue: the cells of one run's series by good

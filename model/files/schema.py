@@ -29,16 +29,13 @@ from typing import Any
 
 from model.actors.schema import BLOCKADE, GERMANY, SHOCKS, SOVIET_UNION, SUPPLIERS
 from model.treaties import rules as treaty_rules
-from model.world import routes
+from model.world import goods, routes
 from model.world.calendar import MonthError, parse_month
 from model.world.distributions import is_distribution
-from model.world.kinds import GOODS_QUANTITIES, PLAIN_QUANTITY, exactly_one, ordered
+from model.world.kinds import GOODS_QUANTITIES, exactly_one, ordered
 from model.world.nodes import (
-    Choice,
     Context,
-    Flag,
     Identifier,
-    ListOf,
     MapOf,
     Month,
     Name,
@@ -51,32 +48,6 @@ EVENT = Month(sampled=True, none=True, in_window=True)
 
 WINDOW = Table(
     {"start": Month(), "end": Month()}, required=("start", "end"), rules=(ordered("start", "end"),)
-)
-
-GOODS = MapOf(
-    Name(),
-    Table(
-        {
-            "unit": Choice(("t", "kg", "RM"), "unit"),
-            "kind": Choice(("raw", "machinery"), "kind of good"),
-            "price_rm_per_unit": Number(low=0, positive=True),
-            "critical": Flag(),
-            "tonnes_per_unit": PLAIN_QUANTITY,
-            # another price for part of the window (issue 19: the 1930s import unit value of
-            # oil, O5, before the wartime price of the reference); outside them the reference
-            "price_by_period": ListOf(
-                Table(
-                    {"from": Month(), "to": Month(), "rm_per_unit": Number(low=0, positive=True)},
-                    required=("from", "to", "rm_per_unit"),
-                    rules=(ordered("from", "to"),),
-                ),
-                min_len=1,
-                ascending="from",
-            ),
-        },
-        required=("price_rm_per_unit",),
-    ),
-    min_len=1,
 )
 
 EVENTS = Table(
@@ -104,7 +75,7 @@ SCENARIO = Table(
         "title": Text(),
         "question": Text(),
         "window": WINDOW,
-        "goods": GOODS,
+        "goods": goods.SCHEMA,
         "routes": routes.SCHEMA,
         "germany": GERMANY,
         "soviet_union": SOVIET_UNION,

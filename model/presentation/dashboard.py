@@ -119,7 +119,7 @@ def _reference(path: str, mtime_ns: int, runs: int, seed: int) -> Reference:
         done.window.labels,
         done.goods.ids,
         {k: done.trajectory[k] for k in keep},
-        str(scenario.get(INVASION, "none")),
+        str(scenario.get(INVASION)),
         trade_series(done, done.window.n_months),
         signed_months(scenario),
     )

@@ -134,7 +134,7 @@ def status_rows(model: DashboardModel) -> list[tuple[str, str, str]]:
     label = model.window.labels[t]
     r = ref.months.index(label) if label in ref.months else None
     outside = "— (outside the baseline's window)"
-    invasion = invasion_label(model.pact_scenario.get(INVASION, "none"))
+    invasion = invasion_label(model.pact_scenario.get(INVASION))
     summary = summary_rows(model, ref, model.step_index, invasion)
     if r is None:  # before the baseline's window: nothing of it to compare with yet
         summary = [(what, this, outside) for what, this, _ in summary]
@@ -175,7 +175,7 @@ def StatusPanel(model: DashboardModel):
     """The month, the levers in effect and anything refused, the clearing account."""
     n = model.window.n_months
     month = model.month_label
-    scenario_title = model.pact_scenario.get("title", model.pact_scenario.name)
+    scenario_title = model.pact_scenario.get("title") or model.pact_scenario.name
     with solara.Column(
         gap="6px", style="padding: 8px 12px; width: 100%; max-height: 100%; overflow-y: auto"
     ) as main:

@@ -27,6 +27,7 @@ from typing import Any
 from model.files.scenario import Scenario, ScenarioError
 from model.world.calendar import MonthError, format_month, is_month_text, parse_month
 from model.world.distributions import central, is_distribution
+from model.world.parameters import declared
 from model.world.routes import TRANSIT_ROUTE
 
 AS_IN_SCENARIO = "as in scenario"
@@ -89,21 +90,13 @@ def _parts(path: str) -> list[str]:
     return out
 
 
-def schema_node(path: str, root: Any = None) -> Any:
-    """The schema's node at ``path``: a table's field, a map's value (for ``*`` or any
-    key), an array's item (``[]``); raises KeyError naming the path if there is none."""
-    node = scenario_schema() if root is None else root
-    for part in _parts(path):
-        node = getattr(node, "node", node)  # FalseOr: the table inside
-        if part == "[]" and hasattr(node, "item"):
-            node = node.item
-        elif hasattr(node, "fields") and part in node.fields:
-            node = node.fields[part]
-        elif hasattr(node, "key") and hasattr(node, "value"):
-            node = node.value
-        else:
-            raise KeyError(f"the scenario schema has no {path!r} (at {part!r})")
-    return node
+def schema_node(path: str) -> Any:
+    """The schema's node at ``path`` (``*`` or any key: a map's value; ``[]``: an array's
+    item), by :func:`model.world.parameters.declared`; raises KeyError naming the path."""
+    try:
+        return declared(scenario_schema(), path.replace("[]", "[0]"))
+    except KeyError:
+        raise KeyError(f"the scenario schema has no {path!r}") from None
 
 
 def concrete_paths(data: Any, path: str) -> list[str]:
@@ -159,9 +152,7 @@ def lever_starts(baseline: Scenario) -> dict[str, Any]:
         elif lever.scale:
             out[lever.name] = 1.0
         else:
-            value = baseline.get(lever.path)
-            if value is None:  # absent from the file: the schema's declared default
-                value = getattr(schema_node(lever.path), "default", None)
+            value = baseline.get(lever.path)  # absent from the file: its declared default
             start = 0.0 if value is None else _number(value) / lever.per_unit
             out[lever.name] = (
                 int(round(start / lever.step) * lever.step)

@@ -48,7 +48,6 @@ __all__ = [
 ]
 
 TABLES = ("FACTS", "STOCKS")
-STOCKS_PREFIXES = "ORGMCU"
 
 
 class UnknownRow(KeyError):

@@ -1,9 +1,10 @@
-"""``credit``: the 1939 merchandise credit -- a line, interest, a drawing window (rows 25-27)."""
+"""``credit``: the 1939 merchandise credit -- a line, interest, a drawing window (rows 25-27) --
+and the German-Soviet clearing account it is drawn beside (:class:`Clearing`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -91,3 +92,52 @@ def draw_credit(
     for r in state.credit_rules:
         left = left - r.draw(left, state)
     return credit_part
+
+
+@dataclass
+class Clearing:
+    """The German-Soviet clearing account and the 1939 credit, per run, in RM."""
+
+    n_runs: int
+    soviet_delivered_rm: np.ndarray = field(init=False)
+    german_delivered_rm: np.ndarray = field(init=False)
+    due_clearing_rm: np.ndarray = field(init=False)
+    delivered_clearing_rm: np.ndarray = field(init=False)
+    due_credit_rm: np.ndarray = field(init=False)
+    delivered_credit_rm: np.ndarray = field(init=False)
+    credit_drawn_rm: np.ndarray = field(init=False)
+    soviet_debt_rm: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        for name in self.__dataclass_fields__:
+            if name != "n_runs":
+                setattr(self, name, np.zeros(self.n_runs))
+
+    @property
+    def arrears_rm(self) -> np.ndarray:
+        """German deliveries owed on the clearing account and not yet made."""
+        return np.maximum(self.due_clearing_rm - self.delivered_clearing_rm, 0.0)
+
+    @property
+    def credit_outstanding_rm(self) -> np.ndarray:
+        return np.maximum(self.due_credit_rm - self.delivered_credit_rm, 0.0)
+
+    @property
+    def balance_rm(self) -> np.ndarray:
+        """Soviet deliveries minus German deliveries not financed by the credit."""
+        return self.soviet_delivered_rm - self.delivered_clearing_rm
+
+    def settle(self, state: TreatyMonth, german_rm: np.ndarray) -> None:
+        """Book this month's German deliveries (``german_rm``, (R,)) on the credit and the
+        clearing account in proportion to what was owed on each (:func:`draw_credit`), with
+        interest on the Soviet debt; take what Germany owes on the clearing account from the
+        rules' clearing phase (``state``)."""
+        owed = self.credit_outstanding_rm, self.arrears_rm
+        credit_part = draw_credit(state, german_rm, *owed)
+        self.delivered_credit_rm += credit_part
+        self.delivered_clearing_rm += german_rm - credit_part
+        self.soviet_debt_rm = (
+            self.soviet_debt_rm * (1.0 + state.interest_share_per_year / 12.0) + credit_part
+        )
+        self.credit_drawn_rm += credit_part
+        self.due_clearing_rm = state.due_clearing_rm

@@ -59,7 +59,7 @@ class QuotaRule:
                     qty,
                     view.month(f"{p}.from"),
                     view.month(f"{p}.to"),
-                    str(spec.get("profile", "even")),
+                    str(view.raw(f"{p}.profile")),
                 )
             )
         return cls(entries)

@@ -39,41 +39,24 @@ import numpy as np
 
 from model.treaties.barter import BarterOnlyRule
 from model.treaties.credit import CreditRule
-from model.treaties.month import PHASES, PROFILES, TreatyMonth, TreatyRule, window_share
+from model.treaties.month import PHASES, CarriesGoods, TreatyMonth, TreatyRule, checked_registry
 from model.treaties.purchase import ThirdPartyPurchaseRule
 from model.treaties.quotas import QuotaRule
 from model.treaties.reciprocity import ReciprocityRule
 from model.treaties.transit import TransitRule
-from model.treaties.values import ValuesRule
+from model.treaties.values import ValuesRule, counter_value_owner
 from model.world.goods import GoodsCatalogue
 from model.world.kinds import MONTH, START, ordered
 from model.world.nodes import ListOf, MapOf, Month, Name, Node, Ref, Table, Text
 from model.world.parameters import ParameterView
-
-__all__ = [
-    "PHASES", "PROFILES", "RULES", "TREATY_KEYS", "Treaty", "TreatyMonth", "TreatyRule", "register",
-    "counter_value_owner", "window_share", "QuotaRule", "ValuesRule", "CreditRule",
-    "ReciprocityRule", "TransitRule", "ThirdPartyPurchaseRule",
-]  # fmt: skip
+from model.world.routes import FlowSpec
 
 
 def register(rules: Mapping[str, type]) -> dict[str, type[TreatyRule]]:
-    """The registry, checked when it is built: every rule's ``phases`` is a tuple of
-    :data:`PHASES` and it implements each of them and ``build`` (:class:`TreatyRule`), so
-    a misspelt phase is an error at import instead of a rule that silently never acts."""
-    for name, cls in rules.items():
-        phases = getattr(cls, "phases", None)
-        if not isinstance(phases, tuple) or not set(phases) <= set(PHASES):
-            raise TypeError(
-                f"treaty rule {name!r} ({cls.__name__}): phases must be a tuple of "
-                f"{', '.join(PHASES)}; got {phases!r}"
-            )
-        missing = [m for m in ("build", *phases) if not callable(getattr(cls, m, None))]
-        if missing:
-            raise TypeError(f"treaty rule {name!r} ({cls.__name__}) lacks {', '.join(missing)}()")
-        if not isinstance(getattr(cls, "SCHEMA", None), Node):
-            raise TypeError(f"treaty rule {name!r} ({cls.__name__}) declares no SCHEMA node")
-    return dict(rules)
+    """The registry, checked when it is built (:func:`~model.treaties.month.checked_registry`):
+    every rule acts in phases of :data:`PHASES`, implements them and ``build``
+    (:class:`TreatyRule`) and declares its ``SCHEMA``."""
+    return checked_registry(rules, PHASES, "treaty rule", needs=("build",))
 
 
 RULES = register(  # name -> rule class; each declares its sub-table (SCHEMA)
@@ -89,7 +72,9 @@ RULES = register(  # name -> rule class; each declares its sub-table (SCHEMA)
 )
 HEAD: dict[str, Node] = {
     "title": Text(),
-    "parties": ListOf(Ref("parties", "party", "parties"), min_len=2),
+    "parties": ListOf(
+        Ref("parties", "party", "parties"), min_len=2, default=("germany", "soviet_union")
+    ),
     "signed": Month(none=True),
     "from": START,  # "none": the treaty never comes into force
     "to": MONTH,
@@ -120,7 +105,6 @@ SCHEMA = MapOf(
 class Treaty:
     id: str
     index: int  # position in the scenario's treaties
-    title: str
     parties: tuple[str, ...]
     first: np.ndarray  # (R,) month index
     last: np.ndarray
@@ -140,12 +124,20 @@ class Treaty:
         return cls(
             id=treaty_id,
             index=index,
-            title=str(table.get("title", treaty_id)),
-            parties=tuple(table.get("parties", ("germany", "soviet_union"))),
+            parties=tuple(view.raw(f"{base}.parties")),
             first=view.month(f"{base}.from"),
             last=view.month(f"{base}.to"),
             rules=rules,
         )
+
+    def flows(self, goods: GoodsCatalogue) -> list[FlowSpec]:
+        """The flows of its rules that carry goods of their own (:class:`CarriesGoods`)."""
+        return [
+            f
+            for rule in self.rules.values()
+            if isinstance(rule, CarriesGoods)
+            for f in rule.flows(goods)
+        ]
 
     @property
     def owes_soviet_goods(self) -> bool:
@@ -171,21 +163,12 @@ class Treaty:
         return inside & ~(trade_ended & self.german_soviet)
 
 
-def counter_value_owner(
-    treaties: list[Treaty], active: dict[str, np.ndarray], month: int
-) -> np.ndarray:
-    """(R,) index of the treaty this month's Soviet deliveries count under (-1: none).
-
-    The German-Soviet treaty in force that owes counter-value and started last: from Feb
-    1941 deliveries count under the January 1941 agreement, before it under Feb 1940's.
-    """
-    owner = np.full(len(next(iter(active.values()))) if active else 0, -1)
-    best = np.full(owner.shape, -np.inf)
+def settle_treaties(
+    treaties: list[Treaty], active: dict[str, np.ndarray], month: int, state: TreatyMonth
+) -> None:
+    """Phase 7 of the treaties: name the treaty this month's Soviet deliveries count under
+    (:func:`~model.treaties.values.counter_value_owner`), then let every rule in force that
+    acts in ``clearing`` settle its part of the account into ``state``."""
+    state.owner = counter_value_owner(treaties, active, month)
     for t in treaties:
-        rule = t.rules.get("values")
-        if rule is None or not rule.owes_counter_value:
-            continue
-        later = active[t.id] & (rule.german_first <= month) & (rule.german_first > best)
-        best = np.where(later, rule.german_first, best)
-        owner = np.where(later, t.index, owner)
-    return owner
+        t.act("clearing", month, active[t.id], state)

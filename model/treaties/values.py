@@ -153,3 +153,23 @@ class ValuesRule:
         self.ratio_held = ratio
         state.due_ratio = np.where(owns, ratio, state.due_ratio)
         state.due_clearing_rm += ratio * self.soviet_received_rm
+
+
+def counter_value_owner(
+    treaties: list[Treaty], active: dict[str, np.ndarray], month: int
+) -> np.ndarray:
+    """(R,) index of the treaty this month's Soviet deliveries count under (-1: none).
+
+    The German-Soviet treaty in force that owes counter-value and started last: from Feb
+    1941 deliveries count under the January 1941 agreement, before it under Feb 1940's.
+    """
+    owner = np.full(len(next(iter(active.values()))) if active else 0, -1)
+    best = np.full(owner.shape, -np.inf)
+    for t in treaties:
+        rule = next((r for r in t.rules.values() if isinstance(r, ValuesRule)), None)
+        if rule is None or not rule.owes_counter_value:
+            continue
+        later = active[t.id] & (rule.german_first <= month) & (rule.german_first > best)
+        best = np.where(later, rule.german_first, best)
+        owner = np.where(later, t.index, owner)
+    return owner

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 EARLIEST = "1934-01"
 LATEST = "1945-12"
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -89,13 +87,5 @@ class Window:
         return self.last - self.first + 1
 
     @property
-    def indices(self) -> np.ndarray:
-        return np.arange(self.first, self.last + 1)
-
-    @property
     def labels(self) -> list[str]:
-        return [format_month(i) for i in self.indices]
-
-    def position(self, index: int) -> int:
-        """0-based step number of a month index inside the window."""
-        return int(index) - self.first
+        return [format_month(i) for i in range(self.first, self.last + 1)]

@@ -19,6 +19,41 @@ from typing import Any
 import numpy as np
 
 from model.world.calendar import parse_month
+from model.world.kinds import PLAIN_QUANTITY, ordered
+from model.world.nodes import Choice, Flag, ListOf, MapOf, Month, Name, Number, Table
+
+# tonnes in one unit of a good, by its unit, unless the good states ``tonnes_per_unit``
+TONNES_BY_UNIT = {"t": 1.0, "kg": 0.001, "RM": 0.0}
+GOOD_FIELDS = Table(
+    {
+        "unit": Choice(tuple(TONNES_BY_UNIT), "unit", default="t"),
+        "kind": Choice(("raw", "machinery"), "kind of good", default="raw"),
+        "price_rm_per_unit": Number(low=0, positive=True),
+        "critical": Flag(default=False),
+        "tonnes_per_unit": PLAIN_QUANTITY,  # absent: TONNES_BY_UNIT of its unit
+        # another price for part of the window (issue 19: the 1930s import unit value of oil,
+        # O5, before the wartime price of the reference); outside the periods the reference
+        "price_by_period": ListOf(
+            Table(
+                {"from": Month(), "to": Month(), "rm_per_unit": Number(low=0, positive=True)},
+                required=("from", "to", "rm_per_unit"),
+                rules=(ordered("from", "to"),),
+            ),
+            min_len=1,
+            ascending="from",
+        ),
+    },
+    required=("price_rm_per_unit",),
+)
+SCHEMA = MapOf(Name(), GOOD_FIELDS, min_len=1)  # ``[goods]``
+DEFAULTS = {k: n.default for k, n in GOOD_FIELDS.fields.items() if n.default is not None}
+
+
+def declared_good(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """One ``[goods.<id>]`` table with every absent key at its declared default."""
+    out = {**DEFAULTS, **spec}
+    out.setdefault("tonnes_per_unit", TONNES_BY_UNIT[out["unit"]])
+    return out
 
 
 @dataclass(frozen=True)
@@ -35,17 +70,12 @@ class GoodsCatalogue:
     @classmethod
     def from_table(cls, table: Mapping[str, Mapping[str, Any]]) -> GoodsCatalogue:
         ids = tuple(table)
-        units = tuple(str(table[g].get("unit", "t")) for g in ids)
-        kinds = tuple(str(table[g].get("kind", "raw")) for g in ids)
-        price = np.array([float(table[g]["price_rm_per_unit"]) for g in ids])
-        default_tonnes = [1.0 if u == "t" else 0.001 if u == "kg" else 0.0 for u in units]
-        tonnes = np.array(
-            [
-                float(table[g].get("tonnes_per_unit", d))
-                for g, d in zip(ids, default_tonnes, strict=True)
-            ]
-        )
-        critical = np.array([bool(table[g].get("critical", False)) for g in ids])
+        specs = [declared_good(table[g]) for g in ids]
+        units = tuple(str(spec["unit"]) for spec in specs)
+        kinds = tuple(str(spec["kind"]) for spec in specs)
+        price = np.array([float(spec["price_rm_per_unit"]) for spec in specs])
+        tonnes = np.array([float(spec["tonnes_per_unit"]) for spec in specs])
+        critical = np.array([bool(spec["critical"]) for spec in specs])
         for arr in (price, tonnes, critical):
             arr.setflags(write=False)
         periods = tuple(
@@ -105,4 +135,4 @@ def critical_goods(table: Mapping[str, Mapping[str, Any]]) -> tuple[str, ...]:
     The one source of "the critical goods" for tables, figures and summaries: the goods
     whose military demand defines war readiness, marked in the catalogue (baseline.toml).
     """
-    return tuple(g for g, spec in table.items() if bool(spec.get("critical", False)))
+    return tuple(g for g, spec in table.items() if declared_good(spec)["critical"])

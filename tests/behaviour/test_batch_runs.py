@@ -121,9 +121,7 @@ def test_replications_are_paired_across_scenarios_and_match_pactsim_run(referenc
     files = {s: load(ROOT / "scenarios" / f"{s}.toml") for s in ("baseline", "no_pact")}
     paths = {param_column(p): p for s in files.values() for p, _ in s.uncertain()}
     same_spec = [
-        c
-        for c in params
-        if files["baseline"].get(paths[c], None) == files["no_pact"].get(paths[c], None)
+        c for c in params if files["baseline"].get(paths[c]) == files["no_pact"].get(paths[c])
     ]
     shared = [c for c in same_spec if base[c].notna().all() and other[c].notna().all()]
     assert len(shared) > 20

@@ -1,4 +1,5 @@
-"""A closed stdout (``pactsim compare RESULT | head``) ends a command quietly (issue 24).
+"""A closed stdout (``pactsim compare RESULT | head``) ends a command quietly (issue 24);
+a closed stderr does not end a batch.
 
 The reader here closes the pipe before the command writes its first byte: the
 deterministic form of ``| head``, whose reader may leave at any line. Every command then
@@ -103,3 +104,50 @@ def test_a_broken_pipe_that_is_not_stdout_is_an_error(monkeypatch, capsys):
     monkeypatch.setattr(model.cli, "_main", broken)
     assert model.cli.main(["batch"]) == 2
     assert "pactsim batch: error: Broken pipe" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_batch_whose_stderr_reader_has_gone_still_finishes(tmp_path, workers):
+    """Issue 24: a batch's progress goes to stderr; with its reader gone (``2>&1 >log | head``)
+    the first progress line ended the batch with exit 1 and left its partial folder. Now the
+    progress goes nowhere and the batch finishes, its results published, its summary on stdout."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "model.cli", "batch", "experiments/smoke.toml",
+             "--out", str(tmp_path / "batch"), "--workers", workers, "--no-figures"],
+            stdout=subprocess.PIPE, stderr=write, text=True, cwd=ROOT, timeout=300,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    assert done.returncode == 0, done.stdout
+    assert f"results: {tmp_path / 'batch'}" in done.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["batch"]  # published, no partial left
+    assert json.loads((tmp_path / "batch" / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_spared_stderr_swallows_a_gone_reader_and_restores_the_stream(monkeypatch):
+    from model.cli.terminal import SparedStderr, spared_stderr
+
+    class GoneReader:
+        writes = 0
+
+        def write(self, text):
+            self.writes += 1
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def isatty(self):
+            return False
+
+    gone = GoneReader()
+    monkeypatch.setattr(sys, "stderr", gone)
+    with spared_stderr():
+        assert isinstance(sys.stderr, SparedStderr) and not sys.stderr.isatty()
+        assert sys.stderr.write("10/100 runs\n") == len("10/100 runs\n")
+        sys.stderr.flush()
+        sys.stderr.write("20/100 runs\n")  # not tried again once the reader has gone
+    assert sys.stderr is gone and gone.writes == 1

@@ -312,3 +312,33 @@ def test_war_readiness_baseline_level_reads_percent_not_points(tmp_path):
     assert titles and all("baseline: " in t and "% pts" not in t for t in titles)
     assert all(t.rstrip().endswith("%") for t in titles)
     assert any("% pts" in ax.get_xlabel() for ax in fig.axes if "war readiness" in ax.get_title())
+
+
+def test_report_refuses_a_baseline_the_folder_lacks_even_with_one_scenario(tmp_path, capsys):
+    """Issue 24: `pactsim report RUN --baseline nope` on a folder of one scenario wrote the
+    report (exit 0) as if the name were right; now one line, exit 2, naming the scenarios."""
+    folder = synthetic_batch(tmp_path / "one", {"baseline": SCENARIOS["baseline"]})
+    assert cli_main(["report", str(folder), "--baseline", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "no scenario 'nope' to compare against; scenarios are: baseline" in err
+    assert not (folder / "report.md").exists()  # refused before anything was written
+
+
+def test_figures_are_drawn_on_a_pool_of_processes_and_equal_the_serial_ones(tmp_path):
+    """Issue 24, item 4 ("figures are drawn on one core"): the report's figures are tasks on
+    a process pool; drawn on 2 worker processes they are the same files, byte for byte, as
+    drawn in this process."""
+    from model.analysis.compare import load_results
+    from model.batch.executors import PoolExecutor
+    from model.presentation.figure_pool import LazyPool
+    from model.presentation.report_figures import draw_figures
+
+    drawn = {}
+    for workers in (1, 2):
+        folder = synthetic_batch(tmp_path / f"w{workers}")
+        with LazyPool(workers) as pool:
+            figures = draw_figures(load_results(folder), say=None, executor=pool)
+            assert isinstance(pool.inner, PoolExecutor) == (workers == 2)
+        drawn[workers] = {f.path.name: f.path.read_bytes() for f in figures}
+    assert len(drawn[2]) >= 5 and drawn[1] == drawn[2]

@@ -140,3 +140,46 @@ def test_binding_shares_leave_out_months_without_dues():
     assert binding_shares(codes) == {"supply": 0.5, "rail": 0.25, "quota": 0.25}
     assert describe_binding(codes, top=1) == "supply 50%"  # ties go in the order of BINDING
     assert describe_binding(np.array([BINDING_CODE["no_dues"]])) == "nothing due"
+
+
+def test_the_soviet_policy_rules_are_one_checked_registry_the_actor_never_names():
+    """The policies are plug-ins under one protocol, checked as the treaty rules are: each
+    acts in steps of POLICY_PHASES and implements them; the Soviet Union iterates the rules
+    acting in a step and names none of them."""
+    import ast
+
+    from model.actors import soviet_policy
+    from model.actors.soviet_policy import POLICIES, POLICY_PHASES
+    from model.treaties.month import checked_registry
+
+    for name, rule in POLICIES.items():
+        assert rule.phases and set(rule.phases) <= set(POLICY_PHASES), name
+        assert all(callable(getattr(rule, phase)) for phase in rule.phases)
+
+    class Typo:
+        phases = ("held_bak",)
+        SCHEMA = soviet_policy.RailPolicy.SCHEMA
+
+    with pytest.raises(TypeError, match=r"'typo' \(Typo\): phases must be a tuple of review"):
+        checked_registry({"typo": Typo}, POLICY_PHASES, "Soviet policy rule")
+    source = (ROOT / "model/actors/soviet_union.py").read_text()
+    literals = {
+        n.value
+        for n in ast.walk(ast.parse(source))
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+    assert not literals & set(POLICIES), "the actor names a policy rule"
+    baseline = load("baseline")
+    from model.actors.soviet_policy import ExportPolicy
+    from model.world.goods import GoodsCatalogue
+    from model.world.parameters import ParameterView
+
+    view = ParameterView(baseline, 1)
+    policy = ExportPolicy.from_view(view, GoodsCatalogue.from_table(view.raw("goods")))
+    in_force = [type(r) for r in policy.rules.values()]
+    assert in_force == [rule for rule in POLICIES.values() if rule in in_force]  # registry order
+    for phase in POLICY_PHASES:
+        assert [type(r) for r in policy.acting(phase)] == [
+            rule for rule in in_force if phase in rule.phases
+        ]
+    assert policy.acting("budget_by_good") and policy.acting("routes")  # the baseline paces, rails

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from model.analysis.validation import DEFAULT_RUNS
 from model.cli import main as pactsim
 from model.files.scenario import shipped
 
@@ -103,3 +104,13 @@ def test_an_unknown_option_is_said_by_the_command(capsys, tmp_path):
     err = capsys.readouterr().err  # was: the top-level usage and "pactsim: error: ..."
     assert "usage: pactsim compare" in err
     assert "pactsim compare: error: unrecognized arguments: --runs 5" in err
+
+
+@pytest.mark.parametrize("scenario", [[], ["--scenario", "long_baseline"]])
+def test_validate_refuses_runs_its_memory_cannot_hold(capsys, scenario):
+    """Issue 24: `validate --runs 10000000` (within --runs' range) held 5 GB and ran on past
+    25 s; the memory floor `pactsim run` has now refuses it before any run."""
+    err = refused(capsys, "validate", "--runs", "10000000", *scenario)
+    name = scenario[-1] if scenario else "baseline"
+    assert f"10,000,000 runs of {name} need ~" in err and "of memory" in err
+    assert f"fewer runs, or the default, --runs {DEFAULT_RUNS:,}" in err
