@@ -41,6 +41,7 @@ GOOD_FIELDS = Table(
             ),
             min_len=1,
             ascending="from",
+            default=(),
         ),
     },
     required=("price_rm_per_unit",),
@@ -80,8 +81,8 @@ class GoodsCatalogue:
             arr.setflags(write=False)
         periods = tuple(
             (parse_month(p["from"]), parse_month(p["to"]), i, float(p["rm_per_unit"]))
-            for i, g in enumerate(ids)
-            for p in table[g].get("price_by_period", ())
+            for i, spec in enumerate(specs)
+            for p in spec["price_by_period"]
         )
         return cls(ids, units, kinds, price, tonnes, critical, periods)
 
