@@ -375,9 +375,7 @@ class Germany(mesa.Agent):
         synthetic = np.zeros_like(output)
         for good, utilisation, starts, values, lost_starts, lost in self.synthetic:
             capacity = schedule_value(months, starts, values)
-            damage = np.zeros((T, R))
-            for start, share in zip(lost_starts, lost, strict=True):
-                damage = np.where(start <= months, share, damage)
+            damage = schedule_value(months, lost_starts, lost)
             synthetic[..., good] += capacity * utilisation * (1.0 - damage)
         self.synthetic_by_month = synthetic
         output += synthetic
