@@ -1,7 +1,7 @@
 """Germany's stockpiling of critical goods (the Four Year Plan, from 1936): a rule, not dates.
 
 Each rule ``[germany.stockpiling.<name>]`` names a window (``from``..``to``), optionally a
-foreign-exchange limit (``fx_rm_per_month``: RM a month the rule may spend, at reference
+foreign-exchange limit (``fx_rm_per_month``: RM a month the rule may spend, at the month's
 prices; absent: unlimited) and, per good, a target in months of demand and the supplier it
 is bought from (``goods.<good> = {target_months, supplier}``). Each month of its window:
 
@@ -9,8 +9,8 @@ is bought from (``goods.<good> = {target_months, supplier}``). Each month of its
    demand ``D`` (before rationing) at the end of the month the purchase arrives, ``lag`` months on (the
    transit of the supplier's first route): ``target x D + (lag + 1) x D - lag x P - stock -
    purchases still in transit``, ``P`` this month's production, if positive;
-2. the gaps are valued at reference prices; if their value exceeds the foreign-exchange
-   limit, every gap is cut in the same proportion (the Reichsbank rationed foreign
+2. the gaps are valued at the month's prices (``goods.price_by_period``, else the
+   reference); if their value exceeds the foreign-exchange limit, every gap is cut in the same proportion (the Reichsbank rationed foreign
    exchange across raw materials, not good by good). Goods bought from the rule's
    ``clearing_suppliers`` are paid on a clearing account, not in foreign exchange (O11:
    Romania's oil of 1938 was paid "(clearing)"): they are outside the limit and bounded
@@ -73,7 +73,7 @@ class Stockpiling:
         supplier_routes: dict[str, list[list[str]]],
     ):
         R, G = view.n_runs, goods.n
-        self.price = goods.price_rm_per_unit
+        self.goods = goods  # prices at the month's (goods.price_by_period)
         # (first (R,), last (R,), fx (R,) or None, target (R, G), goods (G,) bool,
         #  paid on a clearing (G,) bool)
         self.rules = []
@@ -132,7 +132,7 @@ class Stockpiling:
             apart = sum((self.held[j] for j in range(k + 1, len(self.rules))), np.zeros((R, G)))
             gap = np.maximum(need - (position - apart) - bought, 0.0) * live
             if fx is not None:  # what is paid on a clearing is outside the limit
-                value = (gap * self.price * ~cleared).sum(axis=1)
+                value = (gap * self.goods.price_at(month) * ~cleared).sum(axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     scale = np.where(value > fx, fx / np.where(value > 0, value, 1.0), 1.0)
                 gap = np.where(cleared[None, :], gap, gap * scale[:, None])

@@ -342,7 +342,7 @@ class PactModel(mesa.Model):
     # 7. clearing and credit
     def clear_accounts(self, month: int) -> None:
         c, state = self.clearing, self.treaty_month
-        price = self.goods.price_rm_per_unit
+        price = self.goods.price_at(month)  # the reference, or a period's (goods.price_by_period)
         soviet_rm = (self.soviet_shipped * price).sum(axis=-1)
         german_rm = (self.german_exports * price).sum(axis=-1)
         c.soviet_delivered_rm += soviet_rm

@@ -46,6 +46,8 @@ class ValuesRule:
     german_last: np.ndarray
     soviet_received_rm: np.ndarray  # (R,) Soviet value delivered while this treaty was in force
     ratio_held: np.ndarray  # (R,) the share owed when the treaty was last in force
+    # the catalogue, for a good's price_by_period: RM due converted at the month's price
+    goods: GoodsCatalogue | None = None
     phases = ("obligations", "clearing")
     SCHEMA = Table(
         {
@@ -104,6 +106,7 @@ class ValuesRule:
             else np.zeros(view.n_runs, int),
             soviet_received_rm=np.zeros(view.n_runs),
             ratio_held=np.zeros(view.n_runs),
+            goods=goods,
         )
 
     @property
@@ -117,6 +120,8 @@ class ValuesRule:
             first, last, mix = self.soviet_first, self.soviet_last, self.soviet_mix_units_per_rm
             assert first is not None and last is not None and mix is not None  # set with soviet_rm
             rm = self.soviet_rm * window_share(month, first, last) * active
+            if self.goods is not None and self.goods.price_periods:  # units per RM this month
+                mix = mix * self.goods.price_rm_per_unit / self.goods.price_at(month)
             state.soviet_due[treaty.due_slot] += rm[..., None] * mix
         if self.german_rm is not None:
             state.german_fixed_rm += (

@@ -5,6 +5,9 @@ machinery, plant, naval equipment, weapons and coal/steel are counted in Reichsm
 Each good has a reference price in RM per unit (derived from the delivered values in
 history rows 63-72, or an estimate that says so in the scenario) so that every flow can
 be valued for the clearing account, and a tonnage per unit so that routes can count it.
+A good may carry another price for part of the window (``price_by_period``: the 1930s
+import unit value of oil, O5, in a run that starts in 1934): flows of those months are
+valued, and RM due converted to tonnes, at it.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from model.world.kinds import PLAIN_QUANTITY
-from model.world.nodes import Choice, Flag, MapOf, Name, Number, Table
+from model.world.calendar import parse_month
+from model.world.kinds import PLAIN_QUANTITY, ordered
+from model.world.nodes import Choice, Flag, ListOf, MapOf, Month, Name, Number, Table
 
 # tonnes in one unit of a good, by its unit, unless the good states ``tonnes_per_unit``
 TONNES_BY_UNIT = {"t": 1.0, "kg": 0.001, "RM": 0.0}
@@ -27,6 +31,18 @@ GOOD_FIELDS = Table(
         "price_rm_per_unit": Number(low=0, positive=True),
         "critical": Flag(default=False),
         "tonnes_per_unit": PLAIN_QUANTITY,  # absent: TONNES_BY_UNIT of its unit
+        # another price for part of the window (issue 19: the 1930s import unit value of oil,
+        # O5, before the wartime price of the reference); outside the periods the reference
+        "price_by_period": ListOf(
+            Table(
+                {"from": Month(), "to": Month(), "rm_per_unit": Number(low=0, positive=True)},
+                required=("from", "to", "rm_per_unit"),
+                rules=(ordered("from", "to"),),
+            ),
+            min_len=1,
+            ascending="from",
+            default=(),
+        ),
     },
     required=("price_rm_per_unit",),
 )
@@ -49,6 +65,8 @@ class GoodsCatalogue:
     price_rm_per_unit: np.ndarray  # (G,)
     tonnes_per_unit: np.ndarray  # (G,)
     critical: np.ndarray  # (G,) bool
+    # other prices for parts of the window: (first month, last month, good, RM per unit)
+    price_periods: tuple[tuple[int, int, int, float], ...] = ()
 
     @classmethod
     def from_table(cls, table: Mapping[str, Mapping[str, Any]]) -> GoodsCatalogue:
@@ -61,7 +79,26 @@ class GoodsCatalogue:
         critical = np.array([bool(spec["critical"]) for spec in specs])
         for arr in (price, tonnes, critical):
             arr.setflags(write=False)
-        return cls(ids, units, kinds, price, tonnes, critical)
+        periods = tuple(
+            (parse_month(p["from"]), parse_month(p["to"]), i, float(p["rm_per_unit"]))
+            for i, spec in enumerate(specs)
+            for p in spec["price_by_period"]
+        )
+        return cls(ids, units, kinds, price, tonnes, critical, periods)
+
+    def price_at(self, month: int | np.ndarray) -> np.ndarray:
+        """RM per unit of each good in ``month``: (G,), or (..., G) for an array of months.
+
+        The reference price, or a good's ``price_by_period`` where one covers the month;
+        without any period the reference array itself.
+        """
+        if not self.price_periods:
+            return self.price_rm_per_unit
+        m = np.asarray(month)
+        price = np.broadcast_to(self.price_rm_per_unit, (*m.shape, self.n)).copy()
+        for first, last, g, p in self.price_periods:
+            price[..., g] = np.where((first <= m) & (m <= last), p, price[..., g])
+        return price
 
     @property
     def critical_ids(self) -> tuple[str, ...]:

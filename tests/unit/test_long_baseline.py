@@ -159,11 +159,11 @@ def test_nothing_before_1934_is_injected_and_trade_flows_from_the_start(central)
 def test_the_plan_buys_within_its_exchange_and_moves_the_stocks(long):
     no_normal = long.with_overrides({"germany.stockpiling.normal_trade.from": "none"})
     model = PactModel(no_normal, n_runs=1, seed=0)
-    price = model.goods.price_rm_per_unit
     grain = model.goods.index("grain")
     fx = get_path(long.data, "germany.stockpiling.four_year_plan.fx_rm_per_month")
     spent, cleared = [], []
     for _ in range(model.window.n_months):
+        price = model.goods.price_at(model.month)  # the 1930s oil price (goods.price_by_period)
         model.step()
         value = model.stockpiling.bought[0] * price
         spent.append(float(value.sum() - value[grain]))  # paid in foreign exchange
@@ -329,3 +329,50 @@ def test_a_clearing_supplier_must_exist(long):
     with pytest.raises(ScenarioError) as err:
         validate(data, "long.toml")
     assert "germany.stockpiling.four_year_plan.clearing_suppliers[0]" in str(err.value)
+
+
+def test_the_1930s_oil_is_valued_at_o5s_unit_value_and_the_pact_era_at_the_baselines(central):
+    """goods.oil.price_by_period: Soviet oil of 1934-39 is valued (and RM due converted to
+    tonnes) at O5's import unit value of the year, from 1939-06 at baseline.toml's 91 RM/t."""
+    goods = list(central.goods)
+    oil = goods.index("oil")
+    base = load(ROOT / "scenarios" / "baseline.toml")
+    reference = get_path(base.data, "goods.oil.price_rm_per_unit")
+    model = PactModel(load(ROOT / "scenarios" / "long_baseline.toml"), n_runs=1, seed=0)
+    assert model.goods.price_at(parse_month("1937-06"))[oil] == pytest.approx(230e6 / 4312957, 1e-3)
+    assert model.goods.price_at(parse_month("1938-06"))[oil] == pytest.approx(267e6 / 4956750, 1e-3)
+    assert model.goods.price_at(parse_month("1939-06"))[oil] == reference
+    months = (parse_month("1934-01"), parse_month("1939-06"))
+    prices = model.goods.price_at(np.array(months)[:, None])  # (T, 1, G) for month tables
+    assert prices.shape == (2, 1, model.goods.n) and prices[1, 0, oil] == reference
+    # every month's Soviet deliveries are valued at that month's prices
+    shipped = central.trajectory["soviet_deliveries"][:, 0]  # (T, G)
+    value = np.diff(central.trajectory["soviet_delivered_rm"][:, 0], prepend=0.0)
+    upto = list(central.months).index("1939-12") + 1
+    at_month = np.array([model.goods.price_at(parse_month(m)) for m in central.months[:upto]])
+    assert value[:upto] == pytest.approx(
+        (shipped[:upto] * at_month).sum(axis=1), rel=1e-6
+    )  # float32 trajectories
+    assert shipped[: list(central.months).index("1937-12") + 1, oil].sum() > 0
+    # the baseline has no period: its prices are the reference array itself (golden unchanged)
+    goods_of_baseline = PactModel(base, n_runs=1, seed=0).goods
+    assert goods_of_baseline.price_at(parse_month("1939-06")) is goods_of_baseline.price_rm_per_unit
+
+
+@pytest.mark.parametrize(
+    ("entry", "names"),
+    [
+        ({"from": "1938-01", "to": "1937-12", "rm_per_unit": 53.3}, "price_by_period[0]"),
+        (
+            {"from": "1934-01", "to": "1937-12", "rm_per_unit": 0.0},
+            "price_by_period[0].rm_per_unit",
+        ),
+        ({"from": "1934-01", "to": "1937-12"}, "price_by_period[0]"),
+    ],
+)
+def test_a_wrong_price_period_is_named_in_one_line(long, entry, names):
+    data = copy.deepcopy(dict(long.data))
+    data["goods"]["oil"]["price_by_period"] = [entry]
+    with pytest.raises(ScenarioError) as err:
+        validate(data, "long.toml")
+    assert f"goods.oil.{names}" in str(err.value) and "\n" not in str(err.value)
