@@ -136,11 +136,12 @@ def failed(task: Any, record: dict[str, Any]) -> Any:
 
 def figure_task(task: tuple[Callable[[], Any], Path]) -> tuple[Path, float, bool]:
     """In a worker: draw one figure and save it; its path, seconds and whether it drew."""
-    from model.presentation import plots
+    from model.presentation import kept_grid, plots
 
     make, path = task
     t0 = time.perf_counter()
-    with warnings.catch_warnings(), plots.drawing():  # months outside a window are NaN
+    # months outside a window are NaN; a worker's grids of axes are kept (one figure at a time)
+    with warnings.catch_warnings(), plots.drawing(), kept_grid.reusing():
         warnings.filterwarnings("ignore", "All-NaN slice|Mean of empty slice")
         fig = make()
         if fig is not None:

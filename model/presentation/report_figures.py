@@ -27,7 +27,7 @@ from model.analysis.compare import (
 )
 from model.analysis.metrics import HEADLINE
 from model.errors import UserError
-from model.presentation import captions, layout
+from model.presentation import captions, kept_grid, layout
 from model.presentation.event_marks import event_key, numbered
 from model.presentation.figure_pool import (
     LazyPool,
@@ -390,8 +390,7 @@ def _stock_fans(
 ) -> Any:
     from model.presentation import plots
 
-    fig = plots.new_figure(14, 7.5, layout=None)
-    axes = fig.subplots(2, 4).ravel()
+    fig, axes = kept_grid.grid_figure(14, 7.5, 2, 4)
     numbers = numbered(markers)
     text = (
         "line: median of the runs\ndark band: middle 50 % of runs\nlight band: 90 % of runs\n"

@@ -212,3 +212,45 @@ def test_the_dashboard_charts_a_108_month_window_by_year():
     assert 3 <= len(years) <= 5 and years[0].startswith("1934")  # not nine labels in 112 px
     assert 'data-mark="treaty" data-month="1939-08"' in svg
     assert 'data-mark="invasion" data-month="1941-06"' in svg
+
+
+def test_a_kept_stock_fan_grid_draws_the_same_pixels_as_a_new_figure(tmp_path):
+    """A figure worker keeps one 2 x 4 grid (``kept_grid.reusing``): cleared of the previous
+    figure's lines, bands, event texts, legend, titles and limits, it saves the same image
+    as a new figure -- here after a figure of another window, scale, scenario and goods."""
+    from PIL import Image
+
+    from model.presentation import kept_grid
+    from model.presentation.report_figures import _stock_fans
+
+    goods = ["oil", "rubber", "grain", "manganese", "chrome"]
+    names = ["long_baseline", "no_trade_collapse", "credit_1935_not_drawn"]
+    styles = plots.scenario_styles(names, names[0])
+    events = event_markers(model.load_scenario("long_baseline").data)
+    before = _summaries(names, LONG, goods)
+    short = Window.from_texts("1939-06", "1941-05").labels
+    after = {n: _scaled(s, 1e3) for n, s in _summaries(names, short, goods).items()}
+
+    def draw(summaries, shown, markers, path, goods=goods):
+        with plots.drawing():
+            fig = _stock_fans(summaries, goods, shown, styles, markers, {})
+            plots.save(fig, path)
+        return fig
+
+    with kept_grid.reusing():
+        first = draw(before, names[:2], events, tmp_path / "first.png", goods[:4])
+        kept = draw(after, [names[0], names[2]], [], tmp_path / "kept.png")
+    new = draw(after, [names[0], names[2]], [], tmp_path / "new.png")
+    assert kept is first and new is not first  # the grid was reused, then not
+    pixels = {p: np.asarray(Image.open(tmp_path / f"{p}.png")) for p in ("first", "kept", "new")}
+    assert pixels["kept"].shape == pixels["new"].shape
+    assert (pixels["kept"] == pixels["new"]).all()
+    assert not (pixels["first"].shape == pixels["new"].shape
+                and (pixels["first"] == pixels["new"]).all())  # fmt: skip
+
+
+def _scaled(summary, factor):
+    """The summary with its stock quantiles scaled by ``factor`` (another axis scale)."""
+    import dataclasses
+
+    return dataclasses.replace(summary, stock=summary.stock * factor)
