@@ -2,9 +2,10 @@
 
 Raw materials are counted in tonnes (platinum in kg); German counter-deliveries of
 machinery, plant, naval equipment, weapons and coal/steel are counted in Reichsmarks.
-Each good has a reference price in RM per unit (derived from the delivered values in
-history rows 63-72, or an estimate that says so in the scenario) so that every flow can
-be valued for the clearing account, and a tonnage per unit so that routes can count it.
+Each good has a reference price in RM per unit (a contract or trade-statistic price, or a
+world price of the year, each cited in the scenario; never a delivery total divided by its
+tonnes, which are validation rows) so that every flow can be valued for the clearing
+account, and a tonnage per unit so that routes can count it.
 A good may carry another price for part of the window (``price_by_period``: the 1930s
 import unit value of oil, O5, in a run that starts in 1934): flows of those months are
 valued, and RM due converted to tonnes, at it.
