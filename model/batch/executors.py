@@ -12,12 +12,15 @@ Linux the kernel kills it when its parent dies (``PR_SET_PDEATHSIG``), and every
 watchdog thread in the worker exits it within a second once its parent or the main process
 is gone (SIGKILL of the main process included). A Dask batch that has had no worker for
 ``dask_worker_timeout`` seconds fails with a clear error; the chunks done so far are kept
-and ``--resume`` finishes the batch.
+and ``--resume`` finishes the batch. What distributed's client says while a batch runs (a
+result it could not gather from a worker that died, the gather it then abandons) is kept in
+the executor's log, not printed: the user sees one line, ours.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import os
 import signal
@@ -230,21 +233,59 @@ def _watch_parent(parent: int, main_pid: int) -> None:
             os._exit(1)
 
 
+class _KeepRecords(logging.Filter):
+    """Keeps what a logger says (as text, in ``kept``) instead of letting it print."""
+
+    def __init__(self, kept: list[str]):
+        super().__init__()
+        self.kept = kept
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.kept.append(f"{record.name} {record.levelname}: {record.getMessage()}")
+        return False
+
+
+def _quiet_abandoned_gathers(loop: Any, kept: list[str]) -> None:
+    """On the client's event loop, a gather abandoned when its worker died ends in
+    ``AllExit``, which asyncio would report (with a traceback) as "Task exception was never
+    retrieved" when the task is collected -- possibly at interpreter exit. That one case is
+    kept in ``kept``; every other loop error goes to the loop's own handler as before."""
+
+    def handler(loop: Any, context: dict[str, Any]) -> None:
+        err = context.get("exception")
+        if err is not None and type(err).__name__ == "AllExit":
+            kept.append(f"asyncio: {context.get('message', '')} ({type(err).__name__})")
+            return
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
+
+
 class DaskExecutor:
     """A Dask distributed cluster; at most two chunks per worker thread are in flight."""
+
+    QUIET_LOGGERS = ("distributed.client", "distributed.core", "distributed.comm")
 
     def __init__(self, address: str, worker_timeout: float | None = None):
         self.address = address
         self.worker_timeout = DASK_WORKER_TIMEOUT_S if worker_timeout is None else worker_timeout
         self.description = f"Dask cluster at {address}"
+        self.log: list[str] = []  # what distributed's client said while the batch ran
+        self._filter = _KeepRecords(self.log)
 
     def __enter__(self) -> DaskExecutor:
         from dask.distributed import Client
 
+        for name in self.QUIET_LOGGERS:
+            logging.getLogger(name).addFilter(self._filter)
         try:
             self.client = Client(self.address, timeout="20s")
         except (OSError, TimeoutError, ValueError) as err:
+            self._unquiet()
             raise UserError(f"cannot reach the Dask scheduler at {self.address}: {err}") from None
+        asyncio_loop = getattr(self.client.loop, "asyncio_loop", None)
+        if asyncio_loop is not None:
+            _quiet_abandoned_gathers(asyncio_loop, self.log)
         threads = self.client.nthreads()
         self.seen: dict[str, int] = dict(threads)  # every worker met, with its threads
         self.lost: list[str] = []  # workers that left while the batch ran
@@ -254,15 +295,24 @@ class DaskExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.client.close()
+        try:
+            self.client.close()
+        finally:
+            self._unquiet()
+
+    def _unquiet(self) -> None:
+        for name in self.QUIET_LOGGERS:
+            logging.getLogger(name).removeFilter(self._filter)
 
     def summary(self) -> dict[str, Any]:
-        """What the manifest records of the cluster: workers met, lost, threads."""
+        """What the manifest records of the cluster: workers met, lost, threads, and the
+        last lines distributed's client logged (kept, not printed)."""
         return {
             "address": self.address,
             "workers_seen": sorted(self.seen),
             "threads_seen": int(sum(self.seen.values())),
             "workers_lost": list(self.lost),
+            "client_log": self.log[-20:],
         }
 
     def map(
