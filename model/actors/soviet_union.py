@@ -78,6 +78,7 @@ class SovietUnion(mesa.Agent):
         plan[:, self.harvest_good] += self.harvest_exportable / 12.0
         self.export_plan = plan * (1.0 - self.other_buyers_share)  # each good's unit
         self.export_plan_t = self.export_plan * goods.tonnes_per_unit[None, :]
+        self.export_plan_rm = self.export_plan * goods.price_rm_per_unit[None, :]  # pacing
         initial = np.zeros((R, G))
         initial[:, self.harvest_good] = view.number("soviet_union.harvest.initial_t")
         self.ledger = Ledger("soviet_union", initial, model.window.n_months, model.record)
@@ -98,6 +99,7 @@ class SovietUnion(mesa.Agent):
         self.suspension_months = np.zeros(R)
         self._stages: tuple[np.ndarray, ...] | None = None
         self._owed = np.zeros((R, G), dtype=bool)
+        self._plans: dict[bool, list[tuple]] = {}  # _route_plans: looked up on first use
         self.threatened = np.zeros(R, dtype=bool)
 
     # supply ---------------------------------------------------------------------------
@@ -177,9 +179,8 @@ class SovietUnion(mesa.Agent):
         factor: np.ndarray | float = 1.0
         for rule in self.policy.acting("lead_factor"):
             factor = factor * rule.lead_factor(ctx.month)
-        plan_rm = self.export_plan * self.goods.price_rm_per_unit[None, :]
         for rule in pacing:
-            offer = _serve_goods(offer, rule.budget_by_good(ctx, factor, due, plan_rm))
+            offer = _serve_goods(offer, rule.budget_by_good(ctx, factor, due, self.export_plan_rm))
         return offer
 
     def binding(self) -> np.ndarray:
@@ -213,30 +214,45 @@ class SovietUnion(mesa.Agent):
         the pool and its dues are carried forward; on one route every good is cut in the
         same proportion (no record of how wagons or holds were allotted).
         """
-        model = self.model
-        flows = model.flows
-        own = set(self.flow_index)
-        tonnes = self.goods.tonnes_per_unit
         out = offer
-        for f in self.flow_index:
-            spec = flows.specs[f]
-            if (SOVIET_ROUTE in spec.route_ids) != rail:
-                continue
-            mask = np.zeros(offer.shape[-1], dtype=bool)
-            mask[list(spec.goods)] = True
+        for cols, plan, routes in self._route_plans(rail):
             room = np.full(offer.shape[1], np.inf)
-            for route_id in spec.route_ids:
-                lanes = flows.lanes_of([g for g in flows.through(route_id) if g not in own])
-                booked = (flows.requests[lanes] * tonnes[flows.lane_good[lanes]][:, None]).sum(
-                    axis=0
-                )
-                capacity = model.network.routes[route_id].capacity(model.month)
+            for route, lanes, lane_tonnes in routes:
+                booked = (self.model.flows.requests[lanes] * lane_tonnes).sum(axis=0)
+                capacity = route.capacity(self.model.month)
                 room = np.minimum(room, np.maximum(capacity - booked, 0.0))
-            out = np.where(mask, self._allot(offer, room, mask), out)
+            out = out.copy() if out is offer else out
+            out[..., cols] = self._allot(offer, room, cols, plan)
         return out
 
-    def _allot(self, offer: np.ndarray, room: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Share a route's room (R,) among its goods (``mask``) by the export plan, not by demand.
+    def _route_plans(self, rail: bool) -> list[tuple]:
+        """Per Soviet flow on (``rail``) or off the border railway, looked up once: its goods, its part of the export plan (R, G) and for each of its routes the route,
+        the lanes of the other flows booked on it and their tonnes per unit (lanes, 1)."""
+        plans = self._plans.get(rail)
+        if plans is None:
+            flows = self.model.flows
+            own = set(self.flow_index)
+            tonnes = self.goods.tonnes_per_unit
+            plans = []
+            for f in self.flow_index:
+                spec = flows.specs[f]
+                if (SOVIET_ROUTE in spec.route_ids) != rail:
+                    continue
+                mask = np.zeros(self.goods.n, dtype=bool)
+                mask[list(spec.goods)] = True
+                routes = []
+                for route_id in spec.route_ids:
+                    lanes = flows.lanes_of([g for g in flows.through(route_id) if g not in own])
+                    lane_tonnes = tonnes[flows.lane_good[lanes]][:, None]
+                    routes.append((self.model.network.routes[route_id], lanes, lane_tonnes))
+                plans.append((np.flatnonzero(mask), self.export_plan_t * mask[None, :], routes))
+            self._plans[rail] = plans
+        return plans
+
+    def _allot(
+        self, offer: np.ndarray, room: np.ndarray, cols: np.ndarray, plan: np.ndarray
+    ) -> np.ndarray:
+        """Share a route's room (R,) among its goods (``cols``) by the export plan, not by demand.
 
         Each good owed this month (outstanding treaty dues, whether or not the pool, a
         suspension or the pacing lets any of it go) gets the share of the room that its
@@ -246,16 +262,18 @@ class SovietUnion(mesa.Agent):
         and ore wagons are not interchangeable; no record of the freight plan: an analogy
         with a planned economy's wagon allotments). So asking more of a good never takes
         room from another: the route cuts a good only when its own dues exceed its allotment.
+        ``plan``: the export plan (R, G) in tonnes on the route's goods, 0 elsewhere; returns
+        the offer (K, R, len(cols)) of the route's goods.
         """
         tonnes = self.goods.tonnes_per_unit
-        plan = self.export_plan_t * mask[None, :] * self._owed
+        plan = plan * self._owed
         total = plan.sum(axis=1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
-            allotted = np.where(total > 0, plan / np.where(total > 0, total, 1.0), 0.0)
-            allotted = allotted * room[:, None]  # (R, G) tonnes
-            need = offer.sum(axis=0) * tonnes[None, :]  # by good over agreements: not BLAS
+            allotted = np.where(total > 0, plan[:, cols] / np.where(total > 0, total, 1.0), 0.0)
+            allotted = allotted * room[:, None]  # (R, goods) tonnes
+            need = (offer.sum(axis=0) * tonnes[None, :])[:, cols]  # over agreements: not BLAS
             scale = np.where(need > allotted, allotted / np.where(need > 0, need, 1.0), 1.0)
-        return offer * np.where(mask[None, :], scale, 1.0)[None]
+        return offer[..., cols] * scale[None]
 
     def record_shipped(self, loaded: np.ndarray) -> None:
         """Shipments settle the earliest agreement's dues first, and within it the oldest."""

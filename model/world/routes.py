@@ -344,9 +344,12 @@ class FlowSet:
         route_scale = scale * route_open
         flow_scale = route_scale[self.paths].min(axis=1)  # a flow is as free as its tightest route
         flow_open = route_open[self.paths].min(axis=1)
-        # Goods of no tonnage (RM-valued machinery) need an open path, not capacity.
-        weightless = (lane_tpu == 0)[:, None]
-        lane_scale = np.where(weightless, flow_open[self.lane_flow], flow_scale[self.lane_flow])
+        # Goods of no tonnage (RM-valued machinery) need an open path, not capacity: their
+        # lanes take the flow's openness (a gather on those few lanes, not a where on all)
+        lane_scale = flow_scale[self.lane_flow]
+        weightless = np.flatnonzero(lane_tpu == 0)
+        if len(weightless):
+            lane_scale[weightless] = flow_open[self.lane_flow[weightless]]
         return requests * lane_scale, tonnage * flow_scale
 
 
