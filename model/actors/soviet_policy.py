@@ -154,8 +154,6 @@ class PacingPolicy:
         self.owed_before = np.zeros(view.n_runs)
         self.due_rm = np.zeros((view.n_runs, goods.n))  # value fallen due by good, from `first`
         self.shipped_rm = np.zeros((view.n_runs, goods.n))  # value of the dues shipped, by good
-        self.priced = self.price[None, :] > 0  # (1, G): goods valued in RM; the others are unpaced
-        self.price_or_1 = np.where(self.price > 0, self.price, 1.0)[None, :]
 
     def allowed_rm(self, ctx: PolicyMonth, lead_factor: np.ndarray | float) -> np.ndarray:
         """Value (R,) the USSR may have delivered in all since ``from``, by the clearing.
@@ -211,7 +209,8 @@ class PacingPolicy:
             # do the months before ``from`` (the 1930s of a long run)
             unpaced = np.isinf(allowed) | (ctx.month < self.first)
             room = np.where(unpaced[:, None], np.inf, room)
-            return np.where(self.priced, room / self.price_or_1, np.inf)
+            price = np.where(self.price > 0, self.price, 1.0)
+            return np.where(self.price[None, :] > 0, room / price[None, :], np.inf)
 
     def record(self, month: int, loaded: np.ndarray) -> None:
         """Count this month's shipments of the dues (R, G) against each good's share."""

@@ -206,7 +206,7 @@ class FlowSet:
         self.used_routes = [r for r, users in enumerate(self.route_users) if len(users)]
         self.lane_index = np.arange(len(self.lane_flow))
         self.path_exposure = self.exposure[self.paths][:, :, None]
-        self._sums: dict[tuple[int, ...], list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._sums: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
         self._lanes: dict[tuple[tuple[int, ...], int | None], np.ndarray] = {}
         self.loss_by_month: np.ndarray | None = None
 
@@ -267,22 +267,32 @@ class FlowSet:
 
     def to_goods(self, values: np.ndarray, flows: Sequence[int]) -> np.ndarray:
         """Sum lane values (K, R) of some flows into an (R, G) array: for each good its lanes
-        in flow order (0 + a + b ...), one fancy-indexed addition per rank of a good's
-        lanes (:func:`by_rank`), the lookups made once per set of flows."""
+        in flow order (0 + a + b ...). The lanes are gathered as (rank, G, R) -- rank ``k``
+        holds each good's ``k``-th lane (:func:`by_rank`), masked where a good has fewer --
+        and added rank after rank in one masked reduction from 0.0; the lookups are made
+        once per set of flows."""
         key = tuple(flows)
-        ranks = self._sums.get(key)
-        if ranks is None:
+        plan = self._sums.get(key)
+        if plan is None:
             lanes = (
                 np.concatenate([self.lane_index[self.lanes[f]] for f in flows])
                 if flows
                 else np.array([], dtype=int)
             )
             goods = self.lane_good[lanes]
-            ranks = self._sums[key] = [(lanes[r], goods[r]) for r in by_rank(goods)]
-        out = np.zeros((values.shape[1], self.n_goods))
-        for lanes, goods in ranks:
-            out[:, goods] += values[lanes].T
-        return out
+            ranks = by_rank(goods)
+            # at least two goods wide: with one good and one run the reduction axis would be
+            # numpy's inner loop, summed pairwise instead of rank after rank
+            width = max(self.n_goods, 2)
+            index = np.zeros((len(ranks), width), dtype=np.intp)
+            present = np.zeros((len(ranks), width, 1), dtype=bool)
+            for k, r in enumerate(ranks):
+                index[k, goods[r]] = lanes[r]
+                present[k, goods[r]] = True
+            plan = self._sums[key] = (index, present)
+        index, present = plan
+        sums = np.add.reduce(values[index], axis=0, where=present, initial=0.0)  # (G, R)
+        return np.ascontiguousarray(sums[: self.n_goods].T)
 
     # the month --------------------------------------------------------------------------
     def ship(
