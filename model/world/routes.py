@@ -204,6 +204,13 @@ class FlowSet:
             np.flatnonzero(self.incidence[:, r]) for r in range(len(self.route_ids))
         ]
         self.used_routes = [r for r, users in enumerate(self.route_users) if len(users)]
+        # the same by rank, for by_route: (most users, routes + 1) flow index and presence
+        most = max((len(u) for u in self.route_users), default=0)
+        self.route_user_index = np.zeros((most, len(self.route_ids) + 1), dtype=np.intp)
+        self.route_user_present = np.zeros((most, len(self.route_ids) + 1, 1), dtype=bool)
+        for r, users in enumerate(self.route_users):
+            self.route_user_index[: len(users), r] = users
+            self.route_user_present[: len(users), r] = True
         self.lane_index = np.arange(len(self.lane_flow))
         self.path_exposure = self.exposure[self.paths][:, :, None]
         self._sums: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
@@ -315,9 +322,7 @@ class FlowSet:
         lost = loaded * lane_loss
         second = spill(self.requests - loaded) if spill is not None else None
         if second is not None:
-            used = np.zeros((len(self.route_ids) + 1, loaded.shape[1]))
-            for r in self.used_routes:
-                used[r] = flow_tonnes[self.route_users[r]].sum(axis=0)
+            used = self.by_route(flow_tonnes)
             loaded2, _ = self._load(second, step, tonnes_per_unit, used)
             loaded, lost = loaded + loaded2, lost + loaded2 * lane_loss
         self.loaded, self.lost = loaded, lost
@@ -331,6 +336,21 @@ class FlowSet:
             self.cargo.lose(lost)
             self.cargo.ship(self.arrived)
 
+    def by_route(self, per_flow: np.ndarray) -> np.ndarray:
+        """(routes + 1, R): for each route the sum of its flows' rows of ``per_flow`` (F, R),
+        in flow order (0 for a route no flow uses, and for the last row, "no route").
+
+        One masked reduction over the users gathered by rank (users, routes + 1, R), added
+        from 0.0 user after user as numpy sums the rows of several runs; with one run numpy
+        would sum eight or more rows pairwise, so that case keeps summing route by route."""
+        if per_flow.shape[1] == 1 and self.route_user_index.shape[0] >= 8:
+            total = np.zeros((len(self.route_ids) + 1, 1))
+            for r in self.used_routes:
+                total[r] = per_flow[self.route_users[r]].sum(axis=0)
+            return total
+        rows = per_flow[self.route_user_index]
+        return np.add.reduce(rows, axis=0, where=self.route_user_present, initial=0.0)
+
     def _load(
         self,
         requests: np.ndarray,
@@ -342,9 +362,7 @@ class FlowSet:
         (routes + 1, R), every route at once."""
         lane_tpu = tonnes_per_unit[self.lane_good]
         tonnage = np.add.reduceat(requests * lane_tpu[:, None], self.lane_starts, axis=0)  # (F, R)
-        total = np.zeros((len(self.route_ids) + 1, requests.shape[1]))
-        for r in self.used_routes:
-            total[r] = tonnage[self.route_users[r]].sum(axis=0)
+        total = self.by_route(tonnage)
         cap = self.capacity_by_month[step]
         if used is not None:
             cap = np.maximum(cap - used, 0.0)
