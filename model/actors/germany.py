@@ -130,6 +130,39 @@ def _add_from(table: np.ndarray, value: np.ndarray, start: np.ndarray, only: boo
         table[rows, runs] += value[runs]
 
 
+def substitution_groups(substitutions: list[tuple]) -> list[tuple]:
+    """Germany's substitutions ``(good, share, to, ratio, military_share)`` in consecutive
+    groups whose goods (substituted or substituted to) are all distinct, each as the goods
+    (n,), ``share`` and ``military_share`` (R, n), the positions in the group of those with a
+    ``to`` (m,), their ``to`` goods (m,) and ``ratio`` (R, m): no good a group touches is
+    touched twice in it, so applying a group at once gives what applying its substitutions
+    one after another gives, element by element."""
+    groups: list[list[tuple]] = []
+    touched: set[int] = set()
+    for sub in substitutions:
+        good, _, to, _, _ = sub
+        mine = {good} if to is None else {good, to}
+        if not groups or mine & touched:
+            groups.append([])
+            touched = set()
+        groups[-1].append(sub)
+        touched |= mine
+    out = []
+    for group in groups:
+        at = [k for k, (_, _, to, _, _) in enumerate(group) if to is not None]
+        out.append(
+            (
+                np.array([g for g, *_ in group], dtype=np.intp),
+                np.stack([share for _, share, *_ in group], axis=1),
+                np.stack([m for *_, m in group], axis=1),
+                np.array(at, dtype=np.intp),
+                np.array([group[k][2] for k in at], dtype=np.intp),
+                np.stack([group[k][3] for k in at], axis=1) if at else None,
+            )
+        )
+    return out
+
+
 @dataclass
 class Conquest:
     name: str
@@ -246,6 +279,8 @@ class Germany(mesa.Agent):
                     view.number(f"{base}.military_share"),
                 )
             )
+        self.substitution_groups = substitution_groups(self.substitutions)
+        self.civil_room = 1.0 - self.civil_floor  # the share of civil demand rationing may cut
 
     def _build_exports(self, view: ParameterView) -> None:
         base = "germany.exports"
@@ -453,17 +488,18 @@ class Germany(mesa.Agent):
             cover = np.where(total > 0, available / np.where(total > 0, total, 1.0), np.inf)
         rules_on = (self.rationing_from <= month)[:, None]
         short_cover = np.clip(1.0 - cover / self.cover_threshold, 0.0, 1.0) * rules_on
-        for good, share, to, ratio, military_share in self.substitutions:
-            moved = share * short_cover[:, good] * civil[:, good]
-            saved = military_share * short_cover[:, good] * military[:, good]
-            civil[:, good] -= moved
-            military[:, good] -= saved
-            if to is not None:
-                civil[:, to] += (moved + saved) * ratio
+        for goods, share, military_share, at, to, ratio in self.substitution_groups:
+            short = short_cover[:, goods]
+            moved = share * short * civil[:, goods]
+            saved = military_share * short * military[:, goods]
+            civil[:, goods] -= moved
+            military[:, goods] -= saved
+            if len(to):
+                civil[:, to] += (moved[:, at] + saved[:, at]) * ratio
         total = military + civil
         with np.errstate(divide="ignore", invalid="ignore"):
             cover = np.where(total > 0, available / np.where(total > 0, total, 1.0), np.inf)
-        civil_factor = self.civil_floor + (1.0 - self.civil_floor) * np.clip(
+        civil_factor = self.civil_floor + self.civil_room * np.clip(
             cover / self.cover_threshold, 0.0, 1.0
         )
         civil_factor = np.where(

@@ -74,6 +74,12 @@ class BalanceWatch:
         self.resume_below_share = float(table["resume_below_share"])
         self.german_catch_up_share = float(table["german_catch_up_share"])
         self.threat_share = view.number(f"{path}.threat_share")
+        # what the month compares arrears with, worked out once: the threat's share of the
+        # dues (absent: no threat) and the thresholds of the resumption
+        self.threat_on = np.isfinite(self.threat_share)
+        self.threat_level = np.where(self.threat_on, self.threat_share, 0.0)
+        self.resume_rm = self.resume_below_share * self.tolerated_rm
+        self.resume_share = self.resume_below_share * self.tolerated_share
         # reckoned every interval from this month (row 38), else from the start it is given
         self.reckoning_from = (
             view.month(f"{path}.reckoning_from") if "reckoning_from" in table else None
@@ -103,15 +109,10 @@ class BalanceWatch:
         begin = reviewing & ~suspended & lagging
         self.until = np.where(begin, month + self.min_months, self.until)
         # a threat: lagging by more than the threat share of the dues, short of suspending
-        threat = np.isfinite(self.threat_share) & (
-            arrears > np.where(np.isfinite(self.threat_share), self.threat_share, 0.0) * due
-        )
+        threat = self.threat_on & (arrears > self.threat_level * due)
         self.threatened = reviewing & ~lagging & threat & (arrears > 0)
         # back under the tolerance, scaled by the resume share: either of its two tests passes
-        r = self.resume_below_share
-        resume = suspended & (
-            (arrears < r * self.tolerated_rm) | (arrears < r * self.tolerated_share * due)
-        )
+        resume = suspended & ((arrears < self.resume_rm) | (arrears < self.resume_share * due))
         self.until = np.where(resume | ~active, np.minimum(self.until, month), self.until)
 
     def suspended(self, month: int) -> np.ndarray:

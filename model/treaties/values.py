@@ -166,7 +166,7 @@ def counter_value_owner(
     owner = np.full(len(next(iter(active.values()))) if active else 0, -1)
     best = np.full(owner.shape, -np.inf)
     for t in treaties:
-        rule = next((r for r in t.rules.values() if isinstance(r, ValuesRule)), None)
+        rule = t.rules.get("values")  # the registry's name of ValuesRule (rules.RULES)
         if rule is None or not rule.owes_counter_value:
             continue
         later = active[t.id] & (rule.german_first <= month) & (rule.german_first > best)
