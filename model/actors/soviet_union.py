@@ -196,14 +196,12 @@ class SovietUnion(mesa.Agent):
         """
         if self._stages is None:
             return np.zeros(self.ledger.stock.shape, dtype=np.int8)
-        steps = np.stack(
-            [stage[0] if len(stage) == 1 else stage.sum(axis=0) for stage in self._stages]
-        )
-        before, after = steps[:-1], steps[1:]
-        cut = before - after > 1e-9 * np.maximum(before, 1.0)  # (steps - 1, R, G)
-        last = len(cut) - 1 - np.argmax(cut[::-1], axis=0)  # the last step that cut, if any did
-        code = np.where(cut.any(axis=0), BINDING_CODE["supply"] + last, BINDING_CODE["quota"])
-        return np.where(steps[0] <= 1e-9, BINDING_CODE["no_dues"], code).astype(np.int8)
+        steps = [stage[0] if len(stage) == 1 else stage.sum(axis=0) for stage in self._stages]
+        code = np.full(steps[0].shape, BINDING_CODE["quota"], dtype=np.int8)
+        for i, (before, after) in enumerate(zip(steps[:-1], steps[1:], strict=True)):
+            code[before - after > 1e-9 * np.maximum(before, 1.0)] = BINDING_CODE["supply"] + i
+        code[steps[0] <= 1e-9] = BINDING_CODE["no_dues"]
+        return code
 
     def _fit_to_routes(self, offer: np.ndarray, rail: bool) -> np.ndarray:
         """Load no more than each Soviet route can take after the other flows booked on it.
