@@ -204,13 +204,7 @@ class FlowSet:
             np.flatnonzero(self.incidence[:, r]) for r in range(len(self.route_ids))
         ]
         self.used_routes = [r for r, users in enumerate(self.route_users) if len(users)]
-        # the same by rank, for by_route: (most users, routes + 1) flow index and presence
-        most = max((len(u) for u in self.route_users), default=0)
-        self.route_user_index = np.zeros((most, len(self.route_ids) + 1), dtype=np.intp)
-        self.route_user_present = np.zeros((most, len(self.route_ids) + 1, 1), dtype=bool)
-        for r, users in enumerate(self.route_users):
-            self.route_user_index[: len(users), r] = users
-            self.route_user_present[: len(users), r] = True
+        self.route_user_index, self.route_user_present = self._users_by_rank()
         self.lane_index = np.arange(len(self.lane_flow))
         self.path_exposure = self.exposure[self.paths][:, :, None]
         self._sums: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
@@ -335,6 +329,17 @@ class FlowSet:
             self.cargo.receive(loaded)
             self.cargo.lose(lost)
             self.cargo.ship(self.arrived)
+
+    def _users_by_rank(self) -> tuple[np.ndarray, np.ndarray]:
+        """The flows using each route by rank, for :meth:`by_route`: (most users, routes + 1)
+        flow indices and (most users, routes + 1, 1) whether the route has that many."""
+        most = max((len(u) for u in self.route_users), default=0)
+        index = np.zeros((most, len(self.route_ids) + 1), dtype=np.intp)
+        present = np.zeros((most, len(self.route_ids) + 1, 1), dtype=bool)
+        for r, users in enumerate(self.route_users):
+            index[: len(users), r] = users
+            present[: len(users), r] = True
+        return index, present
 
     def by_route(self, per_flow: np.ndarray) -> np.ndarray:
         """(routes + 1, R): for each route the sum of its flows' rows of ``per_flow`` (F, R),
