@@ -141,10 +141,16 @@ def _central_number(spec: Mapping) -> float:
     return values[int(np.argmax(weights))]
 
 
+def _stats() -> Any:
+    """scipy.stats, imported on first use: about a second, and its objects would make every
+    later garbage collection (``released_models``) slower -- no shipped scenario needs it."""
+    from scipy import stats
+
+    return stats
+
+
 def ppf(spec: Mapping, u: np.ndarray) -> np.ndarray:
     """Map uniforms ``u`` in (0, 1) to values of the distribution (month indices for months)."""
-    from scipy import stats  # here, not at import: reading and checking files does not need it
-
     u = np.clip(np.asarray(u, dtype=float), 1e-12, 1 - 1e-12)
     kind = spec["dist"]
     num = {k: _as_number(v, k) for k, v in spec.items() if k not in ("dist", "values", "weights")}
@@ -159,13 +165,17 @@ def ppf(spec: Mapping, u: np.ndarray) -> np.ndarray:
             out = np.where(u < c, np.sqrt(c * u), 1 - np.sqrt((1 - c) * (1 - u))) * width
             out = out + num["low"]
         else:
-            out = stats.triang.ppf(u, c, loc=num["low"], scale=width)
+            out = _stats().triang.ppf(u, c, loc=num["low"], scale=width)
     elif kind == "normal":
         low, high = num.get("low", -np.inf), num.get("high", np.inf)
         a, b = (low - num["mean"]) / num["sd"], (high - num["mean"]) / num["sd"]
-        out = stats.truncnorm.ppf(u, a, b, loc=num["mean"], scale=num["sd"])
+        out = _stats().truncnorm.ppf(u, a, b, loc=num["mean"], scale=num["sd"])
     elif kind == "lognormal":
-        out = np.exp(np.log(num["median"]) + num["sigma"] * stats.norm.ppf(u))
+        # scipy's norm.ppf(u) is its _ppf, ndtri(u), times scale 1 plus loc 0 for u in (0, 1):
+        # the same bits (the sign of a zero aside, which the sum below erases)
+        from scipy.special import ndtri
+
+        out = np.exp(np.log(num["median"]) + num["sigma"] * ndtri(u))
         out = np.clip(out, num.get("low", 0.0), num.get("high", np.inf))
     else:
         values = np.array([_as_number(v, "values") for v in spec["values"]])
