@@ -55,3 +55,25 @@ def test_a_sampled_baseline_run_does_not_import_scipy_stats() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_rows_at_once_are_each_spec_alone() -> None:
+    """ppf_rows (how a model maps all its uniforms) gives each row the bits of ppf alone,
+    whatever kinds share the call: numbers and months, batched kinds and the others."""
+    from model.world.distributions import ppf_rows
+
+    specs = [
+        {"dist": "triangular", "low": 1.0, "mode": 2.0, "high": 4.0},
+        {"dist": "uniform", "low": "1941-05", "high": "1941-07"},
+        {"dist": "triangular", "low": "1940-01", "mode": "1940-04", "high": "1940-12"},
+        {"dist": "choice", "values": [0.2, 0.5, 0.9], "weights": [1.0, 2.0, 1.0]},
+        {"dist": "uniform", "low": -3.0, "high": 11.5},
+        {"dist": "lognormal", "median": 3.0, "sigma": 0.4, "low": 1.0},
+        {"dist": "triangular", "low": 0.0, "mode": 1.0, "high": 1.0},
+        {"dist": "choice", "values": ["1941-06", "1941-09"]},
+    ]
+    u = np.random.default_rng(3).random((len(specs), 5000))
+    u[:, : len(EDGES)] = EDGES
+    rows = ppf_rows(specs, u)
+    for spec, row, q in zip(specs, rows, u, strict=True):
+        assert same_bits(row, ppf(spec, q)), spec
