@@ -166,11 +166,11 @@ class PactModel(mesa.Model):
         self.transit_lanes = self.flows.lanes_of(self.flows.through(TRANSIT_ROUTE))
         spilling = [s for s in self.suppliers if len(s.flow_index) > 1]
         self.spilling = spilling, self.flows.lanes_of([f for s in spilling for f in s.flow_index])
+        from_origin = [  # each origin's flows into Germany, looked up once
+            self.flows.where(destination="germany", credited_to=origin) for origin in self.origins
+        ]
         self.import_pair_lanes = [
-            self.flows.lanes_of(
-                self.flows.where(destination="germany", credited_to=self.origins[o]), good
-            )
-            for o, good in self.import_pairs
+            self.flows.lanes_of(from_origin[o], good) for o, good in self.import_pairs
         ]
 
     def ledgers(self) -> list[Ledger]:

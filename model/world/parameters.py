@@ -88,12 +88,9 @@ class ParameterView:
                 specs[path] = value
         if not specs:
             return
-        u = np.stack(
-            [
-                np.broadcast_to(np.asarray(self.uniforms[p], dtype=float), (self.n_runs,))
-                for p in specs
-            ]
-        )
+        u = np.empty((len(specs), self.n_runs))
+        for row, path in zip(u, specs, strict=True):
+            row[:] = self.uniforms[path]  # (R,), or one value for every run
         values = ppf_rows(list(specs.values()), u)
         values.setflags(write=False)
         self._cache.update(zip(specs, values, strict=True))
