@@ -112,11 +112,15 @@ class ParameterView:
     # per-run arrays -------------------------------------------------------------------
     def number(self, path: str) -> np.ndarray:
         """A float array of shape (R,)."""
-        return self._resolve(path, self._present(path), month=False)
+        out = self._cache.get(path)  # sampled ones are there from the start
+        return out if out is not None else self._resolve(path, self._present(path), month=False)
 
     def month(self, path: str) -> np.ndarray:
         """An int array of shape (R,) of month indices (NEVER for "none")."""
-        return self._resolve(path, self._present(path), month=True).astype(np.int64)
+        out = self._cache.get(path)
+        if out is None:
+            out = self._resolve(path, self._present(path), month=True)
+        return out.astype(np.int64)
 
     def resolved(self, path: str) -> np.ndarray:
         """The per-run values used for ``path`` (numbers, or month indices for months)."""
@@ -131,7 +135,9 @@ class ParameterView:
         out = self._cache.get(path)  # sampled distributions are there from the start
         if out is not None:
             return out
-        if is_distribution(value):
+        if not month and isinstance(value, int | float):  # the common case, first
+            number = float(value)
+        elif is_distribution(value):
             c = central(value)
             number = float(parse_month(c)) if isinstance(c, str) else float(c)
         elif month:
