@@ -41,8 +41,14 @@ class DistributionError(ValueError):
     """A distribution spec that cannot be used; the message says what was expected."""
 
 
+_NOT_TABLES = frozenset({str, int, float, bool, list})  # answered without the Mapping check
+
+
 def is_distribution(value: object) -> bool:
-    return isinstance(value, Mapping) and "dist" in value
+    kind = type(value)
+    if kind is dict:  # what TOML reads; asked of every leaf of a scenario
+        return "dist" in value  # type: ignore[operator]
+    return kind not in _NOT_TABLES and isinstance(value, Mapping) and "dist" in value
 
 
 def _as_number(value: Any, key: str) -> float:
@@ -162,7 +168,9 @@ def ppf_rows(specs: Sequence[Mapping], u: np.ndarray) -> np.ndarray:
     out = np.empty(u.shape)
     nums = [_numbers(spec) for spec in specs]
     months = [is_month_distribution(spec) for spec in specs]
-    uniform, uniform_months, triangular = [], [], []
+    uniform: list[int] = []
+    uniform_months: list[int] = []
+    triangular: list[int] = []
     for i, (spec, num) in enumerate(zip(specs, nums, strict=True)):
         if spec["dist"] == "uniform":
             (uniform_months if months[i] else uniform).append(i)

@@ -17,14 +17,27 @@ from model.world.distributions import is_distribution
 
 def walk(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """Yield (path, leaf) for every leaf; a distribution table counts as one leaf."""
-    if isinstance(node, Mapping) and not is_distribution(node):
-        for key in node:
-            yield from walk(node[key], f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(node, list) and any(isinstance(x, Mapping) for x in node):
+    leaves: list[tuple[str, Any]] = []
+    _collect(node, prefix, leaves)
+    yield from leaves
+
+
+_SCALARS = frozenset({str, int, float, bool})  # leaves for certain: no Mapping checks
+
+
+def _collect(node: Any, prefix: str, leaves: list[tuple[str, Any]]) -> None:
+    """:func:`walk`'s leaves in order, appended (plain recursion: a chain of generators
+    would pass every leaf up through each level)."""
+    if type(node) in _SCALARS:
+        leaves.append((prefix, node))
+    elif isinstance(node, dict | Mapping) and not is_distribution(node):
+        for key, value in node.items():
+            _collect(value, f"{prefix}.{key}" if prefix else str(key), leaves)
+    elif isinstance(node, list) and any(isinstance(x, dict | Mapping) for x in node):
         for i, item in enumerate(node):
-            yield from walk(item, f"{prefix}[{i}]")
+            _collect(item, f"{prefix}[{i}]", leaves)
     else:
-        yield prefix, node
+        leaves.append((prefix, node))
 
 
 @functools.lru_cache(maxsize=4096)
