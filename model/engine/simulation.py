@@ -166,11 +166,18 @@ class PactModel(mesa.Model):
         self.transit_lanes = self.flows.lanes_of(self.flows.through(TRANSIT_ROUTE))
         spilling = [s for s in self.suppliers if len(s.flow_index) > 1]
         self.spilling = spilling, self.flows.lanes_of([f for s in spilling for f in s.flow_index])
-        from_origin = [  # each origin's flows into Germany, looked up once
-            self.flows.where(destination="germany", credited_to=origin) for origin in self.origins
-        ]
+        # the lanes into Germany of each import pair (origin, good), in lane order
+        credited = {origin: o for o, origin in enumerate(self.origins)}
+        flow_origin = np.array(
+            [
+                credited.get(spec.credited_to, -1) if spec.destination == "germany" else -1
+                for spec in self.flows.specs
+            ]
+        )
+        lane_origin, lane_good = flow_origin[self.flows.lane_flow], self.flows.lane_good
         self.import_pair_lanes = [
-            self.flows.lanes_of(from_origin[o], good) for o, good in self.import_pairs
+            np.flatnonzero((lane_origin == o) & (lane_good == good))
+            for o, good in self.import_pairs
         ]
 
     def ledgers(self) -> list[Ledger]:
