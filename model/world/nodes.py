@@ -12,6 +12,7 @@ experiment files' and :mod:`model.analysis.validation` the validation targets'.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -38,10 +39,19 @@ class Context:
         raise ScenarioError(self.path, where, expected)
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _join(where: str, key: Any) -> str:
     """``where.key``; a key that is not a bare TOML key is quoted, as TOML would write it."""
-    text = str(key)
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", text):
+    return _joined(where, str(key))
+
+
+@functools.lru_cache(maxsize=16384)
+def _joined(where: str, text: str) -> str:
+    """:func:`_join` of a key's text (remembered: checking a scenario joins the same ~1,000
+    key paths every time)."""
+    if not _BARE_KEY.fullmatch(text):
         text = json.dumps(text, ensure_ascii=False)
     return f"{where}.{text}" if where else text
 
