@@ -9,6 +9,8 @@ leaf. Pure functions on plain mappings and lists, used by the scenario files abo
 from __future__ import annotations
 
 import functools
+import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -54,6 +56,18 @@ def _split(path: str) -> tuple[str | int, ...]:
         if piece:
             parts.append(piece)
     return tuple(parts)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@functools.lru_cache(maxsize=16384, typed=True)  # checking a scenario joins the same paths
+def join_key(where: str, key: Any) -> str:
+    """``where.key``; a key that is not a bare TOML key is quoted, as TOML would write it."""
+    text = str(key)
+    if not _BARE_KEY.fullmatch(text):
+        text = json.dumps(text, ensure_ascii=False)
+    return f"{where}.{text}" if where else text
 
 
 def get_path(data: Any, path: str) -> Any:

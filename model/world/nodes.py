@@ -12,7 +12,6 @@ experiment files' and :mod:`model.analysis.validation` the validation targets'.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import math
 import re
@@ -24,6 +23,7 @@ from typing import Any, NoReturn
 from model.errors import ScenarioError
 from model.world.calendar import MonthError, format_month, is_month_text, parse_month
 from model.world.distributions import DistributionError, central, check, is_distribution
+from model.world.keypaths import join_key as _join  # also imported from here (kinds, schemas)
 
 
 # ---------------------------------------------------------------------------------------
@@ -37,23 +37,6 @@ class Context:
 
     def fail(self, where: str, expected: str) -> NoReturn:
         raise ScenarioError(self.path, where, expected)
-
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _join(where: str, key: Any) -> str:
-    """``where.key``; a key that is not a bare TOML key is quoted, as TOML would write it."""
-    return _joined(where, str(key))
-
-
-@functools.lru_cache(maxsize=16384)
-def _joined(where: str, text: str) -> str:
-    """:func:`_join` of a key's text (remembered: checking a scenario joins the same ~1,000
-    key paths every time)."""
-    if not _BARE_KEY.fullmatch(text):
-        text = json.dumps(text, ensure_ascii=False)
-    return f"{where}.{text}" if where else text
 
 
 def _show(value: Any, limit: int = 60) -> str:
