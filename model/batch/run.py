@@ -338,7 +338,13 @@ def run_batch(
                 manifest["sessions"][-1]["seconds_figures"] = round(
                     time.perf_counter() - t_figures, 3
                 )
-        manifest.update(status=STATUS_COMPLETE, finished=now(), outputs=folder.output_digests())
+        t_outputs = time.perf_counter()
+        outputs = folder.output_digests()
+        if manifest["sessions"]:
+            manifest["sessions"][-1]["seconds_final_checksums"] = round(
+                time.perf_counter() - t_outputs, 3
+            )
+        manifest.update(status=STATUS_COMPLETE, finished=now(), outputs=outputs)
         folder.write_manifest(manifest)
     finally:
         folder.unlock()
@@ -423,12 +429,14 @@ def run_chunks(
     workers = max(1, min(workers, len(todo)))
     executor = make_executor(workers, scheduler, dask_worker_timeout) if todo else SerialExecutor()
     done_runs = batch.total_runs - sum(r.n_runs for r in todo)
+    t0 = time.perf_counter()
     with executor, progress_bar(quiet) as progress:
+        t_started, started = time.perf_counter(), executor.seconds_starting
         session["executor"] = executor.description
         bar = progress.add_task(batch.experiment.name, total=batch.total_runs, completed=done_runs)
         tasks = (batch.task(r) for r in todo)
         try:
-            writing = _record_chunks(batch, executor, tasks, progress, bar)
+            writing, hashing = _record_chunks(batch, executor, tasks, progress, bar)
         except UserError as err:  # e.g. a Dask cluster left without workers: resumable
             session["failed"] = str(err)
             where = f" --scheduler {scheduler}" if scheduler else ""
@@ -439,7 +447,17 @@ def run_chunks(
         finally:
             _note_cluster(session, executor)
             folder.write_manifest(batch.manifest)
+        t_done = time.perf_counter()
+    # where the chunk phase's wall time went, in this process: starting the workers (and
+    # restarting them, a pool rebuilt after a worker died), running the chunks (writing
+    # their parts, checksums included, is part of it) and closing the executor
+    restarting = executor.seconds_starting - started
+    session["seconds_workers_start"] = round(executor.seconds_starting, 3)
+    session["seconds_running_chunks"] = round(t_done - t_started - restarting, 3)
     session["seconds_writing_parts"] = round(writing, 3)
+    session["seconds_part_checksums"] = round(hashing, 3)
+    session["seconds_workers_stop"] = round(time.perf_counter() - t_done, 3)
+    session["seconds_executor"] = round(time.perf_counter() - t0, 3)
     return str(session["executor"])
 
 
@@ -458,15 +476,18 @@ def _note_cluster(session: dict[str, Any], executor: Any) -> None:
     )
 
 
-def _record_chunks(batch: Batch, executor: Any, tasks: Any, progress: Any, bar: Any) -> float:
-    """Write each chunk's parts as it finishes; the seconds spent writing."""
+def _record_chunks(
+    batch: Batch, executor: Any, tasks: Any, progress: Any, bar: Any
+) -> tuple[float, float]:
+    """Write each chunk's parts as it finishes; the seconds spent writing (checksums
+    included) and, of them, computing the parts' checksums."""
     folder = batch.folder
-    writing = 0.0
+    writing = hashing = 0.0
     for out in executor.map(worker.run_chunk_safely, tasks, chunk_failure):
         t0 = time.perf_counter()
         if isinstance(out, ChunkOutput):
             name = batch.scenarios[out.ref.scenario_index].name
-            folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info, name)
+            hashing += folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info, name)
         else:
             folder.record_error(out.ref, out.error)
             name = batch.scenarios[out.ref.scenario_index].name
@@ -476,7 +497,7 @@ def _record_chunks(batch: Batch, executor: Any, tasks: Any, progress: Any, bar: 
             )
         writing += time.perf_counter() - t0
         progress.advance(bar, out.ref.n_runs)
-    return writing
+    return writing, hashing
 
 
 def process_seconds() -> float:
@@ -513,8 +534,14 @@ def summary_line(
 
 
 def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
+    """The parts into outcomes.parquet, parameters.parquet and trajectories.nc, with their
+    checksums and the chunks' summed CPU seconds in the manifest (and the seconds of each
+    step in the session)."""
     folder, manifest = batch.folder, batch.manifest
+    session = manifest["sessions"][-1] if manifest["sessions"] else {}
+    t0 = time.perf_counter()
     rows = folder.consolidate_outcomes(batch.refs)
+    t1 = time.perf_counter()
     attrs = {
         "title": f"pactsim batch {batch.experiment.name}",
         "experiment": batch.experiment.name,
@@ -524,15 +551,23 @@ def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
     }
     if batch.layout.variables:
         folder.consolidate_trajectories(batch.refs, batch.layout, attrs)
+    t2 = time.perf_counter()
     done = folder.done_tags()
-    seconds = [folder.done_info(r).get("seconds_model", 0.0) for r in batch.refs if r.tag in done]
+    infos = [folder.done_info(r) for r in batch.refs if r.tag in done]
     manifest["outcome_rows"] = rows
     manifest["outputs"] = {
         name: file_digest(folder.path / name)
         for name in ("outcomes.parquet", "parameters.parquet", "trajectories.nc")
         if (folder.path / name).is_file()
     }
-    manifest["cpu_seconds_model"] = round(float(sum(seconds)), 3)
+    session.update(
+        seconds_consolidate_outcomes=round(t1 - t0, 3),
+        seconds_consolidate_trajectories=round(t2 - t1, 3),
+        seconds_output_checksums=round(time.perf_counter() - t2, 3),
+    )
+    for what in ("model", "outcomes", "packing"):  # in the workers, summed over the chunks
+        total = sum(info.get(f"seconds_{what}", 0.0) for info in infos)
+        manifest[f"cpu_seconds_{what}"] = round(float(total), 3)
     if errors:
         with contextlib.suppress(Exception):
             pd.DataFrame([{k: v for k, v in e.items()} for e in errors]).to_json(

@@ -8,7 +8,9 @@ Measured in one process run, so that the ratios compare like with like on this m
    wall seconds from the experiment file to the published folder (the interpreter and
    its imports excluded), and the peak memory of this process plus its workers (the sum
    of their PSS, sampled every 50 ms by a watcher process). They run first, while this
-   process is small, since the workers are forked from it;
+   process is small, since the workers are forked from it. ``batch_phases_<size>`` says
+   where each batch's seconds went, from the timings the batch recorded in its manifest
+   (:func:`batch_phases`), and the share of worker start-up and checksums;
 2. **the main job**: the README's ``pactsim batch experiments/counterfactuals.toml`` with its
    figures (``main_job_seconds``; ``main_job_phases``: runs, consolidation, figures and the
    rest -- planning, folder, publishing), in a temporary folder;
@@ -271,6 +273,44 @@ def bench_batch(
         "result_mb": size / 2**20,
         "chunk": batch.chunk,
         "cpu_seconds_model": manifest.get("cpu_seconds_model"),
+        "phases": batch_phases(manifest, seconds),
+    }
+
+
+# the overheads issue 20 caps at 10 % of a batch: starting the workers and the checksums
+OVERHEADS = ("workers_start", "part_checksums", "output_checksums", "final_checksums")
+
+
+def batch_phases(manifest: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """Where a batch's wall ``seconds`` went, from the timings the batch recorded in its
+    manifest (its one session): planning, starting the workers, the chunks running (this
+    process waiting for them, beside writing their parts), writing the parts and their
+    checksums, consolidation (outcomes, trajectories, their checksums), the checksums of
+    the finished folder, and the rest (creating the folder, manifests, stopping the workers,
+    publishing). ``overhead_share`` is the share of start-up and checksums; the workers'
+    CPU seconds in the model, outcome tables and packing are beside (summed over chunks)."""
+    session = manifest["sessions"][-1]
+
+    def get(key: str) -> float:
+        return float(session.get(f"seconds_{key}", 0.0))
+
+    phases = {
+        "plan": float(manifest.get("seconds_plan", 0.0)),
+        "workers_start": get("workers_start"),
+        "chunks": get("running_chunks") - get("writing_parts"),
+        "writing_parts": get("writing_parts") - get("part_checksums"),
+        "part_checksums": get("part_checksums"),
+        "consolidate_outcomes": get("consolidate_outcomes"),
+        "consolidate_trajectories": get("consolidate_trajectories"),
+        "output_checksums": get("output_checksums"),
+        "final_checksums": get("final_checksums"),
+    }
+    phases["other"] = max(0.0, seconds - sum(phases.values()))
+    cpu = {k: manifest.get(f"cpu_seconds_{k}") for k in ("model", "outcomes", "packing")}
+    return {
+        "seconds": phases,
+        "overhead_share": sum(phases[k] for k in OVERHEADS) / seconds,
+        "worker_cpu_seconds": cpu,
     }
 
 
@@ -304,6 +344,7 @@ def run_bench(
             result[f"peak_memory_mb_{key}"] = b["peak_memory_mb"]
             result[f"result_mb_{key}"] = b["result_mb"]
             result[f"chunk_{key}"] = b["chunk"]
+            result[f"batch_phases_{key}"] = b["phases"]
         if main_job is not None:
             m = bench_main_job(root, workers, main_job or None, main_job_file)
             result.update(
@@ -375,6 +416,13 @@ def print_table(r: dict[str, Any], sizes: list[int]) -> None:
         print(
             f"  batch {n:>7,} runs: {r[f'seconds_{k}']:7.2f} s  {rps:8.0f} runs/s  {rps / single:6.1f}x single  "
             f"peak {r[f'peak_memory_mb_{k}']:6.0f} MB  result {r[f'result_mb_{k}']:6.1f} MB  (chunk {r[f'chunk_{k}']})"
+        )
+    for n in sizes:
+        b = r[f"batch_phases_{label(n)}"]
+        phases = ", ".join(f"{k} {v:.2f}" for k, v in b["seconds"].items() if v >= 0.005)
+        print(
+            f"  batch {n:>7,} runs by phase (s): {phases}; start-up and checksums "
+            f"{100 * b['overhead_share']:.1f} %"
         )
     print(
         f"  speedup ({r['speedup_reference']} batch over single): {r['speedup']:.1f}x ({r['speedup_per_core']:.1f}x per core)"

@@ -54,6 +54,24 @@ def test_bench_json_reports_throughput_memory_and_ratios(capsys):
         assert 1 <= r[f"chunk_{n}"] <= n
         assert r[f"result_mb_{n}"] > 0
     assert r["runs_single"] == 3 and r["workers"] == 2
+    # each batch's wall time by phase, from the timings its manifest recorded: they add up
+    for n in (60, 120):
+        b = r[f"batch_phases_{n}"]
+        phases = b["seconds"]
+        assert set(phases) == {
+            "plan", "workers_start", "chunks", "writing_parts", "part_checksums",
+            "consolidate_outcomes", "consolidate_trajectories", "output_checksums",
+            "final_checksums", "other",
+        }  # fmt: skip
+        assert all(v >= 0 for v in phases.values()), phases
+        assert phases["chunks"] > 0 and phases["consolidate_trajectories"] > 0
+        assert abs(sum(phases.values()) - r[f"seconds_{n}"]) < 1e-3 * r[f"seconds_{n}"] + 1e-3
+        overhead = sum(
+            phases[k]
+            for k in ("workers_start", "part_checksums", "output_checksums", "final_checksums")
+        )
+        assert abs(b["overhead_share"] - overhead / r[f"seconds_{n}"]) < 2e-3
+        assert b["worker_cpu_seconds"]["model"] > 0
     # the targets report what the numbers say
     assert r["targets"]["speedup"] == {"target": ">= 10", "met": r["speedup"] >= 10}
     assert r["targets"]["us_per_run_month"] == {
