@@ -339,7 +339,9 @@ def run_batch(
                     time.perf_counter() - t_figures, 3
                 )
         t_outputs = time.perf_counter()
-        outputs = folder.output_digests()
+        # the consolidated files' digests were computed when consolidation wrote them (or
+        # verified above, in a folder consolidated by an earlier session): not read again
+        outputs = folder.output_digests(known=manifest.get("outputs"))
         if manifest["sessions"]:
             manifest["sessions"][-1]["seconds_final_checksums"] = round(
                 time.perf_counter() - t_outputs, 3

@@ -8,7 +8,8 @@ Measured in one process run, so that the ratios compare like with like on this m
    wall seconds from the experiment file to the published folder (the interpreter and
    its imports excluded), and the peak memory of this process plus its workers (the sum
    of their PSS, sampled every 50 ms by a watcher process). They run first, while this
-   process is small, since the workers are forked from it. ``batch_phases_<size>`` says
+   process is small. The fork server their workers come from is started when the bench
+   starts, as ``pactsim batch`` starts it (:func:`start_forkserver_as_batch`). ``batch_phases_<size>`` says
    where each batch's seconds went, from the timings the batch recorded in its manifest
    (:func:`batch_phases`), and the share of worker start-up and checksums;
 2. **the main job**: the README's ``pactsim batch experiments/counterfactuals.toml`` with its
@@ -115,6 +116,21 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         out, _ = self._watcher.communicate("stop\n", timeout=60)
         self.peak_mb = float(out.strip().splitlines()[-1])
+
+
+def start_forkserver_as_batch(figures: bool) -> bool:
+    """Start the fork server as ``pactsim batch`` does when it starts (model.cli.batch),
+    with the batch workers' modules (and the figures', for the main job) preloaded: its
+    imports then overlap the first batch's planning, and every pool of the bench forks its
+    workers from it, as every pool of one ``pactsim batch`` does."""
+    from model.batch.executors import PRELOAD, start_forkserver
+
+    preload = PRELOAD
+    if figures:
+        from model.presentation.figure_pool import PRELOAD as FIGURE_PRELOAD
+
+        preload += FIGURE_PRELOAD
+    return start_forkserver(preload)
 
 
 def bench_single(scenario_path: Path, n: int, seed: int) -> dict[str, float]:
@@ -333,7 +349,8 @@ def run_bench(
     scenario_path = shipped("scenarios") / "baseline.toml"
     result: dict[str, Any] = {"workers": workers, "cores": os.cpu_count(), "scenario": "baseline"}
     load_start = os.getloadavg()
-    # the batches first, while this process is small: its workers are forked from it
+    result["forkserver"] = workers > 1 and start_forkserver_as_batch(main_job is not None)
+    # the batches first, while this process is small
     root = Path(tempfile.mkdtemp(prefix="pactsim-bench-"))
     try:
         for n in sizes:

@@ -318,9 +318,12 @@ class BatchFolder:
                     f"start a new batch (remove this one: rm -r {self.path})"
                 )
 
-    def output_digests(self) -> dict[str, dict[str, Any]]:
-        """Size and SHA-256 of every file of the folder but the manifest, the lock and parts."""
-        return output_digests(self.path, skip=(MANIFEST, "lock"), skip_under=PARTS)
+    def output_digests(
+        self, known: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Size and SHA-256 of every file of the folder but the manifest, the lock and parts
+        (``known``: digests computed since the files were written, not read again)."""
+        return output_digests(self.path, skip=(MANIFEST, "lock"), skip_under=PARTS, known=known)
 
     def frozen_experiment_text(self) -> str:
         return (self.path / "experiment.toml").read_text(encoding="utf-8")
