@@ -301,10 +301,13 @@ def batch_phases(manifest: dict[str, Any], seconds: float) -> dict[str, Any]:
     """Where a batch's wall ``seconds`` went, from the timings the batch recorded in its
     manifest (its one session): planning, starting the workers, the chunks running (this
     process waiting for them, beside writing their parts), writing the parts and their
-    checksums, consolidation (outcomes, trajectories, their checksums), the checksums of
-    the finished folder, and the rest (creating the folder, manifests, stopping the workers,
-    publishing). ``overhead_share`` is the share of start-up and checksums; the workers'
-    CPU seconds in the model, outcome tables and packing are beside (summed over chunks)."""
+    checksums, consolidation, the checksums of the finished folder, and the rest (creating
+    the folder, manifests, stopping the workers, publishing) -- they add up to ``seconds``.
+    Consolidation writes the outcome files and trajectories.nc in two threads at once:
+    ``consolidation_threads`` gives each one's seconds and their checksums'.
+    ``overhead_share`` is the share of start-up and checksums (the consolidated files'
+    counted whole, though they overlap the other thread); the workers' CPU seconds in the
+    model, outcome tables and packing are beside (summed over chunks)."""
     session = manifest["sessions"][-1]
 
     def get(key: str) -> float:
@@ -316,16 +319,18 @@ def batch_phases(manifest: dict[str, Any], seconds: float) -> dict[str, Any]:
         "chunks": get("running_chunks") - get("writing_parts"),
         "writing_parts": get("writing_parts") - get("part_checksums"),
         "part_checksums": get("part_checksums"),
-        "consolidate_outcomes": get("consolidate_outcomes"),
-        "consolidate_trajectories": get("consolidate_trajectories"),
-        "output_checksums": get("output_checksums"),
+        "consolidation": get("consolidate"),
         "final_checksums": get("final_checksums"),
     }
     phases["other"] = max(0.0, seconds - sum(phases.values()))
+    threads = {k: get(k) for k in ("consolidate_outcomes", "consolidate_trajectories")}
+    threads["output_checksums"] = get("output_checksums")
+    overhead = sum(phases[k] for k in OVERHEADS if k in phases) + threads["output_checksums"]
     cpu = {k: manifest.get(f"cpu_seconds_{k}") for k in ("model", "outcomes", "packing")}
     return {
         "seconds": phases,
-        "overhead_share": sum(phases[k] for k in OVERHEADS) / seconds,
+        "consolidation_threads": threads,
+        "overhead_share": overhead / seconds,
         "worker_cpu_seconds": cpu,
     }
 

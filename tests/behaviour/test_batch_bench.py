@@ -60,15 +60,22 @@ def test_bench_json_reports_throughput_memory_and_ratios(capsys):
         phases = b["seconds"]
         assert set(phases) == {
             "plan", "workers_start", "chunks", "writing_parts", "part_checksums",
-            "consolidate_outcomes", "consolidate_trajectories", "output_checksums",
-            "final_checksums", "other",
+            "consolidation", "final_checksums", "other",
         }  # fmt: skip
         assert all(v >= 0 for v in phases.values()), phases
-        assert phases["chunks"] > 0 and phases["consolidate_trajectories"] > 0
+        assert phases["chunks"] > 0 and phases["consolidation"] > 0
         assert abs(sum(phases.values()) - r[f"seconds_{n}"]) < 1e-3 * r[f"seconds_{n}"] + 1e-3
-        overhead = sum(
-            phases[k]
-            for k in ("workers_start", "part_checksums", "output_checksums", "final_checksums")
+        threads = b["consolidation_threads"]  # outcomes and trajectories.nc, side by side
+        assert set(threads) == {
+            "consolidate_outcomes",
+            "consolidate_trajectories",
+            "output_checksums",
+        }
+        assert 0 < max(threads["consolidate_outcomes"], threads["consolidate_trajectories"])
+        for side in ("consolidate_outcomes", "consolidate_trajectories"):
+            assert threads[side] <= phases["consolidation"] + 2e-3
+        overhead = threads["output_checksums"] + sum(
+            phases[k] for k in ("workers_start", "part_checksums", "final_checksums")
         )
         assert abs(b["overhead_share"] - overhead / r[f"seconds_{n}"]) < 2e-3
         assert b["worker_cpu_seconds"]["model"] > 0
