@@ -111,3 +111,18 @@ def test_bench_json_reports_throughput_memory_and_ratios(capsys):
         "single_run_ms",
         "dashboard_reset_run_s",
     }  # the 10k/100k targets need those sizes
+
+
+def test_bench_profile_prints_where_a_month_goes_at_each_chunk_size(capsys):
+    assert main(["bench", "--profile", "1,30"]) == 0
+    out = capsys.readouterr().out
+    for size in (1, 30):
+        assert f"== R = {size}: " in out
+    assert out.count("Ordered by: internal time") == 2
+    assert "model/engine/simulation.py" in out or "model/actors/" in out  # the model's own code
+
+
+def test_bench_profile_with_bad_sizes_is_one_line(capsys):
+    assert main(["bench", "--profile", "1,x"]) == 2
+    err = capsys.readouterr().err
+    assert "--profile" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
