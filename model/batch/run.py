@@ -41,22 +41,20 @@ from the run itself, stays float64.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import socket
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from model.batch import worker
+from model.batch.consolidate import consolidate
 from model.batch.executors import SerialExecutor, make_executor
 from model.batch.experiment import (
     Design,
@@ -87,7 +85,6 @@ from model.store.folder import (
     ChunkRef,
     TrajectoryLayout,
     chunk_refs,
-    file_digest,
     final_path,
     partial_path,
 )
@@ -304,7 +301,6 @@ def run_batch(
 
     ``figures`` draws the experiment's figures into the folder (None: no figures).
     """
-    from model.store.results import now
 
     folder, manifest = batch.folder, batch.manifest
     t0 = time.perf_counter()
@@ -339,16 +335,7 @@ def run_batch(
                 manifest["sessions"][-1]["seconds_figures"] = round(
                     time.perf_counter() - t_figures, 3
                 )
-        t_outputs = time.perf_counter()
-        # the consolidated files' digests were computed when consolidation wrote them (or
-        # verified above, in a folder consolidated by an earlier session): not read again
-        outputs = folder.output_digests(known=manifest.get("outputs"))
-        if manifest["sessions"]:
-            manifest["sessions"][-1]["seconds_final_checksums"] = round(
-                time.perf_counter() - t_outputs, 3
-            )
-        manifest.update(status=STATUS_COMPLETE, finished=now(), outputs=outputs)
-        folder.write_manifest(manifest)
+        complete(batch)
     finally:
         folder.unlock()
     path = folder.publish()
@@ -356,6 +343,21 @@ def run_batch(
     return BatchReport(
         path, STATUS_COMPLETE, batch.total_runs, runs_now, [], seconds, executor_text
     )
+
+
+def complete(batch: Batch) -> None:
+    """The finished folder's checksums and status in its manifest. The consolidated files'
+    digests were computed when consolidation wrote them (or verified by run_batch, in a
+    folder consolidated by an earlier session): they are not read again."""
+    from model.store.results import now
+
+    folder, manifest = batch.folder, batch.manifest
+    t0 = time.perf_counter()
+    outputs = folder.output_digests(known=manifest.get("outputs"))
+    if manifest["sessions"]:
+        manifest["sessions"][-1]["seconds_final_checksums"] = round(time.perf_counter() - t0, 3)
+    manifest.update(status=STATUS_COMPLETE, finished=now(), outputs=outputs)
+    folder.write_manifest(manifest)
 
 
 def run_session(
@@ -534,62 +536,6 @@ def summary_line(
     if wall is None or not wall == wall:
         return ", ".join(parts) + f"; {report.seconds:.1f} s in all"
     return ", ".join(parts) + f"; {wall:.1f} s wall time in all, from the command's start"
-
-
-def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
-    """The parts into outcomes.parquet and parameters.parquet, and beside them, in a thread,
-    into trajectories.nc (h5py holds the GIL where pyarrow's Parquet encoding, the fsyncs
-    and the hashing do not, so the two overlap); each file's checksum is computed as soon
-    as it is written. The manifest gets the checksums and the chunks' summed CPU seconds,
-    the session the seconds of each step (the two threads' overlap)."""
-    folder, manifest = batch.folder, batch.manifest
-    session = manifest["sessions"][-1] if manifest["sessions"] else {}
-    attrs = {
-        "title": f"pactsim batch {batch.experiment.name}",
-        "experiment": batch.experiment.name,
-        "sampler": batch.experiment.sampler,
-        "seed": batch.experiment.seed,
-        "description": "Germany's stocks and flows per scenario, run (replication), month and good; float32",
-    }
-
-    def written(write: Callable[[], Any], names: Sequence[str]) -> tuple[Any, dict, float, float]:
-        """``write()``, then the digests of the files it wrote: (its result, digests,
-        seconds writing, seconds hashing)."""
-        t0 = time.perf_counter()
-        out = write()
-        t1 = time.perf_counter()
-        paths = [folder.path / n for n in names]
-        digests = {p.name: file_digest(p) for p in paths if p.is_file()}
-        return out, digests, t1 - t0, time.perf_counter() - t1
-
-    def trajectories() -> None:
-        if batch.layout.variables:
-            folder.consolidate_trajectories(batch.refs, batch.layout, attrs)
-
-    with ThreadPoolExecutor(1, thread_name_prefix="pactsim-consolidate") as pool:
-        beside = pool.submit(written, trajectories, ("trajectories.nc",))
-        rows, digests, s_outcomes, s_hash = written(
-            lambda: folder.consolidate_outcomes(batch.refs),
-            ("outcomes.parquet", "parameters.parquet"),
-        )
-        _, traj_digests, s_traj, s_traj_hash = beside.result()
-    done = folder.done_tags()
-    infos = [folder.done_info(r) for r in batch.refs if r.tag in done]
-    manifest["outcome_rows"] = rows
-    manifest["outputs"] = {**digests, **traj_digests}
-    session.update(
-        seconds_consolidate_outcomes=round(s_outcomes, 3),
-        seconds_consolidate_trajectories=round(s_traj, 3),
-        seconds_output_checksums=round(s_hash + s_traj_hash, 3),  # in the two threads
-    )
-    for what in ("model", "outcomes", "packing"):  # in the workers, summed over the chunks
-        total = sum(info.get(f"seconds_{what}", 0.0) for info in infos)
-        manifest[f"cpu_seconds_{what}"] = round(float(total), 3)
-    if errors:
-        with contextlib.suppress(Exception):
-            pd.DataFrame([{k: v for k, v in e.items()} for e in errors]).to_json(
-                folder.path / "errors.json", orient="records", indent=1
-            )
 
 
 def draw_figures(batch: Batch, write: BatchFigureWriter, workers: int = 1) -> None:

@@ -28,7 +28,7 @@ Measured in one process run, so that the ratios compare like with like on this m
 divides it by the number of workers. ``load_average`` is the machine's 1-minute load when the
 bench started and ended: on shared cores every number is slower, the ratios still compare.
 ``--profile 1,2000`` prints, instead, a cProfile of the month step at R = 1 and at a chunk
-of 2,000 runs (:func:`profile_months`): where the time of one month goes.
+of 2,000 runs (:func:`model.cli.bench_profile.profile_months`): where the time of one month goes.
 ``--quick`` (under a minute) leaves out the 100k batch, times fewer single runs and a shorter
 sweep, and runs the main job at 100 replications per scenario (``main_job_runs`` says).
 """
@@ -127,7 +127,7 @@ def start_forkserver_as_batch(figures: bool) -> bool:
     workers from it, as every pool of one ``pactsim batch`` does."""
     from model.batch.executors import PRELOAD, start_forkserver
 
-    preload = PRELOAD
+    preload: tuple[str, ...] = PRELOAD
     if figures:
         from model.presentation.figure_pool import PRELOAD as FIGURE_PRELOAD
 
@@ -416,50 +416,6 @@ def run_bench(
     return result
 
 
-def profile_months(sizes: list[int], top: int = 25, seed: int = 0) -> str:
-    """cProfile of the baseline's month step at each chunk size R (``pactsim bench
-    --profile R,...``): a model of R runs is built (not profiled), then its months are
-    stepped under the profiler; a small R repeats that for more models (20 at R = 1) so the
-    numbers are not one model's. The report gives, per size, µs per month and per
-    run-month and the ``top`` functions by time of their own."""
-    import cProfile
-    import pstats
-
-    from model.engine.runner import draw_uniforms
-    from model.engine.simulation import PactModel, released_models
-    from model.files.scenario import load
-
-    scenario = load(shipped("scenarios") / "baseline.toml")
-    out = io.StringIO()
-    for size in sizes:
-        repeats = max(1, min(20, -(-2000 // size))) if size < 2000 else 1
-        profiler, months = cProfile.Profile(), 0
-        wall = 0.0
-        for i in range(repeats):
-            reps = np.arange(i * size, (i + 1) * size)
-            uniforms = draw_uniforms(scenario, seed, reps)
-            with released_models():
-                model = PactModel(
-                    scenario, n_runs=size, seed=seed, replications=reps, uniforms=uniforms
-                )
-                t0 = time.perf_counter()
-                profiler.enable()
-                for _ in range(model.window.n_months):
-                    model.step()
-                profiler.disable()
-                wall += time.perf_counter() - t0
-                months += model.window.n_months
-        print(
-            f"== R = {size}: {repeats} model(s) x {months // repeats} months; "
-            f"{1e6 * wall / months:,.0f} us per month, {1e6 * wall / (months * size):.2f} us per "
-            f"run-month (under the profiler, which slows small calls most)",
-            file=out,
-        )
-        stats = pstats.Stats(profiler, stream=out)
-        stats.sort_stats("tottime").print_stats(top)
-    return out.getvalue()
-
-
 def _meets(value: float | None, op: str, limit: float) -> bool | None:
     if value is None:
         return None
@@ -597,6 +553,8 @@ def main(args: argparse.Namespace) -> int:
     from model.batch.executors import default_workers
 
     if args.profile is not None:
+        from model.cli.bench_profile import profile_months
+
         print(profile_months(_sizes(args.profile, "--profile")), end="")
         return 0
     defaults = QUICK if args.quick else FULL

@@ -13,9 +13,7 @@ def test_known_digests_are_reused_only_for_files_of_their_size(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "c.bin").write_bytes(b"c" * 5)
     fresh = output_digests(tmp_path)
-    assert fresh == {
-        name: file_digest(tmp_path / name) for name in ("a.bin", "b.bin", "sub/c.bin")
-    }
+    assert fresh == {name: file_digest(tmp_path / name) for name in ("a.bin", "b.bin", "sub/c.bin")}
     # a known digest of the right size stands (the caller vouches for it); one whose size
     # differs from the file's is ignored and the file read; unknown files are read
     known = {
