@@ -164,7 +164,7 @@ def as_type(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
                 f"a column is text in one scenario and numbers in another ({column.type})"
             )
         return pa.chunked_array([pa.nulls(len(column), pa.string())])
-    return column.cast(kind)
+    return column if column.type == kind else column.cast(kind)
 
 
 @dataclass(frozen=True)
