@@ -48,7 +48,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -316,7 +316,38 @@ def outcomes_table(result: RunResult) -> pd.DataFrame:
     cols["first_suspension"] = first_month(tr["suspended"] > 0, months)
     cols["soviet_machinery_rm"] = tr["soviet_machinery_rm"][-1].sum(axis=1)
     cols["transit_t"] = tr["transit_t"].sum(axis=0)
-    return typed(pd.DataFrame(cols))
+    return typed_columns(cols)
+
+
+def typed_columns(cols: Mapping[str, Any]) -> pd.DataFrame:
+    """``typed(pd.DataFrame(cols))`` without the untyped frame first (a one-run table has
+    ~450 columns, each a Series there): numeric 1-d arrays go straight into their float64
+    (or count) columns; every other value through pandas' own inference, as before."""
+    numeric = {
+        name: v
+        for name, v in cols.items()
+        if isinstance(v, np.ndarray) and v.ndim == 1 and v.dtype.kind in "biuf"
+    }
+    lengths = {len(v) for v in numeric.values()}
+    if len(lengths) != 1:
+        return typed(pd.DataFrame(cols))  # no numbers, or lengths pandas will refuse
+    index = pd.RangeIndex(lengths.pop())
+    counts = [
+        name
+        for name, v in numeric.items()
+        if str(name).startswith(COUNT_COLUMNS) and not (v.dtype.kind == "f" and np.isnan(v).any())
+    ]
+    numbers = [name for name in numeric if name not in counts]
+    parts: list[pd.DataFrame | pd.Series] = [
+        pd.Series(numeric[name].astype(np.int64), index=index, name=name) for name in counts
+    ]
+    if numbers:
+        block = np.column_stack([numeric[name].astype(np.float64) for name in numbers])
+        parts.append(pd.DataFrame(block, columns=numbers, index=index))
+    rest = {name: v for name, v in cols.items() if name not in numeric}
+    if rest:
+        parts.append(typed(pd.DataFrame(rest, index=index)))
+    return pd.concat(parts, axis=1)[list(cols)]
 
 
 def typed(table: pd.DataFrame) -> pd.DataFrame:
@@ -324,16 +355,22 @@ def typed(table: pd.DataFrame) -> pd.DataFrame:
     ``stockout_*``, ``first_suspension``, month parameters; ``scenario``) as strings, null
     where missing; counts (``replication``, ``suspension_months``,
     ``military_short_months*``) int64; numbers float64."""
-    out = {}
-    for name in table.columns:
-        col = table[name]
-        if col.dtype == object or pd.api.types.is_string_dtype(col):
-            out[name] = col.astype("string")
-        elif str(name).startswith(COUNT_COLUMNS) and not col.isna().any():
-            out[name] = col.to_numpy(np.int64)
+    text, counts, numbers = [], [], []
+    for name, dtype in table.dtypes.items():
+        if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+            text.append(name)
+        elif str(name).startswith(COUNT_COLUMNS) and not table[name].isna().any():
+            counts.append(name)
         else:
-            out[name] = col.to_numpy(np.float64)
-    return pd.DataFrame(out, index=table.index)
+            numbers.append(name)
+    # the numbers as one float64 block (one conversion, not one Series per column: a
+    # one-run table has ~450 columns), then every column back in its place
+    parts = [pd.DataFrame(table[numbers].to_numpy(np.float64), columns=numbers, index=table.index)]
+    parts += [table[name].astype("string") for name in text]
+    parts += [
+        pd.Series(table[name].to_numpy(np.int64), index=table.index, name=name) for name in counts
+    ]
+    return pd.concat(parts, axis=1)[list(table.columns)]
 
 
 def to_arrow(table: pd.DataFrame) -> pa.Table:

@@ -166,10 +166,17 @@ class PactModel(mesa.Model):
         self.transit_lanes = self.flows.lanes_of(self.flows.through(TRANSIT_ROUTE))
         spilling = [s for s in self.suppliers if len(s.flow_index) > 1]
         self.spilling = spilling, self.flows.lanes_of([f for s in spilling for f in s.flow_index])
+        # the lanes into Germany of each import pair (origin, good), in lane order
+        credited = {origin: o for o, origin in enumerate(self.origins)}
+        flow_origin = np.array(
+            [
+                credited.get(spec.credited_to, -1) if spec.destination == "germany" else -1
+                for spec in self.flows.specs
+            ]
+        )
+        lane_origin, lane_good = flow_origin[self.flows.lane_flow], self.flows.lane_good
         self.import_pair_lanes = [
-            self.flows.lanes_of(
-                self.flows.where(destination="germany", credited_to=self.origins[o]), good
-            )
+            np.flatnonzero((lane_origin == o) & (lane_good == good))
             for o, good in self.import_pairs
         ]
 

@@ -20,7 +20,7 @@ hypercube, Sobol) only has to produce u.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,8 +41,14 @@ class DistributionError(ValueError):
     """A distribution spec that cannot be used; the message says what was expected."""
 
 
+_NOT_TABLES = frozenset({str, int, float, bool, list})  # answered without the Mapping check
+
+
 def is_distribution(value: object) -> bool:
-    return isinstance(value, Mapping) and "dist" in value
+    kind = type(value)
+    if kind is dict:  # what TOML reads; asked of every leaf of a scenario
+        return "dist" in value  # type: ignore[operator]
+    return kind not in _NOT_TABLES and isinstance(value, Mapping) and "dist" in value
 
 
 def _as_number(value: Any, key: str) -> float:
@@ -141,40 +147,96 @@ def _central_number(spec: Mapping) -> float:
     return values[int(np.argmax(weights))]
 
 
+def _stats() -> Any:
+    """scipy.stats, imported on first use: about a second, and its objects would make every
+    later garbage collection (``released_models``) slower -- no shipped scenario needs it."""
+    from scipy import stats
+
+    return stats
+
+
 def ppf(spec: Mapping, u: np.ndarray) -> np.ndarray:
     """Map uniforms ``u`` in (0, 1) to values of the distribution (month indices for months)."""
-    from scipy import stats  # here, not at import: reading and checking files does not need it
+    return ppf_rows([spec], np.asarray(u, dtype=float)[None])[0, ...]
 
+
+def ppf_rows(specs: Sequence[Mapping], u: np.ndarray) -> np.ndarray:
+    """:func:`ppf` of each spec at its row of ``u`` (P, ...): the uniform and triangular rows
+    at once, one array operation per step for all of them (each element sees the operations
+    it would see alone, so the bits are the same), the other kinds row by row."""
     u = np.clip(np.asarray(u, dtype=float), 1e-12, 1 - 1e-12)
+    out = np.empty(u.shape)
+    nums = [_numbers(spec) for spec in specs]
+    months = [is_month_distribution(spec) for spec in specs]
+    uniform: list[int] = []
+    uniform_months: list[int] = []
+    triangular: list[int] = []
+    for i, (spec, num) in enumerate(zip(specs, nums, strict=True)):
+        if spec["dist"] == "uniform":
+            (uniform_months if months[i] else uniform).append(i)
+        elif spec["dist"] == "triangular" and _regular_triangle(num):
+            triangular.append(i)
+        else:
+            out[i] = _ppf_alone(spec, num, months[i], u[i])
+
+    def column(rows: list[int], key: str) -> np.ndarray:
+        return np.array([nums[i][key] for i in rows]).reshape((-1,) + (1,) * (u.ndim - 1))
+
+    if uniform:
+        low, high = column(uniform, "low"), column(uniform, "high")
+        out[uniform] = low + u[uniform] * (high - low)
+    if uniform_months:
+        # every whole month from low to high inclusive is equally likely
+        low, high = column(uniform_months, "low"), column(uniform_months, "high")
+        out[uniform_months] = np.minimum(np.floor(low + u[uniform_months] * (high - low + 1)), high)
+    if triangular:
+        # scipy's triang ppf (its _ppf * scale + loc) without its argument checks, which
+        # cost more than a one-run model's dynamics: the same operations, the same bits
+        low, width = (
+            column(triangular, "low"),
+            column(triangular, "high") - column(triangular, "low"),
+        )
+        c = (column(triangular, "mode") - low) / width
+        q = u[triangular]
+        values = np.where(q < c, np.sqrt(c * q), 1 - np.sqrt((1 - c) * (1 - q))) * width
+        values = values + low
+        rounded = [k for k, i in enumerate(triangular) if months[i]]
+        values[rounded] = np.floor(values[rounded] + 0.5)
+        out[triangular] = values
+    return out
+
+
+def _numbers(spec: Mapping) -> dict[str, float]:
+    """A spec's numeric keys (months as their indices)."""
+    return {k: _as_number(v, k) for k, v in spec.items() if k not in ("dist", "values", "weights")}
+
+
+def _regular_triangle(num: Mapping[str, float]) -> bool:
+    width = num["high"] - num["low"]
+    return width > 0 and 0.0 <= (num["mode"] - num["low"]) / width <= 1.0
+
+
+def _ppf_alone(spec: Mapping, num: Mapping[str, float], month: bool, u: np.ndarray) -> np.ndarray:
+    """One spec of the kinds :func:`ppf_rows` does not batch, at uniforms ``u`` (clipped)."""
     kind = spec["dist"]
-    num = {k: _as_number(v, k) for k, v in spec.items() if k not in ("dist", "values", "weights")}
-    if kind == "uniform":
-        out = num["low"] + u * (num["high"] - num["low"])
-    elif kind == "triangular":
+    if kind == "triangular":  # a degenerate one (zero width, mode outside): scipy's answer
         width = num["high"] - num["low"]
         c = (num["mode"] - num["low"]) / width if width else np.nan
-        if width > 0 and 0.0 <= c <= 1.0:
-            # scipy's triang ppf (its _ppf * scale + loc) without its argument checks, which
-            # cost more than a one-run model's dynamics: the same operations, the same bits
-            out = np.where(u < c, np.sqrt(c * u), 1 - np.sqrt((1 - c) * (1 - u))) * width
-            out = out + num["low"]
-        else:
-            out = stats.triang.ppf(u, c, loc=num["low"], scale=width)
+        out = _stats().triang.ppf(u, c, loc=num["low"], scale=width)
     elif kind == "normal":
         low, high = num.get("low", -np.inf), num.get("high", np.inf)
         a, b = (low - num["mean"]) / num["sd"], (high - num["mean"]) / num["sd"]
-        out = stats.truncnorm.ppf(u, a, b, loc=num["mean"], scale=num["sd"])
+        out = _stats().truncnorm.ppf(u, a, b, loc=num["mean"], scale=num["sd"])
     elif kind == "lognormal":
-        out = np.exp(np.log(num["median"]) + num["sigma"] * stats.norm.ppf(u))
+        # scipy's norm.ppf(u) is its _ppf, ndtri(u), times scale 1 plus loc 0 for u in (0, 1):
+        # the same bits (the sign of a zero aside, which the sum below erases)
+        from scipy.special import ndtri
+
+        out = np.exp(np.log(num["median"]) + num["sigma"] * ndtri(u))
         out = np.clip(out, num.get("low", 0.0), num.get("high", np.inf))
     else:
         values = np.array([_as_number(v, "values") for v in spec["values"]])
         weights = np.asarray(spec.get("weights", [1.0] * len(values)), dtype=float)
         cumulative = np.cumsum(weights) / weights.sum()
-        out = values[np.minimum(np.searchsorted(cumulative, u, side="right"), len(values) - 1)]
-    if is_month_distribution(spec) and kind == "uniform":
-        # every whole month from low to high inclusive is equally likely
-        out = np.minimum(np.floor(num["low"] + u * (num["high"] - num["low"] + 1)), num["high"])
-    elif is_month_distribution(spec) and kind != "choice":
-        out = np.floor(out + 0.5)
-    return np.asarray(out, dtype=float)
+        return values[np.minimum(np.searchsorted(cumulative, u, side="right"), len(values) - 1)]
+    return np.floor(out + 0.5) if month else np.asarray(out, dtype=float)

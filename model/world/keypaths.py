@@ -9,6 +9,8 @@ leaf. Pure functions on plain mappings and lists, used by the scenario files abo
 from __future__ import annotations
 
 import functools
+import json
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,14 +19,27 @@ from model.world.distributions import is_distribution
 
 def walk(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
     """Yield (path, leaf) for every leaf; a distribution table counts as one leaf."""
-    if isinstance(node, Mapping) and not is_distribution(node):
-        for key in node:
-            yield from walk(node[key], f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(node, list) and any(isinstance(x, Mapping) for x in node):
+    leaves: list[tuple[str, Any]] = []
+    _collect(node, prefix, leaves)
+    yield from leaves
+
+
+_SCALARS = frozenset({str, int, float, bool})  # leaves for certain: no Mapping checks
+
+
+def _collect(node: Any, prefix: str, leaves: list[tuple[str, Any]]) -> None:
+    """:func:`walk`'s leaves in order, appended (plain recursion: a chain of generators
+    would pass every leaf up through each level)."""
+    if type(node) in _SCALARS:
+        leaves.append((prefix, node))
+    elif isinstance(node, dict | Mapping) and not is_distribution(node):
+        for key, value in node.items():
+            _collect(value, f"{prefix}.{key}" if prefix else str(key), leaves)
+    elif isinstance(node, list) and any(isinstance(x, dict | Mapping) for x in node):
         for i, item in enumerate(node):
-            yield from walk(item, f"{prefix}[{i}]")
+            _collect(item, f"{prefix}[{i}]", leaves)
     else:
-        yield prefix, node
+        leaves.append((prefix, node))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -41,6 +56,18 @@ def _split(path: str) -> tuple[str | int, ...]:
         if piece:
             parts.append(piece)
     return tuple(parts)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+@functools.lru_cache(maxsize=16384, typed=True)  # checking a scenario joins the same paths
+def join_key(where: str, key: Any) -> str:
+    """``where.key``; a key that is not a bare TOML key is quoted, as TOML would write it."""
+    text = str(key)
+    if not _BARE_KEY.fullmatch(text):
+        text = json.dumps(text, ensure_ascii=False)
+    return f"{where}.{text}" if where else text
 
 
 def get_path(data: Any, path: str) -> Any:

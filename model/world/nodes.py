@@ -23,6 +23,7 @@ from typing import Any, NoReturn
 from model.errors import ScenarioError
 from model.world.calendar import MonthError, format_month, is_month_text, parse_month
 from model.world.distributions import DistributionError, central, check, is_distribution
+from model.world.keypaths import join_key as _join  # also imported from here (kinds, schemas)
 
 
 # ---------------------------------------------------------------------------------------
@@ -36,14 +37,6 @@ class Context:
 
     def fail(self, where: str, expected: str) -> NoReturn:
         raise ScenarioError(self.path, where, expected)
-
-
-def _join(where: str, key: Any) -> str:
-    """``where.key``; a key that is not a bare TOML key is quoted, as TOML would write it."""
-    text = str(key)
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", text):
-        text = json.dumps(text, ensure_ascii=False)
-    return f"{where}.{text}" if where else text
 
 
 def _show(value: Any, limit: int = 60) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from model.world.calendar import parse_month
-from model.world.distributions import central, is_distribution, is_month_distribution, ppf
+from model.world.distributions import central, is_distribution, is_month_distribution, ppf_rows
 from model.world.keypaths import get_path, split_path
 from model.world.nodes import FalseOr, ListOf, MapOf, Node, Table
 
@@ -73,6 +73,27 @@ class ParameterView:
         self.n_runs = int(n_runs)
         self.uniforms = dict(uniforms or {})
         self._cache: dict[str, np.ndarray] = {}
+        self._sample_all()
+
+    def _sample_all(self) -> None:
+        """Map every sampled distribution through its inverse CDF at once (:func:`ppf_rows`:
+        one array operation per step for all the triangular ones, not one call per key)."""
+        specs = {}
+        for path in self.uniforms:
+            try:
+                value = self.raw(path)
+            except KeyError:
+                continue  # not in the scenario: refused where it is read
+            if is_distribution(value):
+                specs[path] = value
+        if not specs:
+            return
+        u = np.empty((len(specs), self.n_runs))
+        for row, path in zip(u, specs, strict=True):
+            row[:] = self.uniforms[path]  # (R,), or one value for every run
+        values = ppf_rows(list(specs.values()), u)
+        values.setflags(write=False)
+        self._cache.update(zip(specs, values, strict=True))
 
     # raw access -----------------------------------------------------------------------
     def raw(self, path: str) -> Any:
@@ -91,11 +112,15 @@ class ParameterView:
     # per-run arrays -------------------------------------------------------------------
     def number(self, path: str) -> np.ndarray:
         """A float array of shape (R,)."""
-        return self._resolve(path, self._present(path), month=False)
+        out = self._cache.get(path)  # sampled ones are there from the start
+        return out if out is not None else self._resolve(path, self._present(path), month=False)
 
     def month(self, path: str) -> np.ndarray:
         """An int array of shape (R,) of month indices (NEVER for "none")."""
-        return self._resolve(path, self._present(path), month=True).astype(np.int64)
+        out = self._cache.get(path)
+        if out is None:
+            out = self._resolve(path, self._present(path), month=True)
+        return out.astype(np.int64)
 
     def resolved(self, path: str) -> np.ndarray:
         """The per-run values used for ``path`` (numbers, or month indices for months)."""
@@ -107,24 +132,20 @@ class ParameterView:
         )
 
     def _resolve(self, path: str, value: Any, month: bool) -> np.ndarray:
-        if path in self._cache:
-            return self._cache[path]
-        if is_distribution(value):
-            if path in self.uniforms:
-                out = ppf(value, self.uniforms[path])
-            else:
-                c = central(value)
-                out = np.full(self.n_runs, float(parse_month(c)) if isinstance(c, str) else c)
+        out = self._cache.get(path)  # sampled distributions are there from the start
+        if out is not None:
+            return out
+        if not month and isinstance(value, int | float):  # the common case, first
+            number = float(value)
+        elif is_distribution(value):
+            c = central(value)
+            number = float(parse_month(c)) if isinstance(c, str) else float(c)
         elif month:
-            out = np.full(self.n_runs, float(NEVER if value == "none" else parse_month(value)))
+            number = float(NEVER if value == "none" else parse_month(value))
         else:
-            out = np.full(self.n_runs, float(value))
-        out = np.asarray(out, dtype=float)
-        out = (
-            out.copy()
-            if out.shape == (self.n_runs,)
-            else np.broadcast_to(out, (self.n_runs,)).copy()
-        )
+            number = float(value)
+        out = np.empty(self.n_runs)
+        out.fill(number)
         out.setflags(write=False)
         self._cache[path] = out
         return out

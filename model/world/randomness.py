@@ -23,6 +23,7 @@ DEFAULT_SEED = 0  # the master seed when none is given (pactsim run, validate, e
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
+_BLOCK_CELLS = 1 << 16  # (path, replication) cells hashed in one array operation
 
 
 def master_key(seed: int) -> np.uint64:
@@ -45,17 +46,27 @@ def _purpose(name: str) -> np.uint64:
 
 def bits(key: np.uint64, purpose: str, replications: np.ndarray, n: int) -> np.ndarray:
     """(R, n) uint64 hashes of (key, purpose, replication, index)."""
+    return _hashes(key, np.asarray(_purpose(purpose)), replications, n)
+
+
+def _hashes(key: np.uint64, purposes: np.ndarray, replications: np.ndarray, n: int) -> np.ndarray:
+    """(*purposes.shape, R, n) hashes of (key, purpose, replication, index) for purpose codes
+    (integer arithmetic: the same bits whatever is hashed beside it)."""
     with np.errstate(over="ignore"):
         reps = np.asarray(replications, dtype=np.uint64)[:, None]
         index = np.arange(n, dtype=np.uint64)[None, :]
-        x = _mix(key ^ _purpose(purpose) ^ (reps * _GOLDEN))
+        x = _mix(key ^ purposes[..., None, None] ^ (reps * _GOLDEN))
         return _mix(x + (index + np.uint64(1)) * _GOLDEN)
+
+
+def _unit(b: np.ndarray) -> np.ndarray:
+    """Hashes as uniforms in (0, 1): their top 53 bits, centred in their interval."""
+    return ((b >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
 
 
 def uniforms(key: np.uint64, purpose: str, replications: np.ndarray, n: int) -> np.ndarray:
     """(R, n) uniforms in (0, 1)."""
-    b = bits(key, purpose, replications, n)
-    return ((b >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+    return _unit(bits(key, purpose, replications, n))
 
 
 def normals(key: np.uint64, purpose: str, replications: np.ndarray, n: int) -> np.ndarray:
@@ -73,7 +84,14 @@ def parameter_uniforms(
     Keyed by the path, so a scenario that adds or drops an uncertainty does not shift
     the draws of the others.
     """
-    return {p: uniforms(key, "param:" + p, replications, 1)[:, 0] for p in paths}
+    paths = list(paths)
+    codes = np.array([_purpose("param:" + p) for p in paths], dtype=np.uint64)
+    out: dict[str, np.ndarray] = {}
+    block = max(1, _BLOCK_CELLS // max(len(replications), 1))  # many paths at once, bounded memory
+    for start in range(0, len(paths), block):
+        drawn = _unit(_hashes(key, codes[start : start + block], replications, 1))[..., 0]
+        out.update(zip(paths[start : start + block], drawn, strict=True))
+    return out
 
 
 def permuted(key: np.uint64, purpose: str, n: int, index: np.ndarray) -> np.ndarray:
