@@ -93,6 +93,7 @@ class SerialExecutor:
 
     def __init__(self) -> None:
         self.description = "serial, in-process"
+        self.seconds_starting = 0.0  # nothing to start
 
     def __enter__(self) -> SerialExecutor:
         return self
@@ -124,8 +125,10 @@ class PoolExecutor:
         self.description = f"process pool, {workers} workers"
         self.pool: ProcessPoolExecutor | None = None
         self.generation = 0
+        self.seconds_starting = 0.0  # opening the pool until every worker is up (rebuilds too)
 
     def _open(self) -> None:
+        t0 = time.perf_counter()
         # fork is fast (the model is already imported) but only safe with no other thread
         # alive (a lock held by one would stay locked in the child): else a fork server
         methods = multiprocessing.get_all_start_methods()
@@ -149,6 +152,7 @@ class PoolExecutor:
         for future in [self.pool.submit(os.getpid) for _ in range(self.workers)]:
             future.result()  # every worker is up before any other thread starts
         self.generation += 1
+        self.seconds_starting += time.perf_counter() - t0
 
     def __enter__(self) -> PoolExecutor:
         self._open()
@@ -271,11 +275,13 @@ class DaskExecutor:
         self.worker_timeout = DASK_WORKER_TIMEOUT_S if worker_timeout is None else worker_timeout
         self.description = f"Dask cluster at {address}"
         self.log: list[str] = []  # what distributed's client said while the batch ran
+        self.seconds_starting = 0.0
         self._filter = _KeepRecords(self.log)
 
     def __enter__(self) -> DaskExecutor:
         from dask.distributed import Client
 
+        t0 = time.perf_counter()
         for name in self.QUIET_LOGGERS:
             logging.getLogger(name).addFilter(self._filter)
         try:
@@ -292,6 +298,7 @@ class DaskExecutor:
         self.slots = max(1, sum(threads.values()))
         self._alone_since: float | None = None
         self.description = f"Dask cluster at {self.address}, {self.slots} worker threads"
+        self.seconds_starting = time.perf_counter() - t0  # connecting to the scheduler
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -41,7 +41,6 @@ from the run itself, stays float64.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import socket
@@ -53,9 +52,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from model.batch import worker
+from model.batch.consolidate import consolidate
 from model.batch.executors import SerialExecutor, make_executor
 from model.batch.experiment import (
     Design,
@@ -86,7 +85,6 @@ from model.store.folder import (
     ChunkRef,
     TrajectoryLayout,
     chunk_refs,
-    file_digest,
     final_path,
     partial_path,
 )
@@ -303,7 +301,6 @@ def run_batch(
 
     ``figures`` draws the experiment's figures into the folder (None: no figures).
     """
-    from model.store.results import now
 
     folder, manifest = batch.folder, batch.manifest
     t0 = time.perf_counter()
@@ -338,8 +335,7 @@ def run_batch(
                 manifest["sessions"][-1]["seconds_figures"] = round(
                     time.perf_counter() - t_figures, 3
                 )
-        manifest.update(status=STATUS_COMPLETE, finished=now(), outputs=folder.output_digests())
-        folder.write_manifest(manifest)
+        complete(batch)
     finally:
         folder.unlock()
     path = folder.publish()
@@ -347,6 +343,21 @@ def run_batch(
     return BatchReport(
         path, STATUS_COMPLETE, batch.total_runs, runs_now, [], seconds, executor_text
     )
+
+
+def complete(batch: Batch) -> None:
+    """The finished folder's checksums and status in its manifest. The consolidated files'
+    digests were computed when consolidation wrote them (or verified by run_batch, in a
+    folder consolidated by an earlier session): they are not read again."""
+    from model.store.results import now
+
+    folder, manifest = batch.folder, batch.manifest
+    t0 = time.perf_counter()
+    outputs = folder.output_digests(known=manifest.get("outputs"))
+    if manifest["sessions"]:
+        manifest["sessions"][-1]["seconds_final_checksums"] = round(time.perf_counter() - t0, 3)
+    manifest.update(status=STATUS_COMPLETE, finished=now(), outputs=outputs)
+    folder.write_manifest(manifest)
 
 
 def run_session(
@@ -423,12 +434,14 @@ def run_chunks(
     workers = max(1, min(workers, len(todo)))
     executor = make_executor(workers, scheduler, dask_worker_timeout) if todo else SerialExecutor()
     done_runs = batch.total_runs - sum(r.n_runs for r in todo)
+    t0 = time.perf_counter()
     with executor, progress_bar(quiet) as progress:
+        t_started, started = time.perf_counter(), executor.seconds_starting
         session["executor"] = executor.description
         bar = progress.add_task(batch.experiment.name, total=batch.total_runs, completed=done_runs)
         tasks = (batch.task(r) for r in todo)
         try:
-            writing = _record_chunks(batch, executor, tasks, progress, bar)
+            writing, hashing = _record_chunks(batch, executor, tasks, progress, bar)
         except UserError as err:  # e.g. a Dask cluster left without workers: resumable
             session["failed"] = str(err)
             where = f" --scheduler {scheduler}" if scheduler else ""
@@ -439,7 +452,17 @@ def run_chunks(
         finally:
             _note_cluster(session, executor)
             folder.write_manifest(batch.manifest)
+        t_done = time.perf_counter()
+    # where the chunk phase's wall time went, in this process: starting the workers (and
+    # restarting them, a pool rebuilt after a worker died), running the chunks (writing
+    # their parts, checksums included, is part of it) and closing the executor
+    restarting = executor.seconds_starting - started
+    session["seconds_workers_start"] = round(executor.seconds_starting, 3)
+    session["seconds_running_chunks"] = round(t_done - t_started - restarting, 3)
     session["seconds_writing_parts"] = round(writing, 3)
+    session["seconds_part_checksums"] = round(hashing, 3)
+    session["seconds_workers_stop"] = round(time.perf_counter() - t_done, 3)
+    session["seconds_executor"] = round(time.perf_counter() - t0, 3)
     return str(session["executor"])
 
 
@@ -458,15 +481,18 @@ def _note_cluster(session: dict[str, Any], executor: Any) -> None:
     )
 
 
-def _record_chunks(batch: Batch, executor: Any, tasks: Any, progress: Any, bar: Any) -> float:
-    """Write each chunk's parts as it finishes; the seconds spent writing."""
+def _record_chunks(
+    batch: Batch, executor: Any, tasks: Any, progress: Any, bar: Any
+) -> tuple[float, float]:
+    """Write each chunk's parts as it finishes; the seconds spent writing (checksums
+    included) and, of them, computing the parts' checksums."""
     folder = batch.folder
-    writing = 0.0
+    writing = hashing = 0.0
     for out in executor.map(worker.run_chunk_safely, tasks, chunk_failure):
         t0 = time.perf_counter()
         if isinstance(out, ChunkOutput):
             name = batch.scenarios[out.ref.scenario_index].name
-            folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info, name)
+            hashing += folder.record_chunk(out.ref, out.outcomes, out.trajectories, out.info, name)
         else:
             folder.record_error(out.ref, out.error)
             name = batch.scenarios[out.ref.scenario_index].name
@@ -476,7 +502,7 @@ def _record_chunks(batch: Batch, executor: Any, tasks: Any, progress: Any, bar: 
             )
         writing += time.perf_counter() - t0
         progress.advance(bar, out.ref.n_runs)
-    return writing
+    return writing, hashing
 
 
 def process_seconds() -> float:
@@ -510,34 +536,6 @@ def summary_line(
     if wall is None or not wall == wall:
         return ", ".join(parts) + f"; {report.seconds:.1f} s in all"
     return ", ".join(parts) + f"; {wall:.1f} s wall time in all, from the command's start"
-
-
-def consolidate(batch: Batch, errors: Sequence[Mapping[str, Any]]) -> None:
-    folder, manifest = batch.folder, batch.manifest
-    rows = folder.consolidate_outcomes(batch.refs)
-    attrs = {
-        "title": f"pactsim batch {batch.experiment.name}",
-        "experiment": batch.experiment.name,
-        "sampler": batch.experiment.sampler,
-        "seed": batch.experiment.seed,
-        "description": "Germany's stocks and flows per scenario, run (replication), month and good; float32",
-    }
-    if batch.layout.variables:
-        folder.consolidate_trajectories(batch.refs, batch.layout, attrs)
-    done = folder.done_tags()
-    seconds = [folder.done_info(r).get("seconds_model", 0.0) for r in batch.refs if r.tag in done]
-    manifest["outcome_rows"] = rows
-    manifest["outputs"] = {
-        name: file_digest(folder.path / name)
-        for name in ("outcomes.parquet", "parameters.parquet", "trajectories.nc")
-        if (folder.path / name).is_file()
-    }
-    manifest["cpu_seconds_model"] = round(float(sum(seconds)), 3)
-    if errors:
-        with contextlib.suppress(Exception):
-            pd.DataFrame([{k: v for k, v in e.items()} for e in errors]).to_json(
-                folder.path / "errors.json", orient="records", indent=1
-            )
 
 
 def draw_figures(batch: Batch, write: BatchFigureWriter, workers: int = 1) -> None:

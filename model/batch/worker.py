@@ -24,11 +24,8 @@ from model.batch.executors import failure_record
 from model.engine.simulation import released_models
 from model.engine.variables import UNIT_DIMS, base_name, unit_dims, unit_of
 from model.files.scenario import Scenario
-from model.store.folder import (
-    ChunkRef,
-    TrajectoryLayout,
-    pack_parts,
-)
+from model.store.checksums import pack_parts
+from model.store.folder import ChunkRef, TrajectoryLayout
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,10 @@ Measured in one process run, so that the ratios compare like with like on this m
    wall seconds from the experiment file to the published folder (the interpreter and
    its imports excluded), and the peak memory of this process plus its workers (the sum
    of their PSS, sampled every 50 ms by a watcher process). They run first, while this
-   process is small, since the workers are forked from it;
+   process is small. The fork server their workers come from is started when the bench
+   starts, as ``pactsim batch`` starts it (:func:`start_forkserver_as_batch`). ``batch_phases_<size>`` says
+   where each batch's seconds went, from the timings the batch recorded in its manifest
+   (:func:`batch_phases`), and the share of worker start-up and checksums;
 2. **the main job**: the README's ``pactsim batch experiments/counterfactuals.toml`` with its
    figures (``main_job_seconds``; ``main_job_phases``: runs, consolidation, figures and the
    rest -- planning, folder, publishing), in a temporary folder;
@@ -24,6 +27,8 @@ Measured in one process run, so that the ratios compare like with like on this m
 ``speedup`` is vectorised runs/s of the 10,000-run batch over single runs/s; ``speedup_per_core``
 divides it by the number of workers. ``load_average`` is the machine's 1-minute load when the
 bench started and ended: on shared cores every number is slower, the ratios still compare.
+``--profile 1,2000`` prints, instead, a cProfile of the month step at R = 1 and at a chunk
+of 2,000 runs (:func:`model.cli.bench_profile.profile_months`): where the time of one month goes.
 ``--quick`` (under a minute) leaves out the 100k batch, times fewer single runs and a shorter
 sweep, and runs the main job at 100 replications per scenario (``main_job_runs`` says).
 """
@@ -113,6 +118,21 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         out, _ = self._watcher.communicate("stop\n", timeout=60)
         self.peak_mb = float(out.strip().splitlines()[-1])
+
+
+def start_forkserver_as_batch(figures: bool) -> bool:
+    """Start the fork server as ``pactsim batch`` does when it starts (model.cli.batch),
+    with the batch workers' modules (and the figures', for the main job) preloaded: its
+    imports then overlap the first batch's planning, and every pool of the bench forks its
+    workers from it, as every pool of one ``pactsim batch`` does."""
+    from model.batch.executors import PRELOAD, start_forkserver
+
+    preload: tuple[str, ...] = PRELOAD
+    if figures:
+        from model.presentation.figure_pool import PRELOAD as FIGURE_PRELOAD
+
+        preload += FIGURE_PRELOAD
+    return start_forkserver(preload)
 
 
 def bench_single(scenario_path: Path, n: int, seed: int) -> dict[str, float]:
@@ -271,6 +291,49 @@ def bench_batch(
         "result_mb": size / 2**20,
         "chunk": batch.chunk,
         "cpu_seconds_model": manifest.get("cpu_seconds_model"),
+        "phases": batch_phases(manifest, seconds),
+    }
+
+
+# the overheads issue 20 caps at 10 % of a batch: starting the workers and the checksums
+OVERHEADS = ("workers_start", "part_checksums", "output_checksums", "final_checksums")
+
+
+def batch_phases(manifest: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """Where a batch's wall ``seconds`` went, from the timings the batch recorded in its
+    manifest (its one session): planning, starting the workers, the chunks running (this
+    process waiting for them, beside writing their parts), writing the parts and their
+    checksums, consolidation, the checksums of the finished folder, and the rest (creating
+    the folder, manifests, stopping the workers, publishing) -- they add up to ``seconds``.
+    Consolidation writes the outcome files and trajectories.nc in two threads at once:
+    ``consolidation_threads`` gives each one's seconds and their checksums'.
+    ``overhead_share`` is the share of start-up and checksums (the consolidated files'
+    counted whole, though they overlap the other thread); the workers' CPU seconds in the
+    model, outcome tables and packing are beside (summed over chunks)."""
+    session = manifest["sessions"][-1]
+
+    def get(key: str) -> float:
+        return float(session.get(f"seconds_{key}", 0.0))
+
+    phases = {
+        "plan": float(manifest.get("seconds_plan", 0.0)),
+        "workers_start": get("workers_start"),
+        "chunks": get("running_chunks") - get("writing_parts"),
+        "writing_parts": get("writing_parts") - get("part_checksums"),
+        "part_checksums": get("part_checksums"),
+        "consolidation": get("consolidate"),
+        "final_checksums": get("final_checksums"),
+    }
+    phases["other"] = max(0.0, seconds - sum(phases.values()))
+    threads = {k: get(k) for k in ("consolidate_outcomes", "consolidate_trajectories")}
+    threads["output_checksums"] = get("output_checksums")
+    overhead = sum(phases[k] for k in OVERHEADS if k in phases) + threads["output_checksums"]
+    cpu = {k: manifest.get(f"cpu_seconds_{k}") for k in ("model", "outcomes", "packing")}
+    return {
+        "seconds": phases,
+        "consolidation_threads": threads,
+        "overhead_share": overhead / seconds,
+        "worker_cpu_seconds": cpu,
     }
 
 
@@ -293,7 +356,8 @@ def run_bench(
     scenario_path = shipped("scenarios") / "baseline.toml"
     result: dict[str, Any] = {"workers": workers, "cores": os.cpu_count(), "scenario": "baseline"}
     load_start = os.getloadavg()
-    # the batches first, while this process is small: its workers are forked from it
+    result["forkserver"] = workers > 1 and start_forkserver_as_batch(main_job is not None)
+    # the batches first, while this process is small
     root = Path(tempfile.mkdtemp(prefix="pactsim-bench-"))
     try:
         for n in sizes:
@@ -304,6 +368,7 @@ def run_bench(
             result[f"peak_memory_mb_{key}"] = b["peak_memory_mb"]
             result[f"result_mb_{key}"] = b["result_mb"]
             result[f"chunk_{key}"] = b["chunk"]
+            result[f"batch_phases_{key}"] = b["phases"]
         if main_job is not None:
             m = bench_main_job(root, workers, main_job or None, main_job_file)
             result.update(
@@ -376,6 +441,13 @@ def print_table(r: dict[str, Any], sizes: list[int]) -> None:
             f"  batch {n:>7,} runs: {r[f'seconds_{k}']:7.2f} s  {rps:8.0f} runs/s  {rps / single:6.1f}x single  "
             f"peak {r[f'peak_memory_mb_{k}']:6.0f} MB  result {r[f'result_mb_{k}']:6.1f} MB  (chunk {r[f'chunk_{k}']})"
         )
+    for n in sizes:
+        b = r[f"batch_phases_{label(n)}"]
+        phases = ", ".join(f"{k} {v:.2f}" for k, v in b["seconds"].items() if v >= 0.005)
+        print(
+            f"  batch {n:>7,} runs by phase (s): {phases}; start-up and checksums "
+            f"{100 * b['overhead_share']:.1f} %"
+        )
     print(
         f"  speedup ({r['speedup_reference']} batch over single): {r['speedup']:.1f}x ({r['speedup_per_core']:.1f}x per core)"
     )
@@ -398,7 +470,7 @@ def print_table(r: dict[str, Any], sizes: list[int]) -> None:
 # pactsim bench
 # ---------------------------------------------------------------------------------------
 MAIN_JOB = shipped("experiments") / "counterfactuals.toml"
-QUICK: dict[str, Any] = {"sizes": "1000,10000", "single": 30, "sweep": "500,1000,2000", "sweep_runs": 2000,
+QUICK: dict[str, Any] = {"sizes": "1000,10000", "single": 30, "sweep": "1000,2000", "sweep_runs": 2000,
          "main_job_replications": 100, "dashboard": 3}  # fmt: skip
 FULL: dict[str, Any] = {"sizes": "1000,10000,100000", "single": 200, "sweep": "250,500,1000,2000,4000",
         "sweep_runs": 4000, "main_job_replications": 0, "dashboard": 5}  # fmt: skip
@@ -455,6 +527,13 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--workers", type=int, default=None, help="worker processes (default: one per core)"
     )
+    parser.add_argument(
+        "--profile",
+        default=None,
+        metavar="R,...",
+        help="instead of the measurements: a cProfile of the baseline's month step at each "
+        "chunk size R, e.g. 1,2000 (one run, and the best chunk of the sweep)",
+    )
 
 
 def _sizes(text: str, option: str) -> list[int]:
@@ -473,6 +552,11 @@ def _sizes(text: str, option: str) -> list[int]:
 def main(args: argparse.Namespace) -> int:
     from model.batch.executors import default_workers
 
+    if args.profile is not None:
+        from model.cli.bench_profile import profile_months
+
+        print(profile_months(_sizes(args.profile, "--profile")), end="")
+        return 0
     defaults = QUICK if args.quick else FULL
     opt = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in defaults.items()}
     sizes, sweep = _sizes(opt["sizes"], "--sizes"), _sizes(opt["sweep"], "--sweep")

@@ -9,7 +9,7 @@ half-written (docs/architecture.md §8, §11.2). The partial folder holds::
     scenarios/<name>.toml    every scenario, resolved (``extends`` applied), as it was
     design.parquet           lhs/sobol/morris: the unit-hypercube design (replication x path)
     lock                     pid and host of the process working on the folder
-    parts/<tag>.outcomes.parquet     one chunk's outcome rows
+    parts/<tag>.outcomes.arrow       one chunk's outcome rows (an Arrow IPC file)
     parts/<tag>.trajectories.bin     one chunk's trajectories: its HDF5 chunks, deflated, end to end
     parts/<tag>.done                 the chunk's done-marker (JSON: timings, HDF5 chunk lengths), last
     parts/<tag>.error.json           a chunk that raised: error and traceback
@@ -56,6 +56,7 @@ import json
 import os
 import shutil
 import socket
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,13 +67,21 @@ import h5py
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from model.engine import cf
 from model.engine.variables import unit_dims, unit_of
 from model.errors import UserError, resolve_path
 from model.files.scenario import Scenario, dumps, parse_toml
-from model.store.checksums import bytes_digest, chunk_identity, chunk_problem, file_digest
+from model.store.checksums import (
+    OUTCOME_PART,
+    TRAJECTORY_PART,
+    bytes_digest,
+    chunk_identity,
+    chunk_problem,
+    file_digest,
+    outcome_part_schema,
+    read_outcome_part,
+)
 from model.store.manifest import MANIFEST, manifest_path, manifest_text, output_digests
 from model.store.results import (
     PARAMETERS_FILE,
@@ -120,17 +129,6 @@ def final_path(partial: Path) -> Path:
     return partial.parent / name[1 : -len(".partial")]
 
 
-def pack_parts(
-    table: pa.Table, blocks: Mapping[str, Sequence[bytes]]
-) -> tuple[bytes, bytes, dict[str, list[int]]]:
-    """A chunk's part files as bytes: its outcome rows as Parquet, and its HDF5 chunks one
-    after another (variable by variable, in run order) with their lengths for the marker."""
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
-    lengths = {name: [len(b) for b in bl] for name, bl in blocks.items()}
-    return sink.getvalue().to_pybytes(), b"".join(b for bl in blocks.values() for b in bl), lengths
-
-
 def write_atomic(path: Path, write: Callable[[Path], None] | bytes | str) -> None:
     """Write a file under a temporary name, flush it to disk and move it into place."""
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
@@ -166,7 +164,7 @@ def as_type(column: pa.ChunkedArray, kind: pa.DataType) -> pa.ChunkedArray:
                 f"a column is text in one scenario and numbers in another ({column.type})"
             )
         return pa.chunked_array([pa.nulls(len(column), pa.string())])
-    return column.cast(kind)
+    return column if column.type == kind else column.cast(kind)
 
 
 @dataclass(frozen=True)
@@ -317,9 +315,12 @@ class BatchFolder:
                     f"start a new batch (remove this one: rm -r {self.path})"
                 )
 
-    def output_digests(self) -> dict[str, dict[str, Any]]:
-        """Size and SHA-256 of every file of the folder but the manifest, the lock and parts."""
-        return output_digests(self.path, skip=(MANIFEST, "lock"), skip_under=PARTS)
+    def output_digests(
+        self, known: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Size and SHA-256 of every file of the folder but the manifest, the lock and parts
+        (``known``: digests computed since the files were written, not read again)."""
+        return output_digests(self.path, skip=(MANIFEST, "lock"), skip_under=PARTS, known=known)
 
     def frozen_experiment_text(self) -> str:
         return (self.path / "experiment.toml").read_text(encoding="utf-8")
@@ -365,21 +366,19 @@ class BatchFolder:
         trajectories: bytes,
         info: Mapping[str, Any],
         scenario: str = "",
-    ) -> None:
-        """Write a finished chunk's parts (as the worker serialised them), then its
-        done-marker: the chunk's identity and each part's size and SHA-256."""
-        self.write(self._part(ref, "outcomes.parquet"), outcomes)
-        self.write(self._part(ref, "trajectories.bin"), trajectories)
-        marker = {
-            **info,
-            **chunk_identity(ref, scenario),
-            "parts": {
-                "outcomes.parquet": bytes_digest(outcomes),
-                "trajectories.bin": bytes_digest(trajectories),
-            },
-        }
+    ) -> float:
+        """Write a finished chunk's parts (as the worker serialised them), then its done-marker:
+        the chunk's identity and each part's size and SHA-256 (returns seconds hashing)."""
+        t0 = time.perf_counter()
+        digests = {OUTCOME_PART: bytes_digest(outcomes)}
+        digests[TRAJECTORY_PART] = bytes_digest(trajectories)
+        hashing = time.perf_counter() - t0
+        self.write(self._part(ref, OUTCOME_PART), outcomes)
+        self.write(self._part(ref, TRAJECTORY_PART), trajectories)
+        marker = {**info, **chunk_identity(ref, scenario), "parts": digests}
         self.write(self._part(ref, "done"), json.dumps(marker, default=str))
         self._part(ref, "error.json").unlink(missing_ok=True)
+        return hashing
 
     def verify_chunks(
         self,
@@ -425,17 +424,17 @@ class BatchFolder:
     def consolidate_outcomes(self, refs: Iterable[ChunkRef]) -> int:
         """Stream the done chunks' outcome rows, in plan order, into outcomes.parquet."""
         done = self.done_tags()
-        paths = [self._part(r, "outcomes.parquet") for r in refs if r.tag in done]
+        paths = [self._part(r, OUTCOME_PART) for r in refs if r.tag in done]
         if not paths:
             return 0
-        schema = unified_schema([pq.read_schema(p) for p in paths])
+        schema = unified_schema([outcome_part_schema(p) for p in paths])
         name = final_path(self.path).name
         rows = 0
 
         def parts() -> Iterator[tuple[pa.Table, pa.Table]]:
             nonlocal rows
             for p in paths:
-                table = pq.read_table(p)
+                table = read_outcome_part(p)
                 have = set(table.column_names)
                 columns = [
                     as_type(table.column(f.name), f.type)
@@ -465,7 +464,7 @@ class BatchFolder:
                 for ref in refs:
                     if ref.tag not in done:
                         continue
-                    data = memoryview(self._part(ref, "trajectories.bin").read_bytes())
+                    data = memoryview(self._part(ref, TRAJECTORY_PART).read_bytes())
                     lengths = self.done_info(ref)["block_bytes"]
                     at = 0
                     for name, dims in layout.variables.items():

@@ -41,15 +41,27 @@ def read_manifest(folder: Path) -> dict[str, Any]:
 
 
 def output_digests(
-    folder: Path, skip: Container[str] = (MANIFEST,), skip_under: str | None = None
+    folder: Path,
+    skip: Container[str] = (MANIFEST,),
+    skip_under: str | None = None,
+    known: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Size and SHA-256 of every file in the folder (relative path -> digest), but ``skip``
-    and anything under ``skip_under``: what the manifest's ``outputs`` records."""
+    and anything under ``skip_under``: what the manifest's ``outputs`` records.
+
+    ``known``: digests the caller computed (or verified) itself since it wrote those files,
+    taken as they are for a file of the recorded size instead of reading it again (a batch's
+    consolidated outputs, hashed when consolidation wrote them)."""
+    known = known or {}
     out = {}
     for p in sorted(Path(folder).rglob("*")):
         rel = p.relative_to(folder).as_posix()
         if p.is_file() and rel not in skip and not (skip_under and rel.startswith(skip_under)):
-            out[rel] = file_digest(p)
+            digest = known.get(rel)
+            if digest is not None and digest.get("bytes") == p.stat().st_size:
+                out[rel] = dict(digest)
+            else:
+                out[rel] = file_digest(p)
     return out
 
 

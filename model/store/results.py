@@ -270,13 +270,16 @@ def split_parameters(table: pa.Table, folder: str) -> tuple[pa.Table, pa.Table]:
         text = pa.types.is_string(column.type)
         value = pa.nulls(n, pa.float64()) if text else column.cast(pa.float64())
         month = column if text else pa.nulls(n, pa.string())
-        part = pa.Table.from_arrays(
-            [*front, pa.array([c] * n, pa.string()), value, month], schema=PARAMETER_SCHEMA
+        pieces.append(
+            pa.Table.from_arrays(
+                [*front, pa.array([c] * n, pa.string()), value, month], schema=PARAMETER_SCHEMA
+            )
         )
-        has = pc.or_(pc.is_valid(part["value"]), pc.is_valid(part["month"]))
-        pieces.append(part.filter(has))
-    parameters = pa.concat_tables(pieces) if pieces else PARAMETER_SCHEMA.empty_table()
-    return outcomes, parameters
+    if not pieces:
+        return outcomes, PARAMETER_SCHEMA.empty_table()
+    parameters = pa.concat_tables(pieces)  # one piece (chunk) per parameter, filtered at once
+    has = pc.or_(pc.is_valid(parameters["value"]), pc.is_valid(parameters["month"]))
+    return outcomes, parameters.filter(has)
 
 
 def write_split(

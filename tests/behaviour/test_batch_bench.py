@@ -54,6 +54,31 @@ def test_bench_json_reports_throughput_memory_and_ratios(capsys):
         assert 1 <= r[f"chunk_{n}"] <= n
         assert r[f"result_mb_{n}"] > 0
     assert r["runs_single"] == 3 and r["workers"] == 2
+    # each batch's wall time by phase, from the timings its manifest recorded: they add up
+    for n in (60, 120):
+        b = r[f"batch_phases_{n}"]
+        phases = b["seconds"]
+        assert set(phases) == {
+            "plan", "workers_start", "chunks", "writing_parts", "part_checksums",
+            "consolidation", "final_checksums", "other",
+        }  # fmt: skip
+        assert all(v >= 0 for v in phases.values()), phases
+        assert phases["chunks"] > 0 and phases["consolidation"] > 0
+        assert abs(sum(phases.values()) - r[f"seconds_{n}"]) < 1e-3 * r[f"seconds_{n}"] + 1e-3
+        threads = b["consolidation_threads"]  # outcomes and trajectories.nc, side by side
+        assert set(threads) == {
+            "consolidate_outcomes",
+            "consolidate_trajectories",
+            "output_checksums",
+        }
+        assert 0 < max(threads["consolidate_outcomes"], threads["consolidate_trajectories"])
+        for side in ("consolidate_outcomes", "consolidate_trajectories"):
+            assert threads[side] <= phases["consolidation"] + 2e-3
+        overhead = threads["output_checksums"] + sum(
+            phases[k] for k in ("workers_start", "part_checksums", "final_checksums")
+        )
+        assert abs(b["overhead_share"] - overhead / r[f"seconds_{n}"]) < 2e-3
+        assert b["worker_cpu_seconds"]["model"] > 0
     # the targets report what the numbers say
     assert r["targets"]["speedup"] == {"target": ">= 10", "met": r["speedup"] >= 10}
     assert r["targets"]["us_per_run_month"] == {
@@ -86,3 +111,18 @@ def test_bench_json_reports_throughput_memory_and_ratios(capsys):
         "single_run_ms",
         "dashboard_reset_run_s",
     }  # the 10k/100k targets need those sizes
+
+
+def test_bench_profile_prints_where_a_month_goes_at_each_chunk_size(capsys):
+    assert main(["bench", "--profile", "1,30"]) == 0
+    out = capsys.readouterr().out
+    for size in (1, 30):
+        assert f"== R = {size}: " in out
+    assert out.count("Ordered by: internal time") == 2
+    assert "model/engine/simulation.py" in out or "model/actors/" in out  # the model's own code
+
+
+def test_bench_profile_with_bad_sizes_is_one_line(capsys):
+    assert main(["bench", "--profile", "1,x"]) == 2
+    err = capsys.readouterr().err
+    assert "--profile" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

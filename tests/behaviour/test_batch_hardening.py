@@ -127,7 +127,7 @@ def _damage(partial: Path, kind: str, victim: int, other: int) -> None:
     a, b = tags[victim % len(tags)], tags[other % len(tags)]
     if a == b:
         b = tags[(other + 1) % len(tags)]
-    part = parts / f"{a}.{'trajectories.bin' if victim % 2 else 'outcomes.parquet'}"
+    part = parts / f"{a}.{'trajectories.bin' if victim % 2 else 'outcomes.arrow'}"
     if kind == "garbage":
         data = bytearray(part.read_bytes())
         data[len(data) // 2] ^= 0xFF
@@ -137,10 +137,10 @@ def _damage(partial: Path, kind: str, victim: int, other: int) -> None:
     elif kind == "delete":
         part.unlink()
     elif kind == "copy_parts":  # another chunk's parts under this chunk's names
-        for suffix in ("outcomes.parquet", "trajectories.bin"):
+        for suffix in ("outcomes.arrow", "trajectories.bin"):
             shutil.copy(parts / f"{b}.{suffix}", parts / f"{a}.{suffix}")
     elif kind == "copy_all":  # ... and its marker too
-        for suffix in ("outcomes.parquet", "trajectories.bin", "done"):
+        for suffix in ("outcomes.arrow", "trajectories.bin", "done"):
             shutil.copy(parts / f"{b}.{suffix}", parts / f"{a}.{suffix}")
     elif kind == "edit_lengths":
         marker = json.loads((parts / f"{a}.done").read_text())

@@ -234,9 +234,9 @@ def test_half_written_parts_are_never_taken_as_done(tmp_path, monkeypatch, refer
     parts = tmp_path / ".cut.partial" / "parts"
     assert len(list(parts.glob("*.done"))) == 3
     # what a kill can leave: a chunk written but not marked done, a torn part, a temporary file
-    (parts / "001-000000.outcomes.parquet").write_bytes(b"PAR1 torn")
+    (parts / "001-000000.outcomes.arrow").write_bytes(b"ARROW1 torn")
     (parts / "001-000001.trajectories.bin").write_bytes(b"")
-    (parts / "000-000000.outcomes.parquet.tmp-99999").write_bytes(b"junk")
+    (parts / "000-000000.outcomes.arrow.tmp-99999").write_bytes(b"junk")
     (parts / "000-000001.done").unlink()  # a chunk whose marker never made it to disk
     assert batch("--resume", str(tmp_path / ".cut.partial"), "--workers", "1") == 0
     assert_same_results(serial, tmp_path / "cut")
