@@ -226,8 +226,9 @@ class SovietUnion(mesa.Agent):
         return out
 
     def _route_plans(self, rail: bool) -> list[tuple]:
-        """Per Soviet flow on (``rail``) or off the border railway, looked up once: its goods, its part of the export plan (R, G) and for each of its routes the route,
-        the lanes of the other flows booked on it and their tonnes per unit (lanes, 1)."""
+        """Per Soviet flow on (``rail``) or off the border railway, looked up once: its goods,
+        its part of the export plan (R, G) and, for each of its routes, the route, the lanes of
+        the other flows booked on it and their tonnes per unit (lanes, 1)."""
         plans = self._plans.get(rail)
         if plans is None:
             flows = self.model.flows
