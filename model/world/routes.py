@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from model.world.calendar import calendar_month
 from model.world.kinds import QUANTITY, ordered
@@ -207,7 +208,7 @@ class FlowSet:
         self.route_user_index, self.route_user_present = self._users_by_rank()
         self.lane_index = np.arange(len(self.lane_flow))
         self.path_exposure = self.exposure[self.paths][:, :, None]
-        self._sums: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._sums: dict[tuple[int, ...], tuple[np.ndarray, npt.NDArray[np.bool_]]] = {}
         self._lanes: dict[tuple[tuple[int, ...], int | None], np.ndarray] = {}
         self.loss_by_month: np.ndarray | None = None
 
@@ -292,7 +293,9 @@ class FlowSet:
                 present[k, goods[r]] = True
             plan = self._sums[key] = (index, present)
         index, present = plan
-        sums = np.add.reduce(values[index], axis=0, where=present, initial=0.0)  # (G, R)
+        # keepdims and [0]: numpy >= 2.5's stubs type ``where=`` only with ``keepdims`` or ``out``
+        summed = np.add.reduce(values[index], axis=0, keepdims=True, where=present, initial=0.0)
+        sums = summed[0]  # (G, R)
         return np.ascontiguousarray(sums[: self.n_goods].T)
 
     # the month --------------------------------------------------------------------------
@@ -330,7 +333,7 @@ class FlowSet:
             self.cargo.lose(lost)
             self.cargo.ship(self.arrived)
 
-    def _users_by_rank(self) -> tuple[np.ndarray, np.ndarray]:
+    def _users_by_rank(self) -> tuple[np.ndarray, npt.NDArray[np.bool_]]:
         """The flows using each route by rank, for :meth:`by_route`: (most users, routes + 1)
         flow indices and (most users, routes + 1, 1) whether the route has that many."""
         most = max((len(u) for u in self.route_users), default=0)
@@ -354,7 +357,8 @@ class FlowSet:
                 total[r] = per_flow[self.route_users[r]].sum(axis=0)
             return total
         rows = per_flow[self.route_user_index]
-        return np.add.reduce(rows, axis=0, where=self.route_user_present, initial=0.0)
+        where = self.route_user_present
+        return np.add.reduce(rows, axis=0, keepdims=True, where=where, initial=0.0)[0]
 
     def _load(
         self,
