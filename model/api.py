@@ -137,7 +137,10 @@ def _check_values(scenario: Scenario, design: pd.DataFrame) -> None:
     for path in design.columns:
         if path not in numeric:
             trials += [{path: row} for row in design[path].drop_duplicates().index]
-    for rows in trials:
+    # each distinct trial once: one row's minima are its maxima, and an empty design's two
+    # empty trials check the scenario itself once
+    unique = {tuple(rows.items()): rows for rows in trials}
+    for rows in unique.values():
         try:
             with_overrides(scenario, {p: _plain(design.at[r, p]) for p, r in rows.items()})
         except ScenarioError as err:
@@ -167,7 +170,9 @@ def _direct(
             choices, index = np.unique(column, return_inverse=True)
             overrides[path] = {"dist": "choice", "values": [_plain(c) for c in choices]}
             uniforms[path] = (index + 0.5) / len(choices)
-        out.append((with_overrides(scenario, overrides), np.asarray(rows), uniforms))
+        # no overrides: the scenario itself, which _check_values has just checked
+        changed = with_overrides(scenario, overrides) if overrides else scenario
+        out.append((changed, np.asarray(rows), uniforms))
     return out
 
 
